@@ -1,0 +1,18 @@
+# Warnings, sanitizers and optimisation flags as INTERFACE targets (HighFive habit):
+# every kktflow target links kktflow_flags instead of touching global flags.
+add_library(kktflow_flags INTERFACE)
+target_compile_options(kktflow_flags INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
+  -Wno-deprecated-copy   # Boost.odeint 1.74 headers
+  $<$<BOOL:${KKTFLOW_WERROR}>:-Werror>
+  $<$<BOOL:${KKTFLOW_NATIVE}>:-march=native>)
+
+if(KKTFLOW_SANITIZER)
+  target_compile_options(kktflow_flags INTERFACE
+    -fsanitize=${KKTFLOW_SANITIZER} -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  target_link_options(kktflow_flags INTERFACE -fsanitize=${KKTFLOW_SANITIZER})
+endif()
+
+# Debug builds keep assertions (CMake's Debug has no -DNDEBUG) and Eigen's range checks.
+target_compile_definitions(kktflow_flags INTERFACE
+  $<$<CONFIG:Debug>:EIGEN_INITIALIZE_MATRICES_BY_NAN>)

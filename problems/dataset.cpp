@@ -1,0 +1,171 @@
+#include "dataset.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <numeric>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+namespace kktflow {
+
+namespace {
+
+std::string fmt_num(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+[[noreturn]] void bad(const std::string& key, const std::string& value, const std::string& range) {
+  throw std::invalid_argument("data." + key + " = " + value + ": " + range);
+}
+
+Eigen::VectorXd balanced_labels(Eigen::Index n, std::mt19937_64& rng) {
+  std::vector<double> labels(static_cast<std::size_t>(n));
+  for (Eigen::Index i = 0; i < n; ++i) labels[static_cast<std::size_t>(i)] = i < (n + 1) / 2 ? 1.0 : -1.0;
+  std::shuffle(labels.begin(), labels.end(), rng);
+  return Eigen::Map<Eigen::VectorXd>(labels.data(), n);
+}
+
+Eigen::MatrixXd gaussian_matrix(Eigen::Index rows, Eigen::Index cols, double sigma, std::mt19937_64& rng) {
+  std::normal_distribution<double> normal(0.0, sigma);
+  Eigen::MatrixXd M(rows, cols);
+  for (Eigen::Index i = 0; i < rows; ++i)
+    for (Eigen::Index j = 0; j < cols; ++j) M(i, j) = normal(rng);
+  return M;
+}
+
+Dataset gaussian(const DatasetSpec& s, std::mt19937_64& rng) {
+  Dataset data;
+  data.y = balanced_labels(s.n, rng);
+  data.X = gaussian_matrix(s.n, s.d, s.scale, rng);
+  return data;
+}
+
+Dataset mixture(const DatasetSpec& s, std::mt19937_64& rng) {
+  Dataset data;
+  data.y = balanced_labels(s.n, rng);
+  Eigen::VectorXd mu = gaussian_matrix(s.d, 1, 1.0, rng).col(0);
+  mu *= s.mean_norm / mu.norm();
+  data.X = gaussian_matrix(s.n, s.d, s.noise, rng);
+  data.X += data.y * mu.transpose();
+  return data;
+}
+
+Dataset orthogonal(const DatasetSpec& s, std::mt19937_64& rng) {
+  Dataset data;
+  data.y = balanced_labels(s.n, rng);
+  std::vector<Eigen::Index> axes(static_cast<std::size_t>(s.d));
+  std::iota(axes.begin(), axes.end(), 0);
+  std::shuffle(axes.begin(), axes.end(), rng);
+  data.X = Eigen::MatrixXd::Zero(s.n, s.d);
+  for (Eigen::Index i = 0; i < s.n; ++i) data.X(i, axes[static_cast<std::size_t>(i)]) = s.scale;
+  return data;
+}
+
+Dataset symmetric(const DatasetSpec& s, std::mt19937_64& rng) {
+  const Eigen::Index half = s.n / 2;
+  Dataset data;
+  const Eigen::VectorXd y_half = balanced_labels(half, rng);
+  const Eigen::MatrixXd X_half = gaussian_matrix(half, s.d, s.scale, rng);
+  data.X.resize(s.n, s.d);
+  data.y.resize(s.n);
+  data.X << X_half, -X_half;
+  data.y << y_half, -y_half;
+  return data;
+}
+
+}  // namespace
+
+void validate(const DatasetSpec& s) {
+  static const std::vector<std::string> kinds{"gaussian", "mixture", "orthogonal", "symmetric", "file"};
+  if (std::find(kinds.begin(), kinds.end(), s.kind) == kinds.end())
+    bad("kind", "\"" + s.kind + "\"", "allowed values are gaussian, mixture, orthogonal, symmetric, file");
+  if (s.kind == "file") {
+    if (s.path.empty()) bad("path", "\"\"", "a CSV file path is required when data.kind = \"file\"");
+    return;
+  }
+  if (s.n < 2) bad("n", std::to_string(s.n), "must be an integer ≥ 2");
+  if (s.d < 1) bad("d", std::to_string(s.d), "must be an integer ≥ 1");
+  if (s.kind == "orthogonal" && s.d < s.n)
+    bad("d", std::to_string(s.d), "orthogonal data need d ≥ n = " + std::to_string(s.n));
+  if (s.kind == "symmetric" && s.n % 2 != 0) bad("n", std::to_string(s.n), "symmetric data need an even n");
+  if (!(s.scale > 0 && std::isfinite(s.scale))) bad("scale", fmt_num(s.scale), "must be a finite number > 0");
+  if (!(s.noise >= 0 && std::isfinite(s.noise))) bad("noise", fmt_num(s.noise), "must be a finite number ≥ 0");
+  if (!(s.mean_norm >= 0 && std::isfinite(s.mean_norm)))
+    bad("mean_norm", fmt_num(s.mean_norm), "must be a finite number ≥ 0");
+}
+
+Dataset make_dataset(const DatasetSpec& spec) {
+  validate(spec);
+  if (spec.kind == "file") return load_csv(spec.path);
+  std::mt19937_64 rng(spec.seed);
+  Dataset data = spec.kind == "gaussian"   ? gaussian(spec, rng)
+                 : spec.kind == "mixture"  ? mixture(spec, rng)
+                 : spec.kind == "orthogonal" ? orthogonal(spec, rng)
+                                             : symmetric(spec, rng);
+  data.source = spec.kind;
+  data.params = {{"n", std::to_string(spec.n)}, {"d", std::to_string(spec.d)},
+                 {"seed", std::to_string(spec.seed)}, {"scale", fmt_num(spec.scale)}};
+  if (spec.kind == "mixture") {
+    data.params["mean_norm"] = fmt_num(spec.mean_norm);
+    data.params["noise"] = fmt_num(spec.noise);
+  }
+  return data;
+}
+
+Dataset load_csv(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("data.path = \"" + path + "\": cannot open file");
+  std::vector<std::vector<double>> rows;
+  std::string line;
+  std::size_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<double> row;
+    std::stringstream ss(line);
+    std::string cell;
+    while (std::getline(ss, cell, ',')) {
+      try {
+        std::size_t used = 0;
+        row.push_back(std::stod(cell, &used));
+      } catch (const std::exception&) {
+        throw std::runtime_error(path + ":" + std::to_string(line_no) + ": \"" + cell + "\" is not a number");
+      }
+    }
+    if (!rows.empty() && row.size() != rows.front().size())
+      throw std::runtime_error(path + ":" + std::to_string(line_no) + ": " + std::to_string(row.size()) +
+                               " columns, expected " + std::to_string(rows.front().size()));
+    if (row.size() < 2) throw std::runtime_error(path + ":" + std::to_string(line_no) + ": need a label and ≥ 1 feature");
+    rows.push_back(std::move(row));
+  }
+  if (rows.size() < 2) throw std::runtime_error(path + ": need at least 2 samples");
+  Dataset data;
+  const auto n = static_cast<Eigen::Index>(rows.size());
+  const auto d = static_cast<Eigen::Index>(rows.front().size()) - 1;
+  data.X.resize(n, d);
+  data.y.resize(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const auto& r = rows[static_cast<std::size_t>(i)];
+    data.y[i] = r[0];
+    for (Eigen::Index j = 0; j < d; ++j) data.X(i, j) = r[static_cast<std::size_t>(j + 1)];
+  }
+  data.source = path;
+  data.params = {{"path", path}};
+  check_binary(data);
+  return data;
+}
+
+void check_binary(const Dataset& data) {
+  for (Eigen::Index i = 0; i < data.y.size(); ++i)
+    if (data.y[i] != 1.0 && data.y[i] != -1.0)
+      throw std::invalid_argument("label of sample " + std::to_string(i) + " = " + fmt_num(data.y[i]) +
+                                  ": labels must be -1 or +1");
+  if (!data.X.allFinite()) throw std::invalid_argument("data: X has non-finite entries");
+}
+
+}  // namespace kktflow

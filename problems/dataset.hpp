@@ -1,0 +1,54 @@
+#pragma once
+/// \file dataset.hpp
+/// Binary classification datasets (x_i, y_i), x_i ∈ R^d, y_i ∈ {−1, +1}, all seeded.
+///
+/// Generators and the settings they serve (DESIGN §1):
+///  - gaussian:   x_i ~ N(0, I_d); with d ≫ n nearly orthogonal (Frei et al. 2023, §5).
+///  - mixture:    x_i = y_i μ + ξ_i, ξ_i ~ N(0, σ² I_d), ‖μ‖ = mean_norm.
+///  - orthogonal: x_i = r e_{π(i)}, exactly orthogonal and of equal norm r (one-step oracle, Frei §4).
+///  - symmetric:  pairs (x, y) and (−x, −y), x ~ N(0, I_d) (Lyu, Li, Wang, Arora 2021).
+/// Labels are balanced (first ⌈n/2⌉ are +1 after a seeded shuffle) unless a file gives them.
+#include <Eigen/Dense>
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace kktflow {
+
+struct Dataset {
+  Eigen::MatrixXd X;  ///< n × d, one sample per row
+  Eigen::VectorXd y;  ///< n labels in {−1, +1}
+  std::string source;                          ///< generator name or file path
+  std::map<std::string, std::string> params;   ///< generator parameters, as text
+
+  Eigen::Index n() const { return X.rows(); }
+  Eigen::Index d() const { return X.cols(); }
+};
+
+/// What to generate or load; `kind` is one of gaussian, mixture, orthogonal, symmetric, file.
+struct DatasetSpec {
+  std::string kind = "gaussian";
+  Eigen::Index n = 50;
+  Eigen::Index d = 2000;
+  std::uint64_t seed = 0;
+  double scale = 1.0;       ///< gaussian/symmetric: x ~ N(0, scale² I); orthogonal: ‖x_i‖ = scale
+  double mean_norm = 1.0;   ///< mixture: ‖μ‖
+  double noise = 1.0;       ///< mixture: σ
+  std::string path;         ///< file: CSV (label first, then d features per line)
+};
+
+/// Throws std::invalid_argument naming the field, its value and the allowed range.
+void validate(const DatasetSpec& spec);
+
+/// Generates a dataset (every kind but `file`).
+Dataset make_dataset(const DatasetSpec& spec);
+
+/// Reads a CSV file: one sample per line, `y,x_1,…,x_d`; '#' starts a comment line.
+/// Throws std::runtime_error naming the file and line on malformed input.
+Dataset load_csv(const std::string& path);
+
+/// Throws std::invalid_argument if labels are not ±1 or X has non-finite entries.
+void check_binary(const Dataset& data);
+
+}  // namespace kktflow

@@ -1,0 +1,127 @@
+#include "leaky2_span.hpp"
+
+#include <algorithm>
+
+namespace kktflow {
+
+using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+namespace {
+// Slack (ours) on [γ, 1] before a sliding pair counts as pushed off its surface: the
+// equivalent slope is a ratio of O(1) quantities, so 1e-9 is far above its rounding error.
+constexpr double kSlopeSlack = 1e-9;
+}  // namespace
+
+Leaky2Span::Leaky2Span(const Leaky2FixedOuter& model, const Eigen::VectorXd& y, const Eigen::VectorXd& theta0)
+    : m_X(model.inputs()), m_y(y), m_a(model.outer()), m_gamma(model.gamma()), m_m(model.width()),
+      m_n(model.inputs().rows()),
+      m_W0(Eigen::Map<const RowMajorMatrix>(theta0.data(), model.width(), model.inputs().cols())),
+      m_Gram(m_X * m_X.transpose()), m_Z0(m_W0 * m_X.transpose()), m_Z(m_m, m_n), m_D(m_m, m_n),
+      m_slide_by_neuron(static_cast<std::size_t>(m_m)), m_raw_slopes(m_m, m_n) {}
+
+void Leaky2Span::compute_pre_activations(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::MatrixXd& Z) const {
+  const Eigen::Map<const RowMajorMatrix> C(state.data(), m_m, m_n);
+  Z = m_Z0;
+  Z.noalias() += C * m_Gram;
+}
+
+void Leaky2Span::margins(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> q) {
+  compute_pre_activations(state, m_Z);
+  m_D = (m_Z.array() > 0).select(Eigen::MatrixXd::Ones(m_m, m_n), m_gamma);
+  for (Eigen::Index i = 0; i < m_n; ++i) {
+    double f = 0.0;
+    for (Eigen::Index j = 0; j < m_m; ++j) {
+      const double z = m_Z(j, i);
+      f += m_a[j] * (z > 0 ? z : m_gamma * z);
+    }
+    q[i] = m_y[i] * f;
+  }
+}
+
+void Leaky2Span::ascent(const Eigen::Ref<const Eigen::VectorXd>& w, Eigen::Ref<Eigen::VectorXd> dstate) {
+  if (!m_sliding.empty()) filippov_slopes(w);
+  Eigen::Map<RowMajorMatrix> dC(dstate.data(), m_m, m_n);
+  for (Eigen::Index j = 0; j < m_m; ++j)
+    for (Eigen::Index i = 0; i < m_n; ++i) dC(j, i) = m_a[j] * m_D(j, i) * m_y[i] * w[i];
+}
+
+void Leaky2Span::filippov_slopes(const Eigen::Ref<const Eigen::VectorXd>& w) {
+  for (Eigen::Index j = 0; j < m_m; ++j) {
+    const auto& S = m_slide_by_neuron[static_cast<std::size_t>(j)];
+    if (S.empty()) continue;
+    Eigen::VectorXd v = m_y.cwiseProduct(w).cwiseProduct(m_D.row(j).transpose());
+    for (Eigen::Index k : S) v[k] = 0.0;
+    const auto s = static_cast<Eigen::Index>(S.size());
+    Eigen::MatrixXd G_SS(s, s);
+    Eigen::VectorXd rhs(s);
+    for (Eigen::Index r = 0; r < s; ++r) {
+      rhs[r] = -m_Gram.row(S[r]).dot(v);
+      for (Eigen::Index c = 0; c < s; ++c) G_SS(r, c) = m_Gram(S[r], S[c]);
+    }
+    const Eigen::VectorXd u = G_SS.llt().solve(rhs);
+    for (Eigen::Index r = 0; r < s; ++r) {
+      const Eigen::Index k = S[r];
+      const double force = m_y[k] * w[k];
+      const double raw = force != 0.0 ? u[r] / force : m_gamma;
+      m_raw_slopes(j, k) = raw;
+      m_D(j, k) = std::clamp(raw, m_gamma, 1.0);
+    }
+  }
+}
+
+std::vector<Eigen::Index> Leaky2Span::leaving_sliding() const {
+  std::vector<Eigen::Index> out;
+  for (Eigen::Index k : m_sliding) {
+    const double raw = m_raw_slopes(k / m_n, k % m_n);
+    if (raw < m_gamma - kSlopeSlack || raw > 1.0 + kSlopeSlack) out.push_back(k);
+  }
+  return out;
+}
+
+void Leaky2Span::set_sliding(const std::vector<Eigen::Index>& switches) {
+  m_sliding = switches;
+  std::sort(m_sliding.begin(), m_sliding.end());
+  m_sliding.erase(std::unique(m_sliding.begin(), m_sliding.end()), m_sliding.end());
+  for (auto& S : m_slide_by_neuron) S.clear();
+  for (Eigen::Index k : m_sliding) m_slide_by_neuron[static_cast<std::size_t>(k / m_n)].push_back(k % m_n);
+  m_raw_slopes.setConstant(m_gamma);
+}
+
+void Leaky2Span::hold_on_sliding_surfaces(Eigen::Ref<Eigen::VectorXd> state) {
+  Eigen::Map<RowMajorMatrix> C(state.data(), m_m, m_n);
+  for (Eigen::Index j = 0; j < m_m; ++j) {
+    const auto& S = m_slide_by_neuron[static_cast<std::size_t>(j)];
+    if (S.empty()) continue;
+    const auto s = static_cast<Eigen::Index>(S.size());
+    Eigen::MatrixXd G_SS(s, s);
+    Eigen::VectorXd z(s);
+    for (Eigen::Index r = 0; r < s; ++r) {
+      z[r] = m_Z0(j, S[r]) + C.row(j).dot(m_Gram.col(S[r]));
+      for (Eigen::Index c = 0; c < s; ++c) G_SS(r, c) = m_Gram(S[r], S[c]);
+    }
+    const Eigen::VectorXd delta = G_SS.llt().solve(z);
+    for (Eigen::Index r = 0; r < s; ++r) C(j, S[r]) -= delta[r];
+  }
+}
+
+void Leaky2Span::gradient_gram(Eigen::Ref<Eigen::MatrixXd> K) {
+  const Eigen::MatrixXd aD = m_a.asDiagonal() * m_D;
+  K.noalias() = aD.transpose() * aD;
+  K.array() *= m_Gram.array() * (m_y * m_y.transpose()).array();
+}
+
+void Leaky2Span::switch_functions(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> s) {
+  const Eigen::Map<const RowMajorMatrix> C(state.data(), m_m, m_n);
+  Eigen::Map<RowMajorMatrix> S(s.data(), m_m, m_n);
+  S = m_Z0;
+  S.noalias() += C * m_Gram;
+}
+
+void Leaky2Span::lift(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> theta) const {
+  const Eigen::Map<const RowMajorMatrix> C(state.data(), m_m, m_n);
+  Eigen::Map<RowMajorMatrix> W(theta.data(), m_m, m_X.cols());
+  W = m_W0;
+  W.noalias() += C * m_X;
+}
+
+}  // namespace kktflow

@@ -1,0 +1,66 @@
+#pragma once
+/// \file leaky2_span.hpp
+/// The fixed-outer leaky-ReLU net (leaky2_fixed_outer.hpp) in data-span coordinates.
+///
+/// Every ∂q_i/∂w_j = y_i a_j φ'(⟨w_j, x_i⟩) x_i lies in span{x_i}, so along gradient flow
+///   W(τ) = W(0) + C(τ) X,   Z(τ) = W(τ) Xᵀ = Z(0) + C(τ) Γ,   Γ = X Xᵀ,
+/// and loss-time gradient flow dW/dτ = Σ_i w_i ∇q_i becomes, exactly,
+///   dC_ji/dτ = a_j φ'(Z_ji) y_i w_i.
+/// The state C has m·n entries and one right-hand side costs O(m n²), against O(m n d) in θ.
+///
+/// Filippov sliding (DESIGN §1): a pair (j, i) held on its kink Z_ji = 0 takes the equivalent
+/// slope φ'_ji ∈ [γ, 1] that makes dZ_ji/dτ = 0. Per neuron j with sliding set S_j this is the
+/// linear system Γ_SS u = −(Γ v)_S, u_k = y_k w_k φ'_jk (k ∈ S_j), v_k = y_k w_k φ'_jk (k ∉ S_j).
+#include "leaky2_fixed_outer.hpp"
+#include "margin_system.hpp"
+
+namespace kktflow {
+
+class Leaky2Span final : public MarginSystem {
+ public:
+  Leaky2Span(const Leaky2FixedOuter& model, const Eigen::VectorXd& y, const Eigen::VectorXd& theta0);
+
+  Eigen::Index state_dim() const override { return m_m * m_n; }
+  Eigen::Index theta_dim() const override { return m_m * m_X.cols(); }
+  Eigen::Index num_samples() const override { return m_n; }
+  Eigen::Index num_switches() const override { return m_m * m_n; }
+  int homogeneity() const override { return 1; }
+
+  void margins(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> q) override;
+  void ascent(const Eigen::Ref<const Eigen::VectorXd>& w, Eigen::Ref<Eigen::VectorXd> dstate) override;
+  void gradient_gram(Eigen::Ref<Eigen::MatrixXd> K) override;
+  void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> s) override;
+  void lift(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> theta) const override;
+
+  bool supports_sliding() const override { return true; }
+  void set_sliding(const std::vector<Eigen::Index>& switches) override;
+  const std::vector<Eigen::Index>& sliding() const override { return m_sliding; }
+  std::vector<Eigen::Index> leaving_sliding() const override;
+  void hold_on_sliding_surfaces(Eigen::Ref<Eigen::VectorXd> state) override;
+
+  /// C = 0: the state of θ(0) = θ0.
+  Eigen::VectorXd initial_state() const { return Eigen::VectorXd::Zero(state_dim()); }
+  /// Effective slopes φ'(Z) of the last ascent (Filippov values on sliding pairs), m × n.
+  const Eigen::MatrixXd& slopes() const { return m_D; }
+
+ private:
+  void compute_pre_activations(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::MatrixXd& Z) const;
+  void filippov_slopes(const Eigen::Ref<const Eigen::VectorXd>& w);
+
+  const Eigen::MatrixXd& m_X;
+  Eigen::VectorXd m_y;
+  Eigen::VectorXd m_a;
+  double m_gamma;
+  Eigen::Index m_m;
+  Eigen::Index m_n;
+  Eigen::MatrixXd m_W0;     ///< m × d
+  Eigen::MatrixXd m_Gram;   ///< Γ = X Xᵀ, n × n
+  Eigen::MatrixXd m_Z0;     ///< m × n
+  Eigen::MatrixXd m_Z;      ///< m × n, at the last margins call
+  Eigen::MatrixXd m_D;      ///< m × n effective slopes
+  std::vector<Eigen::Index> m_sliding;             ///< switch indices j·n + i, sorted
+  std::vector<std::vector<Eigen::Index>> m_slide_by_neuron;
+  Eigen::MatrixXd m_raw_slopes;  ///< unclamped Filippov solutions, for leaving_sliding
+};
+
+}  // namespace kktflow

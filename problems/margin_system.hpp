@@ -1,0 +1,86 @@
+#pragma once
+/// \file margin_system.hpp
+/// The margins q_i = y_i f(x_i; θ) of a model on its data, expressed in the coordinates the
+/// flow is integrated in. Gradient flow in loss time is dθ/dτ = Σ_i w_i ∇q_i (loss.hpp);
+/// `ascent` returns that vector in state coordinates.
+///
+/// Two coordinate systems:
+///  - FullCoordinates: the state is θ itself; any Model.
+///  - Leaky2Span (leaky2_span.hpp): for a first layer W x, every gradient lies in the row span
+///    of X, so W(τ) = W(0) + C(τ) X exactly and the state is C ∈ R^{m×n}. Pre-activations are
+///    Z = Z(0) + C (X Xᵀ): the right-hand side costs O(m n²) instead of O(m n d) and the span
+///    invariant holds by construction. Same trajectory, different chart.
+#include "model.hpp"
+
+#include <Eigen/Dense>
+
+#include <memory>
+#include <vector>
+
+namespace kktflow {
+
+class MarginSystem {
+ public:
+  virtual ~MarginSystem() = default;
+
+  virtual Eigen::Index state_dim() const = 0;
+  virtual Eigen::Index theta_dim() const = 0;
+  virtual Eigen::Index num_samples() const = 0;
+  virtual Eigen::Index num_switches() const = 0;
+  virtual int homogeneity() const = 0;
+
+  /// q_i at `state`; caches what ascent and gradient_gram need.
+  virtual void margins(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> q) = 0;
+  /// Σ_i w_i ∇_θ q_i in state coordinates, at the state of the last margins call.
+  virtual void ascent(const Eigen::Ref<const Eigen::VectorXd>& w, Eigen::Ref<Eigen::VectorXd> dstate) = 0;
+  /// K_ik = ⟨∇_θ q_i, ∇_θ q_k⟩ at the state of the last margins call (sliding slopes included).
+  virtual void gradient_gram(Eigen::Ref<Eigen::MatrixXd> K) = 0;
+  /// Switch functions (pre-activations) at `state`.
+  virtual void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& state,
+                                Eigen::Ref<Eigen::VectorXd> s) = 0;
+  /// θ of a state.
+  virtual void lift(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> theta) const = 0;
+
+  /// Filippov sliding: the listed switches are held on their kink s_k = 0, with φ' at the
+  /// value in [γ, 1] that keeps ṡ_k = 0. Systems without support throw std::logic_error.
+  virtual bool supports_sliding() const { return false; }
+  virtual void set_sliding(const std::vector<Eigen::Index>& switches);
+  virtual const std::vector<Eigen::Index>& sliding() const { return m_no_sliding; }
+  /// Switches whose equivalent slope left [γ, 1] at the last ascent: the field pushes them off.
+  virtual std::vector<Eigen::Index> leaving_sliding() const { return {}; }
+  /// Projects `state` (minimal norm in θ) so every sliding switch is exactly 0.
+  virtual void hold_on_sliding_surfaces(Eigen::Ref<Eigen::VectorXd> /*state*/) {}
+
+ private:
+  std::vector<Eigen::Index> m_no_sliding;
+};
+
+/// The state is θ; margins from Model::forward, ascent from Model::vjp.
+class FullCoordinates final : public MarginSystem {
+ public:
+  FullCoordinates(Model& model, const Eigen::VectorXd& y);
+
+  Eigen::Index state_dim() const override { return m_model.dim(); }
+  Eigen::Index theta_dim() const override { return m_model.dim(); }
+  Eigen::Index num_samples() const override { return m_y.size(); }
+  Eigen::Index num_switches() const override { return m_model.num_switches(); }
+  int homogeneity() const override { return m_model.homogeneity(); }
+
+  void margins(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> q) override;
+  void ascent(const Eigen::Ref<const Eigen::VectorXd>& w, Eigen::Ref<Eigen::VectorXd> dstate) override;
+  /// n VJPs: O(n · cost of a VJP); used at record points only.
+  void gradient_gram(Eigen::Ref<Eigen::MatrixXd> K) override;
+  void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> s) override {
+    m_model.switch_functions(state, s);
+  }
+  void lift(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> theta) const override {
+    theta = state;
+  }
+
+ private:
+  Model& m_model;
+  Eigen::VectorXd m_y;
+  Eigen::VectorXd m_G;
+};
+
+}  // namespace kktflow

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages kktflow builds, tests and plots with.
+# Idempotent: asks apt-get only for what dpkg does not already have.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  libboost-dev libboost-test-dev          # odeint, Multiprecision, Interval, Boost.Test
+  libeigen3-dev libopenblas-dev
+  libhdf5-dev hdf5-tools
+  libtomlplusplus-dev libcli11-dev libfmt-dev nlohmann-json3-dev
+  python3 python3-numpy python3-h5py python3-matplotlib python3-xarray python3-h5netcdf
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,21 @@
+#pragma once
+/// \file observer.hpp
+/// Observers of a run (odeint's observer idea, with the calls a long run needs).
+/// The driver calls them in order; they must not throw for ordinary I/O trouble they can report later.
+#include "record.hpp"
+
+namespace kktflow {
+
+class Observer {
+ public:
+  virtual ~Observer() = default;
+  /// A trajectory row; `theta` is θ at that point.
+  virtual void on_record(const Record& /*row*/, const Eigen::VectorXd& /*theta*/) {}
+  virtual void on_event(const SwitchEvent& /*event*/) {}
+  /// A snapshot of θ; `point` is its /trajectory row, or −1 for θ(0) at t = 0.
+  virtual void on_snapshot(const Eigen::VectorXd& /*theta*/, std::int64_t /*point*/) {}
+  /// The end of the run: final θ, and the reason it stopped.
+  virtual void on_finish(const Eigen::VectorXd& /*theta*/, Status /*status*/, const std::string& /*reason*/) {}
+};
+
+}  // namespace kktflow
