@@ -44,6 +44,10 @@ class Leaky2FixedOuter final : public Model {
   /// s_{j·n+i} = ⟨w_j, x_i⟩.
   void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& theta,
                         Eigen::Ref<Eigen::VectorXd> s) override;
+  /// Pre-activations are linear in W: ds = s(dθ).
+  void switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dtheta, Eigen::Ref<Eigen::VectorXd> ds) override {
+    switch_functions(dtheta, ds);
+  }
 
   const Eigen::VectorXd& outer() const { return m_a; }
   double gamma() const { return m_params.gamma; }

@@ -69,11 +69,11 @@ void Leaky2Span::filippov_slopes(const Eigen::Ref<const Eigen::VectorXd>& w) {
   }
 }
 
-std::vector<Eigen::Index> Leaky2Span::leaving_sliding() const {
-  std::vector<Eigen::Index> out;
+std::vector<std::pair<Eigen::Index, bool>> Leaky2Span::leaving_sliding() const {
+  std::vector<std::pair<Eigen::Index, bool>> out;
   for (Eigen::Index k : m_sliding) {
     const double raw = m_raw_slopes(k / m_n, k % m_n);
-    if (raw < m_gamma - kSlopeSlack || raw > 1.0 + kSlopeSlack) out.push_back(k);
+    if (raw < m_gamma - kSlopeSlack || raw > 1.0 + kSlopeSlack) out.emplace_back(k, raw > 1.0);
   }
   return out;
 }
@@ -117,11 +117,24 @@ void Leaky2Span::switch_functions(const Eigen::Ref<const Eigen::VectorXd>& state
   S.noalias() += C * m_Gram;
 }
 
+void Leaky2Span::switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate, Eigen::Ref<Eigen::VectorXd> ds) {
+  const Eigen::Map<const RowMajorMatrix> dC(dstate.data(), m_m, m_n);
+  Eigen::Map<RowMajorMatrix> dS(ds.data(), m_m, m_n);
+  dS.noalias() = dC * m_Gram;
+}
+
 void Leaky2Span::lift(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> theta) const {
   const Eigen::Map<const RowMajorMatrix> C(state.data(), m_m, m_n);
   Eigen::Map<RowMajorMatrix> W(theta.data(), m_m, m_X.cols());
   W = m_W0;
   W.noalias() += C * m_X;
+}
+
+void Leaky2Span::lift_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate,
+                               Eigen::Ref<Eigen::VectorXd> dtheta) const {
+  const Eigen::Map<const RowMajorMatrix> dC(dstate.data(), m_m, m_n);
+  Eigen::Map<RowMajorMatrix> dW(dtheta.data(), m_m, m_X.cols());
+  dW.noalias() = dC * m_X;
 }
 
 }  // namespace kktflow

@@ -30,12 +30,14 @@ class Leaky2Span final : public MarginSystem {
   void ascent(const Eigen::Ref<const Eigen::VectorXd>& w, Eigen::Ref<Eigen::VectorXd> dstate) override;
   void gradient_gram(Eigen::Ref<Eigen::MatrixXd> K) override;
   void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> s) override;
+  void switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate, Eigen::Ref<Eigen::VectorXd> ds) override;
   void lift(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> theta) const override;
+  void lift_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate, Eigen::Ref<Eigen::VectorXd> dtheta) const override;
 
   bool supports_sliding() const override { return true; }
   void set_sliding(const std::vector<Eigen::Index>& switches) override;
   const std::vector<Eigen::Index>& sliding() const override { return m_sliding; }
-  std::vector<Eigen::Index> leaving_sliding() const override;
+  std::vector<std::pair<Eigen::Index, bool>> leaving_sliding() const override;
   void hold_on_sliding_surfaces(Eigen::Ref<Eigen::VectorXd> state) override;
 
   /// C = 0: the state of θ(0) = θ0.

@@ -15,6 +15,7 @@
 #include <Eigen/Dense>
 
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace kktflow {
@@ -38,16 +39,23 @@ class MarginSystem {
   /// Switch functions (pre-activations) at `state`.
   virtual void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& state,
                                 Eigen::Ref<Eigen::VectorXd> s) = 0;
+  /// ds = (∂s/∂state) dstate, the switch functions' velocity along dstate at the state of the
+  /// last switch_functions call (exact: pre-activations of a first layer are linear in the state).
+  virtual void switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate, Eigen::Ref<Eigen::VectorXd> ds) = 0;
   /// θ of a state.
   virtual void lift(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> theta) const = 0;
+  /// dθ of a state velocity (the linear part of lift).
+  virtual void lift_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate,
+                             Eigen::Ref<Eigen::VectorXd> dtheta) const = 0;
 
   /// Filippov sliding: the listed switches are held on their kink s_k = 0, with φ' at the
   /// value in [γ, 1] that keeps ṡ_k = 0. Systems without support throw std::logic_error.
   virtual bool supports_sliding() const { return false; }
   virtual void set_sliding(const std::vector<Eigen::Index>& switches);
   virtual const std::vector<Eigen::Index>& sliding() const { return m_no_sliding; }
-  /// Switches whose equivalent slope left [γ, 1] at the last ascent: the field pushes them off.
-  virtual std::vector<Eigen::Index> leaving_sliding() const { return {}; }
+  /// Switches whose equivalent slope left [γ, 1] at the last ascent (the field pushes them off),
+  /// with true when the slope exceeded 1 and false when it fell below γ.
+  virtual std::vector<std::pair<Eigen::Index, bool>> leaving_sliding() const { return {}; }
   /// Projects `state` (minimal norm in θ) so every sliding switch is exactly 0.
   virtual void hold_on_sliding_surfaces(Eigen::Ref<Eigen::VectorXd> /*state*/) {}
 
@@ -73,8 +81,14 @@ class FullCoordinates final : public MarginSystem {
   void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> s) override {
     m_model.switch_functions(state, s);
   }
+  void switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate, Eigen::Ref<Eigen::VectorXd> ds) override {
+    m_model.switch_velocity(dstate, ds);
+  }
   void lift(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> theta) const override {
     theta = state;
+  }
+  void lift_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate, Eigen::Ref<Eigen::VectorXd> dtheta) const override {
+    dtheta = dstate;
   }
 
  private:

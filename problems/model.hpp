@@ -42,6 +42,8 @@ class Model {
   /// s_k(θ); the vector field is smooth while no s_k changes sign.
   virtual void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& theta,
                                 Eigen::Ref<Eigen::VectorXd> s) = 0;
+  /// ds = (∂s/∂θ) dθ at the θ of the last switch_functions call.
+  virtual void switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dtheta, Eigen::Ref<Eigen::VectorXd> ds) = 0;
 };
 
 }  // namespace kktflow

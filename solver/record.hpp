@@ -35,7 +35,7 @@ struct Record {
 
 /// An activation switch: pre-activation `switch_index` = neuron·n + sample changed sign.
 /// new_sign: +1 / −1 for a crossing, 0 when the pair starts sliding on the kink,
-/// +2 / −2 when a sliding pair leaves its kink to that side.
+/// +2 / −2 when a sliding pair leaves its kink because its equivalent slope would exceed 1 / fall below γ.
 struct SwitchEvent {
   std::int64_t point = 0;   ///< row of /trajectory that the next record will take
   double log_t = 0;

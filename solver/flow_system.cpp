@@ -1,0 +1,29 @@
+#include "flow_system.hpp"
+#include "record.hpp"
+
+#include <stdexcept>
+
+namespace kktflow {
+
+TimeMode parse_time_mode(const std::string& text, const std::string& key) {
+  if (text == "t") return TimeMode::t;
+  if (text == "loss") return TimeMode::loss;
+  throw std::invalid_argument(key + " = \"" + text + "\": allowed values are \"t\", \"loss\"");
+}
+
+std::string to_string(TimeMode mode) { return mode == TimeMode::t ? "t" : "loss"; }
+
+std::string to_string(Status s) {
+  switch (s) {
+    case Status::converged: return "converged";
+    case Status::log_t_max: return "log_t_max";
+    case Status::wall_budget: return "wall_budget";
+    case Status::step_budget: return "step_budget";
+    case Status::non_finite: return "non_finite";
+    case Status::no_progress: return "no_progress";
+    case Status::interrupted: return "interrupted";
+  }
+  return "unknown";
+}
+
+}  // namespace kktflow

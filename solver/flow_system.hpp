@@ -1,0 +1,60 @@
+#pragma once
+/// \file flow_system.hpp
+/// Gradient flow as an odeint System: `operator()(x, dxdt, τ)`.
+///
+///   time = t:     dθ/dt = −∇L = L · Σ_i w_i ∇q_i                      (naive; underflows late)
+///   time = loss:  dθ/dτ = −∇L/L = Σ_i w_i ∇q_i,   dt/dτ = 1/L        (Lyu & Li 2020 §4)
+/// Both trace the same curve; loss time keeps the field O(1) at any margin, so the late phase
+/// costs O(1) work per unit of log t instead of O(t). The clock log t is kept apart from the
+/// state (log_clock.hpp), so the state never carries t.
+#include "problems/loss.hpp"
+#include "problems/margin_system.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace kktflow {
+
+enum class TimeMode { t, loss };
+TimeMode parse_time_mode(const std::string& text, const std::string& key = "flow.time");
+std::string to_string(TimeMode mode);
+
+class FlowSystem {
+ public:
+  FlowSystem(MarginSystem& margins, MarginLoss loss, TimeMode mode)
+      : m_margins(margins), m_loss(loss), m_mode(mode), m_q(margins.num_samples()), m_w(margins.num_samples()) {}
+
+  /// dxdt = the flow's velocity at x in the integration variable. Allocates nothing.
+  void operator()(const Eigen::VectorXd& x, Eigen::VectorXd& dxdt, double /*tau*/) {
+    ++m_rhs_evals;
+    m_margins.margins(x, m_q);
+    m_log_loss = m_loss.weights(m_q, m_w);
+    m_margins.ascent(m_w, dxdt);
+    if (m_mode == TimeMode::t) dxdt *= std::exp(m_log_loss);
+  }
+
+  /// log L at x (margins only, no ascent).
+  double log_loss_at(const Eigen::VectorXd& x) {
+    m_margins.margins(x, m_q);
+    return m_loss.log_value(m_q);
+  }
+
+  MarginSystem& margins() { return m_margins; }
+  const MarginLoss& loss() const { return m_loss; }
+  TimeMode mode() const { return m_mode; }
+  std::int64_t rhs_evals() const { return m_rhs_evals; }
+  void add_rhs_evals(std::int64_t k) { m_rhs_evals += k; }
+  /// log L at the last evaluated point.
+  double last_log_loss() const { return m_log_loss; }
+
+ private:
+  MarginSystem& m_margins;
+  MarginLoss m_loss;
+  TimeMode m_mode;
+  Eigen::VectorXd m_q;
+  Eigen::VectorXd m_w;
+  double m_log_loss = 0;
+  std::int64_t m_rhs_evals = 0;
+};
+
+}  // namespace kktflow

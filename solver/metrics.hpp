@@ -1,0 +1,46 @@
+#pragma once
+/// \file metrics.hpp
+/// Direction metrics the stop rules and the trajectory need (Lyu & Li 2020, ICLR, §4–5):
+///   normalized margin  q_min / ‖θ‖^L,
+///   smoothed margin    ℓ^{-1}(nL) / ‖θ‖^L (non-decreasing once L < ℓ(0)/n, their Lemma 5.1),
+///   alignment          β = cos∠(θ, −∇L) = L Σ w_i q_i / (‖θ‖ √(wᵀKw)),   K_ik = ⟨∇q_i, ∇q_k⟩,
+///                      using Euler's identity ⟨θ, ∇q_i⟩ = L q_i for L-homogeneous q_i,
+///   (ε, δ)-KKT         of min ½‖θ‖² s.t. q_i ≥ 1 at θ̃ = θ / q_min^{1/L} (their Def. 4.2):
+///                      λ = argmin_{λ≥0} ‖θ̃ − Σ λ_i ∇q_i(θ̃)‖ (NNLS), ε = that norm, formed
+///                      explicitly in θ-space (no cancellation), δ = Σ λ_i (q_i(θ̃) − 1),
+///   stable rank        ‖W‖_F² / ‖W‖₂² and the top singular values of the first layer.
+#include "problems/loss.hpp"
+#include "problems/margin_system.hpp"
+#include "problems/model.hpp"
+#include "record.hpp"
+
+namespace kktflow {
+
+/// Singular values of W, descending, via QR of the long side then divide-and-conquer SVD of the triangle.
+Eigen::VectorXd singular_values(const Eigen::Ref<const Eigen::MatrixXd>& W);
+
+class MetricsEvaluator {
+ public:
+  MetricsEvaluator(MarginSystem& margins, const MarginLoss& loss, LayerView first_layer, int k_top);
+
+  /// Fills the metric fields of `row` at `state` and leaves θ in `theta`.
+  /// Calls margins/ascent on the margin system (so sliding slopes are current).
+  void evaluate(const Eigen::VectorXd& state, Record& row, Eigen::VectorXd& theta);
+
+  /// The multipliers λ of the last evaluate (for /final/lambda).
+  const Eigen::VectorXd& multipliers() const { return m_lambda; }
+  int k_top() const { return m_k_top; }
+
+ private:
+  void kkt(const Eigen::VectorXd& theta, double q_min, Record& row);
+  void spectrum(const Eigen::VectorXd& theta, Record& row) const;
+
+  MarginSystem& m_margins;
+  MarginLoss m_loss;
+  LayerView m_layer;
+  int m_k_top;
+  Eigen::VectorXd m_q, m_w, m_lambda, m_dstate, m_dtheta;
+  Eigen::MatrixXd m_K;
+};
+
+}  // namespace kktflow

@@ -1,0 +1,154 @@
+#include "stepper.hpp"
+
+#include <boost/numeric/odeint.hpp>
+#include <boost/numeric/odeint/external/eigen/eigen.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <stdexcept>
+
+namespace kktflow {
+
+namespace odeint = boost::numeric::odeint;
+using State = Eigen::VectorXd;
+
+StepperKind parse_stepper_kind(const std::string& text, const std::string& key) {
+  if (text == "dopri5") return StepperKind::dopri5;
+  if (text == "cash_karp54") return StepperKind::cash_karp54;
+  if (text == "fehlberg78") return StepperKind::fehlberg78;
+  if (text == "bulirsch_stoer") return StepperKind::bulirsch_stoer;
+  if (text == "gd") return StepperKind::gd;
+  throw std::invalid_argument(key + " = \"" + text +
+                              "\": allowed values are dopri5, cash_karp54, fehlberg78, bulirsch_stoer, gd");
+}
+
+std::string to_string(StepperKind kind) {
+  switch (kind) {
+    case StepperKind::dopri5: return "dopri5";
+    case StepperKind::cash_karp54: return "cash_karp54";
+    case StepperKind::fehlberg78: return "fehlberg78";
+    case StepperKind::bulirsch_stoer: return "bulirsch_stoer";
+    case StepperKind::gd: return "gd";
+  }
+  return "unknown";
+}
+
+void validate(const StepperOptions& o) {
+  auto positive = [](double v, const char* key) {
+    if (!(v > 0 && std::isfinite(v)))
+      throw std::invalid_argument(std::string(key) + " = " + std::to_string(v) + ": must be a finite number > 0");
+  };
+  positive(o.abs_tol, "flow.abs_tol");
+  positive(o.rel_tol, "flow.rel_tol");
+  positive(o.gd_step, "flow.gd_step");
+  if (o.rel_tol >= 1) throw std::invalid_argument("flow.rel_tol = " + std::to_string(o.rel_tol) + ": must be < 1");
+}
+
+namespace {
+
+/// max_i |err_i| / (abs + rel · max(|x_i|, |out_i|)), odeint's and Hairer's error norm.
+double error_norm(const State& x, const State& out, const State& err, double abs_tol, double rel_tol) {
+  double e = 0;
+  for (Eigen::Index i = 0; i < x.size(); ++i)
+    e = std::max(e, std::abs(err[i]) / (abs_tol + rel_tol * std::max(std::abs(x[i]), std::abs(out[i]))));
+  return e;
+}
+
+/// Standard controller: shrink on failure, grow by at most 5× on success (Hairer I, II.4).
+double next_step(double dt, double err, int error_order) {
+  if (!std::isfinite(err)) return dt * 0.2;
+  const double factor = err == 0 ? 5.0 : 0.9 * std::pow(err, -1.0 / (error_order + 1));
+  return dt * std::clamp(factor, 0.2, 5.0);
+}
+
+template <class ErrorStepper, bool Fsal>
+class EmbeddedRk final : public Stepper {
+ public:
+  EmbeddedRk(const StepperOptions& o, int order) : m_opt(o), m_order(order) {}
+
+  StepAttempt attempt(FlowSystem& sys, const State& x, const State& dxdt, double tau, double dt, State& out,
+                      State& dxdt_out) override {
+    m_err.resize(x.size());
+    if constexpr (Fsal) {
+      m_stepper.do_step(std::ref(sys), x, dxdt, tau, out, dxdt_out, dt, m_err);
+    } else {
+      m_stepper.do_step(std::ref(sys), x, dxdt, tau, out, dt, m_err);
+    }
+    StepAttempt a;
+    a.error = error_norm(x, out, m_err, m_opt.abs_tol, m_opt.rel_tol);
+    a.accepted = std::isfinite(a.error) && a.error <= 1.0 && out.allFinite();
+    a.dt_next = next_step(dt, a.error, m_order - 1);
+    a.has_dxdt_out = Fsal;
+    return a;
+  }
+  int order() const override { return m_order; }
+
+ private:
+  StepperOptions m_opt;
+  int m_order;
+  ErrorStepper m_stepper;
+  State m_err;
+};
+
+class BulirschStoer final : public Stepper {
+ public:
+  explicit BulirschStoer(const StepperOptions& o) : m_stepper(o.abs_tol, o.rel_tol) {}
+
+  StepAttempt attempt(FlowSystem& sys, const State& x, const State&, double tau, double dt, State& out,
+                      State&) override {
+    out = x;
+    double t = tau;
+    double h = dt;
+    const auto result = m_stepper.try_step(std::ref(sys), out, t, h);
+    StepAttempt a;
+    a.accepted = result == odeint::success && out.allFinite();
+    a.dt_next = h;
+    return a;
+  }
+  void reset() override { m_stepper.reset(); }
+  int order() const override { return 0; }  // variable order
+
+ private:
+  odeint::bulirsch_stoer<State, double, State, double, odeint::vector_space_algebra> m_stepper;
+};
+
+class GradientDescent final : public Stepper {
+ public:
+  explicit GradientDescent(const StepperOptions& o) : m_step(o.gd_step) {}
+
+  StepAttempt attempt(FlowSystem&, const State& x, const State& dxdt, double, double dt, State& out,
+                      State&) override {
+    out = x + dt * dxdt;
+    StepAttempt a;
+    a.accepted = out.allFinite();
+    a.dt_next = m_step;
+    return a;
+  }
+  int order() const override { return 1; }
+  bool adaptive() const override { return false; }
+
+ private:
+  double m_step;
+};
+
+using Algebra = odeint::vector_space_algebra;
+using Dopri5 = odeint::runge_kutta_dopri5<State, double, State, double, Algebra>;
+using CashKarp = odeint::runge_kutta_cash_karp54<State, double, State, double, Algebra>;
+using Fehlberg = odeint::runge_kutta_fehlberg78<State, double, State, double, Algebra>;
+
+}  // namespace
+
+std::unique_ptr<Stepper> make_stepper(const StepperOptions& options) {
+  validate(options);
+  switch (options.kind) {
+    case StepperKind::dopri5: return std::make_unique<EmbeddedRk<Dopri5, true>>(options, 5);
+    case StepperKind::cash_karp54: return std::make_unique<EmbeddedRk<CashKarp, false>>(options, 5);
+    case StepperKind::fehlberg78: return std::make_unique<EmbeddedRk<Fehlberg, false>>(options, 8);
+    case StepperKind::bulirsch_stoer: return std::make_unique<BulirschStoer>(options);
+    case StepperKind::gd: return std::make_unique<GradientDescent>(options);
+  }
+  throw std::logic_error("unhandled stepper kind");
+}
+
+}  // namespace kktflow

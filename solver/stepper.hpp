@@ -1,0 +1,56 @@
+#pragma once
+/// \file stepper.hpp
+/// One step of the flow, by any of the configured methods, behind one interface so the driver
+/// can reject, shorten and restart steps at activation switches.
+///
+///  - dopri5, cash_karp54, fehlberg78: odeint's embedded Runge–Kutta pairs over Eigen vectors;
+///    the step-size control is ours (Hairer, Nørsett, Wanner I, §II.4) because the driver
+///    needs the error estimate and must restart steps at switch events.
+///  - bulirsch_stoer: odeint's controlled Bulirsch–Stoer (extrapolation, its own control).
+///  - gd: explicit Euler with a fixed step in the integration variable. With flow.time = "t"
+///    that is GD with learning rate η; with flow.time = "loss" it is GD with the loss-based
+///    step η = c/L of Lyu & Li (2020, §4), since Δθ = −c ∇L/L.
+#include "flow_system.hpp"
+
+#include <memory>
+#include <string>
+
+namespace kktflow {
+
+enum class StepperKind { dopri5, cash_karp54, fehlberg78, bulirsch_stoer, gd };
+StepperKind parse_stepper_kind(const std::string& text, const std::string& key = "flow.stepper");
+std::string to_string(StepperKind kind);
+
+struct StepperOptions {
+  StepperKind kind = StepperKind::dopri5;
+  double abs_tol = 1e-10;   ///< absolute error tolerance per component
+  double rel_tol = 1e-8;    ///< relative error tolerance per component
+  double gd_step = 0.1;     ///< gd: fixed step in the integration variable
+};
+
+/// Throws std::invalid_argument naming the key (flow.*) and the allowed range.
+void validate(const StepperOptions& o);
+
+struct StepAttempt {
+  bool accepted = false;
+  double error = -1;       ///< normalized error (≤ 1 on acceptance); −1 if the method has none
+  double dt_next = 0;      ///< suggested next step
+  bool has_dxdt_out = false;  ///< dxdt_out holds the velocity at out (first-same-as-last)
+};
+
+class Stepper {
+ public:
+  virtual ~Stepper() = default;
+  /// Tries a step of size dt from x (velocity dxdt) at τ into out.
+  virtual StepAttempt attempt(FlowSystem& sys, const Eigen::VectorXd& x, const Eigen::VectorXd& dxdt, double tau,
+                              double dt, Eigen::VectorXd& out, Eigen::VectorXd& dxdt_out) = 0;
+  /// Forget internal history (after a projection or an event restart).
+  virtual void reset() {}
+  /// Classical order of the method.
+  virtual int order() const = 0;
+  virtual bool adaptive() const { return true; }
+};
+
+std::unique_ptr<Stepper> make_stepper(const StepperOptions& options);
+
+}  // namespace kktflow
