@@ -4,7 +4,7 @@ add_library(kktflow_flags INTERFACE)
 target_compile_options(kktflow_flags INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
   -Wno-deprecated-copy     # Boost.odeint 1.74 headers
-  -Wno-maybe-uninitialized # GCC 12 false positives in its own AVX-512 intrinsics under Eigen
+  -Wno-maybe-uninitialized -Wno-uninitialized  # GCC 12 false positives in its AVX-512 intrinsics under Eigen
   $<$<BOOL:${KKTFLOW_WERROR}>:-Werror>
   $<$<BOOL:${KKTFLOW_NATIVE}>:-march=native>)
 

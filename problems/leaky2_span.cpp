@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+long g_clamps = 0;
 namespace kktflow {
 
 using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -17,7 +18,7 @@ Leaky2Span::Leaky2Span(const Leaky2FixedOuter& model, const Eigen::VectorXd& y, 
       m_n(model.inputs().rows()),
       m_W0(Eigen::Map<const RowMajorMatrix>(theta0.data(), model.width(), model.inputs().cols())),
       m_Gram(m_X * m_X.transpose()), m_Z0(m_W0 * m_X.transpose()), m_Z(m_m, m_n), m_D(m_m, m_n),
-      m_slide_by_neuron(static_cast<std::size_t>(m_m)), m_raw_slopes(m_m, m_n) {}
+      m_blocks(static_cast<std::size_t>(m_m)), m_v(m_n), m_u(m_n), m_raw_slopes(m_m, m_n) {}
 
 void Leaky2Span::compute_pre_activations(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::MatrixXd& Z) const {
   const Eigen::Map<const RowMajorMatrix> C(state.data(), m_m, m_n);
@@ -47,23 +48,20 @@ void Leaky2Span::ascent(const Eigen::Ref<const Eigen::VectorXd>& w, Eigen::Ref<E
 
 void Leaky2Span::filippov_slopes(const Eigen::Ref<const Eigen::VectorXd>& w) {
   for (Eigen::Index j = 0; j < m_m; ++j) {
-    const auto& S = m_slide_by_neuron[static_cast<std::size_t>(j)];
-    if (S.empty()) continue;
-    Eigen::VectorXd v = m_y.cwiseProduct(w).cwiseProduct(m_D.row(j).transpose());
-    for (Eigen::Index k : S) v[k] = 0.0;
-    const auto s = static_cast<Eigen::Index>(S.size());
-    Eigen::MatrixXd G_SS(s, s);
-    Eigen::VectorXd rhs(s);
+    const SlideBlock& b = m_blocks[static_cast<std::size_t>(j)];
+    if (b.samples.empty()) continue;
+    m_v = m_y.cwiseProduct(w).cwiseProduct(m_D.row(j).transpose());
+    for (Eigen::Index k : b.samples) m_v[k] = 0.0;
+    const auto s = static_cast<Eigen::Index>(b.samples.size());
+    auto u = m_u.head(s);
+    u.noalias() = -b.gram_rows * m_v;
+    b.gram_ss.solveInPlace(u);
     for (Eigen::Index r = 0; r < s; ++r) {
-      rhs[r] = -m_Gram.row(S[r]).dot(v);
-      for (Eigen::Index c = 0; c < s; ++c) G_SS(r, c) = m_Gram(S[r], S[c]);
-    }
-    const Eigen::VectorXd u = G_SS.llt().solve(rhs);
-    for (Eigen::Index r = 0; r < s; ++r) {
-      const Eigen::Index k = S[r];
+      const Eigen::Index k = b.samples[static_cast<std::size_t>(r)];
       const double force = m_y[k] * w[k];
       const double raw = force != 0.0 ? u[r] / force : m_gamma;
       m_raw_slopes(j, k) = raw;
+      if (raw < m_gamma || raw > 1.0) ++g_clamps;
       m_D(j, k) = std::clamp(raw, m_gamma, 1.0);
     }
   }
@@ -82,25 +80,33 @@ void Leaky2Span::set_sliding(const std::vector<Eigen::Index>& switches) {
   m_sliding = switches;
   std::sort(m_sliding.begin(), m_sliding.end());
   m_sliding.erase(std::unique(m_sliding.begin(), m_sliding.end()), m_sliding.end());
-  for (auto& S : m_slide_by_neuron) S.clear();
-  for (Eigen::Index k : m_sliding) m_slide_by_neuron[static_cast<std::size_t>(k / m_n)].push_back(k % m_n);
+  std::vector<std::vector<Eigen::Index>> by_neuron(static_cast<std::size_t>(m_m));
+  for (Eigen::Index k : m_sliding) by_neuron[static_cast<std::size_t>(k / m_n)].push_back(k % m_n);
+  for (std::size_t j = 0; j < by_neuron.size(); ++j) {
+    SlideBlock& b = m_blocks[j];
+    if (b.samples == by_neuron[j]) continue;  // refactorize only the neurons whose set changed
+    b.samples = std::move(by_neuron[j]);
+    const auto s = static_cast<Eigen::Index>(b.samples.size());
+    b.gram_rows.resize(s, m_n);
+    for (Eigen::Index r = 0; r < s; ++r) b.gram_rows.row(r) = m_Gram.row(b.samples[static_cast<std::size_t>(r)]);
+    Eigen::MatrixXd G_SS(s, s);
+    for (Eigen::Index c = 0; c < s; ++c) G_SS.col(c) = b.gram_rows.col(b.samples[static_cast<std::size_t>(c)]);
+    b.gram_ss.compute(G_SS);
+  }
   m_raw_slopes.setConstant(m_gamma);
 }
 
 void Leaky2Span::hold_on_sliding_surfaces(Eigen::Ref<Eigen::VectorXd> state) {
   Eigen::Map<RowMajorMatrix> C(state.data(), m_m, m_n);
   for (Eigen::Index j = 0; j < m_m; ++j) {
-    const auto& S = m_slide_by_neuron[static_cast<std::size_t>(j)];
-    if (S.empty()) continue;
-    const auto s = static_cast<Eigen::Index>(S.size());
-    Eigen::MatrixXd G_SS(s, s);
-    Eigen::VectorXd z(s);
-    for (Eigen::Index r = 0; r < s; ++r) {
-      z[r] = m_Z0(j, S[r]) + C.row(j).dot(m_Gram.col(S[r]));
-      for (Eigen::Index c = 0; c < s; ++c) G_SS(r, c) = m_Gram(S[r], S[c]);
-    }
-    const Eigen::VectorXd delta = G_SS.llt().solve(z);
-    for (Eigen::Index r = 0; r < s; ++r) C(j, S[r]) -= delta[r];
+    const SlideBlock& b = m_blocks[static_cast<std::size_t>(j)];
+    if (b.samples.empty()) continue;
+    const auto s = static_cast<Eigen::Index>(b.samples.size());
+    auto z = m_u.head(s);
+    z.noalias() = b.gram_rows * C.row(j).transpose();  // Γ symmetric: (C Γ)_{j,S} = Γ_{S,:} C_jᵀ
+    for (Eigen::Index r = 0; r < s; ++r) z[r] += m_Z0(j, b.samples[static_cast<std::size_t>(r)]);
+    b.gram_ss.solveInPlace(z);
+    for (Eigen::Index r = 0; r < s; ++r) C(j, b.samples[static_cast<std::size_t>(r)]) -= z[r];
   }
 }
 

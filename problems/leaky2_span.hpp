@@ -11,8 +11,12 @@
 /// Filippov sliding (DESIGN §1): a pair (j, i) held on its kink Z_ji = 0 takes the equivalent
 /// slope φ'_ji ∈ [γ, 1] that makes dZ_ji/dτ = 0. Per neuron j with sliding set S_j this is the
 /// linear system Γ_SS u = −(Γ v)_S, u_k = y_k w_k φ'_jk (k ∈ S_j), v_k = y_k w_k φ'_jk (k ∉ S_j).
+/// Γ is constant, so Γ_SS is factorized once per change of the sliding set (set_sliding), not
+/// per right-hand side.
 #include "leaky2_fixed_outer.hpp"
 #include "margin_system.hpp"
+
+#include <Eigen/Cholesky>
 
 namespace kktflow {
 
@@ -46,6 +50,13 @@ class Leaky2Span final : public MarginSystem {
   const Eigen::MatrixXd& slopes() const { return m_D; }
 
  private:
+  /// One neuron's sliding set S with what both solves need: Γ_{S,:} and the Cholesky factor of Γ_SS.
+  struct SlideBlock {
+    std::vector<Eigen::Index> samples;
+    Eigen::MatrixXd gram_rows;  ///< Γ_{S,:}, |S| × n
+    Eigen::LLT<Eigen::MatrixXd> gram_ss;
+  };
+
   void compute_pre_activations(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::MatrixXd& Z) const;
   void filippov_slopes(const Eigen::Ref<const Eigen::VectorXd>& w);
 
@@ -61,7 +72,8 @@ class Leaky2Span final : public MarginSystem {
   Eigen::MatrixXd m_Z;      ///< m × n, at the last margins call
   Eigen::MatrixXd m_D;      ///< m × n effective slopes
   std::vector<Eigen::Index> m_sliding;             ///< switch indices j·n + i, sorted
-  std::vector<std::vector<Eigen::Index>> m_slide_by_neuron;
+  std::vector<SlideBlock> m_blocks;  ///< per neuron; empty samples when nothing slides
+  Eigen::VectorXd m_v, m_u;          ///< work vectors of the sliding solves (size n), so the RHS allocates nothing
   Eigen::MatrixXd m_raw_slopes;  ///< unclamped Filippov solutions, for leaving_sliding
 };
 

@@ -57,10 +57,14 @@ double MarginLoss::log_value(const Eigen::Ref<const Eigen::VectorXd>& q) const {
 
 double MarginLoss::weights(const Eigen::Ref<const Eigen::VectorXd>& q,
                            Eigen::Ref<Eigen::VectorXd> w) const {
-  const double log_l = log_value(q);
-  const double log_total = log_l + std::log(static_cast<double>(q.size()));
-  for (Eigen::Index i = 0; i < q.size(); ++i) w[i] = std::exp(log_minus_dell(q[i]) - log_total);
-  return log_l;
+  // Shift every exponent by the same max log ℓ before exponentiating: exp(a − b) with a, b ~ −q
+  // would lose |q|·u relative accuracy, while a − max and b − max are O(1) and exact-ish.
+  double vmax = -std::numeric_limits<double>::infinity();
+  for (Eigen::Index i = 0; i < q.size(); ++i) vmax = std::max(vmax, log_ell(q[i]));
+  double sum = 0.0;
+  for (Eigen::Index i = 0; i < q.size(); ++i) sum += std::exp(log_ell(q[i]) - vmax);
+  for (Eigen::Index i = 0; i < q.size(); ++i) w[i] = std::exp(log_minus_dell(q[i]) - vmax) / sum;
+  return vmax + std::log(sum) - std::log(static_cast<double>(q.size()));
 }
 
 double MarginLoss::inverse_of_total(double log_value, Eigen::Index n) const {

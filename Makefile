@@ -1,0 +1,47 @@
+# kktflow — the two set-up commands (README): `make demo` and `make test`.
+# Each installs missing Debian packages first, so a fresh Debian 12 machine needs nothing else.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+RELEASE_DIR := build/release
+DEBUG_DIR := build/debug
+ASAN_DIR := build/asan-ubsan
+KKTFLOW := $(RELEASE_DIR)/kktflow
+
+.PHONY: deps release debug asan demo test test-all test-asan bench clean
+
+deps:
+	bash scripts/install-deps.sh
+
+release: deps
+	cmake --preset release
+	cmake --build --preset release -j $(JOBS)
+
+debug: deps
+	cmake --preset debug
+	cmake --build --preset debug -j $(JOBS)
+
+asan: deps
+	cmake --preset asan-ubsan
+	cmake --build --preset asan-ubsan -j $(JOBS)
+
+demo: release
+	mkdir -p runs
+	$(KKTFLOW) run data/configs/frei2023.toml -o runs/frei2023.h5 --force
+	$(KKTFLOW) info runs/frei2023.h5
+
+# Fast tests (everything not labelled `slow`) in the Debug build with assertions.
+test: debug
+	cd $(DEBUG_DIR) && ctest --output-on-failure -j $(JOBS) -LE slow
+
+# Everything, including slow tests.
+test-all: debug
+	cd $(DEBUG_DIR) && ctest --output-on-failure -j $(JOBS)
+
+# The fast tests once more under AddressSanitizer and UBSan.
+test-asan: asan
+	cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS) -LE "slow|no-asan"
+
+bench: release
+	cmake --build --preset release --target bench
+
+clean:
+	rm -rf build runs

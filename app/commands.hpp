@@ -1,0 +1,32 @@
+#pragma once
+/// \file commands.hpp
+/// One options struct + setup_x + run_x per subcommand (CLI11's subcom_in_files habit).
+/// Exit codes (DESIGN §3): 0 ok, 1 a verified claim failed, 2 usage/config error, 3 I/O error,
+/// 4 numerical failure, 130 interrupted by SIGINT/SIGTERM (the file holds every flushed row).
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+namespace kktflow {
+
+enum ExitCode : int { exit_ok = 0, exit_claim_failed = 1, exit_usage = 2, exit_io = 3, exit_numerical = 4,
+                      exit_interrupted = 130 };
+
+struct RunOptions {
+  std::string config;
+  std::string output;
+  std::vector<std::string> overrides;
+  bool quiet = false;
+  bool force = false;
+};
+void setup_run(CLI::App& app, RunOptions& opt);
+int run_run(const RunOptions& opt);
+
+struct InfoOptions {
+  std::string file;
+};
+void setup_info(CLI::App& app, InfoOptions& opt);
+int run_info(const InfoOptions& opt);
+
+}  // namespace kktflow

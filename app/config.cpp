@@ -1,0 +1,251 @@
+#include "config.hpp"
+
+#include <toml++/toml.h>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace kktflow {
+
+namespace {
+
+/// Every key the configuration knows, by section (the config reference in README.md).
+const std::map<std::string, std::set<std::string>>& known_keys() {
+  static const std::map<std::string, std::set<std::string>> keys{
+      {"", {"seed"}},
+      {"data", {"kind", "n", "d", "seed", "scale", "mean_norm", "noise", "path"}},
+      {"model", {"kind", "width", "gamma", "signs", "init_scale", "loss", "seed"}},
+      {"flow", {"time", "stepper", "coordinates", "abs_tol", "rel_tol", "gd_step", "dt_initial", "dt_max",
+                "sliding", "sliding_flips", "sliding_window"}},
+      {"stop", {"kkt_eps", "one_minus_beta", "direction_change", "log_t_min", "log_t_max", "wall_s", "max_steps"}},
+      {"output", {"record_every_log_t", "record_relative", "snapshot_ratio", "k_top"}},
+  };
+  return keys;
+}
+
+std::string join(const std::set<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
+  return out;
+}
+
+void check_known_keys(const toml::table& root) {
+  const auto& known = known_keys();
+  for (const auto& [key, node] : root) {
+    const std::string k(key.str());
+    if (const auto* section = node.as_table()) {
+      const auto it = known.find(k);
+      if (it == known.end())
+        throw ConfigError("unknown section [" + k + "]; allowed sections: data, model, flow, stop, output");
+      for (const auto& [sub, _] : *section)
+        if (!it->second.count(std::string(sub.str())))
+          throw ConfigError("unknown key " + k + "." + std::string(sub.str()) + "; allowed keys in [" + k +
+                            "]: " + join(it->second));
+    } else if (!known.at("").count(k)) {
+      throw ConfigError("unknown top-level key " + k + "; allowed: seed, and the sections data, model, flow, stop, output");
+    }
+  }
+}
+
+/// Reads section.key into `out` if present, checking its TOML type; records it in `resolved`.
+class Reader {
+ public:
+  Reader(const toml::table& root, toml::table& resolved) : m_root(root), m_resolved(resolved) {}
+
+  template <class T>
+  void get(const std::string& section, const std::string& key, T& out) {
+    const toml::node* node = find(section, key);
+    if (node) out = convert<T>(*node, section.empty() ? key : section + "." + key);
+    store(section, key, out);
+  }
+
+ private:
+  const toml::node* find(const std::string& section, const std::string& key) const {
+    if (section.empty()) return m_root.get(key);
+    const auto* table = m_root.get_as<toml::table>(section);
+    return table ? table->get(key) : nullptr;
+  }
+
+  template <class T>
+  static T convert(const toml::node& node, const std::string& name) {
+    if constexpr (std::is_same_v<T, bool>) {
+      if (auto v = node.value_exact<bool>()) return *v;
+      throw ConfigError(name + " = " + text(node) + ": expected true or false");
+    } else if constexpr (std::is_integral_v<T>) {
+      auto v = node.value_exact<std::int64_t>();
+      if (!v) {
+        // Accept integral floats such as 1e8 for counts.
+        auto f = node.value_exact<double>();
+        if (f && *f == std::floor(*f) && std::abs(*f) < 9e18) v = static_cast<std::int64_t>(*f);
+      }
+      if (!v) throw ConfigError(name + " = " + text(node) + ": expected an integer");
+      if (std::is_unsigned_v<T> && *v < 0) throw ConfigError(name + " = " + text(node) + ": must be ≥ 0");
+      return static_cast<T>(*v);
+    } else if constexpr (std::is_floating_point_v<T>) {
+      if (auto v = node.value<double>()) return *v;
+      throw ConfigError(name + " = " + text(node) + ": expected a number");
+    } else {
+      if (auto v = node.value_exact<std::string>()) return *v;
+      throw ConfigError(name + " = " + text(node) + ": expected a string");
+    }
+  }
+
+  static std::string text(const toml::node& node) {
+    std::ostringstream os;
+    node.visit([&](const auto& v) { os << v; });
+    return os.str();
+  }
+
+  template <class T>
+  void store(const std::string& section, const std::string& key, const T& value) {
+    toml::table* target = &m_resolved;
+    if (!section.empty()) {
+      if (!m_resolved.contains(section)) m_resolved.insert(section, toml::table{});
+      target = m_resolved.get_as<toml::table>(section);
+    }
+    if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::string>) {
+      target->insert_or_assign(key, value);
+    } else if constexpr (std::is_integral_v<T>) {
+      target->insert_or_assign(key, static_cast<std::int64_t>(value));
+    } else {
+      target->insert_or_assign(key, static_cast<double>(value));
+    }
+  }
+
+  const toml::table& m_root;
+  toml::table& m_resolved;
+};
+
+void apply_override(toml::table& root, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ConfigError("--set " + assignment + ": expected section.key=value");
+  const std::string path = assignment.substr(0, eq);
+  const std::string value = assignment.substr(eq + 1);
+  const auto dot = path.find('.');
+  const std::string section = dot == std::string::npos ? "" : path.substr(0, dot);
+  const std::string key = dot == std::string::npos ? path : path.substr(dot + 1);
+  toml::table parsed;
+  try {
+    parsed = toml::parse("v = " + value);
+  } catch (const toml::parse_error&) {
+    parsed = toml::table{{"v", value}};  // a bare word such as dopri5 is a string
+  }
+  toml::table* target = &root;
+  if (!section.empty()) {
+    if (!root.contains(section)) root.insert(section, toml::table{});
+    target = root.get_as<toml::table>(section);
+    if (!target) throw ConfigError("--set " + assignment + ": " + section + " is not a section");
+  }
+  target->insert_or_assign(key, *parsed.get("v"));
+}
+
+toml::table parse_file(const std::string& path) {
+  std::ifstream probe(path);
+  if (!probe) throw ConfigError("config file " + path + ": cannot open");
+  try {
+    return toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << "config file " << path << ":" << e.source().begin.line << ":" << e.source().begin.column
+       << ": malformed TOML: " << e.description();
+    throw ConfigError(os.str());
+  }
+}
+
+void read_sections(Reader& r, RunConfig& c) {
+  r.get("", "seed", c.seed);
+  c.data.seed = c.seed;
+  c.model.seed = c.seed + 1;
+  r.get("data", "kind", c.data.kind);
+  r.get("data", "n", c.data.n);
+  r.get("data", "d", c.data.d);
+  r.get("data", "seed", c.data.seed);
+  r.get("data", "scale", c.data.scale);
+  r.get("data", "mean_norm", c.data.mean_norm);
+  r.get("data", "noise", c.data.noise);
+  r.get("data", "path", c.data.path);
+
+  std::string signs = c.model.balanced_signs ? "balanced" : "random";
+  std::string loss = to_string(c.loss);
+  r.get("model", "kind", c.model_kind);
+  r.get("model", "width", c.model.width);
+  r.get("model", "gamma", c.model.gamma);
+  r.get("model", "signs", signs);
+  r.get("model", "init_scale", c.model.init_scale);
+  r.get("model", "loss", loss);
+  r.get("model", "seed", c.model.seed);
+  if (signs != "balanced" && signs != "random")
+    throw ConfigError("model.signs = \"" + signs + "\": allowed values are \"balanced\", \"random\"");
+  c.model.balanced_signs = signs == "balanced";
+  c.loss = parse_loss_kind(loss);
+
+  std::string time = to_string(c.time);
+  std::string stepper = to_string(c.stepper.kind);
+  r.get("flow", "time", time);
+  r.get("flow", "stepper", stepper);
+  r.get("flow", "coordinates", c.coordinates);
+  r.get("flow", "abs_tol", c.stepper.abs_tol);
+  r.get("flow", "rel_tol", c.stepper.rel_tol);
+  r.get("flow", "gd_step", c.stepper.gd_step);
+  r.get("flow", "dt_initial", c.driver.dt_initial);
+  r.get("flow", "dt_max", c.driver.dt_max);
+  r.get("flow", "sliding", c.driver.sliding.enabled);
+  r.get("flow", "sliding_flips", c.driver.sliding.flips);
+  r.get("flow", "sliding_window", c.driver.sliding.window_steps);
+  c.time = parse_time_mode(time);
+  c.stepper.kind = parse_stepper_kind(stepper);
+
+  auto& s = c.driver.stop;
+  r.get("stop", "kkt_eps", s.kkt_eps);
+  r.get("stop", "one_minus_beta", s.one_minus_beta);
+  r.get("stop", "direction_change", s.direction_change);
+  r.get("stop", "log_t_min", s.log_t_min);
+  r.get("stop", "log_t_max", s.log_t_max);
+  r.get("stop", "wall_s", s.wall_s);
+  r.get("stop", "max_steps", s.max_steps);
+
+  auto& o = c.driver.output;
+  r.get("output", "record_every_log_t", o.record_every_log_t);
+  r.get("output", "record_relative", o.record_relative);
+  r.get("output", "snapshot_ratio", o.snapshot_ratio);
+  r.get("output", "k_top", o.k_top);
+}
+
+void validate(const RunConfig& c) {
+  if (c.model_kind != "leaky2_fixed_outer")
+    throw ConfigError("model.kind = \"" + c.model_kind + "\": allowed values are \"leaky2_fixed_outer\"");
+  if (c.coordinates != "span" && c.coordinates != "full")
+    throw ConfigError("flow.coordinates = \"" + c.coordinates + "\": allowed values are \"span\", \"full\"");
+  validate(c.data);
+  validate(c.model);
+  validate(c.stepper);
+  validate(c.driver);
+}
+
+}  // namespace
+
+RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  toml::table root = parse_file(path);
+  for (const auto& o : overrides) apply_override(root, o);
+  check_known_keys(root);
+  RunConfig c;
+  if (const auto* data = root.get_as<toml::table>("data")) c.data_shape_given = data->contains("d") || data->contains("n");
+  toml::table resolved;
+  Reader reader(root, resolved);
+  try {
+    read_sections(reader, c);
+    validate(c);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(e.what());
+  }
+  std::ostringstream os;
+  os << resolved;
+  c.resolved_toml = os.str();
+  return c;
+}
+
+}  // namespace kktflow

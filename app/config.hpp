@@ -1,0 +1,41 @@
+#pragma once
+/// \file config.hpp
+/// The run configuration: TOML file + `--set key=value` overrides → validated structs.
+/// Every error names the key, the bad value and the allowed range (LBFGSpp's validate habit),
+/// and is a ConfigError so the CLI can exit with code 2.
+#include "problems/dataset.hpp"
+#include "problems/leaky2_fixed_outer.hpp"
+#include "problems/loss.hpp"
+#include "solver/driver.hpp"
+#include "solver/flow_system.hpp"
+#include "solver/stepper.hpp"
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace kktflow {
+
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct RunConfig {
+  std::uint64_t seed = 0;
+  DatasetSpec data;
+  std::string model_kind = "leaky2_fixed_outer";
+  Leaky2Params model;
+  LossKind loss = LossKind::exp;
+  TimeMode time = TimeMode::loss;
+  std::string coordinates = "span";   ///< "span" (data-span reduction) or "full" (θ itself)
+  StepperOptions stepper;
+  DriverOptions driver;
+  bool data_shape_given = false;      ///< data.n or data.d set explicitly (checked against a file)
+  std::string resolved_toml;          ///< every key with its value in force, as TOML text
+};
+
+/// Parses `path`, applies `overrides` ("section.key=value", value in TOML syntax or a bare
+/// string), fills defaults and validates. Throws ConfigError.
+RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides);
+
+}  // namespace kktflow

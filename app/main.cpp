@@ -1,0 +1,40 @@
+/// kktflow: gradient flow of homogeneous networks to the KKT limit, and checks of the theorems
+/// about it. Thin: parses argv, maps exceptions to exit codes; the work is in the libraries.
+#include "commands.hpp"
+#include "config.hpp"
+
+#include "analysis/h5.hpp"
+
+#include <cstdio>
+#include <stdexcept>
+
+int main(int argc, char** argv) {
+  using namespace kktflow;
+  CLI::App app{"kktflow: gradient flow to the max-margin KKT limit, with verified claims"};
+  app.require_subcommand(1);
+  RunOptions run;
+  InfoOptions info;
+  setup_run(app, run);
+  setup_info(app, info);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& done) {
+    return done.get_exit_code();
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? exit_ok : exit_usage;
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "kktflow: config error: %s\n", e.what());
+    return exit_usage;
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "kktflow: invalid input: %s\n", e.what());
+    return exit_usage;
+  } catch (const h5::Error& e) {
+    std::fprintf(stderr, "kktflow: I/O error: %s\n", e.what());
+    return exit_io;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kktflow: error: %s\n", e.what());
+    return exit_io;
+  }
+  return exit_ok;
+}

@@ -1,0 +1,172 @@
+#include "commands.hpp"
+#include "config.hpp"
+#include "progress.hpp"
+
+#include "analysis/run_store.hpp"
+#include "problems/leaky2_span.hpp"
+#include "solver/driver.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <memory>
+#include <unistd.h>
+
+#ifndef KKTFLOW_VERSION
+#define KKTFLOW_VERSION "0.0.0"
+#endif
+#ifndef KKTFLOW_GIT_COMMIT
+#define KKTFLOW_GIT_COMMIT "unknown"
+#endif
+
+namespace kktflow {
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_signal(int) { g_interrupted = true; }
+
+std::string iso_now() {
+  const std::time_t now = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  return buf;
+}
+
+std::string default_output(const std::string& config) {
+  return "runs/" + std::filesystem::path(config).stem().string() + ".h5";
+}
+
+Dataset load_data(const RunConfig& c) {
+  Dataset data;
+  try {
+    data = make_dataset(c.data);
+  } catch (const std::exception& e) {  // a missing or malformed data file is a config error
+    throw ConfigError(e.what());
+  }
+  if (c.data.kind == "file" && c.data_shape_given && (data.d() != c.data.d || data.n() != c.data.n))
+    throw ConfigError("data.n, data.d = " + std::to_string(c.data.n) + ", " + std::to_string(c.data.d) +
+                      " do not match the file " + c.data.path + ", which holds n = " + std::to_string(data.n()) +
+                      ", d = " + std::to_string(data.d()) + "; remove them or make them agree");
+  return data;
+}
+
+RunMetadata metadata(const RunConfig& c, const Dataset& data, const Leaky2FixedOuter& model) {
+  RunMetadata m;
+  m.config_text = c.resolved_toml;
+  m.seed = c.seed;
+  m.kktflow_version = KKTFLOW_VERSION;
+  m.git_commit = KKTFLOW_GIT_COMMIT;
+  m.created = iso_now();
+  m.X = data.X;
+  m.y = data.y;
+  m.data_attrs = data.params;
+  m.data_attrs["source"] = data.source;
+  m.model_attrs = {{"kind", model.kind()}, {"activation", "leaky_relu"}, {"loss", to_string(c.loss)},
+                   {"signs", c.model.balanced_signs ? "balanced" : "random"}, {"time", to_string(c.time)},
+                   {"stepper", to_string(c.stepper.kind)}, {"coordinates", c.coordinates}};
+  m.model_numbers = {{"gamma", c.model.gamma}, {"width", static_cast<double>(c.model.width)},
+                     {"init_scale", c.model.init_scale}, {"homogeneity", model.homogeneity()}};
+  m.a = model.outer();
+  for (const auto& layer : model.layers()) {
+    m.layer_names.push_back(layer.name);
+    m.layer_shapes.push_back(layer.rows);
+    m.layer_shapes.push_back(layer.cols);
+  }
+  m.k_top = c.driver.output.k_top;
+  return m;
+}
+
+void print_summary(const RunResult& r, const std::string& out, std::int64_t sliding_events) {
+  const Record& l = r.last;
+  std::printf("%s: %s (%s)\n", out.c_str(), to_string(r.status).c_str(), r.reason.c_str());
+  std::printf("  log t %.2f  log L %.2f  ‖θ‖ %.4g  normalized margin %.6g  ε_KKT %.3e  1-β %.3e\n", l.log_t,
+              l.log_loss, l.norm, l.normalized_margin, l.kkt_eps, 1.0 - l.alignment_beta);
+  const double ratio = l.sigma.size() >= 3 && l.sigma[0] > 0 ? l.sigma[2] / l.sigma[0] : 0.0;
+  std::printf("  stable rank %.6f  σ3/σ1 %.3e  switches %lld  sliding pairs %lld (entered %lld times)\n",
+              l.stable_rank, ratio, static_cast<long long>(l.switches), static_cast<long long>(r.sliding_pairs),
+              static_cast<long long>(sliding_events));
+  std::printf("  %lld steps, %lld rejected, %lld event restarts, %lld RHS evaluations, %.2f s\n",
+              static_cast<long long>(l.step), static_cast<long long>(r.rejected_steps),
+              static_cast<long long>(r.event_restarts), static_cast<long long>(l.rhs_evals), l.wall_s);
+}
+
+/// Counts sliding entries (events with new_sign 0) for the summary.
+class SlidingCounter final : public Observer {
+ public:
+  void on_event(const SwitchEvent& e) override { m_count += e.new_sign == 0; }
+  std::int64_t count() const { return m_count; }
+
+ private:
+  std::int64_t m_count = 0;
+};
+
+int exit_code_for(Status s) {
+  switch (s) {
+    case Status::non_finite:
+    case Status::no_progress: return exit_numerical;
+    case Status::interrupted: return exit_interrupted;
+    default: return exit_ok;
+  }
+}
+
+}  // namespace
+
+void setup_run(CLI::App& app, RunOptions& opt) {
+  auto* run = app.add_subcommand("run", "Integrate the gradient flow of a config and write an HDF5 run file");
+  run->add_option("config", opt.config, "TOML configuration (see README: config reference)")->required();
+  run->add_option("-o,--output", opt.output, "output HDF5 file (default runs/<config name>.h5)");
+  run->add_option("--set", opt.overrides, "override a config key: --set section.key=value (repeatable)");
+  run->add_flag("--quiet", opt.quiet, "no progress bar and no summary");
+  run->add_flag("--force", opt.force, "overwrite an existing output file");
+  run->callback([&opt] { throw CLI::RuntimeError(run_run(opt)); });
+}
+
+int run_run(const RunOptions& opt) {
+  const RunConfig c = load_config(opt.config, opt.overrides);
+  const std::string out = opt.output.empty() ? default_output(opt.config) : opt.output;
+  const Dataset data = load_data(c);
+  Leaky2FixedOuter model(data.X, c.model);
+  const Eigen::VectorXd theta0 = model.initial_theta();
+
+  std::unique_ptr<MarginSystem> margins;
+  Eigen::VectorXd state;
+  if (c.coordinates == "span") {
+    auto span = std::make_unique<Leaky2Span>(model, data.y, theta0);
+    state = span->initial_state();
+    margins = std::move(span);
+  } else {
+    margins = std::make_unique<FullCoordinates>(model, data.y);
+    state = theta0;
+  }
+  const MarginLoss loss(c.loss);
+  FlowSystem system(*margins, loss, c.time);
+  auto stepper = make_stepper(c.stepper);
+  MetricsEvaluator metrics(*margins, loss, model.layers().front(), c.driver.output.k_top);
+  Driver driver(system, *stepper, metrics, c.driver);
+
+  const auto parent = std::filesystem::path(out).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent);
+  RunWriter writer(out, metadata(c, data, model), opt.force);
+  ProgressBar progress(stderr);
+  SlidingCounter sliding;
+  driver.add_observer(writer);
+  driver.add_observer(sliding);
+  if (!opt.quiet && isatty(fileno(stderr))) driver.add_observer(progress);
+
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  const RunResult result = driver.run(state, [] { return g_interrupted.load(); });
+  writer.write_final("lambda", metrics.multipliers());
+  if (!writer.failure().empty()) {
+    std::fprintf(stderr, "kktflow run: writing %s failed: %s\n", out.c_str(), writer.failure().c_str());
+    return exit_io;
+  }
+  if (!opt.quiet) print_summary(result, out, sliding.count());
+  return exit_code_for(result.status);
+}
+
+}  // namespace kktflow

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# expect.sh CODE REGEX -- COMMAND...: runs COMMAND, passes iff it exits with CODE and its
+# combined output matches the extended regex REGEX (CLI11's habit of checking both).
+set -u
+code="$1"; regex="$2"; shift 3
+output="$("$@" 2>&1)"
+status=$?
+printf '%s\n' "$output"
+if [ "$status" -ne "$code" ]; then echo "expect.sh: exit code $status, expected $code"; exit 1; fi
+if ! printf '%s' "$output" | grep -Eq -- "$regex"; then echo "expect.sh: output does not match /$regex/"; exit 1; fi
+echo "expect.sh: ok (exit $status, output matches)"

@@ -1,0 +1,61 @@
+// NNLS (Lawson–Hanson) against known solutions, and the log-domain clock quadrature against
+// closed-form integrals of e^{−ℓ} for linear and quadratic ℓ.
+#define BOOST_TEST_MODULE nnls_clock
+#include <boost/test/unit_test.hpp>
+
+#include "solver/log_clock.hpp"
+#include "solver/nnls.hpp"
+
+#include <cmath>
+
+using namespace kktflow;
+namespace tt = boost::test_tools;
+
+BOOST_AUTO_TEST_CASE(nnls_interior_solution_is_the_linear_solve) {
+  Eigen::MatrixXd K(2, 2);
+  K << 2, 1, 1, 3;
+  const Eigen::Vector2d lambda_true(0.5, 0.25);
+  const auto r = nnls_normal(K, K * lambda_true);
+  BOOST_TEST(r.converged);
+  BOOST_TEST((r.lambda - lambda_true).norm() < 1e-14);
+}
+
+BOOST_AUTO_TEST_CASE(nnls_clamps_a_negative_coordinate_to_zero) {
+  // min ½λᵀλ − bᵀλ with b = (1, −2): λ = (1, 0), by hand (K = I separates the coordinates).
+  const Eigen::MatrixXd K = Eigen::MatrixXd::Identity(2, 2);
+  const auto r = nnls_normal(K, Eigen::Vector2d(1, -2));
+  BOOST_TEST(r.lambda[0] == 1.0, tt::tolerance(1e-14));
+  BOOST_TEST(r.lambda[1] == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(nnls_satisfies_kkt_conditions_on_a_random_problem) {
+  // Optimality of min_{λ≥0} ½λᵀKλ − bᵀλ: g = Kλ − b ≥ 0, λ ≥ 0, λ_i g_i = 0.
+  const Eigen::MatrixXd G = Eigen::MatrixXd::Random(40, 15);
+  const Eigen::MatrixXd K = G.transpose() * G;
+  const Eigen::VectorXd b = G.transpose() * Eigen::VectorXd::Random(40);
+  const auto r = nnls_normal(K, b);
+  const Eigen::VectorXd g = K * r.lambda - b;
+  BOOST_TEST(r.converged);
+  BOOST_TEST(r.lambda.minCoeff() >= 0.0);
+  BOOST_TEST(g.minCoeff() >= -1e-10 * b.norm());
+  BOOST_TEST(std::abs(r.lambda.dot(g)) <= 1e-10 * b.squaredNorm());
+}
+
+BOOST_AUTO_TEST_CASE(clock_integrates_linear_exponent_exactly) {
+  // ∫₀^h e^{−(l0 + c s)} ds = e^{−l0}(1 − e^{−c h})/c, here with l0 = −5000 (e^{5000} overflows).
+  const double l0 = -5000, c = -30, h = 2;  // ℓ falls by 60 over the step
+  const double exact = -l0 + std::log(std::expm1(-c * h) / -c);
+  BOOST_TEST(log_integral_exp_neg_quadratic(l0, l0 + c * h / 2, l0 + c * h, h) == exact, tt::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_CASE(clock_integrates_quadratic_exponent) {
+  // ℓ(s) = s² on [0, 1]: ∫ e^{−s²} = (√π/2) erf(1).
+  const double exact = std::log(std::sqrt(M_PI) / 2 * std::erf(1.0));
+  BOOST_TEST(log_integral_exp_neg_quadratic(0.0, 0.25, 1.0, 1.0) == exact, tt::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_CASE(log_add_exp_handles_minus_infinity_and_huge_values) {
+  const double inf = std::numeric_limits<double>::infinity();
+  BOOST_TEST(log_add_exp(-inf, 3.0) == 3.0);
+  BOOST_TEST(log_add_exp(1e5, 1e5) == 1e5 + std::log(2.0), tt::tolerance(1e-15));
+}
