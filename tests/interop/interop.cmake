@@ -7,8 +7,9 @@ execute_process(COMMAND ${KKTFLOW_INTEROP_PYTHON} -c "import h5py, xarray, h5net
   RESULT_VARIABLE _missing OUTPUT_QUIET ERROR_QUIET)
 # A cache entry, not a variable: the function is called from other directories' scopes.
 if(_missing)
-  message(STATUS "interop checks disabled: ${KKTFLOW_INTEROP_PYTHON} lacks h5py, xarray or h5netcdf")
-  set(KKTFLOW_INTEROP_AVAILABLE OFF CACHE INTERNAL "")
+  # No silent skip: a suite without its interop checks could not fail where users read files.
+  message(FATAL_ERROR "${KKTFLOW_INTEROP_PYTHON} lacks h5py, xarray or h5netcdf: run `make deps` "
+                      "(scripts/install-deps.sh) or set -DKKTFLOW_INTEROP_PYTHON=/path/to/python3")
 else()
   set(KKTFLOW_INTEROP_AVAILABLE ON CACHE INTERNAL "")
 endif()
