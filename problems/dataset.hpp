@@ -41,6 +41,15 @@ struct DatasetSpec {
 /// Throws std::invalid_argument naming the field, its value and the allowed range.
 void validate(const DatasetSpec& spec);
 
+/// The spec of n Gaussian samples x ~ N(0, I_d) with balanced labels.
+inline DatasetSpec gaussian_spec(Eigen::Index n, Eigen::Index d, std::uint64_t seed) {
+  DatasetSpec spec;
+  spec.n = n;
+  spec.d = d;
+  spec.seed = seed;
+  return spec;
+}
+
 /// Generates a dataset (every kind but `file`).
 Dataset make_dataset(const DatasetSpec& spec);
 

@@ -92,7 +92,7 @@ BOOST_AUTO_TEST_CASE(observer_sees_the_exact_linear_trajectory_and_clock) {
 }
 
 BOOST_AUTO_TEST_CASE(leaky_net_in_theta_coordinates_stays_in_data_span_and_loss_decreases) {
-  const Dataset data = make_dataset({.kind = "gaussian", .n = 8, .d = 40, .seed = 11});
+  const Dataset data = make_dataset(gaussian_spec(8, 40, 11));
   Leaky2FixedOuter model(data.X, {6, 0.5, true, 1e-2, 12});
   const Eigen::VectorXd theta0 = model.initial_theta();
   FullCoordinates margins(model, data.y);

@@ -12,7 +12,7 @@ using namespace kktflow;
 namespace {
 
 struct Fixture {
-  Dataset data = make_dataset({.kind = "gaussian", .n = 6, .d = 9, .seed = 3});
+  Dataset data = make_dataset(gaussian_spec(6, 9, 3));
   Leaky2Params params{5, 0.3, true, 0.5, 4};
   Leaky2FixedOuter model{data.X, params};
   Eigen::VectorXd theta = model.initial_theta();
