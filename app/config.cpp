@@ -19,7 +19,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
       {"data", {"kind", "n", "d", "seed", "scale", "mean_norm", "noise", "path"}},
       {"model", {"kind", "width", "gamma", "signs", "init_scale", "loss", "seed"}},
       {"flow", {"time", "stepper", "coordinates", "abs_tol", "rel_tol", "gd_step", "dt_initial", "dt_max",
-                "sliding", "sliding_flips", "sliding_window"}},
+                "sliding", "sliding_flips", "sliding_window", "freeze_pattern", "capture_on_arrival"}},
       {"stop", {"kkt_eps", "one_minus_beta", "direction_change", "log_t_min", "log_t_max", "wall_s", "max_steps"}},
       {"output", {"record_every_log_t", "record_relative", "snapshot_ratio", "k_top"}},
   };
@@ -196,6 +196,8 @@ void read_sections(Reader& r, RunConfig& c) {
   r.get("flow", "sliding", c.driver.sliding.enabled);
   r.get("flow", "sliding_flips", c.driver.sliding.flips);
   r.get("flow", "sliding_window", c.driver.sliding.window_steps);
+  r.get("flow", "freeze_pattern", c.driver.freeze_pattern);
+  r.get("flow", "capture_on_arrival", c.driver.sliding.capture_on_arrival);
   c.time = parse_time_mode(time);
   c.stepper.kind = parse_stepper_kind(stepper);
 

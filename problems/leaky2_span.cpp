@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-long g_clamps = 0;
 namespace kktflow {
 
 using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -18,7 +17,7 @@ Leaky2Span::Leaky2Span(const Leaky2FixedOuter& model, const Eigen::VectorXd& y, 
       m_n(model.inputs().rows()),
       m_W0(Eigen::Map<const RowMajorMatrix>(theta0.data(), model.width(), model.inputs().cols())),
       m_Gram(m_X * m_X.transpose()), m_Z0(m_W0 * m_X.transpose()), m_Z(m_m, m_n), m_D(m_m, m_n),
-      m_blocks(static_cast<std::size_t>(m_m)), m_v(m_n), m_u(m_n), m_raw_slopes(m_m, m_n) {}
+      m_blocks(static_cast<std::size_t>(m_m)), m_v(m_n), m_u(m_n), m_raw_slopes(m_m, m_n), m_frozen_D(m_m, m_n) {}
 
 void Leaky2Span::compute_pre_activations(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::MatrixXd& Z) const {
   const Eigen::Map<const RowMajorMatrix> C(state.data(), m_m, m_n);
@@ -28,15 +27,21 @@ void Leaky2Span::compute_pre_activations(const Eigen::Ref<const Eigen::VectorXd>
 
 void Leaky2Span::margins(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> q) {
   compute_pre_activations(state, m_Z);
-  m_D = (m_Z.array() > 0).select(Eigen::MatrixXd::Ones(m_m, m_n), m_gamma);
-  for (Eigen::Index i = 0; i < m_n; ++i) {
-    double f = 0.0;
-    for (Eigen::Index j = 0; j < m_m; ++j) {
-      const double z = m_Z(j, i);
-      f += m_a[j] * (z > 0 ? z : m_gamma * z);
-    }
-    q[i] = m_y[i] * f;
-  }
+  if (m_frozen) m_D = m_frozen_D;
+  else m_D = (m_Z.array() > 0).select(Eigen::MatrixXd::Ones(m_m, m_n), m_gamma);
+  // φ(z) = φ'(z) z on either branch; with a frozen pattern this is the frozen branch continued.
+  for (Eigen::Index i = 0; i < m_n; ++i) q[i] = m_y[i] * m_a.dot(m_D.col(i).cwiseProduct(m_Z.col(i)));
+}
+
+void Leaky2Span::freeze_pattern(const std::vector<char>& positive) {
+  for (Eigen::Index j = 0; j < m_m; ++j)
+    for (Eigen::Index i = 0; i < m_n; ++i)
+      m_frozen_D(j, i) = positive[static_cast<std::size_t>(j * m_n + i)] ? 1.0 : m_gamma;
+  m_frozen = true;
+}
+
+void Leaky2Span::set_side(Eigen::Index k, bool positive) {
+  m_frozen_D(k / m_n, k % m_n) = positive ? 1.0 : m_gamma;
 }
 
 void Leaky2Span::ascent(const Eigen::Ref<const Eigen::VectorXd>& w, Eigen::Ref<Eigen::VectorXd> dstate) {
@@ -61,7 +66,6 @@ void Leaky2Span::filippov_slopes(const Eigen::Ref<const Eigen::VectorXd>& w) {
       const double force = m_y[k] * w[k];
       const double raw = force != 0.0 ? u[r] / force : m_gamma;
       m_raw_slopes(j, k) = raw;
-      if (raw < m_gamma || raw > 1.0) ++g_clamps;
       m_D(j, k) = std::clamp(raw, m_gamma, 1.0);
     }
   }

@@ -20,7 +20,8 @@
 
 namespace kktflow {
 
-class Leaky2Span final : public MarginSystem {
+
+class Leaky2Span final : public MarginSystem, public FrozenPattern {
  public:
   Leaky2Span(const Leaky2FixedOuter& model, const Eigen::VectorXd& y, const Eigen::VectorXd& theta0);
 
@@ -43,6 +44,11 @@ class Leaky2Span final : public MarginSystem {
   const std::vector<Eigen::Index>& sliding() const override { return m_sliding; }
   std::vector<std::pair<Eigen::Index, bool>> leaving_sliding() const override;
   void hold_on_sliding_surfaces(Eigen::Ref<Eigen::VectorXd> state) override;
+
+  void freeze_pattern(const std::vector<char>& positive) override;
+  void set_side(Eigen::Index k, bool positive) override;
+  void thaw_pattern() override { m_frozen = false; }
+  FrozenPattern* frozen_pattern() override { return this; }
 
   /// C = 0: the state of θ(0) = θ0.
   Eigen::VectorXd initial_state() const { return Eigen::VectorXd::Zero(state_dim()); }
@@ -75,6 +81,8 @@ class Leaky2Span final : public MarginSystem {
   std::vector<SlideBlock> m_blocks;  ///< per neuron; empty samples when nothing slides
   Eigen::VectorXd m_v, m_u;          ///< work vectors of the sliding solves (size n), so the RHS allocates nothing
   Eigen::MatrixXd m_raw_slopes;  ///< unclamped Filippov solutions, for leaving_sliding
+  bool m_frozen = false;
+  Eigen::MatrixXd m_frozen_D;    ///< m × n slopes of the frozen pattern
 };
 
 }  // namespace kktflow

@@ -20,6 +20,23 @@
 
 namespace kktflow {
 
+/// A margin system whose activation pattern an event-driven driver may hold fixed between switch
+/// events (as Modelica tools freeze relations between events): with a pattern frozen, the field
+/// is smooth inside every step, so the step-size control sees no kinks, and a crossing shows only
+/// in the switch functions, where the driver locates it and then moves the pattern on.
+/// An optional capability: MarginSystem::frozen_pattern() returns it where supported.
+class FrozenPattern {
+ public:
+  virtual ~FrozenPattern() = default;
+  /// Non-sliding switch k uses the slope of side positive[k] (φ' = 1) or not (φ' = γ) at every
+  /// evaluation, whatever the sign of s_k there. Margins use the same branch (q = Σ a_j φ'_ji Z_ji).
+  virtual void freeze_pattern(const std::vector<char>& positive) = 0;
+  /// Moves one switch of the frozen pattern to a side.
+  virtual void set_side(Eigen::Index k, bool positive) = 0;
+  /// Back to φ' from the sign of s_k at every evaluation (the default).
+  virtual void thaw_pattern() = 0;
+};
+
 class MarginSystem {
  public:
   virtual ~MarginSystem() = default;
@@ -58,6 +75,8 @@ class MarginSystem {
   virtual std::vector<std::pair<Eigen::Index, bool>> leaving_sliding() const { return {}; }
   /// Projects `state` (minimal norm in θ) so every sliding switch is exactly 0.
   virtual void hold_on_sliding_surfaces(Eigen::Ref<Eigen::VectorXd> /*state*/) {}
+  /// Event-driven switching support, or nullptr when the system has none.
+  virtual FrozenPattern* frozen_pattern() { return nullptr; }
 
  private:
   std::vector<Eigen::Index> m_no_sliding;

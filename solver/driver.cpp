@@ -1,9 +1,12 @@
 #include "driver.hpp"
 
+#include "problems/leaky2_span.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <stdexcept>
 
 namespace kktflow {
@@ -21,10 +24,31 @@ std::string sci(double v) {
   return buf;
 }
 
-// A step is restarted at a switch unless the crossing already lies in its last 1e-6 (ours):
-// the jump in the field then acts over ≤ 1e-6 of a step, below the local error tolerance.
+// Field following sign(s) at every stage: a step is restarted at a switch unless the crossing
+// already lies in its last 1e-6 (ours); the jump in the field then acts over ≤ 1e-6 of a step,
+// below the local error tolerance. Restarted steps end 1e-9 past the Newton estimate (ours).
 constexpr double kEventFractionTol = 1e-6;
+constexpr double kEventOvershoot = 1e-9;
 constexpr int kMaxEventRetries = 8;
+// Frozen pattern: a located step ends this fraction past the switch (ours), well above the error
+// of the Hermite location, so the pair lands on its new side; the frozen field acts on the wrong
+// side for that 1e-6 of a step only.
+constexpr double kLocatedOvershoot = 1e-6;
+// … and a switch located in the last kLocatedTol of a step is taken as at its end (ours; must
+// exceed kLocatedOvershoot, or a located step would be located again).
+constexpr double kLocatedTol = 1e-5;
+// A pair due at its kink within this fraction of the next step has arrived (ours): moving the
+// pattern on now, not after a sliver of a step, costs no more than kLocatedTol does.
+constexpr double kKinkReach = 1e-5;
+
+/// Thaws the system's pattern however run() ends.
+struct ThawOnExit {
+  FrozenPattern*& pattern;
+  ~ThawOnExit() {
+    if (pattern) pattern->thaw_pattern();
+    pattern = nullptr;
+  }
+};
 
 }  // namespace
 
@@ -52,29 +76,97 @@ Driver::Driver(FlowSystem& system, Stepper& stepper, MetricsEvaluator& metrics, 
   validate(m_opt);
 }
 
-bool Driver::has_flip(const Eigen::VectorXd& s0, const Eigen::VectorXd& s1) const {
-  return ((s0.array() > 0) != (s1.array() > 0)).any();
+bool Driver::sliding_on() const {
+  return m_opt.sliding.enabled && m_sys.margins().supports_sliding();
 }
 
-std::vector<Driver::Flip> Driver::flipped_switches(const Eigen::VectorXd& s0, const Eigen::VectorXd& s1,
-                                                  double dt) const {
+bool Driver::zeno_guarded(Eigen::Index index) const {
+  // With a frozen pattern the field never sees the kink, so Newton cannot creep up on it; but a
+  // pair chattering across a kink it cannot slide on would make every step a sliver.
+  return (!m_pattern && index == m_short_of) || m_step < m_unlocated_until[static_cast<std::size_t>(index)];
+}
+
+bool Driver::any_flip(const Eigen::VectorXd& s1) const {
+  for (Eigen::Index k = 0; k < s1.size(); ++k) {
+    const auto u = static_cast<std::size_t>(k);
+    if (!m_is_sliding[u] && (s1[k] > 0) != static_cast<bool>(m_side[u])) return true;
+  }
+  return false;
+}
+
+std::vector<Driver::Flip> Driver::flipped_switches(const Eigen::VectorXd& s1, double dt) const {
   std::vector<Flip> flips;
-  std::size_t next_sliding = 0;
-  for (Eigen::Index k = 0; k < s0.size(); ++k) {
-    while (next_sliding < m_sliding.size() && m_sliding[next_sliding] < k) ++next_sliding;
-    if (next_sliding < m_sliding.size() && m_sliding[next_sliding] == k) continue;
-    const bool pos0 = s0[k] > 0;
+  for (Eigen::Index k = 0; k < s1.size(); ++k) {
+    const auto u = static_cast<std::size_t>(k);
     const bool pos1 = s1[k] > 0;
-    if (pos0 == pos1) continue;
+    if (m_is_sliding[u] || pos1 == static_cast<bool>(m_side[u])) continue;
     // Newton from the step's start, where the field is smooth on the current side: a crossing
     // estimate from both ends would mix in the other side's field and creep up on an
     // attracting kink geometrically (Zeno-like). Fall back to the chord when ṡ points away.
-    const double chord = s0[k] / (s0[k] - s1[k]);
-    const double newton = m_sdot[k] != 0 ? -s0[k] / (m_sdot[k] * dt) : -1.0;
+    const double s0 = m_s[k];
+    const double chord = s0 != s1[k] ? s0 / (s0 - s1[k]) : 0.0;
+    const double newton = m_sdot[k] != 0 ? -s0 / (m_sdot[k] * dt) : -1.0;
     const double fraction = newton > 0 && newton <= 1 ? newton : chord;
     flips.push_back({k, fraction, pos1 ? 1 : -1});
   }
   return flips;
+}
+
+double Driver::hermite_crossing(Eigen::Index k, const Eigen::VectorXd& s1, const Eigen::VectorXd& sdot1,
+                                double dt) const {
+  const double p0 = m_s[k], p1 = s1[k], m0 = m_sdot[k] * dt, m1 = sdot1[k] * dt;
+  const bool side = m_side[static_cast<std::size_t>(k)] != 0;
+  auto off_side = [&](double t) {
+    const double t2 = t * t, t3 = t2 * t;
+    const double p = (2 * t3 - 3 * t2 + 1) * p0 + (t3 - 2 * t2 + t) * m0 + (3 * t2 - 2 * t3) * p1 + (t3 - t2) * m1;
+    return (p > 0) != side;
+  };
+  if (off_side(0.0)) return 0.0;
+  // Bracket the first exit on a coarse grid (a cubic turns at most twice), then bisect.
+  constexpr int kGrid = 16;
+  double lo = 0.0, hi = 1.0;
+  for (int g = 1; g <= kGrid; ++g) {
+    const double t = static_cast<double>(g) / kGrid;
+    if (off_side(t)) { hi = t; break; }
+    lo = t;
+  }
+  for (int it = 0; it < 50 && hi - lo > 1e-12; ++it) {
+    const double mid = 0.5 * (lo + hi);
+    (off_side(mid) ? hi : lo) = mid;
+  }
+  return hi;
+}
+
+Driver::Flip Driver::first_crossing(const std::vector<Flip>& flips, const Eigen::VectorXd& s1, double dt) const {
+  Flip first{-1, 2.0, 0};
+  for (const Flip& f : flips) {
+    if (m_pattern && zeno_guarded(f.index)) continue;  // chattering: taken at the step's end
+    const double t = m_pattern ? hermite_crossing(f.index, s1, m_sdot_end, dt) : f.fraction;
+    if (t < first.fraction) first = {f.index, t, f.new_sign};
+  }
+  // Zeno guard (field following sign(s)): a pair we already stepped up to once and fell short of
+  // is approaching an attracting kink asymptotically; stepping to it again would shrink
+  // geometrically. The error control handles that crossing, and the step is not restarted.
+  if (!m_pattern && first.index >= 0 && zeno_guarded(first.index)) first.index = -1;
+  return first;
+}
+
+double Driver::time_to_kink(Eigen::Index k) const {
+  // The committed side, not the sign of s: a pair moved on at its kink may sit a hair short of it.
+  const bool positive = m_side[static_cast<std::size_t>(k)] != 0;
+  const bool approaching = positive ? m_sdot[k] < 0 : m_sdot[k] > 0;
+  return approaching ? std::abs(m_s[k]) / std::abs(m_sdot[k]) : std::numeric_limits<double>::infinity();
+}
+
+std::pair<double, Eigen::Index> Driver::first_switch_due(double dt) const {
+  // Pairs due within kKinkReach were moved on by after_step; one still due there is chattering.
+  const double floor = kKinkReach * m_dt;
+  std::pair<double, Eigen::Index> first{dt, -1};
+  for (Eigen::Index k = 0; k < m_s.size(); ++k) {
+    if (m_is_sliding[static_cast<std::size_t>(k)] || zeno_guarded(k)) continue;
+    if (const double h = time_to_kink(k); h > floor && h < first.first) first = {h, k};
+  }
+  return first;
 }
 
 void Driver::advance_clock(const Eigen::VectorXd& x0, const Eigen::VectorXd& x1, const Eigen::VectorXd& f0,
@@ -95,43 +187,150 @@ void Driver::emit_event(Eigen::Index index, int new_sign) {
   for (auto* o : m_observers) o->on_event(e);
 }
 
-void Driver::handle_flips(const std::vector<Flip>& flips, Eigen::VectorXd& x) {
-  bool sliding_changed = false;
-  for (const Flip& f : flips) {
-    ++m_switches;
-    emit_event(f.index, f.new_sign);
-    if (!m_opt.sliding.enabled || !m_sys.margins().supports_sliding()) continue;
-    auto& history = m_flip_steps[f.index];
-    history.push_back(m_step);
-    std::erase_if(history, [&](std::int64_t s) { return s + m_opt.sliding.window_steps < m_step; });
-    if (static_cast<int>(history.size()) >= m_opt.sliding.flips) {
-      m_sliding.insert(std::lower_bound(m_sliding.begin(), m_sliding.end(), f.index), f.index);
-      m_flip_steps.erase(f.index);
-      emit_event(f.index, 0);
-      sliding_changed = true;
-    }
-  }
-  if (sliding_changed) m_sys.margins().set_sliding(m_sliding);
-  if (!m_sliding.empty()) refresh_after_projection(x);
+void Driver::set_side(Eigen::Index k, bool positive) {
+  m_side[static_cast<std::size_t>(k)] = positive ? 1 : 0;
+  if (m_pattern) m_pattern->set_side(k, positive);
 }
 
-void Driver::release_leaving(Eigen::VectorXd& x) {
-  const auto leaving = m_sys.margins().leaving_sliding();
-  if (leaving.empty()) return;
-  for (const auto& [k, above] : leaving) {
-    m_sliding.erase(std::remove(m_sliding.begin(), m_sliding.end(), k), m_sliding.end());
-    emit_event(k, above ? 2 : -2);
-  }
+void Driver::set_sliding(std::vector<Eigen::Index> pairs) {
+  for (Eigen::Index k : m_sliding) m_is_sliding[static_cast<std::size_t>(k)] = 0;
+  m_sliding = std::move(pairs);
+  for (Eigen::Index k : m_sliding) m_is_sliding[static_cast<std::size_t>(k)] = 1;
   m_sys.margins().set_sliding(m_sliding);
-  refresh_after_projection(x);
 }
 
-void Driver::refresh_after_projection(Eigen::VectorXd& x) {
+void Driver::refresh_after_projection(Eigen::VectorXd& x, bool field_changed) {
   m_sys.margins().hold_on_sliding_surfaces(x);
   m_sys(x, m_dxdt, m_tau);
+  m_log_loss_x = m_sys.last_log_loss();
   m_sys.margins().switch_functions(x, m_s);
   m_sdot_stale = true;
-  m_stepper.reset();
+  // Holding unchanged surfaces moves x by rounding only, on the same smooth field: the stepper's
+  // history (step-size memory, extrapolation tableau) stays valid then.
+  if (field_changed) m_stepper.reset();
+}
+
+std::vector<Eigen::Index> Driver::release_leaving() {
+  std::vector<Eigen::Index> released;
+  for (const auto& [k, above] : m_sys.margins().leaving_sliding()) {
+    released.push_back(k);
+    ++m_releases;
+    emit_event(k, above ? 2 : -2);
+    // The field at the clamped slope pushes the pair off its kink on the side it is leaving to.
+    set_side(k, m_sdot[k] > 0);
+  }
+  if (released.empty()) return released;
+  std::vector<Eigen::Index> kept;
+  std::set_difference(m_sliding.begin(), m_sliding.end(), released.begin(), released.end(),
+                      std::back_inserter(kept));
+  set_sliding(std::move(kept));
+  return released;
+}
+
+bool Driver::flips_often(Eigen::Index index) {
+  auto& history = m_flip_steps[index];
+  history.push_back(m_step);
+  std::erase_if(history, [&](std::int64_t s) { return s + m_opt.sliding.window_steps < m_step; });
+  return static_cast<int>(history.size()) >= m_opt.sliding.flips;
+}
+
+std::vector<Eigen::Index> Driver::capture_attracted(std::vector<Eigen::Index> trial, Eigen::VectorXd& x) {
+  MarginSystem& ms = m_sys.margins();
+  const std::vector<Eigen::Index> before = m_sliding;
+  m_x_saved = x;
+  std::vector<Eigen::Index> merged;
+  while (!trial.empty()) {
+    merged.clear();
+    std::merge(before.begin(), before.end(), trial.begin(), trial.end(), std::back_inserter(merged));
+    ms.set_sliding(merged);
+    x = m_x_saved;
+    refresh_after_projection(x);
+    // The equivalent slope lies in [γ, 1] exactly when the field on both sides of the kink points
+    // into it: Filippov's sliding condition. Candidates outside it cross the kink transversally.
+    const auto leaving = ms.leaving_sliding();
+    const auto tested = trial.size();
+    std::erase_if(trial, [&](Eigen::Index k) {
+      return std::any_of(leaving.begin(), leaving.end(), [k](const auto& l) { return l.first == k; });
+    });
+    if (trial.size() == tested) {
+      set_sliding(std::move(merged));
+      return trial;
+    }
+  }
+  ms.set_sliding(before);
+  x = m_x_saved;
+  refresh_after_projection(x);
+  return {};
+}
+
+std::vector<Eigen::Index> Driver::pairs_at_kinks(const std::vector<Flip>& flips,
+                                                 const std::vector<Eigen::Index>& released) const {
+  std::vector<Eigen::Index> out;
+  for (const Flip& f : flips) out.push_back(f.index);
+  // Frozen pattern: a pair due at its kink within kKinkReach of the next step moves on now, and
+  // so does one already past it and moving on (a release or a turn put it on the wrong side).
+  const double reach = kKinkReach * m_dt;
+  if (m_pattern)
+    for (Eigen::Index k = 0; k < m_s.size(); ++k) {
+      const auto u = static_cast<std::size_t>(k);
+      if (m_is_sliding[u] || std::binary_search(released.begin(), released.end(), k)) continue;
+      const bool past = (m_s[k] > 0) != static_cast<bool>(m_side[u]) && m_s[k] * m_sdot[k] > 0;
+      if (past || time_to_kink(k) <= reach) out.push_back(k);
+    }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<Eigen::Index> Driver::capture_candidates(const std::vector<Eigen::Index>& at_kinks,
+                                                     const std::vector<Eigen::Index>& often) const {
+  if (!sliding_on()) return {};
+  std::vector<Eigen::Index> out;
+  if (m_opt.sliding.capture_on_arrival) out = at_kinks;
+  out.insert(out.end(), often.begin(), often.end());
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+void Driver::report_switches(const std::vector<Eigen::Index>& crossed, const std::vector<Eigen::Index>& captured) {
+  // A captured pair never crossed in the Filippov solution: it reports the capture (0) only.
+  for (Eigen::Index k : crossed) {
+    if (std::binary_search(captured.begin(), captured.end(), k)) continue;
+    ++m_switches;
+    emit_event(k, m_side[static_cast<std::size_t>(k)] ? 1 : -1);
+  }
+  for (Eigen::Index k : captured) {
+    ++m_captures;
+    m_flip_steps.erase(k);
+    emit_event(k, 0);
+  }
+}
+
+void Driver::after_step(const std::vector<Flip>& flips, Eigen::VectorXd& x) {
+  m_sys.margins().switch_velocity(m_dxdt, m_sdot);
+  m_sdot_stale = false;
+  const auto released = sliding_on() && !m_sliding.empty() ? release_leaving() : std::vector<Eigen::Index>{};
+  const auto crossed = pairs_at_kinks(flips, released);
+  std::vector<Eigen::Index> often;
+  for (Eigen::Index k : crossed) {
+    set_side(k, m_side[static_cast<std::size_t>(k)] == 0);
+    if (flips_often(k)) often.push_back(k);
+  }
+  const auto candidates = capture_candidates(crossed, often);
+  // capture_attracted leaves x settled; otherwise a changed set or pattern needs a new field.
+  const auto captured = candidates.empty() ? candidates : capture_attracted(candidates, x);
+  // A pair that keeps crossing and cannot slide chatters: for a window its crossings are taken at
+  // step ends, unlocated, so it costs one step per crossing instead of a Zeno cascade of slivers.
+  for (Eigen::Index k : often)
+    if (!std::binary_search(captured.begin(), captured.end(), k))
+      m_unlocated_until[static_cast<std::size_t>(k)] = m_step + m_opt.sliding.window_steps;
+  const bool pattern_moved = m_pattern && !crossed.empty();
+  const bool field_changed = pattern_moved || !released.empty();
+  if (candidates.empty() && (field_changed || !m_sliding.empty())) refresh_after_projection(x, field_changed);
+  report_switches(crossed, captured);
+  if (!m_pattern)  // the field follows sign(s): so does the bookkeeping
+    for (Eigen::Index k = 0; k < m_s.size(); ++k) m_side[static_cast<std::size_t>(k)] = m_s[k] > 0;
 }
 
 Record Driver::make_record(const Eigen::VectorXd& x) {
@@ -184,12 +383,22 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
   m_dxdt.resize(x.size());
   m_s.resize(ms.num_switches());
   m_sdot.resize(ms.num_switches());
+  m_sdot_end.resize(ms.num_switches());
+  m_is_sliding.assign(static_cast<std::size_t>(ms.num_switches()), 0);
+  m_unlocated_until.assign(static_cast<std::size_t>(ms.num_switches()), 0);
+  for (Eigen::Index k : m_sliding) m_is_sliding[static_cast<std::size_t>(k)] = 1;
   Eigen::VectorXd x_new(x.size()), f_new(x.size()), s_new(ms.num_switches());
   m_theta.resize(ms.theta_dim());
+  m_pattern = m_opt.freeze_pattern && m_stepper.adaptive() ? ms.frozen_pattern() : nullptr;
+  const ThawOnExit thaw{m_pattern};
 
   try {
-    m_sys(x, m_dxdt, m_tau);
     ms.switch_functions(x, m_s);
+    m_side.resize(static_cast<std::size_t>(m_s.size()));
+    for (Eigen::Index k = 0; k < m_s.size(); ++k) m_side[static_cast<std::size_t>(k)] = m_s[k] > 0;
+    if (m_pattern) m_pattern->freeze_pattern(m_side);
+    m_sys(x, m_dxdt, m_tau);
+    m_log_loss_x = m_sys.last_log_loss();
     ms.lift(x, m_theta);
     for (auto* o : m_observers) o->on_snapshot(m_theta, -1);
     m_dt = m_opt.dt_initial;
@@ -205,8 +414,23 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
       if (now_s() - m_wall0 > m_opt.stop.wall_s) { status = Status::wall_budget; break; }
       if (m_step >= m_opt.stop.max_steps) { status = Status::step_budget; break; }
 
-      const double l0 = m_sys.last_log_loss();
-      const double dt = std::min(m_dt, m_opt.dt_max);
+      const double l0 = m_log_loss_x;
+      double dt = std::min(m_dt, m_opt.dt_max);
+      bool predicted = false;
+      if (m_pattern && event_retries == 0) {
+        // Aim at the first switch Newton from the step's start puts inside it: when Newton is
+        // close, this saves the attempt that would only have located the switch.
+        if (m_sdot_stale) {
+          ms.switch_velocity(m_dxdt, m_sdot);
+          m_sdot_stale = false;
+        }
+        if (const auto [h, k] = first_switch_due(dt); k >= 0) {
+          predicted = true;
+          m_event_target = k;
+          dt_before_event = dt;
+          dt = h * (1.0 + kLocatedOvershoot);
+        }
+      }
       const StepAttempt a = m_stepper.attempt(m_sys, x, m_dxdt, m_tau, dt, x_new, f_new);
       if (!a.accepted) {
         if (!m_stepper.adaptive()) { status = Status::non_finite; break; }
@@ -216,31 +440,34 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
         continue;
       }
       ms.switch_functions(x_new, s_new);
-      if (m_sdot_stale && has_flip(m_s, s_new)) {
+      if (m_sdot_stale && any_flip(s_new)) {
         ms.switch_velocity(m_dxdt, m_sdot);
         m_sdot_stale = false;
       }
-      const auto flips = flipped_switches(m_s, s_new, dt);
+      const auto flips = flipped_switches(s_new, dt);
+      bool have_f_new = a.has_dxdt_out;
       if (!flips.empty() && m_stepper.adaptive() && event_retries < kMaxEventRetries) {
-        const Flip first = *std::min_element(flips.begin(), flips.end(),
-                                             [](const Flip& a, const Flip& b) { return a.fraction < b.fraction; });
-        // Zeno guard: a pair we already stepped up to once and fell short of is approaching its
-        // kink asymptotically; stepping to it again would shrink geometrically. Let the error
-        // control handle the crossing instead.
-        const bool zeno = first.index == m_short_of;
-        if (!zeno && first.fraction < 1.0 - kEventFractionTol && first.fraction * dt > 1e-14 * (1.0 + std::abs(m_tau))) {
+        if (m_pattern) {  // the step's field is smooth: its Hermite interpolant locates switches
+          if (!have_f_new) m_sys(x_new, f_new, m_tau + dt);
+          have_f_new = true;
+          ms.switch_velocity(f_new, m_sdot_end);
+        }
+        const Flip first = first_crossing(flips, s_new, dt);
+        const double tol = m_pattern ? kLocatedTol : kEventFractionTol;
+        if (first.index >= 0 && first.fraction < 1.0 - tol &&
+            first.fraction * dt > 1e-14 * (1.0 + std::abs(m_tau))) {
           m_event_target = first.index;
-          if (event_retries == 0) dt_before_event = dt;
-          m_dt = dt * first.fraction * (1.0 + 1e-9);   // end the step just past the first crossing
+          if (event_retries == 0 && !predicted) dt_before_event = dt;
+          m_dt = dt * first.fraction * (1.0 + (m_pattern ? kLocatedOvershoot : kEventOvershoot));
           ++event_retries;
           ++m_event_restarts;
           continue;
         }
       }
-      const bool event_step = event_retries > 0;
+      const bool event_step = event_retries > 0 || predicted;
       event_retries = 0;
       m_short_of = event_step && flips.empty() ? m_event_target : -1;
-      if (!a.has_dxdt_out) m_sys(x_new, f_new, m_tau + dt);
+      if (!have_f_new) m_sys(x_new, f_new, m_tau + dt);
       const double l1 = m_sys.last_log_loss();
       if (!x_new.allFinite() || !std::isfinite(l1)) { status = Status::non_finite; break; }
       advance_clock(x, x_new, m_dxdt, f_new, l0, l1, dt);
@@ -249,12 +476,12 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
       x.swap(x_new);
       m_dxdt.swap(f_new);
       m_s.swap(s_new);
+      m_log_loss_x = l1;
       m_sdot_stale = true;
       ++m_step;
       m_dt = !m_stepper.adaptive() ? dt : event_step ? std::max(a.dt_next, dt_before_event) : a.dt_next;
-      handle_flips(flips, x);
-      if (!m_sliding.empty()) release_leaving(x);
-      if (!std::isfinite(m_sys.last_log_loss())) { status = Status::non_finite; break; }
+      after_step(flips, x);
+      if (!std::isfinite(m_log_loss_x)) { status = Status::non_finite; break; }
 
       recorded_now = false;
       if (m_clock.log_t() >= next_record) {
@@ -290,6 +517,8 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
   result.sliding_pairs = static_cast<std::int64_t>(m_sliding.size());
   result.rejected_steps = m_rejected;
   result.event_restarts = m_event_restarts;
+  result.captures = m_captures;
+  result.releases = m_releases;
   for (auto* o : m_observers) o->on_finish(m_theta, result.status, result.reason);
   return result;
 }

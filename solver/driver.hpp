@@ -1,8 +1,14 @@
 #pragma once
 /// \file driver.hpp
-/// Integrates a FlowSystem with a Stepper, locates activation switches, holds chattering pairs
-/// on their kinks (Filippov sliding), keeps the log-t clock, records at log-spaced times and
-/// applies the stop rules (DESIGN §3). Never throws out of run(): the result carries a Status.
+/// Integrates a FlowSystem with a Stepper, locates activation switches, holds pairs on kinks
+/// whose field attracts from both sides (Filippov sliding), keeps the log-t clock, records at
+/// log-spaced times and applies the stop rules (DESIGN §3). Never throws out of run(): the
+/// result carries a Status.
+///
+/// Event-driven switching (DriverOptions::freeze_pattern): between switch events the activation
+/// pattern is frozen, so every step integrates a smooth field and the error control never meets a
+/// kink. Each switch ends a step (aimed by Newton, located on the step's Hermite interpolant);
+/// there the pair is tested for sliding and either held on its kink or moved to its new side.
 #include "flow_system.hpp"
 #include "log_clock.hpp"
 #include "metrics.hpp"
@@ -15,6 +21,8 @@
 #include <vector>
 
 namespace kktflow {
+
+class FrozenPattern;
 
 struct StopRules {
   double kkt_eps = 1e-3;            ///< converged when ε_KKT ≤ this …
@@ -33,16 +41,28 @@ struct OutputSchedule {
   int k_top = 4;                    ///< singular values per row
 };
 
+/// Filippov sliding: when a (neuron, sample) pair is held on its kink. A pair is *tested* when it
+/// reaches its kink at a located switch event (capture_on_arrival) or when it flipped `flips`
+/// times within `window_steps` accepted steps; the test puts it on its kink and keeps it there if
+/// its equivalent slope lies in [γ, 1], i.e. the field on both sides points into the kink.
+/// A held pair is released when that slope leaves [γ, 1].
 struct SlidingOptions {
   bool enabled = true;
-  int flips = 3;                ///< a pair that flips this often …
-  std::int64_t window_steps = 50;  ///< … within this many accepted steps is held on its kink
+  int flips = 3;                   ///< a pair that flips this often …
+  std::int64_t window_steps = 50;  ///< … within this many accepted steps is tested
+  bool capture_on_arrival = true;  ///< test every pair at the switch event where it reaches its kink
 };
 
 struct DriverOptions {
   StopRules stop;
   OutputSchedule output;
   SlidingOptions sliding;
+  /// Event-driven switching for systems that offer FrozenPattern (leaky2_span.hpp) and adaptive
+  /// steppers: the activation pattern is held fixed inside each step; a step is aimed at the first
+  /// switch Newton predicts, each crossing is located on the step's Hermite interpolant and the
+  /// step redone to end just past it, and the pattern moves on only there. Off: the field follows
+  /// sign(s) at every stage and the error control absorbs the kinks.
+  bool freeze_pattern = true;
   double dt_initial = 1e-3;   ///< first step in the integration variable
   double dt_max = 1e300;
 };
@@ -57,6 +77,8 @@ struct RunResult {
   std::int64_t sliding_pairs = 0;
   std::int64_t rejected_steps = 0;   ///< attempts the error control refused
   std::int64_t event_restarts = 0;   ///< attempts shortened to end at a switch
+  std::int64_t captures = 0;         ///< pairs put on their kinks (events with new_sign 0)
+  std::int64_t releases = 0;         ///< pairs let off their kinks (events with new_sign ±2)
 };
 
 class Driver {
@@ -73,13 +95,39 @@ class Driver {
     double fraction;
     int new_sign;
   };
-  bool has_flip(const Eigen::VectorXd& s0, const Eigen::VectorXd& s1) const;
-  std::vector<Flip> flipped_switches(const Eigen::VectorXd& s0, const Eigen::VectorXd& s1, double dt) const;
+  bool sliding_on() const;
+  bool zeno_guarded(Eigen::Index index) const;
+  /// A non-sliding switch whose sign at the step's end differs from its committed side.
+  bool any_flip(const Eigen::VectorXd& s1) const;
+  std::vector<Flip> flipped_switches(const Eigen::VectorXd& s1, double dt) const;
+  /// Fraction of the step at which switch k first leaves its committed side on the cubic Hermite
+  /// interpolant of the step (exact in s, which is affine in the state).
+  double hermite_crossing(Eigen::Index k, const Eigen::VectorXd& s1, const Eigen::VectorXd& sdot1, double dt) const;
+  /// The crossing to restart the step at (index −1: none): the earliest of flips, on the step's
+  /// Hermite interpolant when the pattern is frozen (m_sdot_end holds ṡ at the step's end).
+  Flip first_crossing(const std::vector<Flip>& flips, const Eigen::VectorXd& s1, double dt) const;
+  /// Time until switch k reaches its kink at its current velocity; +∞ when it moves away.
+  double time_to_kink(Eigen::Index k) const;
+  /// The non-sliding switch with the least time_to_kink below dt: that time and its index (−1: none).
+  std::pair<double, Eigen::Index> first_switch_due(double dt) const;
   void advance_clock(const Eigen::VectorXd& x0, const Eigen::VectorXd& x1, const Eigen::VectorXd& f0,
                      const Eigen::VectorXd& f1, double l0, double l1, double dt);
-  void handle_flips(const std::vector<Flip>& flips, Eigen::VectorXd& x);
-  void release_leaving(Eigen::VectorXd& x);
-  void refresh_after_projection(Eigen::VectorXd& x);
+  /// After an accepted step: releases, captures and moves the pattern past located switches.
+  void after_step(const std::vector<Flip>& flips, Eigen::VectorXd& x);
+  /// Pairs that crossed in the step or (frozen pattern) are due at their kinks right after it.
+  std::vector<Eigen::Index> pairs_at_kinks(const std::vector<Flip>& flips,
+                                           const std::vector<Eigen::Index>& released) const;
+  std::vector<Eigen::Index> capture_candidates(const std::vector<Eigen::Index>& at_kinks,
+                                               const std::vector<Eigen::Index>& often) const;
+  void report_switches(const std::vector<Eigen::Index>& crossed, const std::vector<Eigen::Index>& captured);
+  std::vector<Eigen::Index> release_leaving();
+  std::vector<Eigen::Index> capture_attracted(std::vector<Eigen::Index> candidates, Eigen::VectorXd& x);
+  bool flips_often(Eigen::Index index);
+  void set_side(Eigen::Index k, bool positive);
+  void set_sliding(std::vector<Eigen::Index> pairs);
+  /// Holds x on the sliding surfaces and re-evaluates the field there; resets the stepper's
+  /// history when the field itself changed (sliding set or pattern).
+  void refresh_after_projection(Eigen::VectorXd& x, bool field_changed = true);
   Record make_record(const Eigen::VectorXd& x);
   bool converged(const Record& r) const;
   void emit_event(Eigen::Index index, int new_sign);
@@ -90,6 +138,7 @@ class Driver {
   MetricsEvaluator& m_metrics;
   DriverOptions m_opt;
   std::vector<Observer*> m_observers;
+  FrozenPattern* m_pattern = nullptr;  ///< set while a run freezes the system's pattern
 
   LogClock m_clock;
   double m_tau = 0;
@@ -101,14 +150,21 @@ class Driver {
   double m_wall0 = 0;
   std::int64_t m_rejected = 0;
   std::int64_t m_event_restarts = 0;
+  std::int64_t m_captures = 0;
+  std::int64_t m_releases = 0;
   Eigen::VectorXd m_dxdt, m_s, m_sdot;  ///< velocity, switch functions and their velocity at x
   bool m_sdot_stale = true;
+  std::vector<char> m_side;           ///< committed side (s > 0) of every switch; the frozen pattern
   Eigen::Index m_event_target = -1;   ///< the switch the last shortened step aimed at
   Eigen::Index m_short_of = -1;       ///< … when that step ended before reaching it
   Eigen::VectorXd m_theta, m_prev_direction;
   double m_prev_record_log_t = 0;
   std::map<Eigen::Index, std::vector<std::int64_t>> m_flip_steps;
-  std::vector<Eigen::Index> m_sliding;
+  std::vector<Eigen::Index> m_sliding;  ///< sorted
+  std::vector<char> m_is_sliding;       ///< m_sliding as a mask over all switches
+  std::vector<std::int64_t> m_unlocated_until;  ///< chattering pairs: crossings not located before this step
+  double m_log_loss_x = 0;              ///< log L at x (the system's last evaluation may be elsewhere)
+  Eigen::VectorXd m_x_saved, m_sdot_end;
 };
 
 }  // namespace kktflow

@@ -55,17 +55,42 @@ double error_norm(const State& x, const State& out, const State& err, double abs
   return e;
 }
 
-/// Standard controller: shrink on failure, grow by at most 5× on success (Hairer I, II.4).
-double next_step(double dt, double err, int error_order) {
-  if (!std::isfinite(err)) return dt * 0.2;
-  const double factor = err == 0 ? 5.0 : 0.9 * std::pow(err, -1.0 / (error_order + 1));
-  return dt * std::clamp(factor, 0.2, 5.0);
-}
+/// Step-size controller with PI stabilisation (Hairer, Nørsett & Wanner I, §II.4, and the DOPRI5
+/// code: β = 0.04). Late in a run the step is limited by stability, not accuracy, and a plain
+/// controller then alternates accept/reject; the integral term damps that oscillation.
+class StepController {
+ public:
+  explicit StepController(int error_order) : m_k(error_order + 1) {}
+
+  double next(double dt, double err, bool accepted) {
+    if (!std::isfinite(err)) return dt * 0.2;
+    if (!accepted) {
+      m_just_rejected = true;
+      return dt * std::max(0.2, 0.9 * std::pow(err, -1.0 / m_k));
+    }
+    constexpr double beta = 0.04;
+    const double e = std::max(err, 1e-10);
+    double factor = 0.9 * std::pow(e, -(1.0 / m_k - 0.75 * beta)) * std::pow(m_err_old, beta);
+    factor = std::clamp(factor, 0.2, m_just_rejected ? 1.0 : 5.0);
+    m_err_old = std::max(err, 1e-4);
+    m_just_rejected = false;
+    return dt * factor;
+  }
+  void reset() {
+    m_err_old = 1e-4;
+    m_just_rejected = false;
+  }
+
+ private:
+  int m_k;
+  double m_err_old = 1e-4;
+  bool m_just_rejected = false;
+};
 
 template <class ErrorStepper, bool Fsal>
 class EmbeddedRk final : public Stepper {
  public:
-  EmbeddedRk(const StepperOptions& o, int order) : m_opt(o), m_order(order) {}
+  EmbeddedRk(const StepperOptions& o, int order) : m_opt(o), m_order(order), m_control(order - 1) {}
 
   StepAttempt attempt(FlowSystem& sys, const State& x, const State& dxdt, double tau, double dt, State& out,
                       State& dxdt_out) override {
@@ -78,15 +103,17 @@ class EmbeddedRk final : public Stepper {
     StepAttempt a;
     a.error = error_norm(x, out, m_err, m_opt.abs_tol, m_opt.rel_tol);
     a.accepted = std::isfinite(a.error) && a.error <= 1.0 && out.allFinite();
-    a.dt_next = next_step(dt, a.error, m_order - 1);
+    a.dt_next = m_control.next(dt, a.error, a.accepted);
     a.has_dxdt_out = Fsal;
     return a;
   }
   int order() const override { return m_order; }
+  void reset() override { m_control.reset(); }
 
  private:
   StepperOptions m_opt;
   int m_order;
+  StepController m_control;
   ErrorStepper m_stepper;
   State m_err;
 };
