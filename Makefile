@@ -26,7 +26,7 @@ asan: deps
 demo: release
 	mkdir -p runs
 	$(KKTFLOW) run data/configs/frei2023.toml -o runs/frei2023.h5 --force
-	$(KKTFLOW) info runs/frei2023.h5
+	$(KKTFLOW) verify runs/frei2023.h5
 
 # Fast tests (everything not labelled `slow`) in the Debug build with assertions.
 test: debug

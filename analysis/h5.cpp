@@ -552,6 +552,19 @@ Dataset Group::write_dataset(const std::string& name, const std::vector<std::int
   return dataset;
 }
 
+Dataset Group::write_dataset(const std::string& name, const std::vector<std::string>& value) {
+  const std::vector<hsize_t> dims{value.size()};
+  const Handle type = string_type(Where{file_path(), child_path(path(), name)}, 0);
+  Dataset dataset = create_dataset(name, type.id(), dims, dims, H5P_DEFAULT);
+  std::vector<const char*> texts;
+  texts.reserve(value.size());
+  for (const std::string& text : value) {
+    texts.push_back(text.c_str());
+  }
+  write_whole(dataset, type.id(), texts.data(), dims[0]);
+  return dataset;
+}
+
 Appendable Group::create_appendable(const std::string& name, const AppendableSpec& spec) {
   const Where at{file_path(), child_path(path(), name)};
   const bool matrix = spec.columns > 0;
@@ -603,8 +616,10 @@ File File::create(const std::string& path, bool overwrite) {
   return File(std::move(file), path);
 }
 
-File File::open_read_only(const std::string& path) {
-  silence_hdf5_errors();
+namespace {
+
+/// Opens an existing HDF5 file with `flags`, after checks that name what is wrong with the path.
+Handle open_existing(const std::string& path, unsigned flags, hid_t access, const char* what) {
   const Where at{path, "/"};
   std::error_code ignored;
   if (!std::filesystem::is_regular_file(path, ignored)) {
@@ -613,9 +628,21 @@ File File::open_read_only(const std::string& path) {
   if (at.check(H5Fis_hdf5(path.c_str()), "open file") == 0) {
     at.fail("cannot open file: it is not an HDF5 file");
   }
-  const Handle access = reader_access(at);
-  Handle file(at.check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, access.id()), "open file"), H5Fclose);
-  return File(std::move(file), path);
+  return Handle(at.check(H5Fopen(path.c_str(), flags, access), what), H5Fclose);
+}
+
+}  // namespace
+
+File File::open_read_only(const std::string& path) {
+  silence_hdf5_errors();
+  const Handle access = reader_access(Where{path, "/"});
+  return File(open_existing(path, H5F_ACC_RDONLY, access.id(), "open file"), path);
+}
+
+File File::open_read_write(const std::string& path) {
+  silence_hdf5_errors();
+  const Handle access = writer_access(Where{path, "/"});
+  return File(open_existing(path, H5F_ACC_RDWR, access.id(), "open file for writing"), path);
 }
 
 Group File::root() const {

@@ -198,6 +198,8 @@ class Group : public Object {
     }
   }
   Dataset write_dataset(const std::string& name, const std::vector<std::int64_t>& value);
+  /// 1-D dataset of variable-length UTF-8 strings (h5py returns `str` objects, xarray strings).
+  Dataset write_dataset(const std::string& name, const std::vector<std::string>& value);
 
   Appendable create_appendable(const std::string& name, const AppendableSpec& spec);
   /// Reopens an appendable dataset (e.g. to resume a run) with its current rows.
@@ -223,6 +225,9 @@ class File {
   static File create(const std::string& path, bool overwrite);
   /// Opens `path` for reading, with a shared lock where the file system supports locks.
   static File open_read_only(const std::string& path);
+  /// Opens an existing `path` for reading and writing (e.g. `kktflow verify` adding /verify to a
+  /// finished run), with the same access properties as create().
+  static File open_read_write(const std::string& path);
 
   [[nodiscard]] Group root() const;
   /// Writes every dirty object and chunk of this file to disk (H5Fflush, local scope).

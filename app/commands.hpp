@@ -29,4 +29,13 @@ struct InfoOptions {
 void setup_info(CLI::App& app, InfoOptions& opt);
 int run_info(const InfoOptions& opt);
 
+struct VerifyOptions {
+  std::string file;
+  std::vector<std::string> claims;  ///< empty: every known claim
+  bool json = false;
+};
+void setup_verify(CLI::App& app, VerifyOptions& opt);
+/// 0 when every selected claim passes, 1 when one fails, 2 for an unknown claim name.
+int run_verify(const VerifyOptions& opt);
+
 }  // namespace kktflow

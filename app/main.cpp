@@ -14,8 +14,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   RunOptions run;
   InfoOptions info;
+  VerifyOptions verify;
   setup_run(app, run);
   setup_info(app, info);
+  setup_verify(app, verify);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& done) {

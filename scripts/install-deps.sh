@@ -10,6 +10,8 @@ PACKAGES=(
   libhdf5-dev hdf5-tools
   libtomlplusplus-dev libcli11-dev libfmt-dev nlohmann-json3-dev
   python3 python3-numpy python3-h5py python3-matplotlib python3-xarray python3-h5netcdf
+  python3-jsonschema                      # tests: kktflow verify --json against docs/verify-schema.json
+  libsvm-tools                            # tests: svm-train cross-checks our hard-margin SVM
 )
 
 missing=()

@@ -1,0 +1,122 @@
+#include "analysis/verify_store.hpp"
+
+#include "analysis/h5.hpp"
+#include "analysis/run_store.hpp"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <array>
+#include <numeric>
+#include <stdexcept>
+
+namespace kktflow {
+namespace {
+
+/// Snapshot rows that every /snapshots column holds (a killed writer may leave one short).
+hsize_t complete_snapshots(const h5::Group& snapshots) {
+  hsize_t rows = std::numeric_limits<hsize_t>::max();
+  for (const char* name : {"snapshot", "point", "theta"}) {
+    rows = std::min(rows, snapshots.open_dataset(name).shape().at(0));
+  }
+  return rows;
+}
+
+std::vector<Eigen::MatrixXd> read_snapshots(const h5::Group& root, Eigen::Index m, Eigen::Index d) {
+  const h5::Group group = root.open_group("snapshots");
+  const h5::Dataset theta = group.open_dataset("theta");
+  std::vector<Eigen::MatrixXd> out;
+  const hsize_t rows = complete_snapshots(group);
+  for (hsize_t r = 0; r < rows; ++r) {
+    const std::vector<double> row = theta.read_rows<double>(r, 1);
+    out.push_back(weights_from_theta(Eigen::Map<const Eigen::VectorXd>(row.data(), static_cast<Eigen::Index>(row.size())), m, d));
+  }
+  return out;
+}
+
+/// flow.rel_tol from the resolved TOML configuration stored in the root attribute `config`.
+double config_rel_tol(const std::string& path, const std::string& config) {
+  try {
+    const toml::table table = toml::parse(config);
+    if (const auto value = table["flow"]["rel_tol"].value<double>()) return *value;
+  } catch (const toml::parse_error&) {
+  }
+  throw h5::Error(fmt::format("HDF5 file '{}', object '/': attribute 'config' holds no flow.rel_tol", path));
+}
+
+void describe(h5::Object& object, const std::string& long_name) {
+  object.write_attr("long_name", long_name);
+  object.write_attr("units", "1");
+}
+
+}  // namespace
+
+RunInput read_run_input(const std::string& path) {
+  const RunSummary summary = read_run_summary(path);
+  const auto kind = summary.model_attrs.find("kind");
+  if (kind == summary.model_attrs.end() || kind->second != "leaky2_fixed_outer") {
+    throw std::invalid_argument(fmt::format("{}: model kind '{}': verify knows only leaky2_fixed_outer", path,
+                                            kind == summary.model_attrs.end() ? "" : kind->second));
+  }
+  const h5::File file = h5::File::open_read_only(path);
+  const h5::Group root = file.root();
+  const h5::Group model = root.open_group("model");
+  RunInput in{make_leaky2_net(root.open_dataset("data/X").read_matrix(), root.open_dataset("data/y").read_vector(),
+                              root.open_dataset("model/a").read_vector(), model.read_attr<double>("gamma")),
+              {}, {}, {}, model.read_attr<std::string>("loss"), config_rel_tol(path, summary.config)};
+  in.W_final = weights_from_theta(read_final_theta(path), in.net.width(), in.net.features());
+  in.snapshots = read_snapshots(root, in.net.width(), in.net.features());
+  in.trajectory = read_trajectory(path);
+  return in;
+}
+
+void write_verify(const std::string& path, const std::vector<ClaimResult>& rows, const VerifyFinals& finals) {
+  h5::File file = h5::File::open_read_write(path);
+  h5::Group root = file.root();
+  if (root.contains("verify")) root.remove("verify");
+  h5::Group group = root.create_group("verify");
+  group.write_attr("long_name", "claims checked by kktflow verify, one row per claim");
+  std::vector<std::int64_t> index(rows.size());
+  std::iota(index.begin(), index.end(), std::int64_t{0});
+  h5::Dataset claim = group.write_dataset("claim", index);
+  claim.make_scale("claim");
+  describe(claim, "claim row");
+  std::vector<std::string> names, details;
+  std::vector<std::int64_t> passed, certified;
+  Eigen::VectorXd value(static_cast<Eigen::Index>(rows.size())), tolerance(value.size());
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    names.push_back(rows[r].name);
+    details.push_back(rows[r].detail);
+    passed.push_back(rows[r].passed ? 1 : 0);
+    certified.push_back(rows[r].certified ? 1 : 0);
+    value[static_cast<Eigen::Index>(r)] = rows[r].value;
+    tolerance[static_cast<Eigen::Index>(r)] = rows[r].tolerance;
+  }
+  std::vector<h5::Dataset> columns;
+  columns.push_back(group.write_dataset("name", names));
+  columns.push_back(group.write_dataset("passed", passed));
+  columns.push_back(group.write_dataset("value", value));
+  columns.push_back(group.write_dataset("tolerance", tolerance));
+  columns.push_back(group.write_dataset("certified", certified));
+  columns.push_back(group.write_dataset("detail", details));
+  const std::array<const char*, 6> long_names{
+      "claim name (DESIGN §6)", "1 if the claim passed, 0 if it failed", "the figure the verdict rests on",
+      "the bound the value is compared with", "1 if value is a rigorous bound (interval arithmetic)",
+      "figures behind the verdict"};
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    describe(columns[c], long_names[c]);
+    columns[c].attach_scale(claim, 0);
+  }
+  h5::Group final_group = root.open_group("final");
+  const auto replace = [&](const char* name, const Eigen::VectorXd& v) {
+    if (v.size() == 0) return;
+    if (final_group.contains(name)) final_group.remove(name);
+    final_group.write_dataset(name, v);
+  };
+  replace("polished_theta", finals.polished_theta);
+  replace("lambda", finals.lambda);
+  file.flush();
+}
+
+}  // namespace kktflow

@@ -1,0 +1,51 @@
+#pragma once
+/// \file verify_store.hpp
+/// What `kktflow verify` reads from a run file and what it writes back (DESIGN §4):
+///   /verify            one row per claim (dimension scale "claim"): name, passed, value,
+///                      tolerance, certified, detail; replaced as a whole on every verify;
+///   /final/polished_theta, /final/lambda   the polished limit and its KKT multipliers.
+#include "analysis/kkt.hpp"
+#include "solver/record.hpp"
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace kktflow {
+
+/// The parts of a finished run of the fixed-outer leaky-ReLU net that the claims need.
+struct RunInput {
+  Leaky2Net net;
+  Eigen::MatrixXd W_final;                  ///< /final/theta as m × d
+  std::vector<Eigen::MatrixXd> snapshots;   ///< /snapshots/theta rows as m × d, in order
+  std::vector<Record> trajectory;           ///< every complete /trajectory row
+  std::string loss;                         ///< /model attribute loss: "exp" or "logistic"
+  double rel_tol = 0;                       ///< flow.rel_tol of the resolved configuration
+};
+
+/// Reads a run. Throws h5::Error when the file is not a finished kktflow run (or is damaged) and
+/// std::invalid_argument when its model is not leaky2_fixed_outer (the only one verify knows).
+RunInput read_run_input(const std::string& path);
+
+/// One row of /verify.
+struct ClaimResult {
+  std::string name;
+  bool passed = false;
+  double value = std::numeric_limits<double>::quiet_NaN();      ///< the figure the verdict rests on
+  double tolerance = std::numeric_limits<double>::quiet_NaN();  ///< the bound it is compared with
+  bool certified = false;  ///< value is a rigorous bound (interval arithmetic), not a float estimate
+  std::string detail;
+};
+
+/// What verify writes besides the rows; empty vectors are not written.
+struct VerifyFinals {
+  Eigen::VectorXd polished_theta;
+  Eigen::VectorXd lambda;
+};
+
+/// Replaces /verify with `rows` and writes the non-empty finals, then flushes.
+/// Throws h5::Error.
+void write_verify(const std::string& path, const std::vector<ClaimResult>& rows, const VerifyFinals& finals);
+
+}  // namespace kktflow
