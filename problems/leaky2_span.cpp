@@ -120,6 +120,37 @@ void Leaky2Span::gradient_gram(Eigen::Ref<Eigen::MatrixXd> K) {
   K.array() *= m_Gram.array() * (m_y * m_y.transpose()).array();
 }
 
+void Leaky2Span::region_ascent(const Eigen::Ref<const Eigen::VectorXd>& c, Eigen::Ref<Eigen::VectorXd> dstate) {
+  Eigen::Map<RowMajorMatrix> dC(dstate.data(), m_m, m_n);
+  for (Eigen::Index j = 0; j < m_m; ++j)
+    for (Eigen::Index i = 0; i < m_n; ++i) dC(j, i) = m_a[j] * m_frozen_D(j, i) * m_y[i] * c[i];
+  for (Eigen::Index j = 0; j < m_m; ++j) {
+    const SlideBlock& b = m_blocks[static_cast<std::size_t>(j)];
+    if (b.samples.empty()) continue;
+    m_v = dC.row(j).transpose() / m_a[j];
+    for (Eigen::Index k : b.samples) m_v[k] = 0.0;
+    const auto s = static_cast<Eigen::Index>(b.samples.size());
+    auto u = m_u.head(s);
+    u.noalias() = -b.gram_rows * m_v;
+    b.gram_ss.solveInPlace(u);
+    for (Eigen::Index r = 0; r < s; ++r) dC(j, b.samples[static_cast<std::size_t>(r)]) = m_a[j] * u[r];
+  }
+}
+
+void Leaky2Span::region_gram(Eigen::Ref<Eigen::MatrixXd> K) const {
+  Eigen::MatrixXd D = m_frozen_D;
+  for (Eigen::Index k : m_sliding) D(k / m_n, k % m_n) = 0.0;
+  const Eigen::MatrixXd aD = m_a.asDiagonal() * D;
+  K.noalias() = aD.transpose() * aD;
+  K.array() *= m_Gram.array() * (m_y * m_y.transpose()).array();
+  for (Eigen::Index j = 0; j < m_m; ++j) {
+    const SlideBlock& b = m_blocks[static_cast<std::size_t>(j)];
+    if (b.samples.empty()) continue;
+    const Eigen::MatrixXd g = b.gram_rows * m_y.cwiseProduct(D.row(j).transpose()).asDiagonal();
+    K.noalias() -= (m_a[j] * m_a[j]) * g.transpose() * b.gram_ss.solve(g);
+  }
+}
+
 void Leaky2Span::switch_functions(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> s) {
   const Eigen::Map<const RowMajorMatrix> C(state.data(), m_m, m_n);
   Eigen::Map<RowMajorMatrix> S(s.data(), m_m, m_n);

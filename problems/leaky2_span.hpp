@@ -48,6 +48,11 @@ class Leaky2Span final : public MarginSystem, public FrozenPattern {
   void freeze_pattern(const std::vector<char>& positive) override;
   void set_side(Eigen::Index k, bool positive) override;
   void thaw_pattern() override { m_frozen = false; }
+  /// K = (y yᵀ ∘ Γ) ∘ (D̃ᵀ A² D̃) − Σ_j a_j² B_j Γ_{:,S_j} Γ_{S_j S_j}⁻¹ Γ_{S_j,:} B_j, with D̃ the frozen
+  /// slopes zeroed on sliding pairs (their Z_jk = 0 adds nothing to a margin), B_j = diag(y ∘ D̃_j),
+  /// and the second term the projection that keeps each neuron's sliding pairs on their kinks.
+  void region_gram(Eigen::Ref<Eigen::MatrixXd> K) const override;
+  void region_ascent(const Eigen::Ref<const Eigen::VectorXd>& c, Eigen::Ref<Eigen::VectorXd> dstate) override;
   FrozenPattern* frozen_pattern() override { return this; }
 
   /// C = 0: the state of θ(0) = θ0.

@@ -67,6 +67,15 @@ double MarginLoss::weights(const Eigen::Ref<const Eigen::VectorXd>& q,
   return vmax + std::log(sum) - std::log(static_cast<double>(q.size()));
 }
 
+void MarginLoss::weights_jacobian(const Eigen::Ref<const Eigen::VectorXd>& q,
+                                  const Eigen::Ref<const Eigen::VectorXd>& w, Eigen::Ref<Eigen::MatrixXd> J) const {
+  J.noalias() = w * w.transpose();
+  for (Eigen::Index i = 0; i < q.size(); ++i) {
+    const double rho = m_kind == LossKind::exp ? 1.0 : 1.0 / (1.0 + std::exp(-q[i]));
+    J(i, i) -= w[i] * rho;
+  }
+}
+
 double MarginLoss::inverse_of_total(double log_value, Eigen::Index n) const {
   const double log_total = log_value + std::log(static_cast<double>(n));
   if (m_kind == LossKind::exp) return -log_total;

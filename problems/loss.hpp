@@ -40,6 +40,12 @@ class MarginLoss {
   /// w_i = −(∂L/∂q_i)/L ≥ 0; returns log L. Allocates nothing.
   double weights(const Eigen::Ref<const Eigen::VectorXd>& q, Eigen::Ref<Eigen::VectorXd> w) const;
 
+  /// J = ∂w/∂q at q, with w = weights(q): ∂w_i/∂q_k = w_i w_k − δ_ik w_i ρ(q_i), where
+  /// ρ = −ℓ''/ℓ' is 1 for exp and the sigmoid 1/(1 + e^{−q}) for logistic. For exp this is
+  /// −(diag w − w wᵀ), the softmax Jacobian. Allocates nothing.
+  void weights_jacobian(const Eigen::Ref<const Eigen::VectorXd>& q, const Eigen::Ref<const Eigen::VectorXd>& w,
+                        Eigen::Ref<Eigen::MatrixXd> J) const;
+
   /// Lyu & Li's smoothed-margin numerator ℓ^{-1}(Σ_i ℓ(q_i)) = ℓ^{-1}(n L), from log L and n.
   /// exp: −log(nL); logistic: −log(e^{nL} − 1). Equals q_min up to O(log n).
   double inverse_of_total(double log_value, Eigen::Index n) const;

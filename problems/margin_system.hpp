@@ -35,6 +35,14 @@ class FrozenPattern {
   virtual void set_side(Eigen::Index k, bool positive) = 0;
   /// Back to φ' from the sign of s_k at every evaluation (the default).
   virtual void thaw_pattern() = 0;
+  /// With the pattern frozen and the sliding set fixed, the margins are affine in the state and
+  /// the ascent is linear in w: region_ascent is that linear map (ascent without the clamp of
+  /// sliding slopes to [γ, 1], which binds only where a pair leaves its kink).
+  virtual void region_ascent(const Eigen::Ref<const Eigen::VectorXd>& c, Eigen::Ref<Eigen::VectorXd> dstate) = 0;
+  /// Along dstate = region_ascent(c) the margins move by exactly K c:
+  /// K_ik = ∂q_i/∂c_k, n × n, constant until the pattern or the sliding set changes. Region-wise
+  /// reduction (solver/region_stepper.hpp) integrates the flow as dc/dτ = w(q0 + K c).
+  virtual void region_gram(Eigen::Ref<Eigen::MatrixXd> K) const = 0;
 };
 
 class MarginSystem {

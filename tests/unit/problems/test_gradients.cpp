@@ -75,3 +75,56 @@ BOOST_FIXTURE_TEST_CASE(gradient_gram_matches_explicit_gradients, Fixture) {
   full.gradient_gram(K_full);
   BOOST_TEST((K_span - K_full).norm() <= 1e-12 * K_full.norm());
 }
+
+BOOST_FIXTURE_TEST_CASE(region_gram_predicts_the_margins_along_region_ascent, Fixture) {
+  // Inside a region (pattern frozen, sliding set fixed) margins are affine in the state and
+  // region_ascent is linear, so q(C + region_ascent(c)) − q(C) = K c exactly, for any c;
+  // and every sliding pair stays on its kink.
+  Leaky2Span span(model, data.y, theta);
+  Eigen::VectorXd C = Eigen::VectorXd::LinSpaced(span.state_dim(), -0.05, 0.05), s(span.num_switches());
+  span.switch_functions(C, s);
+  std::vector<char> side(static_cast<std::size_t>(s.size()));
+  for (Eigen::Index k = 0; k < s.size(); ++k) side[static_cast<std::size_t>(k)] = s[k] > 0;
+  span.freeze_pattern(side);
+  const std::vector<Eigen::Index> sliding{0, 1, 7, 12, 13};  // two pairs on neuron 0, others alone
+  span.set_sliding(sliding);
+  span.hold_on_sliding_surfaces(C);
+
+  Eigen::VectorXd q0(data.n()), q1(data.n()), dC(span.state_dim());
+  span.margins(C, q0);
+  const Eigen::VectorXd c = Eigen::VectorXd::LinSpaced(data.n(), 0.3, 2.0);
+  span.region_ascent(c, dC);
+  const Eigen::VectorXd C1 = C + dC;
+  span.margins(C1, q1);
+  Eigen::MatrixXd K(data.n(), data.n());
+  span.region_gram(K);
+  BOOST_TEST((q1 - q0 - K * c).norm() <= 1e-12 * (K * c).norm());
+  BOOST_TEST((K - K.transpose()).norm() <= 1e-14 * K.norm());
+  span.switch_functions(C1, s);
+  for (Eigen::Index k : sliding) BOOST_TEST(std::abs(s[k]) <= 1e-12);
+}
+
+BOOST_FIXTURE_TEST_CASE(region_ascent_is_the_ascent_while_sliding_slopes_stay_in_range, Fixture) {
+  Leaky2Span span(model, data.y, theta);
+  const Eigen::VectorXd C = Eigen::VectorXd::Zero(span.state_dim());
+  Eigen::VectorXd s(span.num_switches());
+  span.switch_functions(C, s);
+  std::vector<char> side(static_cast<std::size_t>(s.size()));
+  for (Eigen::Index k = 0; k < s.size(); ++k) side[static_cast<std::size_t>(k)] = s[k] > 0;
+  span.freeze_pattern(side);
+  // The first pair whose equivalent slope at these weights lies inside [γ, 1], so no clamp acts.
+  Eigen::VectorXd q(data.n()), w(data.n()), d_ascent(span.state_dim()), d_region(span.state_dim());
+  Eigen::Index held = -1;
+  for (Eigen::Index k = 0; k < span.num_switches() && held < 0; ++k) {
+    span.set_sliding({k});
+    Eigen::VectorXd Ck = C;
+    span.hold_on_sliding_surfaces(Ck);
+    span.margins(Ck, q);
+    MarginLoss(LossKind::exp).weights(q, w);
+    span.ascent(w, d_ascent);
+    if (span.leaving_sliding().empty()) held = k;
+  }
+  BOOST_REQUIRE_GE(held, 0);
+  span.region_ascent(w, d_region);
+  BOOST_TEST((d_region - d_ascent).norm() <= 1e-14 * d_ascent.norm());
+}
