@@ -1,5 +1,8 @@
 #include "stepper.hpp"
 
+#include "region_stepper.hpp"
+#include "step_control.hpp"
+
 #include <boost/numeric/odeint.hpp>
 #include <boost/numeric/odeint/external/eigen/eigen.hpp>
 
@@ -19,8 +22,9 @@ StepperKind parse_stepper_kind(const std::string& text, const std::string& key) 
   if (text == "fehlberg78") return StepperKind::fehlberg78;
   if (text == "bulirsch_stoer") return StepperKind::bulirsch_stoer;
   if (text == "gd") return StepperKind::gd;
+  if (text == "region_ros2") return StepperKind::region_ros2;
   throw std::invalid_argument(key + " = \"" + text +
-                              "\": allowed values are dopri5, cash_karp54, fehlberg78, bulirsch_stoer, gd");
+                              "\": allowed values are dopri5, cash_karp54, fehlberg78, bulirsch_stoer, gd, region_ros2");
 }
 
 std::string to_string(StepperKind kind) {
@@ -30,6 +34,7 @@ std::string to_string(StepperKind kind) {
     case StepperKind::fehlberg78: return "fehlberg78";
     case StepperKind::bulirsch_stoer: return "bulirsch_stoer";
     case StepperKind::gd: return "gd";
+    case StepperKind::region_ros2: return "region_ros2";
   }
   return "unknown";
 }
@@ -46,46 +51,6 @@ void validate(const StepperOptions& o) {
 }
 
 namespace {
-
-/// max_i |err_i| / (abs + rel · max(|x_i|, |out_i|)), odeint's and Hairer's error norm.
-double error_norm(const State& x, const State& out, const State& err, double abs_tol, double rel_tol) {
-  double e = 0;
-  for (Eigen::Index i = 0; i < x.size(); ++i)
-    e = std::max(e, std::abs(err[i]) / (abs_tol + rel_tol * std::max(std::abs(x[i]), std::abs(out[i]))));
-  return e;
-}
-
-/// Step-size controller with PI stabilisation (Hairer, Nørsett & Wanner I, §II.4, and the DOPRI5
-/// code: β = 0.04). Late in a run the step is limited by stability, not accuracy, and a plain
-/// controller then alternates accept/reject; the integral term damps that oscillation.
-class StepController {
- public:
-  explicit StepController(int error_order) : m_k(error_order + 1) {}
-
-  double next(double dt, double err, bool accepted) {
-    if (!std::isfinite(err)) return dt * 0.2;
-    if (!accepted) {
-      m_just_rejected = true;
-      return dt * std::max(0.2, 0.9 * std::pow(err, -1.0 / m_k));
-    }
-    constexpr double beta = 0.04;
-    const double e = std::max(err, 1e-10);
-    double factor = 0.9 * std::pow(e, -(1.0 / m_k - 0.75 * beta)) * std::pow(m_err_old, beta);
-    factor = std::clamp(factor, 0.2, m_just_rejected ? 1.0 : 5.0);
-    m_err_old = std::max(err, 1e-4);
-    m_just_rejected = false;
-    return dt * factor;
-  }
-  void reset() {
-    m_err_old = 1e-4;
-    m_just_rejected = false;
-  }
-
- private:
-  int m_k;
-  double m_err_old = 1e-4;
-  bool m_just_rejected = false;
-};
 
 template <class ErrorStepper, bool Fsal>
 class EmbeddedRk final : public Stepper {
@@ -174,6 +139,7 @@ std::unique_ptr<Stepper> make_stepper(const StepperOptions& options) {
     case StepperKind::fehlberg78: return std::make_unique<EmbeddedRk<Fehlberg, false>>(options, 8);
     case StepperKind::bulirsch_stoer: return std::make_unique<BulirschStoer>(options);
     case StepperKind::gd: return std::make_unique<GradientDescent>(options);
+    case StepperKind::region_ros2: return std::make_unique<RegionRosenbrock>(options);
   }
   throw std::logic_error("unhandled stepper kind");
 }

@@ -10,6 +10,8 @@
 ///  - gd: explicit Euler with a fixed step in the integration variable. With flow.time = "t"
 ///    that is GD with learning rate η; with flow.time = "loss" it is GD with the loss-based
 ///    step η = c/L of Lyu & Li (2020, §4), since Δθ = −c ∇L/L.
+///  - region_ros2: the late-phase method of region_stepper.hpp (region-wise reduction to the
+///    margins' n-dimensional ODE, ROS2 on it); loss time and a frozen pattern only.
 #include "flow_system.hpp"
 
 #include <memory>
@@ -17,7 +19,7 @@
 
 namespace kktflow {
 
-enum class StepperKind { dopri5, cash_karp54, fehlberg78, bulirsch_stoer, gd };
+enum class StepperKind { dopri5, cash_karp54, fehlberg78, bulirsch_stoer, gd, region_ros2 };
 StepperKind parse_stepper_kind(const std::string& text, const std::string& key = "flow.stepper");
 std::string to_string(StepperKind kind);
 
@@ -49,6 +51,9 @@ class Stepper {
   /// Classical order of the method.
   virtual int order() const = 0;
   virtual bool adaptive() const { return true; }
+  /// True when the method relies on the driver holding the activation pattern fixed inside
+  /// each step (region_ros2).
+  virtual bool needs_frozen_pattern() const { return false; }
 };
 
 std::unique_ptr<Stepper> make_stepper(const StepperOptions& options);

@@ -48,6 +48,15 @@ BOOST_AUTO_TEST_CASE(clock_integrates_linear_exponent_exactly) {
   BOOST_TEST(log_integral_exp_neg_quadratic(l0, l0 + c * h / 2, l0 + c * h, h) == exact, tt::tolerance(1e-12));
 }
 
+BOOST_AUTO_TEST_CASE(clock_integrates_a_late_phase_step_where_log_loss_falls_by_1e9) {
+  // Same closed form with ℓ falling by |c| h = 1e9 over the step (a late region_ros2 step):
+  // log ∫ = −(l0 + c h) + log(−expm1(c h) / −c). Panels spread over the whole step would each
+  // span ~2.4e5 units of ℓ and miss it by orders of magnitude.
+  const double l0 = -1e6, c = -5e8, h = 2;
+  const double exact = -(l0 + c * h) + std::log(-std::expm1(c * h) / -c);
+  BOOST_TEST(log_integral_exp_neg_quadratic(l0, l0 + c * h / 2, l0 + c * h, h) == exact, tt::tolerance(1e-12));
+}
+
 BOOST_AUTO_TEST_CASE(clock_integrates_quadratic_exponent) {
   // ℓ(s) = s² on [0, 1]: ∫ e^{−s²} = (√π/2) erf(1).
   const double exact = std::log(std::sqrt(M_PI) / 2 * std::erf(1.0));

@@ -1,0 +1,60 @@
+#pragma once
+/// \file region_stepper.hpp
+/// `region_ros2`: region-wise reduction, integrated by a linearly implicit L-stable method.
+/// The late-phase stepper (README, "Late phase").
+///
+/// Inside an activation region (pattern frozen, sliding set fixed: FrozenPattern) the margins
+/// are affine in the state and the ascent is linear in the loss weights, so from a state x0 with
+/// margins q0 the loss-time flow dx/dτ = ascent(w(q)) is exactly
+///   x(τ0 + σ) = x0 + region_ascent(c(σ)),   dc/dσ = w(q0 + K c),   c(0) = 0,
+/// with K = region_gram() (n × n). Late in a run this n-dimensional ODE is stiff: the weights
+/// equalize the support margins at rate ~‖K‖ while the direction creeps like 1/τ, so an explicit
+/// method's step stays O(1/‖K‖) and τ = 1e10 costs ~1e10 steps. We take ROS2 (Verwer, Spee,
+/// Blom & Hundsdorfer, SIAM J. Sci. Comput. 20, 1999): two stages, order 2 for any Jacobian
+/// (a W-method), L-stable, γ = 1 + 1/√2:
+///   (I − γhJ) k1 = f(c0),   (I − γhJ) k2 = f(c0 + h k1) − 2 k1,
+///   c1 = c0 + (3/2) h k1 + (1/2) h k2,   error estimate c1 − (c0 + h k1) = (h/2)(k1 + k2),
+/// with J = (∂w/∂q)(q0) K. Late, w is nearly constant and J w ≈ 0 (softmax is blind to a
+/// common shift of the support margins), so the estimate shrinks and the controller's step
+/// grows ∝ τ by itself: a log clock without a change of variable. (Stepping in s = log(1 + τ)
+/// instead measured 20× more steps to log t = 1e6 on the demo: there c ∝ e^s is curved and the
+/// first-order embedded estimate charges for it.)
+///
+/// A step costs two weight evaluations and an n × n LU (n samples), two region ascents and the
+/// one full right-hand side at its end that the driver needs to locate switches. It needs the
+/// driver to freeze the pattern (DriverOptions::freeze_pattern) and a system with
+/// FrozenPattern; the driver resets the stepper whenever the pattern or the sliding set
+/// changes, which is when K is recomputed.
+#include "step_control.hpp"
+#include "stepper.hpp"
+
+#include <Eigen/LU>
+
+namespace kktflow {
+
+class RegionRosenbrock final : public Stepper {
+ public:
+  explicit RegionRosenbrock(const StepperOptions& options) : m_opt(options), m_control(1) {}
+
+  StepAttempt attempt(FlowSystem& sys, const Eigen::VectorXd& x, const Eigen::VectorXd& dxdt, double tau, double dt,
+                      Eigen::VectorXd& out, Eigen::VectorXd& dxdt_out) override;
+  void reset() override {
+    m_control.reset();
+    m_have_gram = false;
+  }
+  int order() const override { return 2; }
+  bool needs_frozen_pattern() const override { return true; }
+
+ private:
+  /// c after one ROS2 step of length h from c = 0 (into m_c, its error estimate into m_c_err).
+  void ros2_step(const MarginLoss& loss, double h);
+
+  StepperOptions m_opt;
+  StepController m_control;
+  bool m_have_gram = false;
+  Eigen::MatrixXd m_K, m_J;
+  Eigen::PartialPivLU<Eigen::MatrixXd> m_lu;
+  Eigen::VectorXd m_q0, m_q, m_w, m_k1, m_k2, m_c, m_c_err, m_dx, m_dx_err;
+};
+
+}  // namespace kktflow
