@@ -18,7 +18,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
       {"", {"seed"}},
       {"data", {"kind", "n", "d", "seed", "scale", "mean_norm", "noise", "path"}},
       {"model", {"kind", "width", "gamma", "signs", "init_scale", "loss", "seed"}},
-      {"flow", {"time", "stepper", "coordinates", "abs_tol", "rel_tol", "gd_step", "dt_initial", "dt_max",
+      {"flow", {"time", "stepper", "late_phase_ratio", "late_phase_log_t", "coordinates", "abs_tol", "rel_tol", "gd_step", "dt_initial", "dt_max",
                 "sliding", "sliding_flips", "sliding_window", "freeze_pattern", "capture_on_arrival"}},
       {"stop", {"kkt_eps", "one_minus_beta", "direction_change", "log_t_min", "log_t_max", "wall_s", "max_steps"}},
       {"output", {"record_every_log_t", "record_relative", "snapshot_ratio", "k_top"}},
@@ -184,10 +184,20 @@ void read_sections(Reader& r, RunConfig& c) {
   c.loss = parse_loss_kind(loss);
 
   std::string time = to_string(c.time);
-  std::string stepper = to_string(c.stepper.kind);
   r.get("flow", "time", time);
-  r.get("flow", "stepper", stepper);
+  c.time = parse_time_mode(time);
   r.get("flow", "coordinates", c.coordinates);
+  r.get("flow", "freeze_pattern", c.driver.freeze_pattern);
+  // "auto" (the default): dopri5, handing off to region_ros2 once the late phase begins wherever
+  // region_ros2 applies (README, "Late phase": chosen by bench/late_phase).
+  const bool region_ok = c.time == TimeMode::loss && c.coordinates == "span" && c.driver.freeze_pattern;
+  std::string stepper = "auto";
+  r.get("flow", "stepper", stepper);
+  r.get("flow", "late_phase_ratio", c.driver.late.stable_ratio);
+  r.get("flow", "late_phase_log_t", c.driver.late.log_t_min);
+  c.hand_off = stepper == "auto" && region_ok;
+  c.stepper_label = stepper != "auto" ? stepper : region_ok ? "auto (dopri5, then region_ros2)" : "auto (dopri5)";
+  if (stepper == "auto") stepper = to_string(StepperKind::dopri5);
   r.get("flow", "abs_tol", c.stepper.abs_tol);
   r.get("flow", "rel_tol", c.stepper.rel_tol);
   r.get("flow", "gd_step", c.stepper.gd_step);
@@ -196,10 +206,12 @@ void read_sections(Reader& r, RunConfig& c) {
   r.get("flow", "sliding", c.driver.sliding.enabled);
   r.get("flow", "sliding_flips", c.driver.sliding.flips);
   r.get("flow", "sliding_window", c.driver.sliding.window_steps);
-  r.get("flow", "freeze_pattern", c.driver.freeze_pattern);
   r.get("flow", "capture_on_arrival", c.driver.sliding.capture_on_arrival);
-  c.time = parse_time_mode(time);
-  c.stepper.kind = parse_stepper_kind(stepper);
+  try {
+    c.stepper.kind = parse_stepper_kind(stepper);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string(e.what()) + ", auto");
+  }
 
   auto& s = c.driver.stop;
   r.get("stop", "kkt_eps", s.kkt_eps);

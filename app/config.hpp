@@ -29,6 +29,8 @@ struct RunConfig {
   TimeMode time = TimeMode::loss;
   std::string coordinates = "span";   ///< "span" (data-span reduction) or "full" (θ itself)
   StepperOptions stepper;
+  bool hand_off = false;              ///< flow.stepper = "auto": hand off to region_ros2 late
+  std::string stepper_label;          ///< the methods in use, for /model and the summary
   DriverOptions driver;
   bool data_shape_given = false;      ///< data.n or data.d set explicitly (checked against a file)
   std::string resolved_toml;          ///< every key with its value in force, as TOML text

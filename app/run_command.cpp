@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -67,7 +68,7 @@ RunMetadata metadata(const RunConfig& c, const Dataset& data, const Leaky2FixedO
   m.data_attrs["source"] = data.source;
   m.model_attrs = {{"kind", model.kind()}, {"activation", "leaky_relu"}, {"loss", to_string(c.loss)},
                    {"signs", c.model.balanced_signs ? "balanced" : "random"}, {"time", to_string(c.time)},
-                   {"stepper", to_string(c.stepper.kind)}, {"coordinates", c.coordinates}};
+                   {"stepper", c.stepper_label}, {"coordinates", c.coordinates}};
   m.model_numbers = {{"gamma", c.model.gamma}, {"width", static_cast<double>(c.model.width)},
                      {"init_scale", c.model.init_scale}, {"homogeneity", model.homogeneity()}};
   m.a = model.outer();
@@ -92,6 +93,7 @@ void print_summary(const RunResult& r, const std::string& out, std::int64_t slid
   std::printf("  %lld steps, %lld rejected, %lld event restarts, %lld RHS evaluations, %.2f s\n",
               static_cast<long long>(l.step), static_cast<long long>(r.rejected_steps),
               static_cast<long long>(r.event_restarts), static_cast<long long>(l.rhs_evals), l.wall_s);
+  if (std::isfinite(r.late_phase_log_t)) std::printf("  late phase (region_ros2) from log t = %.4g\n", r.late_phase_log_t);
 }
 
 /// Counts sliding entries (events with new_sign 0) for the summary.
@@ -147,6 +149,13 @@ int run_run(const RunOptions& opt) {
   auto stepper = make_stepper(c.stepper);
   MetricsEvaluator metrics(*margins, loss, model.layers().front(), c.driver.output.k_top);
   Driver driver(system, *stepper, metrics, c.driver);
+  std::unique_ptr<Stepper> late;
+  if (c.hand_off) {
+    StepperOptions late_options = c.stepper;
+    late_options.kind = StepperKind::region_ros2;
+    late = make_stepper(late_options);
+    driver.hand_off_to(*late);
+  }
 
   const auto parent = std::filesystem::path(out).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent);

@@ -69,11 +69,37 @@ void validate(const DriverOptions& o) {
   require(o.sliding.window_steps >= 1, "flow.sliding_window", static_cast<double>(o.sliding.window_steps), "must be ≥ 1");
   require(o.dt_initial > 0 && std::isfinite(o.dt_initial), "flow.dt_initial", o.dt_initial, "must be a finite number > 0");
   require(o.dt_max > 0, "flow.dt_max", o.dt_max, "must be > 0");
+  require(o.late.stable_ratio >= 1 && std::isfinite(o.late.stable_ratio), "flow.late_phase_ratio",
+          o.late.stable_ratio, "must be a finite number ≥ 1");
+  require(std::isfinite(o.late.log_t_min), "flow.late_phase_log_t", o.late.log_t_min, "must be finite");
 }
 
 Driver::Driver(FlowSystem& system, Stepper& stepper, MetricsEvaluator& metrics, DriverOptions options)
-    : m_sys(system), m_stepper(stepper), m_metrics(metrics), m_opt(options) {
+    : m_sys(system), m_method(&stepper), m_metrics(metrics), m_opt(options) {
   validate(m_opt);
+  require_support_for(stepper);
+}
+
+void Driver::hand_off_to(Stepper& late) {
+  require_support_for(late);
+  m_late = &late;
+}
+
+bool Driver::late_phase_begun() const {
+  const double n = static_cast<double>(m_sys.margins().num_samples());
+  const bool separated = m_log_loss_x < m_sys.loss().log_ell_zero() - std::log(n);
+  const double log_t = m_clock.log_t();
+  return separated && log_t >= m_opt.late.log_t_min && log_t >= m_opt.late.stable_ratio * m_last_event_log_t;
+}
+
+void Driver::require_support_for(const Stepper& stepper) const {
+  if (!stepper.needs_frozen_pattern()) return;
+  if (m_sys.mode() != TimeMode::loss)
+    throw std::invalid_argument("flow.stepper = \"region_ros2\" integrates in loss time: needs flow.time = \"loss\"");
+  if (!m_opt.freeze_pattern || !m_sys.margins().frozen_pattern())
+    throw std::invalid_argument(
+        "flow.stepper = \"region_ros2\" needs flow.freeze_pattern = true and a model with a frozen-pattern chart "
+        "(leaky2_fixed_outer with flow.coordinates = \"span\")");
 }
 
 bool Driver::sliding_on() const {
@@ -184,6 +210,7 @@ void Driver::advance_clock(const Eigen::VectorXd& x0, const Eigen::VectorXd& x1,
 void Driver::emit_event(Eigen::Index index, int new_sign) {
   const Eigen::Index n = m_sys.margins().num_samples();
   const SwitchEvent e{m_points, m_clock.log_t(), index / n, index % n, new_sign};
+  m_last_event_log_t = e.log_t;
   for (auto* o : m_observers) o->on_event(e);
 }
 
@@ -207,7 +234,7 @@ void Driver::refresh_after_projection(Eigen::VectorXd& x, bool field_changed) {
   m_sdot_stale = true;
   // Holding unchanged surfaces moves x by rounding only, on the same smooth field: the stepper's
   // history (step-size memory, extrapolation tableau) stays valid then.
-  if (field_changed) m_stepper.reset();
+  if (field_changed) m_method->reset();
 }
 
 std::vector<Eigen::Index> Driver::release_leaving() {
@@ -333,6 +360,19 @@ void Driver::after_step(const std::vector<Flip>& flips, Eigen::VectorXd& x) {
     for (Eigen::Index k = 0; k < m_s.size(); ++k) m_side[static_cast<std::size_t>(k)] = m_s[k] > 0;
 }
 
+double Driver::record_spacing(double log_t) const {
+  return std::max(m_opt.output.record_every_log_t, m_opt.output.record_relative * std::abs(log_t));
+}
+
+void Driver::cap_step_by_record_spacing(double dlog_t, double dt) {
+  // log t grows at a nearly steady rate per unit τ once it is large, so this keeps about one
+  // step or more per record interval: rows stay evenly spaced in log t even when a late-phase
+  // stepper could jump decades of log t in one step.
+  const double rate = dlog_t / dt;
+  m_record_dt_cap = rate > 0 && std::isfinite(rate) ? record_spacing(m_clock.log_t()) / rate
+                                                   : std::numeric_limits<double>::infinity();
+}
+
 Record Driver::make_record(const Eigen::VectorXd& x) {
   Record r;
   m_metrics.evaluate(x, r, m_theta);
@@ -389,7 +429,7 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
   for (Eigen::Index k : m_sliding) m_is_sliding[static_cast<std::size_t>(k)] = 1;
   Eigen::VectorXd x_new(x.size()), f_new(x.size()), s_new(ms.num_switches());
   m_theta.resize(ms.theta_dim());
-  m_pattern = m_opt.freeze_pattern && m_stepper.adaptive() ? ms.frozen_pattern() : nullptr;
+  m_pattern = m_opt.freeze_pattern && m_method->adaptive() ? ms.frozen_pattern() : nullptr;
   const ThawOnExit thaw{m_pattern};
 
   try {
@@ -415,7 +455,7 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
       if (m_step >= m_opt.stop.max_steps) { status = Status::step_budget; break; }
 
       const double l0 = m_log_loss_x;
-      double dt = std::min(m_dt, m_opt.dt_max);
+      double dt = std::min({m_dt, m_opt.dt_max, m_record_dt_cap});
       bool predicted = false;
       if (m_pattern && event_retries == 0) {
         // Aim at the first switch Newton from the step's start puts inside it: when Newton is
@@ -431,9 +471,9 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
           dt = h * (1.0 + kLocatedOvershoot);
         }
       }
-      const StepAttempt a = m_stepper.attempt(m_sys, x, m_dxdt, m_tau, dt, x_new, f_new);
+      const StepAttempt a = m_method->attempt(m_sys, x, m_dxdt, m_tau, dt, x_new, f_new);
       if (!a.accepted) {
-        if (!m_stepper.adaptive()) { status = Status::non_finite; break; }
+        if (!m_method->adaptive()) { status = Status::non_finite; break; }
         ++m_rejected;
         m_dt = a.dt_next;
         if (m_dt < 1e-13 * std::max(1.0, std::abs(m_tau))) { status = Status::no_progress; break; }
@@ -446,7 +486,7 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
       }
       const auto flips = flipped_switches(s_new, dt);
       bool have_f_new = a.has_dxdt_out;
-      if (!flips.empty() && m_stepper.adaptive() && event_retries < kMaxEventRetries) {
+      if (!flips.empty() && m_method->adaptive() && event_retries < kMaxEventRetries) {
         if (m_pattern) {  // the step's field is smooth: its Hermite interpolant locates switches
           if (!have_f_new) m_sys(x_new, f_new, m_tau + dt);
           have_f_new = true;
@@ -470,7 +510,9 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
       if (!have_f_new) m_sys(x_new, f_new, m_tau + dt);
       const double l1 = m_sys.last_log_loss();
       if (!x_new.allFinite() || !std::isfinite(l1)) { status = Status::non_finite; break; }
+      const double log_t_before = m_clock.log_t();
       advance_clock(x, x_new, m_dxdt, f_new, l0, l1, dt);
+      cap_step_by_record_spacing(m_clock.log_t() - log_t_before, dt);
       m_tau += dt;
       m_last_error = a.error;
       x.swap(x_new);
@@ -479,9 +521,14 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
       m_log_loss_x = l1;
       m_sdot_stale = true;
       ++m_step;
-      m_dt = !m_stepper.adaptive() ? dt : event_step ? std::max(a.dt_next, dt_before_event) : a.dt_next;
+      m_dt = !m_method->adaptive() ? dt : event_step ? std::max(a.dt_next, dt_before_event) : a.dt_next;
       after_step(flips, x);
       if (!std::isfinite(m_log_loss_x)) { status = Status::non_finite; break; }
+      if (m_late && m_method != m_late && late_phase_begun()) {
+        m_method = m_late;
+        m_method->reset();
+        result.late_phase_log_t = m_clock.log_t();
+      }
 
       recorded_now = false;
       if (m_clock.log_t() >= next_record) {
@@ -489,8 +536,7 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
         ++m_points;
         recorded_now = true;
         for (auto* o : m_observers) o->on_record(result.last, m_theta);
-        next_record = m_clock.log_t() + std::max(m_opt.output.record_every_log_t,
-                                                 m_opt.output.record_relative * std::abs(m_clock.log_t()));
+        next_record = m_clock.log_t() + record_spacing(m_clock.log_t());
         if (m_clock.log_t() >= next_snapshot) {
           for (auto* o : m_observers) o->on_snapshot(m_theta, m_points - 1);
           next_snapshot = next_snapshot <= 0 ? 1.0 : next_snapshot * m_opt.output.snapshot_ratio;

@@ -16,6 +16,7 @@
 #include "stepper.hpp"
 
 #include <functional>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -36,7 +37,7 @@ struct StopRules {
 
 struct OutputSchedule {
   double record_every_log_t = 0.5;  ///< a trajectory row each time log t grows by this …
-  double record_relative = 0.01;    ///< … or by this fraction of log t, whichever is larger
+  double record_relative = 0.05;    ///< … or by this fraction of log t, whichever is larger
   double snapshot_ratio = 2.0;      ///< snapshots at log t = 1, r, r², … (plus θ(0) and the end)
   int k_top = 4;                    ///< singular values per row
 };
@@ -53,10 +54,21 @@ struct SlidingOptions {
   bool capture_on_arrival = true;  ///< test every pair at the switch event where it reaches its kink
 };
 
+/// When a driver given a late-phase stepper (Driver::hand_off_to) switches to it: once every
+/// sample is classified with L < ℓ(0)/n and log t ≥ max(log_t_min, stable_ratio · log t of the
+/// last switch event), i.e. the activation pattern and sliding set have held while log t grew
+/// by that factor. Both numbers are ours (bench/late_phase: the early phase's switch cascades
+/// cost an order-2 method more steps than dopri5; the late phase costs dopri5 O(τ) steps).
+struct LatePhaseOptions {
+  double stable_ratio = 2.0;
+  double log_t_min = 1.0;
+};
+
 struct DriverOptions {
   StopRules stop;
   OutputSchedule output;
   SlidingOptions sliding;
+  LatePhaseOptions late;
   /// Event-driven switching for systems that offer FrozenPattern (leaky2_span.hpp) and adaptive
   /// steppers: the activation pattern is held fixed inside each step; a step is aimed at the first
   /// switch Newton predicts, each crossing is located on the step's Hermite interpolant and the
@@ -79,6 +91,7 @@ struct RunResult {
   std::int64_t event_restarts = 0;   ///< attempts shortened to end at a switch
   std::int64_t captures = 0;         ///< pairs put on their kinks (events with new_sign 0)
   std::int64_t releases = 0;         ///< pairs let off their kinks (events with new_sign ±2)
+  double late_phase_log_t = std::numeric_limits<double>::quiet_NaN();  ///< log t of the hand-off; NaN: none
 };
 
 class Driver {
@@ -86,6 +99,9 @@ class Driver {
   Driver(FlowSystem& system, Stepper& stepper, MetricsEvaluator& metrics, DriverOptions options);
 
   void add_observer(Observer& observer) { m_observers.push_back(&observer); }
+  /// Switches to `late` for the rest of the run when LatePhaseOptions says the late phase has
+  /// begun. Throws std::invalid_argument as the constructor does for a stepper it cannot drive.
+  void hand_off_to(Stepper& late);
   /// Runs from `state` (updated in place) until a stop rule fires or `interrupted()` is true.
   RunResult run(Eigen::VectorXd& state, const std::function<bool()>& interrupted);
 
@@ -95,6 +111,9 @@ class Driver {
     double fraction;
     int new_sign;
   };
+  /// Throws std::invalid_argument when `s` needs what this system or these options lack.
+  void require_support_for(const Stepper& s) const;
+  bool late_phase_begun() const;
   bool sliding_on() const;
   bool zeno_guarded(Eigen::Index index) const;
   /// A non-sliding switch whose sign at the step's end differs from its committed side.
@@ -128,13 +147,18 @@ class Driver {
   /// Holds x on the sliding surfaces and re-evaluates the field there; resets the stepper's
   /// history when the field itself changed (sliding set or pattern).
   void refresh_after_projection(Eigen::VectorXd& x, bool field_changed = true);
+  /// The log-t spacing of trajectory rows at log t (OutputSchedule).
+  double record_spacing(double log_t) const;
+  /// Caps the next step so log t grows by about one record spacing at the last step's rate.
+  void cap_step_by_record_spacing(double dlog_t, double dt);
   Record make_record(const Eigen::VectorXd& x);
   bool converged(const Record& r) const;
   void emit_event(Eigen::Index index, int new_sign);
   std::string describe(Status s, const Record& r) const;
 
   FlowSystem& m_sys;
-  Stepper& m_stepper;
+  Stepper* m_method;             ///< the stepper in use
+  Stepper* m_late = nullptr;     ///< the late-phase stepper to hand off to, if any
   MetricsEvaluator& m_metrics;
   DriverOptions m_opt;
   std::vector<Observer*> m_observers;
@@ -163,6 +187,8 @@ class Driver {
   std::vector<Eigen::Index> m_sliding;  ///< sorted
   std::vector<char> m_is_sliding;       ///< m_sliding as a mask over all switches
   std::vector<std::int64_t> m_unlocated_until;  ///< chattering pairs: crossings not located before this step
+  double m_last_event_log_t = -std::numeric_limits<double>::infinity();
+  double m_record_dt_cap = std::numeric_limits<double>::infinity();
   double m_log_loss_x = 0;              ///< log L at x (the system's last evaluation may be elsewhere)
   Eigen::VectorXd m_x_saved, m_sdot_end;
 };
