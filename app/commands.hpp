@@ -25,6 +25,7 @@ int run_run(const RunOptions& opt);
 
 struct InfoOptions {
   std::string file;
+  bool follow = false;  ///< poll a live run (SWMR) and print each new row until it ends
 };
 void setup_info(CLI::App& app, InfoOptions& opt);
 int run_info(const InfoOptions& opt);
