@@ -413,20 +413,26 @@ BOOST_AUTO_TEST_CASE(live_run_is_followed_row_by_row) {
   const pid_t child = fork();
   BOOST_REQUIRE(child >= 0);
   if (child == 0) {
-    // One batch of rows per token from the parent; a token back once the batch is flushed.
+    // One batch of rows per token from the parent, a token back once it is flushed; then the
+    // end, signalled once the writer has closed the file (while it finishes the run outside
+    // SWMR mode, readers cannot open it).
     int code = 0;
     try {
-      RunWriter writer(path, make_meta(), false);
       char token = 'w';
-      for (std::int64_t batch = 0; batch <= kBatches && code == 0; ++batch) {
-        if (read(to_child[0], &token, 1) != 1) code = 3;
-        for (std::int64_t i = 0; i < kBatchRows && batch < kBatches; ++i) {
-          writer.on_record(make_record(batch * kBatchRows + i), make_theta(1.0));
+      {
+        RunWriter writer(path, make_meta(), false);
+        for (std::int64_t batch = 0; batch < kBatches; ++batch) {
+          if (read(to_child[0], &token, 1) != 1) code = 3;
+          for (std::int64_t i = 0; i < kBatchRows; ++i) {
+            writer.on_record(make_record(batch * kBatchRows + i), make_theta(1.0));
+          }
+          if (write(to_parent[1], &token, 1) != 1) code = 3;
         }
-        if (batch == kBatches) writer.on_finish(make_theta(2.0), Status::log_t_max, "log t >= 9");
-        if (write(to_parent[1], &token, 1) != 1) code = 3;
+        if (read(to_child[0], &token, 1) != 1) code = 3;
+        writer.on_finish(make_theta(2.0), Status::log_t_max, "log t >= 9");
+        if (!writer.failure().empty()) code = 2;
       }
-      code = code == 0 && writer.failure().empty() ? 0 : 2;
+      if (write(to_parent[1], &token, 1) != 1) code = 3;
     } catch (...) {
       code = 1;
     }
