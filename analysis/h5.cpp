@@ -117,6 +117,13 @@ Handle writer_access(const Where& at) {
   return plist;
 }
 
+/// writer_access() in the newest file format, which SWMR writing needs.
+Handle creator_access(const Where& at) {
+  Handle plist = writer_access(at);
+  at.check(H5Pset_libver_bounds(plist.id(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST), "set format version bounds");
+  return plist;
+}
+
 /// Reads take a shared lock where the file system supports locks, and go ahead where it does not
 /// (HDF5 1.10 otherwise fails on such file systems, e.g. some NFS mounts).
 Handle reader_access(const Where& at) {
@@ -375,6 +382,20 @@ std::vector<hsize_t> Dataset::shape() const {
   return dims;
 }
 
+std::uint64_t Dataset::storage_bytes() const {
+  // 0 is both "nothing allocated yet" and HDF5's failure value; a dataset that opened is valid.
+  return H5Dget_storage_size(id());
+}
+
+std::size_t Dataset::element_bytes() const {
+  const Handle type(check(H5Dget_type(id()), "get type"), H5Tclose);
+  const std::size_t size = H5Tget_size(type.id());
+  if (size == 0) {
+    fail("cannot get the size of its type");
+  }
+  return size;
+}
+
 template <class T>
 std::vector<T> Dataset::read_rows(hsize_t first, hsize_t count) const {
   const std::vector<hsize_t> dims = shape();
@@ -608,7 +629,7 @@ File File::create(const std::string& path, bool overwrite) {
   if (!overwrite && std::filesystem::exists(path, ignored)) {
     at.fail("cannot create file: it already exists and overwriting was not requested");
   }
-  const Handle access = writer_access(at);
+  const Handle access = creator_access(at);
   Handle file(
       at.check(H5Fcreate(path.c_str(), overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL, H5P_DEFAULT, access.id()),
                "create file"),
@@ -628,7 +649,14 @@ Handle open_existing(const std::string& path, unsigned flags, hid_t access, cons
   if (at.check(H5Fis_hdf5(path.c_str()), "open file") == 0) {
     at.fail("cannot open file: it is not an HDF5 file");
   }
-  return Handle(at.check(H5Fopen(path.c_str(), flags, access), what), H5Fclose);
+  const hid_t file = H5Fopen(path.c_str(), flags, access);
+  const std::string detail = file < 0 ? hdf5_detail() : "";
+  if (detail.starts_with("truncated file")) {
+    at.fail(fmt::format("cannot open file: it is shorter than its superblock says ({}): it was cut off, "
+                        "e.g. by an interrupted copy or a full disk, and cannot be read",
+                        detail));
+  }
+  return Handle(at.check(file, what), H5Fclose);
 }
 
 }  // namespace
@@ -636,7 +664,7 @@ Handle open_existing(const std::string& path, unsigned flags, hid_t access, cons
 File File::open_read_only(const std::string& path) {
   silence_hdf5_errors();
   const Handle access = reader_access(Where{path, "/"});
-  return File(open_existing(path, H5F_ACC_RDONLY, access.id(), "open file"), path);
+  return File(open_existing(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, access.id(), "open file"), path);
 }
 
 File File::open_read_write(const std::string& path) {
@@ -652,5 +680,9 @@ Group File::root() const {
 }
 
 void File::flush() { Where{m_path, "/"}.check(H5Fflush(m_handle.id(), H5F_SCOPE_LOCAL), "flush file"); }
+
+void File::start_swmr_write() {
+  Where{m_path, "/"}.check(H5Fstart_swmr_write(m_handle.id()), "start SWMR writing");
+}
 
 }  // namespace kktflow::h5

@@ -118,6 +118,10 @@ extern template std::vector<std::int64_t> Object::read_attr<std::vector<std::int
 class Dataset : public Object {
  public:
   [[nodiscard]] std::vector<hsize_t> shape() const;
+  /// Bytes the dataset takes on disk (H5Dget_storage_size): allocated chunks, after filters.
+  [[nodiscard]] std::uint64_t storage_bytes() const;
+  /// Bytes of one element of the stored type.
+  [[nodiscard]] std::size_t element_bytes() const;
 
   /// Rows [first, first + count) of a 1-D or 2-D dataset, flattened row-major; T is double or
   /// std::int64_t (HDF5 converts from the stored type).
@@ -221,17 +225,26 @@ class File {
   /// Creates `path`. Without `overwrite`, an existing file is an Error (and the create is
   /// exclusive, so a file appearing meanwhile is not clobbered either). The file takes no lock,
   /// so readers can open it while it is written, and its metadata reaches the disk only at
-  /// flush() and close, so that a killed writer leaves the state of its last flush.
+  /// flush() and close, so that a killed writer leaves the state of its last flush. It is
+  /// written in the newest format of the library (HDF5 1.10: superblock v3), which SWMR needs.
   static File create(const std::string& path, bool overwrite);
-  /// Opens `path` for reading, with a shared lock where the file system supports locks.
+  /// Opens `path` for reading, with a shared lock where the file system supports locks, in
+  /// SWMR-read mode: this reads a file that a SWMR writer has open (or left open when killed)
+  /// as well as any closed file, whatever its format.
   static File open_read_only(const std::string& path);
   /// Opens an existing `path` for reading and writing (e.g. `kktflow verify` adding /verify to a
-  /// finished run), with the same access properties as create().
+  /// finished run), with create()'s locking and metadata-cache settings; the file keeps the
+  /// format it was written in.
   static File open_read_write(const std::string& path);
 
   [[nodiscard]] Group root() const;
   /// Writes every dirty object and chunk of this file to disk (H5Fflush, local scope).
   void flush();
+  /// Switches a file from create() to single-writer/multiple-reader writing (H5Fstart_swmr_write):
+  /// from now on processes that open it with open_read_only() see every flushed row. Under SWMR
+  /// no group, dataset or attribute can be created or deleted; datasets can only grow and be
+  /// written. To change the layout again, close the file and reopen it with open_read_write().
+  void start_swmr_write();
   [[nodiscard]] const std::string& path() const noexcept { return m_path; }
 
  private:

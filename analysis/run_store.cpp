@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <span>
 #include <stdexcept>
 
@@ -365,6 +367,20 @@ void read_root(const Group& root, RunSummary& summary) {
   summary.status_reason = root.read_attr<std::string>("status_reason");
 }
 
+/// Storage of the row datasets `names` of `group`, and the bytes one row of them holds.
+template <class Names>
+StorageSize storage_size(const Group& group, const Names& names) {
+  StorageSize size;
+  for (const auto& name : names) {
+    const h5::Dataset dataset = group.open_dataset(name);
+    const std::vector<hsize_t> shape = dataset.shape();
+    const hsize_t width = shape.size() == 2 ? shape[1] : 1;
+    size.bytes += dataset.storage_bytes();
+    size.row_bytes += width * dataset.element_bytes();
+  }
+  return size;
+}
+
 void read_sizes(const Group& root, RunSummary& summary) {
   const h5::Dataset X = root.open_dataset("data/X");
   const std::vector<hsize_t> shape = X.shape();
@@ -388,35 +404,76 @@ void read_sizes(const Group& root, RunSummary& summary) {
   summary.events = static_cast<std::int64_t>(event_rows);
   summary.sliding_entries = std::ranges::count(signs, std::int64_t{0});
 
-  summary.snapshots = static_cast<std::int64_t>(complete_rows(root.open_group("snapshots"), kSnapshotNames));
+  const Group snapshots = root.open_group("snapshots");
+  summary.snapshots = static_cast<std::int64_t>(complete_rows(snapshots, kSnapshotNames));
+
+  summary.trajectory_size = storage_size(trajectory, trajectory_names());
+  summary.event_size = storage_size(events, kEventNames);
+  summary.snapshot_size = storage_size(snapshots, kSnapshotNames);
 }
 
 }  // namespace
 
 // ---- RunWriter ------------------------------------------------------------------------------
 
+/// The datasets a live run appends to, in a file in SWMR-write mode.
+struct LiveLayout {
+  h5::File file;
+  Trajectory trajectory;
+  Events events;
+  Snapshots snapshots;
+};
+
+/// Creates the whole layout, writes the metadata, then switches the file to SWMR writing: every
+/// group, dataset and attribute must exist before, as none can be created under SWMR.
+LiveLayout create_layout(const std::string& path, const RunMetadata& meta, bool overwrite, hsize_t dim) {
+  h5::File file = h5::File::create(path, overwrite);
+  Group root = file.root();
+  Trajectory trajectory = create_trajectory(root.create_group("trajectory"), static_cast<hsize_t>(meta.k_top));
+  Events events = create_events(root.create_group("events"));
+  Snapshots snapshots = create_snapshots(root.create_group("snapshots"), meta, dim);
+  root.create_group("final");
+  write_root_attrs(root, meta);
+  write_data(root.create_group("data"), meta);
+  write_model(root.create_group("model"), meta);
+  file.start_swmr_write();
+  return {std::move(file), std::move(trajectory), std::move(events), std::move(snapshots)};
+}
+
 struct RunWriter::Impl {
-  Impl(const std::string& path, const RunMetadata& meta, bool overwrite)
+  Impl(const std::string& file_path, const RunMetadata& meta, bool overwrite)
       : dim(checked_theta_dim(meta)),
         k_top(static_cast<hsize_t>(meta.k_top)),
-        file(h5::File::create(path, overwrite)),
-        root(file.root()),
-        trajectory(create_trajectory(root.create_group("trajectory"), k_top)),
-        events(create_events(root.create_group("events"))),
-        snapshots(create_snapshots(root.create_group("snapshots"), meta, dim)),
-        final_group(root.create_group("final")) {
-    write_root_attrs(root, meta);
-    write_data(root.create_group("data"), meta);
-    write_model(root.create_group("model"), meta);
-    flush();
+        path(file_path),
+        live(create_layout(file_path, meta, overwrite, dim)) {}
+
+  /// The live layout; throws once the run has left SWMR mode (rows after the end would be lost
+  /// to readers that trust status).
+  LiveLayout& layout() {
+    if (!live) {
+      throw std::logic_error(fmt::format("{}: the run has finished; no more rows can be written", path));
+    }
+    return *live;
   }
 
   void flush() {
-    file.flush();
+    (live ? live->file : *finished).flush();
     unflushed_events = 0;
   }
 
+  /// Leaves SWMR mode: flushes, closes every dataset and the file, and reopens it for ordinary
+  /// writing, where /final and the status attributes can be created.
+  void end_swmr() {
+    if (live) {
+      flush();
+      live.reset();
+      finished.emplace(h5::File::open_read_write(path));
+    }
+  }
+
   void write_final(const std::string& name, const Eigen::VectorXd& value) {
+    end_swmr();
+    Group final_group = finished->root().open_group("final");
     if (final_group.contains(name)) {
       final_group.remove(name);
     }
@@ -425,12 +482,9 @@ struct RunWriter::Impl {
 
   hsize_t dim;
   hsize_t k_top;
-  h5::File file;
-  Group root;
-  Trajectory trajectory;
-  Events events;
-  Snapshots snapshots;
-  Group final_group;
+  std::string path;
+  std::optional<LiveLayout> live;    ///< while the run is written (SWMR mode)
+  std::optional<h5::File> finished;  ///< after end_swmr()
   int unflushed_events = 0;
   std::string failure;
 };
@@ -454,14 +508,14 @@ void RunWriter::guarded(Write&& write) noexcept {
 
 void RunWriter::on_record(const Record& row, const Eigen::VectorXd& /*theta*/) {
   guarded([&](Impl& w) {
-    append_record(w.trajectory, row, w.k_top);
+    append_record(w.layout().trajectory, row, w.k_top);
     w.flush();
   });
 }
 
 void RunWriter::on_event(const SwitchEvent& event) {
   guarded([&](Impl& w) {
-    append_event(w.events, event);
+    append_event(w.layout().events, event);
     if (++w.unflushed_events >= kEventFlushInterval) {
       w.flush();
     }
@@ -472,11 +526,12 @@ void RunWriter::on_snapshot(const Eigen::VectorXd& theta, std::int64_t point) {
   guarded([&](Impl& w) {
     if (static_cast<hsize_t>(theta.size()) != w.dim) {
       throw std::length_error(fmt::format("{}: snapshot theta has {} values, the layers of the run hold {}",
-                                          w.file.path(), theta.size(), w.dim));
+                                          w.path, theta.size(), w.dim));
     }
-    w.snapshots.snapshot.append(static_cast<std::int64_t>(w.snapshots.snapshot.rows()));
-    w.snapshots.point.append(point);
-    w.snapshots.theta.append(std::span<const double>(theta.data(), w.dim));
+    Snapshots& snapshots = w.layout().snapshots;
+    snapshots.snapshot.append(static_cast<std::int64_t>(snapshots.snapshot.rows()));
+    snapshots.point.append(point);
+    snapshots.theta.append(std::span<const double>(theta.data(), w.dim));
     w.flush();
   });
 }
@@ -484,8 +539,9 @@ void RunWriter::on_snapshot(const Eigen::VectorXd& theta, std::int64_t point) {
 void RunWriter::on_finish(const Eigen::VectorXd& theta, Status status, const std::string& reason) {
   guarded([&](Impl& w) {
     w.write_final("theta", theta);
-    w.root.write_attr("status", to_string(status));
-    w.root.write_attr("status_reason", reason);
+    Group root = w.finished->root();
+    root.write_attr("status", to_string(status));
+    root.write_attr("status_reason", reason);
     w.flush();
   });
 }
@@ -497,7 +553,7 @@ void RunWriter::write_final(const std::string& name, const Eigen::VectorXd& valu
 
 const std::string& RunWriter::failure() const noexcept { return m_impl->failure; }
 
-const std::string& RunWriter::path() const noexcept { return m_impl->file.path(); }
+const std::string& RunWriter::path() const noexcept { return m_impl->path; }
 
 // ---- readers --------------------------------------------------------------------------------
 
@@ -511,7 +567,23 @@ RunSummary read_run_summary(const std::string& path) {
     summary.model_attrs[name] = model.read_attr_text(name);
   }
   read_sizes(root, summary);
+  summary.file_bytes = std::filesystem::file_size(path);
   return summary;
+}
+
+RunProgress read_run_progress(const std::string& path, std::int64_t first_row) {
+  const h5::File file = h5::File::open_read_only(path);
+  const Group root = open_run(file);
+  const Group trajectory = root.open_group("trajectory");
+  const hsize_t rows = complete_rows(trajectory, trajectory_names());
+  const auto first = static_cast<hsize_t>(std::max<std::int64_t>(first_row, 0));
+  RunProgress progress;
+  if (first < rows) {
+    progress.rows = read_records(trajectory, first, rows - first);
+  }
+  progress.status = root.read_attr<std::string>("status");
+  progress.status_reason = root.read_attr<std::string>("status_reason");
+  return progress;
 }
 
 std::vector<Record> read_trajectory(const std::string& path) {

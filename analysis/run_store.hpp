@@ -46,6 +46,13 @@ struct RunMetadata {
 /// events at least every 64 and at each row, so a run killed at any moment leaves a file that
 /// opens and holds every flushed row (status "running").
 ///
+/// From the constructor to on_finish (or the first write_final) the file is in HDF5 SWMR-write
+/// mode, so readers in other processes (read_run_summary, read_run_progress, h5py with
+/// swmr=True) see each row as it is flushed. on_finish then closes the file and reopens it
+/// without SWMR, because /final and the status attributes cannot be created under SWMR; a file
+/// whose writer was killed before keeps the SWMR-write mark, which h5py without swmr=True,
+/// xarray and h5dump refuse until `h5clear -s` clears it.
+///
 /// Per the Observer contract the on_* calls never throw: the first failure is kept in
 /// failure(), and later observer calls write nothing (a half-written row would misalign the
 /// columns). The constructor and write_final do throw.
@@ -65,11 +72,12 @@ class RunWriter : public Observer {
   void on_event(const SwitchEvent& event) override;
   /// Appends θ to /snapshots/theta (its size must be Σ rows·cols of layer_shapes), then flushes.
   void on_snapshot(const Eigen::VectorXd& theta, std::int64_t point) override;
-  /// Writes /final/theta, sets the root attributes status and status_reason, flushes.
+  /// Leaves SWMR mode, writes /final/theta, sets the root attributes status and status_reason,
+  /// flushes. No row, event or snapshot can follow.
   void on_finish(const Eigen::VectorXd& theta, Status status, const std::string& reason) override;
 
   /// Writes /final/<name> (e.g. "lambda", "polished_theta"), replacing an earlier one, and
-  /// flushes. Throws h5::Error.
+  /// flushes; leaves SWMR mode first if on_finish has not. Throws h5::Error.
   void write_final(const std::string& name, const Eigen::VectorXd& value);
 
   /// The first failure of an observer call, or "" while every write has succeeded.
@@ -83,6 +91,13 @@ class RunWriter : public Observer {
   void guarded(Write&& write) noexcept;
 
   std::unique_ptr<Impl> m_impl;
+};
+
+/// Disk space of the row datasets of one group (those along its row dimension: point, event
+/// or snapshot).
+struct StorageSize {
+  std::uint64_t bytes = 0;      ///< H5Dget_storage_size summed: allocated chunks, after compression
+  std::uint64_t row_bytes = 0;  ///< uncompressed bytes of one row across those datasets
 };
 
 /// What `kktflow info` shows: the metadata and the size of everything recorded.
@@ -104,6 +119,18 @@ struct RunSummary {
   std::int64_t events = 0;
   std::int64_t sliding_entries = 0;  ///< events with new_sign == 0
   std::int64_t snapshots = 0;
+  std::uint64_t file_bytes = 0;  ///< size of the file on disk
+  StorageSize trajectory_size;
+  StorageSize event_size;
+  StorageSize snapshot_size;
+};
+
+/// What a reader following a live run learns at one look: the rows it has not seen yet and
+/// whether the run still goes on.
+struct RunProgress {
+  std::vector<Record> rows;  ///< complete trajectory rows from the requested one on
+  std::string status;        ///< "running" while the run is written
+  std::string status_reason;
 };
 
 /// Reads the summary of a run file. Throws h5::Error if the file is not a kktflow run, is
@@ -115,6 +142,10 @@ RunSummary read_run_summary(const std::string& path);
 /// Every complete trajectory row, in order; sigma without the NaN padding the writer adds.
 /// Throws h5::Error as read_run_summary.
 std::vector<Record> read_trajectory(const std::string& path);
+/// Trajectory rows from `first_row` on and the status, from one opening of `path` (a live run
+/// is read in SWMR mode; reopen to see later rows). Throws h5::Error as read_run_summary, which
+/// includes the moments when the writer creates the file or finishes it outside SWMR mode.
+RunProgress read_run_progress(const std::string& path, std::int64_t first_row);
 /// /final/theta. Throws h5::Error as read_run_summary, or when the run has not finished.
 Eigen::VectorXd read_final_theta(const std::string& path);
 

@@ -2,7 +2,8 @@
 /// \file commands.hpp
 /// One options struct + setup_x + run_x per subcommand (CLI11's subcom_in_files habit).
 /// Exit codes (DESIGN §3): 0 ok, 1 a verified claim failed, 2 usage/config error, 3 I/O error,
-/// 4 numerical failure, 130 interrupted by SIGINT/SIGTERM (the file holds every flushed row).
+/// 4 numerical failure, or (plot) a missing program or Python module, 130 interrupted by
+/// SIGINT/SIGTERM (the file holds every flushed row).
 #include <CLI/CLI.hpp>
 
 #include <string>
@@ -10,8 +11,9 @@
 
 namespace kktflow {
 
+// DESIGN §3 has no code of its own for a missing runtime dependency; it shares 4.
 enum ExitCode : int { exit_ok = 0, exit_claim_failed = 1, exit_usage = 2, exit_io = 3, exit_numerical = 4,
-                      exit_interrupted = 130 };
+                      exit_missing_dependency = 4, exit_interrupted = 130 };
 
 struct RunOptions {
   std::string config;
@@ -25,6 +27,7 @@ int run_run(const RunOptions& opt);
 
 struct InfoOptions {
   std::string file;
+  bool follow = false;  ///< poll a live run (SWMR) and print each new row until it ends
 };
 void setup_info(CLI::App& app, InfoOptions& opt);
 int run_info(const InfoOptions& opt);
@@ -37,5 +40,15 @@ struct VerifyOptions {
 void setup_verify(CLI::App& app, VerifyOptions& opt);
 /// 0 when every selected claim passes, 1 when one fails, 2 for an unknown claim name.
 int run_verify(const VerifyOptions& opt);
+
+struct PlotOptions {
+  std::string file;
+  std::string output;
+  bool snapshots = false;  ///< the rows of W in the two-family plane instead of the trajectory panels
+};
+void setup_plot(CLI::App& app, PlotOptions& opt);
+/// scripts/plot_run.py's exit code: 0, 2 usage, 3 unreadable run file or unwritable PNG, 4 Python
+/// or a module missing (the message says what to install).
+int run_plot(const PlotOptions& opt);
 
 }  // namespace kktflow

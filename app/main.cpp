@@ -15,9 +15,11 @@ int main(int argc, char** argv) {
   RunOptions run;
   InfoOptions info;
   VerifyOptions verify;
+  PlotOptions plot;
   setup_run(app, run);
   setup_info(app, info);
   setup_verify(app, verify);
+  setup_plot(app, plot);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& done) {

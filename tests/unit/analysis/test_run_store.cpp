@@ -175,6 +175,16 @@ BOOST_AUTO_TEST_CASE(round_trip_is_exact) {
   BOOST_TEST(s.events == 10);
   BOOST_TEST(s.sliding_entries == 3);
   BOOST_TEST(s.snapshots == 3);
+  BOOST_TEST(s.file_bytes == std::filesystem::file_size(path));
+  // point + 18 columns + k_top sigma; event + 5 columns; snapshot, point + 6 values of theta.
+  BOOST_TEST(s.trajectory_size.row_bytes == 8U * (1 + 18 + kTop));
+  BOOST_TEST(s.event_size.row_bytes == 8U * 6);
+  BOOST_TEST(s.snapshot_size.row_bytes == 8U * (2 + 6));
+  // One 1024-row chunk per trajectory dataset; one chunk per snapshot row (gzip may not shrink it).
+  BOOST_TEST(s.trajectory_size.bytes == 1024U * s.trajectory_size.row_bytes);
+  BOOST_TEST(s.snapshot_size.bytes > 0U);
+  BOOST_TEST(s.snapshot_size.bytes < 2U * 1024U * 8U + 3U * 6U * 8U + 100U);
+  BOOST_TEST(s.trajectory_size.bytes + s.event_size.bytes + s.snapshot_size.bytes < s.file_bytes);
 
   const std::vector<Record> rows = kktflow::read_trajectory(path);
   BOOST_REQUIRE(rows.size() == 300U);
@@ -389,4 +399,76 @@ BOOST_AUTO_TEST_CASE(live_run_can_be_read) {
   BOOST_TEST(live->trajectory_rows == 20);
   BOOST_TEST(live->status == "running");
   BOOST_TEST(kktflow::read_run_summary(path).trajectory_rows == 21);
+}
+
+BOOST_AUTO_TEST_CASE(live_run_is_followed_row_by_row) {
+  const ScratchDir dir;
+  const std::string path = dir.file("follow.h5");
+  constexpr std::int64_t kBatches = 3;
+  constexpr std::int64_t kBatchRows = 7;
+  std::array<int, 2> to_parent{};
+  std::array<int, 2> to_child{};
+  BOOST_REQUIRE(pipe(to_parent.data()) == 0);
+  BOOST_REQUIRE(pipe(to_child.data()) == 0);
+  const pid_t child = fork();
+  BOOST_REQUIRE(child >= 0);
+  if (child == 0) {
+    // One batch of rows per token from the parent, a token back once it is flushed; then the
+    // end, signalled once the writer has closed the file (while it finishes the run outside
+    // SWMR mode, readers cannot open it).
+    int code = 0;
+    try {
+      char token = 'w';
+      {
+        RunWriter writer(path, make_meta(), false);
+        for (std::int64_t batch = 0; batch < kBatches; ++batch) {
+          if (read(to_child[0], &token, 1) != 1) code = 3;
+          for (std::int64_t i = 0; i < kBatchRows; ++i) {
+            writer.on_record(make_record(batch * kBatchRows + i), make_theta(1.0));
+          }
+          if (write(to_parent[1], &token, 1) != 1) code = 3;
+        }
+        if (read(to_child[0], &token, 1) != 1) code = 3;
+        writer.on_finish(make_theta(2.0), Status::log_t_max, "log t >= 9");
+        if (!writer.failure().empty()) code = 2;
+      }
+      if (write(to_parent[1], &token, 1) != 1) code = 3;
+    } catch (...) {
+      code = 1;
+    }
+    _exit(code);
+  }
+  std::int64_t seen = 0;
+  for (std::int64_t batch = 0; batch <= kBatches; ++batch) {
+    char token = 'r';
+    BOOST_REQUIRE(write(to_child[1], &token, 1) == 1);
+    BOOST_REQUIRE(read(to_parent[0], &token, 1) == 1);
+    const kktflow::RunProgress progress = kktflow::read_run_progress(path, seen);
+    BOOST_TEST_CONTEXT("batch " << batch) {
+      BOOST_TEST(progress.rows.size() == static_cast<std::size_t>(batch < kBatches ? kBatchRows : 0));
+      for (const Record& row : progress.rows) check_same(row, make_record(seen++));
+      BOOST_TEST(progress.status == (batch < kBatches ? "running" : "log_t_max"));
+    }
+  }
+  int wait_status = 0;
+  BOOST_REQUIRE(waitpid(child, &wait_status, 0) == child);
+  BOOST_REQUIRE(WIFEXITED(wait_status));
+  BOOST_TEST(WEXITSTATUS(wait_status) == 0);
+  const kktflow::RunProgress all = kktflow::read_run_progress(path, 0);
+  BOOST_TEST(all.rows.size() == static_cast<std::size_t>(kBatches * kBatchRows));
+  BOOST_TEST(all.status_reason == "log t >= 9");
+}
+
+BOOST_AUTO_TEST_CASE(nothing_is_appended_after_the_end) {
+  const ScratchDir dir;
+  const std::string path = dir.file("ended.h5");
+  {
+    RunWriter writer(path, make_meta(), false);
+    writer.on_record(make_record(0), make_theta(1.0));
+    writer.write_final("lambda", Eigen::Vector4d::Ones());  // leaves SWMR mode: the layout is final
+    BOOST_TEST(writer.failure() == "");
+    writer.on_record(make_record(1), make_theta(1.0));
+    BOOST_TEST(writer.failure().find("the run has finished") != std::string::npos);
+  }
+  BOOST_TEST(kktflow::read_run_summary(path).trajectory_rows == 1);
 }
