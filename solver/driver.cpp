@@ -364,13 +364,13 @@ double Driver::record_spacing(double log_t) const {
   return std::max(m_opt.output.record_every_log_t, m_opt.output.record_relative * std::abs(log_t));
 }
 
-void Driver::cap_step_by_record_spacing(double dlog_t, double dt) {
-  // log t grows at a nearly steady rate per unit τ once it is large, so this keeps about one
-  // step or more per record interval: rows stay evenly spaced in log t even when a late-phase
-  // stepper could jump decades of log t in one step.
-  const double rate = dlog_t / dt;
-  m_record_dt_cap = rate > 0 && std::isfinite(rate) ? record_spacing(m_clock.log_t()) / rate
-                                                   : std::numeric_limits<double>::infinity();
+void Driver::cap_step_by_record_spacing() {
+  // d log t / dτ = 1/(L t) in loss time (1/t in plain time): at that rate log t grows by about
+  // one record spacing over the next step, so rows stay evenly spaced in log t even where a
+  // late-phase stepper could jump decades of log t in one step.
+  const double log_rate = m_sys.mode() == TimeMode::loss ? -m_log_loss_x - m_clock.log_t() : -m_clock.log_t();
+  const double cap = record_spacing(m_clock.log_t()) * std::exp(-log_rate);
+  m_record_dt_cap = std::isfinite(cap) && cap > 0 ? cap : std::numeric_limits<double>::infinity();
 }
 
 Record Driver::make_record(const Eigen::VectorXd& x) {
@@ -510,15 +510,14 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
       if (!have_f_new) m_sys(x_new, f_new, m_tau + dt);
       const double l1 = m_sys.last_log_loss();
       if (!x_new.allFinite() || !std::isfinite(l1)) { status = Status::non_finite; break; }
-      const double log_t_before = m_clock.log_t();
       advance_clock(x, x_new, m_dxdt, f_new, l0, l1, dt);
-      cap_step_by_record_spacing(m_clock.log_t() - log_t_before, dt);
       m_tau += dt;
       m_last_error = a.error;
       x.swap(x_new);
       m_dxdt.swap(f_new);
       m_s.swap(s_new);
       m_log_loss_x = l1;
+      cap_step_by_record_spacing();
       m_sdot_stale = true;
       ++m_step;
       m_dt = !m_method->adaptive() ? dt : event_step ? std::max(a.dt_next, dt_before_event) : a.dt_next;
