@@ -1,6 +1,10 @@
 #include "commands.hpp"
 
+#include "config.hpp"
+
 #include "analysis/claims.hpp"
+#include "analysis/kkt.hpp"
+#include "analysis/run_store.hpp"
 #include "analysis/verify_store.hpp"
 
 #include <fmt/format.h>
@@ -10,6 +14,9 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,14 +29,77 @@ using Json = nlohmann::ordered_json;
 /// A number for JSON: null when not finite (JSON has no NaN or infinity).
 Json number(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
 
-void print_json(const std::string& file, const std::vector<ClaimResult>& claims, bool all_passed) {
+/// The same run repeated at a tenth of the tolerances, to the same log t (--refine).
+struct Refinement {
+  std::string file;
+  double rel_tol = 0, abs_tol = 0;
+  double final_angle = 0;  ///< ∠(θ_T, θ_T of the refined run), rad
+  std::vector<ClaimResult> claims;
+};
+
+/// Reruns `file`'s resolved configuration at tol/10 up to its last log t, verifies the rerun and
+/// measures the angle between the two final θ. Writes FILE.refine.toml and FILE.refine.h5.
+Refinement refine(const std::string& file, const std::vector<std::string>& claims) {
+  const RunSummary summary = read_run_summary(file);
+  if (!summary.last) throw h5::Error(file + ": no trajectory row to refine up to");
+  const std::filesystem::path stem = std::filesystem::path(file).replace_extension();
+  const std::string config_path = stem.string() + ".refine.toml";
+  std::ofstream(config_path) << summary.config;
+  const RunConfig base = load_config(config_path, {});
+  Refinement r;
+  r.file = stem.string() + ".refine.h5";
+  r.rel_tol = base.stepper.rel_tol / 10;
+  r.abs_tol = base.stepper.abs_tol / 10;
+  RunOptions rerun;
+  rerun.config = config_path;
+  rerun.output = r.file;
+  rerun.quiet = true;
+  rerun.force = true;
+  // Same log t, not the same stop rule: the comparison is at one point of the flow.
+  rerun.overrides = {fmt::format("flow.rel_tol={:.17g}", r.rel_tol), fmt::format("flow.abs_tol={:.17g}", r.abs_tol),
+                     fmt::format("stop.log_t_max={:.17g}", summary.last->log_t), "stop.kkt_eps=1e-300"};
+  if (const int code = run_run(rerun); code != exit_ok)
+    throw std::runtime_error("the refined run " + r.file + " ended with exit status " + std::to_string(code));
+  r.claims = verify_claims(read_run_input(r.file), claims).claims;
+  r.final_angle = angle_between(read_final_theta(file), read_final_theta(r.file));
+  return r;
+}
+
+Json refine_json(const std::vector<ClaimResult>& claims, const Refinement& r) {
+  Json rows = Json::array();
+  for (std::size_t k = 0; k < claims.size() && k < r.claims.size(); ++k) {
+    rows.push_back({{"name", claims[k].name}, {"value", number(claims[k].value)},
+                    {"refined_value", number(r.claims[k].value)},
+                    {"difference", number(std::abs(r.claims[k].value - claims[k].value))},
+                    {"passed", claims[k].passed}, {"refined_passed", r.claims[k].passed}});
+  }
+  return {{"file", r.file}, {"rel_tol", r.rel_tol}, {"abs_tol", r.abs_tol}, {"final_angle", number(r.final_angle)},
+          {"claims", rows}};
+}
+
+void print_json(const std::string& file, const std::vector<ClaimResult>& claims, bool all_passed,
+                const std::optional<Refinement>& refined) {
   Json rows = Json::array();
   for (const ClaimResult& c : claims) {
     rows.push_back({{"name", c.name}, {"passed", c.passed}, {"value", number(c.value)}, {"tolerance", number(c.tolerance)},
                     {"certified", c.certified}, {"detail", c.detail}});
   }
-  const Json out{{"file", file}, {"passed", all_passed}, {"claims", rows}};
+  Json out{{"file", file}, {"passed", all_passed}, {"claims", rows}};
+  if (refined) out["refine"] = refine_json(claims, *refined);
   std::printf("%s\n", out.dump(2).c_str());
+}
+
+void print_refinement(const std::vector<ClaimResult>& claims, const Refinement& r) {
+  std::printf("\nrefined: %s (flow.rel_tol %.3g, flow.abs_tol %.3g, same log t); ∠(θ_T, refined θ_T) = %.3e rad\n",
+              r.file.c_str(), r.rel_tol, r.abs_tol, r.final_angle);
+  std::printf("%s\n", fmt::format("{:<36}{:>14}{:>14}{:>12}  {}", "claim", "value", "refined", "|Δ|", "verdict").c_str());
+  for (std::size_t k = 0; k < claims.size() && k < r.claims.size(); ++k) {
+    const bool same = claims[k].passed == r.claims[k].passed;
+    std::printf("%s\n", fmt::format("{:<36}{:>14.6g}{:>14.6g}{:>12.3g}  {}", claims[k].name, claims[k].value,
+                                    r.claims[k].value, std::abs(r.claims[k].value - claims[k].value),
+                                    same ? "same" : "CHANGED")
+                            .c_str());
+  }
 }
 
 void print_table(const std::string& file, const std::vector<ClaimResult>& claims, bool all_passed) {
@@ -61,6 +131,9 @@ void setup_verify(CLI::App& app, VerifyOptions& opt) {
       ->required();
   verify->add_option("--claims", opt.claims, "comma-separated claim names (default: all)")->delimiter(',');
   verify->add_flag("--json", opt.json, "print JSON (schema: docs/verify-schema.json) instead of a table");
+  verify->add_flag("--refine", opt.refine,
+                   "rerun the run's config at flow.rel_tol/10 and flow.abs_tol/10 to the same log t (FILE.refine.h5) "
+                   "and report each claim's change and the angle between the final directions");
   verify->callback([&opt] { throw CLI::RuntimeError(run_verify(opt)); });
 }
 
@@ -77,10 +150,13 @@ int run_verify(const VerifyOptions& opt) {
   const VerifyOutcome outcome = verify_claims(run, opt.claims);
   write_verify(opt.file, outcome.claims, outcome.finals);
   const bool all_passed = std::ranges::all_of(outcome.claims, [](const ClaimResult& c) { return c.passed; });
+  const std::optional<Refinement> refined =
+      opt.refine ? std::optional<Refinement>(refine(opt.file, opt.claims)) : std::nullopt;
   if (opt.json) {
-    print_json(opt.file, outcome.claims, all_passed);
+    print_json(opt.file, outcome.claims, all_passed, refined);
   } else {
     print_table(opt.file, outcome.claims, all_passed);
+    if (refined) print_refinement(outcome.claims, *refined);
   }
   return all_passed ? exit_ok : exit_claim_failed;
 }

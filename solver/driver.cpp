@@ -41,6 +41,13 @@ constexpr double kLocatedTol = 1e-5;
 // pattern on now, not after a sliver of a step, costs no more than kLocatedTol does.
 constexpr double kKinkReach = 1e-5;
 
+// A step aimed at stop.log_t_max at the present rate of log t aims this fraction past it (ours),
+// so that a rate that is exact lands beyond the target rather than a rounding short of it; and
+// log t within kLandingTol (relative, ours) of the target has reached it: the rate's change
+// over the step leaves a shortfall second order in the step, and chasing rounding would stall.
+constexpr double kLandingOvershoot = 1e-9;
+constexpr double kLandingTol = 1e-12;
+
 /// Thaws the system's pattern however run() ends.
 struct ThawOnExit {
   FrozenPattern*& pattern;
@@ -367,10 +374,18 @@ double Driver::record_spacing(double log_t) const {
 void Driver::cap_step_by_record_spacing() {
   // d log t / dτ = 1/(L t) in loss time (1/t in plain time): at that rate log t grows by about
   // one record spacing over the next step, so rows stay evenly spaced in log t even where a
-  // late-phase stepper could jump decades of log t in one step.
+  // late-phase stepper could jump decades of log t in one step. The run also lands on
+  // stop.log_t_max instead of stepping past it, so two runs stopped there end at one point of
+  // the flow (verify --refine compares them).
   const double log_rate = m_sys.mode() == TimeMode::loss ? -m_log_loss_x - m_clock.log_t() : -m_clock.log_t();
-  const double cap = record_spacing(m_clock.log_t()) * std::exp(-log_rate);
+  const double to_end = (m_opt.stop.log_t_max - m_clock.log_t()) * (1 + kLandingOvershoot);
+  const double log_t_cap = std::min(record_spacing(m_clock.log_t()), to_end);
+  const double cap = log_t_cap * std::exp(-log_rate);
   m_record_dt_cap = std::isfinite(cap) && cap > 0 ? cap : std::numeric_limits<double>::infinity();
+}
+
+bool Driver::reached_log_t_max() const {
+  return m_clock.log_t() >= m_opt.stop.log_t_max - kLandingTol * std::max(1.0, std::abs(m_opt.stop.log_t_max));
 }
 
 Record Driver::make_record(const Eigen::VectorXd& x) {
@@ -542,7 +557,7 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
         }
         if (converged(result.last)) { status = Status::converged; break; }
       }
-      if (m_clock.log_t() >= m_opt.stop.log_t_max) { status = Status::log_t_max; break; }
+      if (reached_log_t_max()) { status = Status::log_t_max; break; }
     }
     if (!recorded_now && x.allFinite()) {
       result.last = make_record(x);

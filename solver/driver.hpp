@@ -149,8 +149,10 @@ class Driver {
   void refresh_after_projection(Eigen::VectorXd& x, bool field_changed = true);
   /// The log-t spacing of trajectory rows at log t (OutputSchedule).
   double record_spacing(double log_t) const;
-  /// Caps the next step so log t grows by about one record spacing at its present rate.
+  /// Caps the next step so log t grows by about one record spacing at its present rate, and
+  /// does not pass stop.log_t_max.
   void cap_step_by_record_spacing();
+  bool reached_log_t_max() const;
   Record make_record(const Eigen::VectorXd& x);
   bool converged(const Record& r) const;
   void emit_event(Eigen::Index index, int new_sign);

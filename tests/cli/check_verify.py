@@ -8,7 +8,10 @@ Runs `KKTFLOW verify RUN.h5 --json`, then checks that
 - the JSON validates against SCHEMA (python3-jsonschema);
 - /verify in RUN.h5 holds the same rows (h5py), with the dimension scale "claim", and opens in
   xarray (engine h5netcdf) with dimension "claim";
-- a second verify with --claims replaces /verify rather than adding to it.
+- a second verify with --claims replaces /verify rather than adding to it;
+- --refine reruns at a tenth of the tolerances: its JSON validates too, every verdict is
+  unchanged and the final directions of the two runs agree within 1e-6 rad (ours: both runs'
+  local errors are ≤ 1e-8 relative per step, so a larger angle means the refinement is broken).
 Exits 0, or prints the problems and exits 1.
 """
 import json
@@ -63,6 +66,17 @@ def main():
     check_file(run, report, problems)
     if [c["name"] for c in report["claims"]] != ["frei2023.kkt", "lyuli2020.kkt_rate"]:
         problems.append("--claims did not select and order the claims")
+    code, report = verify(kktflow, run, "--refine", "--claims", "frei2023.kkt,frei2023.rank_le_2")
+    try:
+        jsonschema.validate(report, schema)
+    except jsonschema.ValidationError as e:
+        problems.append(f"--refine JSON does not match the schema: {e.message}")
+    refined = report.get("refine", {})
+    if refined.get("final_angle") is None or refined["final_angle"] > 1e-6:
+        problems.append(f"--refine: final directions differ by {refined.get('final_angle')} rad")
+    for c in refined.get("claims", []):
+        if c["passed"] != c["refined_passed"]:
+            problems.append(f"--refine changed the verdict of {c['name']}")
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 1
