@@ -5,6 +5,7 @@ target_compile_options(kktflow_flags INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
   -Wno-deprecated-copy     # Boost.odeint 1.74 headers
   -Wno-maybe-uninitialized -Wno-uninitialized  # GCC 12 false positives in its AVX-512 intrinsics under Eigen
+  -Wno-array-bounds        # GCC 12 false positive: Eigen's AVX packet loads on fixed-size Vector2d
   $<$<BOOL:${KKTFLOW_WERROR}>:-Werror>
   $<$<BOOL:${KKTFLOW_NATIVE}>:-march=native>)
 
