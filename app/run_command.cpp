@@ -2,6 +2,7 @@
 #include "config.hpp"
 #include "progress.hpp"
 
+#include "analysis/data_file.hpp"
 #include "analysis/run_store.hpp"
 #include "problems/leaky2_span.hpp"
 #include "solver/driver.hpp"
@@ -44,7 +45,7 @@ std::string default_output(const std::string& config) {
 Dataset load_data(const RunConfig& c) {
   Dataset data;
   try {
-    data = make_dataset(c.data);
+    data = c.data.kind == "file" && is_hdf5_path(c.data.path) ? read_hdf5_dataset(c.data.path) : make_dataset(c.data);
   } catch (const std::exception& e) {  // a missing or malformed data file is a config error
     throw ConfigError(e.what());
   }

@@ -85,7 +85,7 @@ void validate(const DatasetSpec& s) {
   if (std::find(kinds.begin(), kinds.end(), s.kind) == kinds.end())
     bad("kind", "\"" + s.kind + "\"", "allowed values are gaussian, mixture, orthogonal, symmetric, file");
   if (s.kind == "file") {
-    if (s.path.empty()) bad("path", "\"\"", "a CSV file path is required when data.kind = \"file\"");
+    if (s.path.empty()) bad("path", "\"\"", "a CSV or HDF5 file path is required when data.kind = \"file\"");
     return;
   }
   if (s.n < 2) bad("n", std::to_string(s.n), "must be an integer ≥ 2");

@@ -35,7 +35,7 @@ struct DatasetSpec {
   double scale = 1.0;       ///< gaussian/symmetric: x ~ N(0, scale² I); orthogonal: ‖x_i‖ = scale
   double mean_norm = 1.0;   ///< mixture: ‖μ‖
   double noise = 1.0;       ///< mixture: σ
-  std::string path;         ///< file: CSV (label first, then d features per line)
+  std::string path;         ///< file: CSV (label first, then d features per line); HDF5 (.h5) via analysis/data_file.hpp
 };
 
 /// Throws std::invalid_argument naming the field, its value and the allowed range.
