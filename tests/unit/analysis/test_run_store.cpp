@@ -145,6 +145,51 @@ void copy_prefix(const std::string& from, const std::string& to, std::uintmax_t 
   std::ofstream(to, std::ios::binary).write(buffer.data(), static_cast<std::streamsize>(bytes));
 }
 
+/// A forked writer process and a pipe each way for one-byte tokens. The child runs `body` and
+/// exits with its return value (1 if it throws); the parent talks to it with send/receive.
+class WriterProcess {
+ public:
+  template <class Body>
+  explicit WriterProcess(Body&& body) {
+    BOOST_REQUIRE(pipe(m_to_parent.data()) == 0);
+    BOOST_REQUIRE(pipe(m_to_child.data()) == 0);
+    m_pid = fork();
+    BOOST_REQUIRE(m_pid >= 0);
+    if (m_pid != 0) return;
+    int code = 1;
+    try {
+      code = body(*this);
+    } catch (...) {
+    }
+    _exit(code);
+  }
+  /// Child side: waits for the parent's token / sends one. False when the pipe failed.
+  bool await_parent() const { return read_token(m_to_child[0]); }
+  bool tell_parent() const { return write_token(m_to_parent[1]); }
+  /// Parent side.
+  bool tell_child() const { return write_token(m_to_child[1]); }
+  bool await_child() const { return read_token(m_to_parent[0]); }
+  /// Waits for the child; its exit code, or −1 if it did not exit normally.
+  int exit_code() const {
+    int wait_status = 0;
+    if (waitpid(m_pid, &wait_status, 0) != m_pid || !WIFEXITED(wait_status)) return -1;
+    return WEXITSTATUS(wait_status);
+  }
+
+ private:
+  static bool read_token(int fd) {
+    char token = 0;
+    return read(fd, &token, 1) == 1;
+  }
+  static bool write_token(int fd) {
+    const char token = 't';
+    return write(fd, &token, 1) == 1;
+  }
+  std::array<int, 2> m_to_parent{};
+  std::array<int, 2> m_to_child{};
+  pid_t m_pid = -1;
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(round_trip_is_exact) {
@@ -356,32 +401,15 @@ BOOST_AUTO_TEST_CASE(killed_writer_leaves_every_flushed_row) {
 BOOST_AUTO_TEST_CASE(live_run_can_be_read) {
   const ScratchDir dir;
   const std::string path = dir.file("live.h5");
-  std::array<int, 2> to_parent{};
-  std::array<int, 2> to_child{};
-  BOOST_REQUIRE(pipe(to_parent.data()) == 0);
-  BOOST_REQUIRE(pipe(to_child.data()) == 0);
-  const pid_t child = fork();
-  BOOST_REQUIRE(child >= 0);
-  if (child == 0) {
-    int code = 0;
-    try {
-      RunWriter writer(path, make_meta(), false);
-      for (std::int64_t i = 0; i < 20; ++i) {
-        writer.on_record(make_record(i), make_theta(1.0));
-      }
-      char token = 'w';
-      // Tell the parent the rows are flushed, then keep the file open until it has read them.
-      if (write(to_parent[1], &token, 1) != 1 || read(to_child[0], &token, 1) != 1) {
-        code = 3;
-      }
-      writer.on_record(make_record(20), make_theta(1.0));
-    } catch (...) {
-      code = 1;
-    }
-    _exit(code);
-  }
-  char token = 0;
-  BOOST_REQUIRE(read(to_parent[0], &token, 1) == 1);
+  const WriterProcess writer_process([&](const WriterProcess& self) {
+    RunWriter writer(path, make_meta(), false);
+    for (std::int64_t i = 0; i < 20; ++i) writer.on_record(make_record(i), make_theta(1.0));
+    // Tell the parent the rows are flushed, then keep the file open until it has read them.
+    const bool talked = self.tell_parent() && self.await_parent();
+    writer.on_record(make_record(20), make_theta(1.0));
+    return talked ? 0 : 3;
+  });
+  BOOST_REQUIRE(writer_process.await_child());
   std::optional<RunSummary> live;
   std::string error;
   try {
@@ -389,11 +417,8 @@ BOOST_AUTO_TEST_CASE(live_run_can_be_read) {
   } catch (const std::exception& e) {
     error = e.what();
   }
-  BOOST_REQUIRE(write(to_child[1], &token, 1) == 1);
-  int wait_status = 0;
-  BOOST_REQUIRE(waitpid(child, &wait_status, 0) == child);
-  BOOST_REQUIRE(WIFEXITED(wait_status));
-  BOOST_TEST(WEXITSTATUS(wait_status) == 0);
+  BOOST_REQUIRE(writer_process.tell_child());
+  BOOST_TEST(writer_process.exit_code() == 0);
   BOOST_TEST(error == "");
   BOOST_REQUIRE(live.has_value());
   BOOST_TEST(live->trajectory_rows == 20);
@@ -406,43 +431,31 @@ BOOST_AUTO_TEST_CASE(live_run_is_followed_row_by_row) {
   const std::string path = dir.file("follow.h5");
   constexpr std::int64_t kBatches = 3;
   constexpr std::int64_t kBatchRows = 7;
-  std::array<int, 2> to_parent{};
-  std::array<int, 2> to_child{};
-  BOOST_REQUIRE(pipe(to_parent.data()) == 0);
-  BOOST_REQUIRE(pipe(to_child.data()) == 0);
-  const pid_t child = fork();
-  BOOST_REQUIRE(child >= 0);
-  if (child == 0) {
-    // One batch of rows per token from the parent, a token back once it is flushed; then the
-    // end, signalled once the writer has closed the file (while it finishes the run outside
-    // SWMR mode, readers cannot open it).
-    int code = 0;
-    try {
-      char token = 'w';
-      {
-        RunWriter writer(path, make_meta(), false);
-        for (std::int64_t batch = 0; batch < kBatches; ++batch) {
-          if (read(to_child[0], &token, 1) != 1) code = 3;
-          for (std::int64_t i = 0; i < kBatchRows; ++i) {
-            writer.on_record(make_record(batch * kBatchRows + i), make_theta(1.0));
-          }
-          if (write(to_parent[1], &token, 1) != 1) code = 3;
-        }
-        if (read(to_child[0], &token, 1) != 1) code = 3;
-        writer.on_finish(make_theta(2.0), Status::log_t_max, "log t >= 9");
-        if (!writer.failure().empty()) code = 2;
+  // One batch of rows per token from the parent, a token back once it is flushed; then the end,
+  // signalled once the writer has closed the file (while it finishes the run outside SWMR mode,
+  // readers cannot open it).
+  const WriterProcess writer_process([&](const WriterProcess& self) {
+    bool talked = true;
+    bool written = true;
+    {
+      RunWriter writer(path, make_meta(), false);
+      for (std::int64_t batch = 0; batch < kBatches; ++batch) {
+        talked &= self.await_parent();
+        for (std::int64_t i = 0; i < kBatchRows; ++i)
+          writer.on_record(make_record(batch * kBatchRows + i), make_theta(1.0));
+        talked &= self.tell_parent();
       }
-      if (write(to_parent[1], &token, 1) != 1) code = 3;
-    } catch (...) {
-      code = 1;
+      talked &= self.await_parent();
+      writer.on_finish(make_theta(2.0), Status::log_t_max, "log t >= 9");
+      written = writer.failure().empty();
     }
-    _exit(code);
-  }
+    talked &= self.tell_parent();
+    return !written ? 2 : talked ? 0 : 3;
+  });
   std::int64_t seen = 0;
   for (std::int64_t batch = 0; batch <= kBatches; ++batch) {
-    char token = 'r';
-    BOOST_REQUIRE(write(to_child[1], &token, 1) == 1);
-    BOOST_REQUIRE(read(to_parent[0], &token, 1) == 1);
+    BOOST_REQUIRE(writer_process.tell_child());
+    BOOST_REQUIRE(writer_process.await_child());
     const kktflow::RunProgress progress = kktflow::read_run_progress(path, seen);
     BOOST_TEST_CONTEXT("batch " << batch) {
       BOOST_TEST(progress.rows.size() == static_cast<std::size_t>(batch < kBatches ? kBatchRows : 0));
@@ -450,10 +463,7 @@ BOOST_AUTO_TEST_CASE(live_run_is_followed_row_by_row) {
       BOOST_TEST(progress.status == (batch < kBatches ? "running" : "log_t_max"));
     }
   }
-  int wait_status = 0;
-  BOOST_REQUIRE(waitpid(child, &wait_status, 0) == child);
-  BOOST_REQUIRE(WIFEXITED(wait_status));
-  BOOST_TEST(WEXITSTATUS(wait_status) == 0);
+  BOOST_TEST(writer_process.exit_code() == 0);
   const kktflow::RunProgress all = kktflow::read_run_progress(path, 0);
   BOOST_TEST(all.rows.size() == static_cast<std::size_t>(kBatches * kBatchRows));
   BOOST_TEST(all.status_reason == "log t >= 9");
