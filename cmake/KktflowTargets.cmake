@@ -15,6 +15,8 @@ if(KKTFLOW_SANITIZER)
   target_link_options(kktflow_flags INTERFACE -fsanitize=${KKTFLOW_SANITIZER})
 endif()
 
-# Debug builds keep assertions (CMake's Debug has no -DNDEBUG) and Eigen's range checks.
+# Debug builds keep assertions (CMake's Debug has no -DNDEBUG) and Eigen's range checks, and
+# can ban Eigen's heap allocations at run time (tests/numeric/test_no_malloc.cpp).
 target_compile_definitions(kktflow_flags INTERFACE
-  $<$<CONFIG:Debug>:EIGEN_INITIALIZE_MATRICES_BY_NAN>)
+  $<$<CONFIG:Debug>:EIGEN_INITIALIZE_MATRICES_BY_NAN>
+  $<$<CONFIG:Debug>:EIGEN_RUNTIME_NO_MALLOC>)
