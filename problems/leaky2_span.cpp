@@ -56,12 +56,8 @@ void Leaky2Span::filippov_slopes(const Eigen::Ref<const Eigen::VectorXd>& w) {
     const SlideBlock& b = m_blocks[static_cast<std::size_t>(j)];
     if (b.samples.empty()) continue;
     m_v = m_y.cwiseProduct(w).cwiseProduct(m_D.row(j).transpose());
-    for (Eigen::Index k : b.samples) m_v[k] = 0.0;
-    const auto s = static_cast<Eigen::Index>(b.samples.size());
-    auto u = m_u.head(s);
-    u.noalias() = -b.gram_rows * m_v;
-    b.gram_ss.solveInPlace(u);
-    for (Eigen::Index r = 0; r < s; ++r) {
+    const auto u = sliding_coefficients(b);
+    for (Eigen::Index r = 0; r < u.size(); ++r) {
       const Eigen::Index k = b.samples[static_cast<std::size_t>(r)];
       const double force = m_y[k] * w[k];
       const double raw = force != 0.0 ? u[r] / force : m_gamma;
@@ -114,11 +110,21 @@ void Leaky2Span::hold_on_sliding_surfaces(Eigen::Ref<Eigen::VectorXd> state) {
   }
 }
 
-void Leaky2Span::gradient_gram(Eigen::Ref<Eigen::MatrixXd> K) {
-  const Eigen::MatrixXd aD = m_a.asDiagonal() * m_D;
+Eigen::VectorBlock<Eigen::VectorXd> Leaky2Span::sliding_coefficients(const SlideBlock& b) {
+  for (Eigen::Index k : b.samples) m_v[k] = 0.0;
+  auto u = m_u.head(static_cast<Eigen::Index>(b.samples.size()));
+  u.noalias() = -b.gram_rows * m_v;
+  b.gram_ss.solveInPlace(u);
+  return u;
+}
+
+void Leaky2Span::slope_gram(const Eigen::MatrixXd& D, Eigen::Ref<Eigen::MatrixXd> K) const {
+  const Eigen::MatrixXd aD = m_a.asDiagonal() * D;
   K.noalias() = aD.transpose() * aD;
   K.array() *= m_Gram.array() * (m_y * m_y.transpose()).array();
 }
+
+void Leaky2Span::gradient_gram(Eigen::Ref<Eigen::MatrixXd> K) { slope_gram(m_D, K); }
 
 void Leaky2Span::region_ascent(const Eigen::Ref<const Eigen::VectorXd>& c, Eigen::Ref<Eigen::VectorXd> dstate) {
   Eigen::Map<RowMajorMatrix> dC(dstate.data(), m_m, m_n);
@@ -128,21 +134,15 @@ void Leaky2Span::region_ascent(const Eigen::Ref<const Eigen::VectorXd>& c, Eigen
     const SlideBlock& b = m_blocks[static_cast<std::size_t>(j)];
     if (b.samples.empty()) continue;
     m_v = dC.row(j).transpose() / m_a[j];
-    for (Eigen::Index k : b.samples) m_v[k] = 0.0;
-    const auto s = static_cast<Eigen::Index>(b.samples.size());
-    auto u = m_u.head(s);
-    u.noalias() = -b.gram_rows * m_v;
-    b.gram_ss.solveInPlace(u);
-    for (Eigen::Index r = 0; r < s; ++r) dC(j, b.samples[static_cast<std::size_t>(r)]) = m_a[j] * u[r];
+    const auto u = sliding_coefficients(b);
+    for (Eigen::Index r = 0; r < u.size(); ++r) dC(j, b.samples[static_cast<std::size_t>(r)]) = m_a[j] * u[r];
   }
 }
 
 void Leaky2Span::region_gram(Eigen::Ref<Eigen::MatrixXd> K) const {
   Eigen::MatrixXd D = m_frozen_D;
   for (Eigen::Index k : m_sliding) D(k / m_n, k % m_n) = 0.0;
-  const Eigen::MatrixXd aD = m_a.asDiagonal() * D;
-  K.noalias() = aD.transpose() * aD;
-  K.array() *= m_Gram.array() * (m_y * m_y.transpose()).array();
+  slope_gram(D, K);
   for (Eigen::Index j = 0; j < m_m; ++j) {
     const SlideBlock& b = m_blocks[static_cast<std::size_t>(j)];
     if (b.samples.empty()) continue;

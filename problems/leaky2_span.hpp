@@ -68,6 +68,11 @@ class Leaky2Span final : public MarginSystem, public FrozenPattern {
     Eigen::LLT<Eigen::MatrixXd> gram_ss;
   };
 
+  /// u = −Γ_SS⁻¹ Γ_{S,:} v for block b, with v = m_v (zeroed on S here), in m_u: the weights on
+  /// the sliding samples that keep ⟨dw_j, x_k⟩ = 0 for every k ∈ S.
+  Eigen::VectorBlock<Eigen::VectorXd> sliding_coefficients(const SlideBlock& b);
+  /// K_ik = y_i y_k Γ_ik Σ_j a_j² D_ji D_jk, the gradient Gram of the slopes D.
+  void slope_gram(const Eigen::MatrixXd& D, Eigen::Ref<Eigen::MatrixXd> K) const;
   void compute_pre_activations(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::MatrixXd& Z) const;
   void filippov_slopes(const Eigen::Ref<const Eigen::VectorXd>& w);
 
