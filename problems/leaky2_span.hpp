@@ -38,6 +38,13 @@ class Leaky2Span final : public MarginSystem, public FrozenPattern {
   void switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate, Eigen::Ref<Eigen::VectorXd> ds) override;
   void lift(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> theta) const override;
   void lift_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate, Eigen::Ref<Eigen::VectorXd> dtheta) const override;
+  /// θ_c = vec(W0 R₀ + C R_X) with [X; W0]ᵀ = Q [R_X; R₀]ᵀ (thin QR): the rows of W live in a
+  /// space of dimension k = min(n + m, d), so metrics cost O(m n k) instead of O(m n d).
+  Eigen::Index compact_dim() const override { return m_m * m_Xc.cols(); }
+  LayerView compact_layer(const LayerView& layer) const override;
+  void lift_compact(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> theta_c) const override;
+  void lift_velocity_compact(const Eigen::Ref<const Eigen::VectorXd>& dstate,
+                             Eigen::Ref<Eigen::VectorXd> dtheta_c) const override;
 
   bool supports_sliding() const override { return true; }
   void set_sliding(const std::vector<Eigen::Index>& switches) override;
@@ -83,6 +90,8 @@ class Leaky2Span final : public MarginSystem, public FrozenPattern {
   Eigen::Index m_m;
   Eigen::Index m_n;
   Eigen::MatrixXd m_W0;     ///< m × d
+  Eigen::MatrixXd m_Xc;     ///< n × k, X in the orthonormal row basis Q (compact chart)
+  Eigen::MatrixXd m_W0c;    ///< m × k, W0 in that basis
   Eigen::MatrixXd m_Gram;   ///< Γ = X Xᵀ, n × n
   Eigen::MatrixXd m_Z0;     ///< m × n
   Eigen::MatrixXd m_Z;      ///< m × n, at the last margins call
