@@ -33,23 +33,36 @@ Leaky2Span::Leaky2Span(const Leaky2FixedOuter& model, const Eigen::VectorXd& y, 
     : m_X(model.inputs()), m_y(y), m_a(model.outer()), m_gamma(model.gamma()), m_m(model.width()),
       m_n(model.inputs().rows()),
       m_W0(Eigen::Map<const RowMajorMatrix>(theta0.data(), model.width(), model.inputs().cols())),
-      m_Gram(m_X * m_X.transpose()), m_Z0(m_W0 * m_X.transpose()), m_Z(m_m, m_n), m_D(m_m, m_n),
+      m_Gram(m_X * m_X.transpose()), m_Z0(m_W0 * m_X.transpose()), m_D(m_m, m_n),
       m_blocks(static_cast<std::size_t>(m_m)), m_v(m_n), m_u(m_n), m_raw_slopes(m_m, m_n), m_frozen_D(m_m, m_n) {
   std::tie(m_Xc, m_W0c) = rows_in_orthonormal_basis(m_X, m_W0);
+  for (std::size_t slot = 0; slot < 2; ++slot) {
+    m_cache.state[slot].resize(state_dim());
+    m_cache.Z[slot].resize(m_m, m_n);
+  }
 }
 
-void Leaky2Span::compute_pre_activations(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::MatrixXd& Z) const {
+const Eigen::MatrixXd& Leaky2Span::pre_activations(const Eigen::Ref<const Eigen::VectorXd>& state) {
+  for (const std::size_t slot : {m_cache.newest, 1 - m_cache.newest}) {
+    if (m_cache.valid[slot] && (m_cache.state[slot].array() == state.array()).all()) return m_cache.Z[slot];
+  }
+  const std::size_t slot = 1 - m_cache.newest;  // the older entry
   const Eigen::Map<const RowMajorMatrix> C(state.data(), m_m, m_n);
-  Z = m_Z0;
-  Z.noalias() += C * m_Gram;
+  m_cache.state[slot] = state;
+  m_cache.Z[slot] = m_Z0;
+  m_cache.Z[slot].noalias() += C * m_Gram;
+  m_cache.valid[slot] = true;
+  m_cache.newest = slot;
+  ++m_products;
+  return m_cache.Z[slot];
 }
 
 void Leaky2Span::margins(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> q) {
-  compute_pre_activations(state, m_Z);
+  const Eigen::MatrixXd& Z = pre_activations(state);
   if (m_frozen) m_D = m_frozen_D;
-  else m_D = (m_Z.array() > 0).select(Eigen::MatrixXd::Ones(m_m, m_n), m_gamma);
+  else m_D = (Z.array() > 0).select(Eigen::MatrixXd::Ones(m_m, m_n), m_gamma);
   // φ(z) = φ'(z) z on either branch; with a frozen pattern this is the frozen branch continued.
-  for (Eigen::Index i = 0; i < m_n; ++i) q[i] = m_y[i] * m_a.dot(m_D.col(i).cwiseProduct(m_Z.col(i)));
+  for (Eigen::Index i = 0; i < m_n; ++i) q[i] = m_y[i] * m_a.dot(m_D.col(i).cwiseProduct(Z.col(i)));
 }
 
 void Leaky2Span::freeze_pattern(const std::vector<char>& positive) {
@@ -171,16 +184,14 @@ void Leaky2Span::region_gram(Eigen::Ref<Eigen::MatrixXd> K) const {
 }
 
 void Leaky2Span::switch_functions(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> s) {
-  const Eigen::Map<const RowMajorMatrix> C(state.data(), m_m, m_n);
-  Eigen::Map<RowMajorMatrix> S(s.data(), m_m, m_n);
-  S = m_Z0;
-  S.noalias() += C * m_Gram;
+  Eigen::Map<RowMajorMatrix>(s.data(), m_m, m_n) = pre_activations(state);
 }
 
 void Leaky2Span::switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate, Eigen::Ref<Eigen::VectorXd> ds) {
   const Eigen::Map<const RowMajorMatrix> dC(dstate.data(), m_m, m_n);
   Eigen::Map<RowMajorMatrix> dS(ds.data(), m_m, m_n);
   dS.noalias() = dC * m_Gram;
+  ++m_products;
 }
 
 void Leaky2Span::lift(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> theta) const {
