@@ -20,3 +20,10 @@ endif()
 target_compile_definitions(kktflow_flags INTERFACE
   $<$<CONFIG:Debug>:EIGEN_INITIALIZE_MATRICES_BY_NAN>
   $<$<CONFIG:Debug>:EIGEN_RUNTIME_NO_MALLOC>)
+
+# KKTFLOW_BLAS (CMakeLists.txt) on every target alike: EIGEN_USE_BLAS changes which product
+# kernels Eigen instantiates, so mixing it across translation units would break the ODR.
+if(KKTFLOW_BLAS STREQUAL "openblas")
+  target_compile_definitions(kktflow_flags INTERFACE EIGEN_USE_BLAS)
+  target_link_libraries(kktflow_flags INTERFACE BLAS::BLAS)
+endif()
