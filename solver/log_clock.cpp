@@ -59,8 +59,13 @@ double log_integral_exp_neg_quadratic(double l0, double lm, double l1, double h)
   if (c == 0) {
     if (b != 0) add_root((level - l0) / b);
   } else if (const double disc = b * b - 4 * c * (l0 - level); disc >= 0) {
-    add_root((-b + std::sqrt(disc)) / (2 * c));
-    add_root((-b - std::sqrt(disc)) / (2 * c));
+    // The cancellation-free pair (Numerical Recipes §5.6): late, |b| ~ 1e4 and c ~ rounding,
+    // and (−b ± √disc)/(2c) loses the root that bounds the only part of the step that counts.
+    const double q = -0.5 * (b + std::copysign(std::sqrt(disc), b));
+    if (q != 0) {
+      add_root(q / c);
+      add_root((l0 - level) / q);
+    }
   }
   std::sort(cuts.begin(), cuts.end());
   double acc = -std::numeric_limits<double>::infinity();

@@ -57,6 +57,17 @@ BOOST_AUTO_TEST_CASE(clock_integrates_a_late_phase_step_where_log_loss_falls_by_
   BOOST_TEST(log_integral_exp_neg_quadratic(l0, l0 + c * h / 2, l0 + c * h, h) == exact, tt::tolerance(1e-12));
 }
 
+BOOST_AUTO_TEST_CASE(clock_survives_rounding_curvature_on_a_long_linear_step) {
+  // A step of the demo (log t ≈ 1.9e5), values as the driver passed them: ℓ falls by 9430 and
+  // the midpoint is linear up to rounding, so the fitted curvature is −5.8e-11. The part of the
+  // step that counts is its last 60/9430; the textbook root formula put that bound at 0.984
+  // instead of 0.9936 by cancellation, the step added nothing, and log t stood still.
+  const double l0 = -188591.21304833153, lm = -193305.91501408099, l1 = -198020.61697983049, h = 410.41305152807689;
+  const double c = (l1 - l0) / h;
+  const double exact = -l1 + std::log(-std::expm1(c * h) / -c);
+  BOOST_TEST(log_integral_exp_neg_quadratic(l0, lm, l1, h) == exact, tt::tolerance(1e-12));
+}
+
 BOOST_AUTO_TEST_CASE(clock_integrates_quadratic_exponent) {
   // ℓ(s) = s² on [0, 1]: ∫ e^{−s²} = (√π/2) erf(1).
   const double exact = std::log(std::sqrt(M_PI) / 2 * std::erf(1.0));
