@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace kktflow {
@@ -74,6 +76,9 @@ constexpr std::array<IntVectorField, 4> kIntVectors{{
     {"unlocated_until", &DriverCheckpoint::unlocated_until},
     {"flip_history", &DriverCheckpoint::flip_history},
 }};
+
+// read_checkpoint_position reads these first entries.
+static_assert(std::string_view(kScalars[0].name) == "log_t" && std::string_view(kCounters[0].name) == "step");
 
 constexpr std::array<const char*, 3> kRowNames{"trajectory", "events", "snapshots"};
 constexpr hsize_t kVectorChunk = 4096;
@@ -201,20 +206,42 @@ void CheckpointSlots::write(h5::File& file, const DriverCheckpoint& checkpoint, 
   m_sequences[target] = sequence;
 }
 
+namespace {
+
+/// The current slot of /checkpoint and its sequence; nothing when no slot has been written.
+std::optional<std::pair<std::size_t, std::int64_t>> current_slot(const h5::Group& checkpoint) {
+  const std::vector<std::int64_t> sequences = checkpoint.open_dataset("sequence").read_rows<std::int64_t>(0, 2);
+  const std::size_t current = sequences[0] >= sequences[1] ? 0 : 1;
+  if (sequences[current] <= 0) return std::nullopt;
+  return std::pair{current, sequences[current]};
+}
+
+}  // namespace
+
+std::optional<CheckpointPosition> read_checkpoint_position(const h5::Group& root) {
+  if (!root.contains("checkpoint/sequence")) return std::nullopt;
+  const h5::Group group = root.open_group("checkpoint");
+  const auto current = current_slot(group);
+  if (!current) return std::nullopt;
+  const h5::Group slot = group.open_group(slot_name(current->first));
+  const auto counters = read_named<std::int64_t>(slot, "counters", names_of(kCounters));
+  const auto scalars = read_named<double>(slot, "scalars", names_of(kScalars));
+  return CheckpointPosition{counters[0], scalars[0], current->second};
+}
+
 StoredCheckpoint read_checkpoint(const h5::Group& root) {
   if (!root.contains("checkpoint/sequence"))
     throw h5::Error(fmt::format("HDF5 file '{}', object '/checkpoint': absent; the file was written by a kktflow "
                                 "without checkpoints and cannot be resumed",
                                 root.file_path()));
   const h5::Group group = root.open_group("checkpoint");
-  const std::vector<std::int64_t> sequences = group.open_dataset("sequence").read_rows<std::int64_t>(0, 2);
-  const std::size_t current = sequences[0] >= sequences[1] ? 0 : 1;
-  if (sequences[current] <= 0)
+  const auto current = current_slot(group);
+  if (!current)
     throw h5::Error(fmt::format("HDF5 file '{}', object '/checkpoint': no checkpoint was written before the run "
                                 "stopped; start it again with --force",
                                 root.file_path()));
-  StoredCheckpoint stored = read_slot(group.open_group(slot_name(current)));
-  stored.sequence = sequences[current];
+  StoredCheckpoint stored = read_slot(group.open_group(slot_name(current->first)));
+  stored.sequence = current->second;
   return stored;
 }
 

@@ -15,6 +15,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 
 namespace kktflow {
 
@@ -50,6 +51,17 @@ class CheckpointSlots {
   std::array<h5::Group, 2> m_slots;
   std::array<std::int64_t, 2> m_sequences{};
 };
+
+/// Where the current checkpoint of a run stands, for `kktflow info`.
+struct CheckpointPosition {
+  std::int64_t step = 0;
+  double log_t = 0;
+  std::int64_t sequence = 0;
+};
+
+/// The position of the current checkpoint under `root`; nothing when the file has no
+/// /checkpoint or no slot has been written.
+std::optional<CheckpointPosition> read_checkpoint_position(const h5::Group& root);
 
 /// The current checkpoint under `root`. Throws h5::Error when the file has no /checkpoint or
 /// no slot has been written, naming the file.

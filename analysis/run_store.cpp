@@ -653,6 +653,7 @@ RunSummary read_run_summary(const std::string& path) {
     summary.model_attrs[name] = model.read_attr_text(name);
   }
   read_sizes(root, summary);
+  summary.checkpoint = read_checkpoint_position(root);
   summary.file_bytes = std::filesystem::file_size(path);
   return summary;
 }
