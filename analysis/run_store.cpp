@@ -584,7 +584,7 @@ void RunWriter::guarded(Write&& write) noexcept {
   }
 }
 
-void RunWriter::on_record(const Record& row, const Eigen::VectorXd& /*theta*/) {
+void RunWriter::on_record(const Record& row, const Eigen::VectorXd& /*theta_c*/) {
   guarded([&](Impl& w) {
     append_record(w.layout().trajectory, row, w.k_top);
     w.flush();

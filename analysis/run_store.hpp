@@ -75,7 +75,7 @@ class RunWriter : public Observer {
 
   /// Appends one row to every /trajectory dataset, then flushes. `row.sigma` may hold fewer
   /// than k_top values (a layer of smaller rank); the rest of the row is NaN.
-  void on_record(const Record& row, const Eigen::VectorXd& theta) override;
+  void on_record(const Record& row, const Eigen::VectorXd& theta_c) override;
   void on_event(const SwitchEvent& event) override;
   /// Appends θ to /snapshots/theta (its size must be Σ rows·cols of layer_shapes), then flushes.
   void on_snapshot(const Eigen::VectorXd& theta, std::int64_t point) override;

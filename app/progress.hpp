@@ -10,7 +10,7 @@ namespace kktflow {
 class ProgressBar final : public Observer {
  public:
   explicit ProgressBar(std::FILE* out) : m_out(out) {}
-  void on_record(const Record& r, const Eigen::VectorXd& /*theta*/) override;
+  void on_record(const Record& r, const Eigen::VectorXd& /*theta_c*/) override;
   void on_finish(const Eigen::VectorXd& /*theta*/, Status /*status*/, const std::string& /*reason*/) override;
 
  private:

@@ -1,6 +1,10 @@
 #include "leaky2_span.hpp"
 
+#include <Eigen/QR>
+
 #include <algorithm>
+#include <tuple>
+#include <utility>
 
 namespace kktflow {
 
@@ -10,27 +14,55 @@ namespace {
 // Slack (ours) on [γ, 1] before a sliding pair counts as pushed off its surface: the
 // equivalent slope is a ratio of O(1) quantities, so 1e-9 is far above its rounding error.
 constexpr double kSlopeSlack = 1e-9;
+
+/// [X; W0] = R Qᵀ with Q orthonormal columns (thin Householder QR of [X; W0]ᵀ); returns R's rows
+/// split as (X's, W0's). When n + m ≥ d nothing is gained and the chart is the identity.
+std::pair<Eigen::MatrixXd, Eigen::MatrixXd> rows_in_orthonormal_basis(const Eigen::MatrixXd& X,
+                                                                      const Eigen::MatrixXd& W0) {
+  const Eigen::Index n = X.rows(), m = W0.rows(), k = n + m;
+  if (k >= X.cols()) return {X, W0};
+  Eigen::MatrixXd P(X.cols(), k);
+  P << X.transpose(), W0.transpose();
+  const Eigen::HouseholderQR<Eigen::MatrixXd> qr(P);
+  const Eigen::MatrixXd rows = qr.matrixQR().topRows(k).triangularView<Eigen::Upper>().transpose();
+  return {rows.topRows(n), rows.bottomRows(m)};
+}
 }  // namespace
 
 Leaky2Span::Leaky2Span(const Leaky2FixedOuter& model, const Eigen::VectorXd& y, const Eigen::VectorXd& theta0)
     : m_X(model.inputs()), m_y(y), m_a(model.outer()), m_gamma(model.gamma()), m_m(model.width()),
       m_n(model.inputs().rows()),
       m_W0(Eigen::Map<const RowMajorMatrix>(theta0.data(), model.width(), model.inputs().cols())),
-      m_Gram(m_X * m_X.transpose()), m_Z0(m_W0 * m_X.transpose()), m_Z(m_m, m_n), m_D(m_m, m_n),
-      m_blocks(static_cast<std::size_t>(m_m)), m_v(m_n), m_u(m_n), m_raw_slopes(m_m, m_n), m_frozen_D(m_m, m_n) {}
+      m_Gram(m_X * m_X.transpose()), m_Z0(m_W0 * m_X.transpose()), m_D(m_m, m_n),
+      m_blocks(static_cast<std::size_t>(m_m)), m_v(m_n), m_u(m_n), m_raw_slopes(m_m, m_n), m_frozen_D(m_m, m_n) {
+  std::tie(m_Xc, m_W0c) = rows_in_orthonormal_basis(m_X, m_W0);
+  for (std::size_t slot = 0; slot < 2; ++slot) {
+    m_cache.state[slot].resize(state_dim());
+    m_cache.Z[slot].resize(m_m, m_n);
+  }
+}
 
-void Leaky2Span::compute_pre_activations(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::MatrixXd& Z) const {
+const Eigen::MatrixXd& Leaky2Span::pre_activations(const Eigen::Ref<const Eigen::VectorXd>& state) {
+  for (const std::size_t slot : {m_cache.newest, 1 - m_cache.newest}) {
+    if (m_cache.valid[slot] && (m_cache.state[slot].array() == state.array()).all()) return m_cache.Z[slot];
+  }
+  const std::size_t slot = 1 - m_cache.newest;  // the older entry
   const Eigen::Map<const RowMajorMatrix> C(state.data(), m_m, m_n);
-  Z = m_Z0;
-  Z.noalias() += C * m_Gram;
+  m_cache.state[slot] = state;
+  m_cache.Z[slot] = m_Z0;
+  m_cache.Z[slot].noalias() += C * m_Gram;
+  m_cache.valid[slot] = true;
+  m_cache.newest = slot;
+  ++m_products;
+  return m_cache.Z[slot];
 }
 
 void Leaky2Span::margins(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> q) {
-  compute_pre_activations(state, m_Z);
+  const Eigen::MatrixXd& Z = pre_activations(state);
   if (m_frozen) m_D = m_frozen_D;
-  else m_D = (m_Z.array() > 0).select(Eigen::MatrixXd::Ones(m_m, m_n), m_gamma);
+  else m_D = (Z.array() > 0).select(Eigen::MatrixXd::Ones(m_m, m_n), m_gamma);
   // φ(z) = φ'(z) z on either branch; with a frozen pattern this is the frozen branch continued.
-  for (Eigen::Index i = 0; i < m_n; ++i) q[i] = m_y[i] * m_a.dot(m_D.col(i).cwiseProduct(m_Z.col(i)));
+  for (Eigen::Index i = 0; i < m_n; ++i) q[i] = m_y[i] * m_a.dot(m_D.col(i).cwiseProduct(Z.col(i)));
 }
 
 void Leaky2Span::freeze_pattern(const std::vector<char>& positive) {
@@ -152,16 +184,14 @@ void Leaky2Span::region_gram(Eigen::Ref<Eigen::MatrixXd> K) const {
 }
 
 void Leaky2Span::switch_functions(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> s) {
-  const Eigen::Map<const RowMajorMatrix> C(state.data(), m_m, m_n);
-  Eigen::Map<RowMajorMatrix> S(s.data(), m_m, m_n);
-  S = m_Z0;
-  S.noalias() += C * m_Gram;
+  Eigen::Map<RowMajorMatrix>(s.data(), m_m, m_n) = pre_activations(state);
 }
 
 void Leaky2Span::switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate, Eigen::Ref<Eigen::VectorXd> ds) {
   const Eigen::Map<const RowMajorMatrix> dC(dstate.data(), m_m, m_n);
   Eigen::Map<RowMajorMatrix> dS(ds.data(), m_m, m_n);
   dS.noalias() = dC * m_Gram;
+  ++m_products;
 }
 
 void Leaky2Span::lift(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> theta) const {
@@ -176,6 +206,25 @@ void Leaky2Span::lift_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate,
   const Eigen::Map<const RowMajorMatrix> dC(dstate.data(), m_m, m_n);
   Eigen::Map<RowMajorMatrix> dW(dtheta.data(), m_m, m_X.cols());
   dW.noalias() = dC * m_X;
+}
+
+LayerView Leaky2Span::compact_layer(const LayerView& layer) const {
+  return {layer.name, m_m, m_Xc.cols(), 0};
+}
+
+void Leaky2Span::lift_compact(const Eigen::Ref<const Eigen::VectorXd>& state,
+                              Eigen::Ref<Eigen::VectorXd> theta_c) const {
+  const Eigen::Map<const RowMajorMatrix> C(state.data(), m_m, m_n);
+  Eigen::Map<RowMajorMatrix> Wc(theta_c.data(), m_m, m_Xc.cols());
+  Wc = m_W0c;
+  Wc.noalias() += C * m_Xc;
+}
+
+void Leaky2Span::lift_velocity_compact(const Eigen::Ref<const Eigen::VectorXd>& dstate,
+                                       Eigen::Ref<Eigen::VectorXd> dtheta_c) const {
+  const Eigen::Map<const RowMajorMatrix> dC(dstate.data(), m_m, m_n);
+  Eigen::Map<RowMajorMatrix> dWc(dtheta_c.data(), m_m, m_Xc.cols());
+  dWc.noalias() = dC * m_Xc;
 }
 
 }  // namespace kktflow

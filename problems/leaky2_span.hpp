@@ -18,6 +18,9 @@
 
 #include <Eigen/Cholesky>
 
+#include <array>
+#include <cstdint>
+
 namespace kktflow {
 
 
@@ -38,6 +41,13 @@ class Leaky2Span final : public MarginSystem, public FrozenPattern {
   void switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate, Eigen::Ref<Eigen::VectorXd> ds) override;
   void lift(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> theta) const override;
   void lift_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate, Eigen::Ref<Eigen::VectorXd> dtheta) const override;
+  /// θ_c = vec(W0 R₀ + C R_X) with [X; W0]ᵀ = Q [R_X; R₀]ᵀ (thin QR): the rows of W live in a
+  /// space of dimension k = min(n + m, d), so metrics cost O(m n k) instead of O(m n d).
+  Eigen::Index compact_dim() const override { return m_m * m_Xc.cols(); }
+  LayerView compact_layer(const LayerView& layer) const override;
+  void lift_compact(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> theta_c) const override;
+  void lift_velocity_compact(const Eigen::Ref<const Eigen::VectorXd>& dstate,
+                             Eigen::Ref<Eigen::VectorXd> dtheta_c) const override;
 
   bool supports_sliding() const override { return true; }
   void set_sliding(const std::vector<Eigen::Index>& switches) override;
@@ -59,6 +69,9 @@ class Leaky2Span final : public MarginSystem, public FrozenPattern {
   Eigen::VectorXd initial_state() const { return Eigen::VectorXd::Zero(state_dim()); }
   /// Effective slopes φ'(Z) of the last ascent (Filippov values on sliding pairs), m × n.
   const Eigen::MatrixXd& slopes() const { return m_D; }
+  /// Products with Γ computed so far (Z = Z0 + C Γ on a cache miss, dZ = dC Γ): the O(m n²)
+  /// kernel of every right-hand side and switch evaluation, the work measure of bench/late_phase.
+  std::int64_t gram_products() const { return m_products; }
 
  private:
   /// One neuron's sliding set S with what both solves need: Γ_{S,:} and the Cholesky factor of Γ_SS.
@@ -73,7 +86,11 @@ class Leaky2Span final : public MarginSystem, public FrozenPattern {
   Eigen::VectorBlock<Eigen::VectorXd> sliding_coefficients(const SlideBlock& b);
   /// K_ik = y_i y_k Γ_ik Σ_j a_j² D_ji D_jk, the gradient Gram of the slopes D.
   void slope_gram(const Eigen::MatrixXd& D, Eigen::Ref<Eigen::MatrixXd> K) const;
-  void compute_pre_activations(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::MatrixXd& Z) const;
+  /// Z = Z0 + C Γ at `state`, the O(m n²) product every margin, switch and clock evaluation
+  /// needs. The driver asks for it several times at one state (the step's last stage, its switch
+  /// functions, the refresh after a switch event), so the last two are kept, keyed by the
+  /// state's exact bits.
+  const Eigen::MatrixXd& pre_activations(const Eigen::Ref<const Eigen::VectorXd>& state);
   void filippov_slopes(const Eigen::Ref<const Eigen::VectorXd>& w);
 
   const Eigen::MatrixXd& m_X;
@@ -83,15 +100,23 @@ class Leaky2Span final : public MarginSystem, public FrozenPattern {
   Eigen::Index m_m;
   Eigen::Index m_n;
   Eigen::MatrixXd m_W0;     ///< m × d
+  Eigen::MatrixXd m_Xc;     ///< n × k, X in the orthonormal row basis Q (compact chart)
+  Eigen::MatrixXd m_W0c;    ///< m × k, W0 in that basis
   Eigen::MatrixXd m_Gram;   ///< Γ = X Xᵀ, n × n
   Eigen::MatrixXd m_Z0;     ///< m × n
-  Eigen::MatrixXd m_Z;      ///< m × n, at the last margins call
+  struct PreActivationCache {
+    std::array<Eigen::VectorXd, 2> state;
+    std::array<Eigen::MatrixXd, 2> Z;
+    std::array<bool, 2> valid{false, false};
+    std::size_t newest = 0;
+  } m_cache;
   Eigen::MatrixXd m_D;      ///< m × n effective slopes
   std::vector<Eigen::Index> m_sliding;             ///< switch indices j·n + i, sorted
   std::vector<SlideBlock> m_blocks;  ///< per neuron; empty samples when nothing slides
   Eigen::VectorXd m_v, m_u;          ///< work vectors of the sliding solves (size n), so the RHS allocates nothing
   Eigen::MatrixXd m_raw_slopes;  ///< unclamped Filippov solutions, for leaving_sliding
   bool m_frozen = false;
+  std::int64_t m_products = 0;
   Eigen::MatrixXd m_frozen_D;    ///< m × n slopes of the frozen pattern
 };
 

@@ -73,6 +73,21 @@ class MarginSystem {
   virtual void lift_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate,
                              Eigen::Ref<Eigen::VectorXd> dtheta) const = 0;
 
+  /// An isometric image of θ for the direction metrics: θ = Q θ_c, with Q orthonormal columns
+  /// acting on the right of every layer, so norms, distances and each layer's singular values
+  /// of θ_c are θ's. A system whose θ lives in a small subspace computes them at its dimension.
+  /// Default: θ_c = θ.
+  virtual Eigen::Index compact_dim() const { return theta_dim(); }
+  /// The layout of `layer` (a view into θ) inside θ_c.
+  virtual LayerView compact_layer(const LayerView& layer) const { return layer; }
+  virtual void lift_compact(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> theta_c) const {
+    lift(state, theta_c);
+  }
+  virtual void lift_velocity_compact(const Eigen::Ref<const Eigen::VectorXd>& dstate,
+                                     Eigen::Ref<Eigen::VectorXd> dtheta_c) const {
+    lift_velocity(dstate, dtheta_c);
+  }
+
   /// Filippov sliding: the listed switches are held on their kink s_k = 0, with φ' at the
   /// value in [γ, 1] that keeps ṡ_k = 0. Systems without support throw std::logic_error.
   virtual bool supports_sliding() const { return false; }

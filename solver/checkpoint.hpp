@@ -23,7 +23,7 @@ struct DriverCheckpoint {
   Eigen::VectorXd dxdt;            ///< the velocity at x
   Eigen::VectorXd switches;        ///< s(x), the switch functions
   Eigen::VectorXd switch_velocity; ///< ṡ(x); meaningful when switch_velocity_stale is 0
-  Eigen::VectorXd prev_direction;  ///< θ̂ at the last record (empty before the first)
+  Eigen::VectorXd prev_direction;  ///< θ̂ at the last record, in the metrics' chart (empty before the first)
   Eigen::VectorXd stepper_memory;  ///< the active stepper's controller memory (Stepper::memory)
 
   // Clock and recorder thresholds.

@@ -392,7 +392,7 @@ bool Driver::reached_log_t_max() const {
 
 Record Driver::make_record(const Eigen::VectorXd& x) {
   Record r;
-  m_metrics.evaluate(x, r, m_theta);
+  m_metrics.evaluate(x, r, m_theta_c);
   r.step = m_step;
   r.tau = m_tau;
   r.log_t = m_clock.log_t();
@@ -402,7 +402,7 @@ Record Driver::make_record(const Eigen::VectorXd& x) {
   r.dt = m_dt;
   r.err_estimate = m_last_error;
   r.wall_s = now_s() - m_wall0;
-  const Eigen::VectorXd direction = m_theta / r.norm;
+  const Eigen::VectorXd direction = m_theta_c / r.norm;  // distances in θ_c are θ's
   if (m_prev_direction.size() == direction.size() && r.log_t > m_prev_record_log_t)
     r.direction_change = (direction - m_prev_direction).norm() / (r.log_t - m_prev_record_log_t);
   m_prev_direction = direction;
@@ -687,9 +687,10 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
         result.last = make_record(x);
         ++m_points;
         m_recorded_now = true;
-        for (auto* o : m_observers) o->on_record(result.last, m_theta);
+        for (auto* o : m_observers) o->on_record(result.last, m_theta_c);
         m_next_record = m_clock.log_t() + record_spacing(m_clock.log_t());
         if (m_clock.log_t() >= m_next_snapshot) {
+          ms.lift(x, m_theta);
           for (auto* o : m_observers) o->on_snapshot(m_theta, m_points - 1);
           m_next_snapshot = m_next_snapshot <= 0 ? 1.0 : m_next_snapshot * m_opt.output.snapshot_ratio;
         }
@@ -704,7 +705,7 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
     if (!m_recorded_now && x.allFinite()) {
       result.last = make_record(x);
       ++m_points;
-      for (auto* o : m_observers) o->on_record(result.last, m_theta);
+      for (auto* o : m_observers) o->on_record(result.last, m_theta_c);
     }
     if (x.allFinite()) {
       ms.lift(x, m_theta);

@@ -39,7 +39,7 @@ struct StopRules {
 struct OutputSchedule {
   double record_every_log_t = 0.5;  ///< a trajectory row each time log t grows by this …
   double record_relative = 0.05;    ///< … or by this fraction of log t, whichever is larger
-  double snapshot_ratio = 2.0;      ///< snapshots at log t = 1, r, r², … (plus θ(0) and the end)
+  double snapshot_ratio = 4.0;      ///< snapshots at log t = 1, r, r², … (plus θ(0) and the end); 4 is ours
   int k_top = 4;                    ///< singular values per row
 };
 
@@ -80,8 +80,8 @@ struct DriverOptions {
   double dt_max = 1e300;
   /// Observers get a checkpoint at the start, after the first step boundary this many wall
   /// seconds after the last one (0: every step), and at the end of a run that can go on. 30 s
-  /// is ours: a kill loses at most that much work, and a checkpoint (about 1.8 MB on the demo,
-  /// mostly θ/‖θ‖) that often costs little next to the integration.
+  /// is ours: a kill loses at most that much work, and a checkpoint (about 0.4 MB on the demo)
+  /// that often costs little next to the integration.
   double checkpoint_every_s = 30;
 };
 
@@ -200,7 +200,8 @@ class Driver {
   std::vector<char> m_side;           ///< committed side (s > 0) of every switch; the frozen pattern
   Eigen::Index m_event_target = -1;   ///< the switch the last shortened step aimed at
   Eigen::Index m_short_of = -1;       ///< … when that step ended before reaching it
-  Eigen::VectorXd m_theta, m_prev_direction;
+  Eigen::VectorXd m_theta;            ///< θ, lifted only for snapshots and the end of the run
+  Eigen::VectorXd m_theta_c, m_prev_direction;  ///< θ's isometric image (MarginSystem::lift_compact)
   double m_prev_record_log_t = 0;
   std::map<Eigen::Index, std::vector<std::int64_t>> m_flip_steps;
   std::vector<Eigen::Index> m_sliding;  ///< sorted

@@ -21,32 +21,32 @@ Eigen::VectorXd singular_values(const Eigen::Ref<const Eigen::MatrixXd>& W) {
 }
 
 MetricsEvaluator::MetricsEvaluator(MarginSystem& margins, const MarginLoss& loss, LayerView first_layer, int k_top)
-    : m_margins(margins), m_loss(loss), m_layer(std::move(first_layer)), m_k_top(k_top),
+    : m_margins(margins), m_loss(loss), m_layer(margins.compact_layer(first_layer)), m_k_top(k_top),
       m_q(margins.num_samples()), m_w(margins.num_samples()), m_lambda(margins.num_samples()),
-      m_dstate(margins.state_dim()), m_dtheta(margins.theta_dim()),
+      m_dstate(margins.state_dim()), m_dtheta(margins.compact_dim()),
       m_K(margins.num_samples(), margins.num_samples()) {}
 
-void MetricsEvaluator::evaluate(const Eigen::VectorXd& state, Record& row, Eigen::VectorXd& theta) {
-  theta.resize(m_margins.theta_dim());
-  m_margins.lift(state, theta);
+void MetricsEvaluator::evaluate(const Eigen::VectorXd& state, Record& row, Eigen::VectorXd& theta_c) {
+  theta_c.resize(m_margins.compact_dim());
+  m_margins.lift_compact(state, theta_c);
   m_margins.margins(state, m_q);
   row.log_loss = m_loss.weights(m_q, m_w);
   m_margins.ascent(m_w, m_dstate);
   m_margins.gradient_gram(m_K);
 
   const double L = m_margins.homogeneity();
-  row.norm = theta.norm();
+  row.norm = theta_c.norm();
   const double norm_L = std::pow(row.norm, L);
   const double q_min = m_q.minCoeff();
   row.normalized_margin = q_min / norm_L;
   row.smoothed_margin = m_loss.inverse_of_total(row.log_loss, m_q.size()) / norm_L;
   const double ascent_norm = std::sqrt(std::max(0.0, m_w.dot(m_K * m_w)));
   row.alignment_beta = L * m_w.dot(m_q) / (row.norm * ascent_norm);
-  kkt(theta, q_min, row);
-  spectrum(theta, row);
+  kkt(theta_c, q_min, row);
+  spectrum(theta_c, row);
 }
 
-void MetricsEvaluator::kkt(const Eigen::VectorXd& theta, double q_min, Record& row) {
+void MetricsEvaluator::kkt(const Eigen::VectorXd& theta_c, double q_min, Record& row) {
   if (!(q_min > 0)) {  // not separating yet: the KKT problem has no feasible rescaling
     m_lambda.setZero();
     row.kkt_eps = std::numeric_limits<double>::infinity();
@@ -58,16 +58,16 @@ void MetricsEvaluator::kkt(const Eigen::VectorXd& theta, double q_min, Record& r
   const Eigen::VectorXd b = (L / q_min) * m_q;                // G̃ᵀθ̃
   const Eigen::MatrixXd K_tilde = grad_scale * grad_scale * m_K;
   m_lambda = nnls_normal(K_tilde, b).lambda;
-  // r = θ̃ − G̃λ, formed in θ-space. ascent() recomputes sliding slopes for weights λ, which
+  // r = θ̃ − G̃λ, formed in θ-space (its isometric chart θ_c). ascent() recomputes sliding slopes for weights λ, which
   // picks φ' ∈ [γ, 1] on sliding pairs: an element of the Clarke subdifferential.
   m_margins.ascent(m_lambda, m_dstate);
-  m_margins.lift_velocity(m_dstate, m_dtheta);
-  row.kkt_eps = (theta / std::pow(q_min, 1.0 / L) - grad_scale * m_dtheta).norm();
+  m_margins.lift_velocity_compact(m_dstate, m_dtheta);
+  row.kkt_eps = (theta_c / std::pow(q_min, 1.0 / L) - grad_scale * m_dtheta).norm();
   row.kkt_delta = m_lambda.dot(m_q / q_min - Eigen::VectorXd::Ones(m_q.size()));
 }
 
-void MetricsEvaluator::spectrum(const Eigen::VectorXd& theta, Record& row) const {
-  const Eigen::Map<const RowMajorMatrix> W(theta.data() + m_layer.offset, m_layer.rows, m_layer.cols);
+void MetricsEvaluator::spectrum(const Eigen::VectorXd& theta_c, Record& row) const {
+  const Eigen::Map<const RowMajorMatrix> W(theta_c.data() + m_layer.offset, m_layer.rows, m_layer.cols);
   const Eigen::VectorXd s = singular_values(W);
   row.sigma = Eigen::VectorXd::Zero(m_k_top);
   row.sigma.head(std::min<Eigen::Index>(m_k_top, s.size())) = s.head(std::min<Eigen::Index>(m_k_top, s.size()));

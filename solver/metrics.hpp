@@ -23,21 +23,22 @@ class MetricsEvaluator {
  public:
   MetricsEvaluator(MarginSystem& margins, const MarginLoss& loss, LayerView first_layer, int k_top);
 
-  /// Fills the metric fields of `row` at `state` and leaves θ in `theta`.
-  /// Calls margins/ascent on the margin system (so sliding slopes are current).
-  void evaluate(const Eigen::VectorXd& state, Record& row, Eigen::VectorXd& theta);
+  /// Fills the metric fields of `row` at `state` and leaves θ's isometric image θ_c
+  /// (MarginSystem::lift_compact) in `theta_c`. Calls margins/ascent on the margin system (so
+  /// sliding slopes are current).
+  void evaluate(const Eigen::VectorXd& state, Record& row, Eigen::VectorXd& theta_c);
 
   /// The multipliers λ of the last evaluate (for /final/lambda).
   const Eigen::VectorXd& multipliers() const { return m_lambda; }
   int k_top() const { return m_k_top; }
 
  private:
-  void kkt(const Eigen::VectorXd& theta, double q_min, Record& row);
-  void spectrum(const Eigen::VectorXd& theta, Record& row) const;
+  void kkt(const Eigen::VectorXd& theta_c, double q_min, Record& row);
+  void spectrum(const Eigen::VectorXd& theta_c, Record& row) const;
 
   MarginSystem& m_margins;
   MarginLoss m_loss;
-  LayerView m_layer;
+  LayerView m_layer;  ///< the first layer inside θ_c
   int m_k_top;
   Eigen::VectorXd m_q, m_w, m_lambda, m_dstate, m_dtheta;
   Eigen::MatrixXd m_K;

@@ -10,8 +10,9 @@ namespace kktflow {
 class Observer {
  public:
   virtual ~Observer() = default;
-  /// A trajectory row; `theta` is θ at that point.
-  virtual void on_record(const Record& /*row*/, const Eigen::VectorXd& /*theta*/) {}
+  /// A trajectory row; `theta_c` is θ's isometric image at that point (MarginSystem::lift_compact:
+  /// θ itself unless the margin system has a smaller chart), enough for norms and angles.
+  virtual void on_record(const Record& /*row*/, const Eigen::VectorXd& /*theta_c*/) {}
   virtual void on_event(const SwitchEvent& /*event*/) {}
   /// A snapshot of θ; `point` is its /trajectory row, or −1 for θ(0) at t = 0.
   virtual void on_snapshot(const Eigen::VectorXd& /*theta*/, std::int64_t /*point*/) {}

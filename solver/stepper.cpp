@@ -18,18 +18,20 @@ using State = Eigen::VectorXd;
 
 StepperKind parse_stepper_kind(const std::string& text, const std::string& key) {
   if (text == "dopri5") return StepperKind::dopri5;
+  if (text == "bs3") return StepperKind::bs3;
   if (text == "cash_karp54") return StepperKind::cash_karp54;
   if (text == "fehlberg78") return StepperKind::fehlberg78;
   if (text == "bulirsch_stoer") return StepperKind::bulirsch_stoer;
   if (text == "gd") return StepperKind::gd;
   if (text == "region_ros2") return StepperKind::region_ros2;
   throw std::invalid_argument(key + " = \"" + text +
-                              "\": allowed values are dopri5, cash_karp54, fehlberg78, bulirsch_stoer, gd, region_ros2");
+                              "\": allowed values are dopri5, bs3, cash_karp54, fehlberg78, bulirsch_stoer, gd, region_ros2");
 }
 
 std::string to_string(StepperKind kind) {
   switch (kind) {
     case StepperKind::dopri5: return "dopri5";
+    case StepperKind::bs3: return "bs3";
     case StepperKind::cash_karp54: return "cash_karp54";
     case StepperKind::fehlberg78: return "fehlberg78";
     case StepperKind::bulirsch_stoer: return "bulirsch_stoer";
@@ -99,6 +101,42 @@ class EmbeddedRk final : public Stepper {
   State m_err;
 };
 
+/// Bogacki–Shampine 3(2): c = (0, 1/2, 3/4, 1), b = (2/9, 1/3, 4/9, 0), b̂ = (7/24, 1/4, 1/3, 1/8);
+/// the fourth stage is f at the new point, reused as the next step's first.
+class BogackiShampine3 final : public Stepper {
+ public:
+  explicit BogackiShampine3(const StepperOptions& o) : m_opt(o), m_control(2) {}
+
+  StepAttempt attempt(FlowSystem& sys, const State& x, const State& dxdt, double tau, double dt, State& out,
+                      State& dxdt_out) override {
+    m_k2.resize(x.size());
+    m_k3.resize(x.size());
+    dxdt_out.resize(x.size());
+    m_stage = x + (0.5 * dt) * dxdt;
+    sys(m_stage, m_k2, tau + 0.5 * dt);
+    m_stage = x + (0.75 * dt) * m_k2;
+    sys(m_stage, m_k3, tau + 0.75 * dt);
+    out = x + dt * ((2.0 / 9.0) * dxdt + (1.0 / 3.0) * m_k2 + (4.0 / 9.0) * m_k3);
+    sys(out, dxdt_out, tau + dt);
+    m_err = dt * ((-5.0 / 72.0) * dxdt + (1.0 / 12.0) * m_k2 + (1.0 / 9.0) * m_k3 - (1.0 / 8.0) * dxdt_out);
+    StepAttempt a;
+    a.error = error_norm(x, out, m_err, m_opt.abs_tol, m_opt.rel_tol);
+    a.accepted = std::isfinite(a.error) && a.error <= 1.0 && out.allFinite();
+    a.dt_next = m_control.next(dt, a.error, a.accepted);
+    a.has_dxdt_out = true;
+    return a;
+  }
+  int order() const override { return 3; }
+  void reset() override { m_control.reset(); }
+  Eigen::VectorXd memory() const override { return m_control.memory(); }
+  void restore_memory(const Eigen::VectorXd& memory) override { m_control.restore(controller_memory(memory)); }
+
+ private:
+  StepperOptions m_opt;
+  StepController m_control;
+  State m_stage, m_k2, m_k3, m_err;
+};
+
 class BulirschStoer final : public Stepper {
  public:
   explicit BulirschStoer(const StepperOptions& o) : m_stepper(o.abs_tol, o.rel_tol) {}
@@ -152,6 +190,7 @@ std::unique_ptr<Stepper> make_stepper(const StepperOptions& options) {
   validate(options);
   switch (options.kind) {
     case StepperKind::dopri5: return std::make_unique<EmbeddedRk<Dopri5, true>>(options, 5);
+    case StepperKind::bs3: return std::make_unique<BogackiShampine3>(options);
     case StepperKind::cash_karp54: return std::make_unique<EmbeddedRk<CashKarp, false>>(options, 5);
     case StepperKind::fehlberg78: return std::make_unique<EmbeddedRk<Fehlberg, false>>(options, 8);
     case StepperKind::bulirsch_stoer: return std::make_unique<BulirschStoer>(options);

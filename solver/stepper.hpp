@@ -6,6 +6,10 @@
 ///  - dopri5, cash_karp54, fehlberg78: odeint's embedded Runge–Kutta pairs over Eigen vectors;
 ///    the step-size control is ours (Hairer, Nørsett, Wanner I, §II.4) because the driver
 ///    needs the error estimate and must restart steps at switch events.
+///  - bs3: the Bogacki–Shampine 3(2) pair (Appl. Math. Lett. 2, 1989, 321–325), first same
+///    as last, so three new evaluations a step against dopri5's six. odeint has no 3(2) FSAL
+///    pair; ours is these few lines. Where switch events, not accuracy, set the step (the
+///    early phase of a small-init run), the cheaper step wins.
 ///  - bulirsch_stoer: odeint's controlled Bulirsch–Stoer (extrapolation, its own control).
 ///  - gd: explicit Euler with a fixed step in the integration variable. With flow.time = "t"
 ///    that is GD with learning rate η; with flow.time = "loss" it is GD with the loss-based
@@ -19,7 +23,7 @@
 
 namespace kktflow {
 
-enum class StepperKind { dopri5, cash_karp54, fehlberg78, bulirsch_stoer, gd, region_ros2 };
+enum class StepperKind { dopri5, bs3, cash_karp54, fehlberg78, bulirsch_stoer, gd, region_ros2 };
 StepperKind parse_stepper_kind(const std::string& text, const std::string& key = "flow.stepper");
 std::string to_string(StepperKind kind);
 

@@ -65,6 +65,23 @@ BOOST_AUTO_TEST_CASE(dopri5_is_fifth_order) {
   BOOST_TEST(p < 6.5);
 }
 
+BOOST_AUTO_TEST_CASE(bs3_is_third_order_with_a_second_order_estimate) {
+  const double p = observed_order(StepperKind::bs3, 32);
+  BOOST_TEST(p > 2.8);
+  BOOST_TEST(p < 3.6);
+  // The embedded estimate is the local error of the 2nd-order solution, O(h³): halving h
+  // divides the normalized error by 2³ (a wrong b̂ row would leave an O(h) or O(h²) term).
+  SmoothFlow flow;
+  StepperOptions o;
+  o.kind = StepperKind::bs3;
+  auto stepper = make_stepper(o);
+  Eigen::VectorXd dxdt(3), out(3), dxdt_out(3);
+  flow.system(flow.theta0, dxdt, 0.0);
+  const double e1 = stepper->attempt(flow.system, flow.theta0, dxdt, 0.0, 0.02, out, dxdt_out).error;
+  const double e2 = stepper->attempt(flow.system, flow.theta0, dxdt, 0.0, 0.01, out, dxdt_out).error;
+  BOOST_TEST(std::log2(e1 / e2) == 3.0, boost::test_tools::tolerance(0.1));
+}
+
 BOOST_AUTO_TEST_CASE(cash_karp54_is_fifth_order) {
   const double p = observed_order(StepperKind::cash_karp54, 8);
   BOOST_TEST(p > 4.7);

@@ -7,6 +7,8 @@
 #include "problems/leaky2_span.hpp"
 #include "problems/loss.hpp"
 
+#include <Eigen/SVD>
+
 using namespace kktflow;
 
 namespace {
@@ -62,6 +64,35 @@ BOOST_FIXTURE_TEST_CASE(span_chart_matches_theta_space, Fixture) {
   span.lift_velocity(dC, dW_span);
   full.ascent(w, dW_full);
   BOOST_TEST((dW_span - dW_full).norm() <= 1e-12 * dW_full.norm());
+}
+
+BOOST_AUTO_TEST_CASE(compact_chart_is_an_isometry_of_theta) {
+  // d = 40 > n + m = 11: the chart [X; W0] = R Qᵀ is a real reduction (dim 55 against 200).
+  // Distances, and W's singular values, must be the same in θ_c as in θ (Q has orthonormal columns).
+  const Dataset data = make_dataset(gaussian_spec(6, 40, 3));
+  Leaky2FixedOuter model(data.X, Leaky2Params{5, 0.3, true, 0.5, 4});
+  Leaky2Span span(model, data.y, model.initial_theta());
+  BOOST_REQUIRE_EQUAL(span.compact_dim(), 5 * 11);
+  const Eigen::VectorXd C1 = Eigen::VectorXd::LinSpaced(span.state_dim(), -0.5, 0.7);
+  const Eigen::VectorXd C2 = Eigen::VectorXd::LinSpaced(span.state_dim(), 0.3, -0.2);
+  Eigen::VectorXd W1(model.dim()), W2(model.dim()), Wc1(span.compact_dim()), Wc2(span.compact_dim());
+  span.lift(C1, W1);
+  span.lift(C2, W2);
+  span.lift_compact(C1, Wc1);
+  span.lift_compact(C2, Wc2);
+  BOOST_TEST(Wc1.norm() == W1.norm(), boost::test_tools::tolerance(1e-13));
+  BOOST_TEST((Wc1 - Wc2).norm() == (W1 - W2).norm(), boost::test_tools::tolerance(1e-13));
+  Eigen::VectorXd dWc(span.compact_dim()), dW(model.dim());
+  span.lift_velocity_compact(C2, dWc);
+  span.lift_velocity(C2, dW);
+  BOOST_TEST((Wc1 - 0.7 * dWc).norm() == (W1 - 0.7 * dW).norm(), boost::test_tools::tolerance(1e-13));
+
+  using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const LayerView layer = span.compact_layer(model.layers()[0]);
+  const Eigen::VectorXd s = Eigen::JacobiSVD<Eigen::MatrixXd>(Eigen::Map<const RowMajor>(W1.data(), 5, 40)).singularValues();
+  const Eigen::VectorXd sc =
+      Eigen::JacobiSVD<Eigen::MatrixXd>(Eigen::Map<const RowMajor>(Wc1.data(), layer.rows, layer.cols)).singularValues();
+  BOOST_TEST((s - sc).norm() <= 1e-13 * s[0]);
 }
 
 BOOST_FIXTURE_TEST_CASE(gradient_gram_matches_explicit_gradients, Fixture) {
