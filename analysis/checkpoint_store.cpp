@@ -45,7 +45,7 @@ constexpr std::array<ScalarField, 12> kScalars{{
     {"wall_s", &DriverCheckpoint::wall_s},
 }};
 
-constexpr std::array<CounterField, 13> kCounters{{
+constexpr std::array<CounterField, 14> kCounters{{
     {"step", &DriverCheckpoint::step},
     {"points", &DriverCheckpoint::points},
     {"switches", &DriverCheckpoint::switch_count},
@@ -59,6 +59,7 @@ constexpr std::array<CounterField, 13> kCounters{{
     {"switch_velocity_stale", &DriverCheckpoint::switch_velocity_stale},
     {"recorded_now", &DriverCheckpoint::recorded_now},
     {"late_stepper_active", &DriverCheckpoint::late_stepper_active},
+    {"stopped_status", &DriverCheckpoint::stopped_status},
 }};
 
 constexpr std::array<RealVectorField, 6> kRealVectors{{

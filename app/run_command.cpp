@@ -130,7 +130,16 @@ std::optional<StoredCheckpoint> checkpoint_to_resume(const std::string& out, con
                 stored.status.c_str(), stored.status_reason.c_str());
     return std::nullopt;
   }
-  return read_checkpoint(out);
+  StoredCheckpoint checkpoint = read_checkpoint(out);
+  // A run killed while it finished stops again at once; changed stop rules extend it instead.
+  if (stop_changed) checkpoint.driver.stopped_status = -1;
+  return checkpoint;
+}
+
+/// The trajectory row recorded last before `from`, if any.
+std::optional<Record> last_row_before(const std::string& out, const StoredCheckpoint& from) {
+  if (from.rows.trajectory == 0) return std::nullopt;
+  return read_trajectory(out).at(static_cast<std::size_t>(from.rows.trajectory - 1));
 }
 
 int exit_code_for(Status s) {
@@ -194,7 +203,7 @@ int run_run(const RunOptions& opt) {
     driver.hand_off_to(*late);
   }
 
-  if (from) driver.resume_from(std::move(from->driver));
+  if (from) driver.resume_from(std::move(from->driver), last_row_before(out, *from));
 
   const auto parent = std::filesystem::path(out).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent);

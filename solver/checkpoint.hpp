@@ -54,6 +54,9 @@ struct DriverCheckpoint {
   std::int64_t switch_velocity_stale = 1;
   std::int64_t recorded_now = 0;
   std::int64_t late_stepper_active = 0;  ///< 1 once the driver handed off to its late-phase stepper
+  /// The Status the run stopped with when the checkpoint was taken at its end; −1 while it runs.
+  /// A run resumed from it stops there again (unless cleared to extend the run).
+  std::int64_t stopped_status = -1;
 
   // The pattern and the sliding bookkeeping.
   std::vector<std::int64_t> side;             ///< committed side (1: s > 0) of every switch

@@ -433,7 +433,7 @@ std::string Driver::describe(Status s, const Record& r) const {
   return "unknown";
 }
 
-void Driver::resume_from(DriverCheckpoint checkpoint) {
+void Driver::resume_from(DriverCheckpoint checkpoint, std::optional<Record> last_row) {
   MarginSystem& ms = m_sys.margins();
   const auto switches = static_cast<std::size_t>(ms.num_switches());
   const bool fits = checkpoint.state.size() == ms.state_dim() && checkpoint.dxdt.size() == ms.state_dim() &&
@@ -449,7 +449,11 @@ void Driver::resume_from(DriverCheckpoint checkpoint) {
   for (const std::int64_t k : checkpoint.sliding)
     if (k < 0 || static_cast<std::size_t>(k) >= switches)
       throw std::invalid_argument("checkpoint: sliding switch " + std::to_string(k) + " out of range");
+  if (checkpoint.stopped_status > static_cast<std::int64_t>(Status::interrupted))
+    throw std::invalid_argument("checkpoint: stopped_status " + std::to_string(checkpoint.stopped_status) +
+                                " is no Status");
   m_resume = std::move(checkpoint);
+  m_resume_last_row = std::move(last_row);
 }
 
 void Driver::start_fresh(Eigen::VectorXd& x) {
@@ -511,6 +515,7 @@ void Driver::restore(Eigen::VectorXd& x) {
   m_short_of = c.short_of;
   m_recorded_now = c.recorded_now != 0;
   if (c.late_stepper_active != 0) m_method = m_late;
+  if (c.stopped_status >= 0) m_stop_at_once = static_cast<Status>(c.stopped_status);
   if (m_method->resumes_exactly()) {
     m_method->restore_memory(c.stepper_memory);
   } else {
@@ -565,8 +570,9 @@ DriverCheckpoint Driver::checkpoint(const Eigen::VectorXd& x) const {
 
 bool Driver::checkpoint_due() const { return now_s() - m_last_checkpoint_s >= m_opt.checkpoint_every_s; }
 
-void Driver::emit_checkpoint(const Eigen::VectorXd& x) {
-  const DriverCheckpoint c = checkpoint(x);
+void Driver::emit_checkpoint(const Eigen::VectorXd& x, std::optional<Status> stopped) {
+  DriverCheckpoint c = checkpoint(x);
+  if (stopped) c.stopped_status = static_cast<std::int64_t>(*stopped);
   for (auto* o : m_observers) o->on_checkpoint(c);
   m_last_checkpoint_s = now_s();
 }
@@ -589,6 +595,7 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
 
   try {
     if (m_resume) {
+      if (m_resume_last_row) result.last = *m_resume_last_row;
       restore(x);
     } else {
       start_fresh(x);
@@ -599,8 +606,10 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
     int event_retries = 0;
     double dt_before_event = 0;   // the controller's step before an event shortened it
     Status status = Status::converged;
+    const std::int64_t points_at_start = m_points;
 
     for (;;) {
+      if (m_stop_at_once) { status = *m_stop_at_once; m_stop_at_once.reset(); break; }
       if (interrupted()) { status = Status::interrupted; break; }
       // Only a run resumed from a checkpoint that stopped there can start at log_t_max.
       if (reached_log_t_max()) { status = Status::log_t_max; break; }
@@ -701,11 +710,16 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
     }
     // Every stop but a numerical failure leaves x at a step boundary that a resumed run with
     // extended stop rules continues from; the closing row and snapshot below come after it.
-    if (status != Status::non_finite && status != Status::no_progress) emit_checkpoint(x);
+    if (status != Status::non_finite && status != Status::no_progress) emit_checkpoint(x, status);
     if (!m_recorded_now && x.allFinite()) {
       result.last = make_record(x);
       ++m_points;
       for (auto* o : m_observers) o->on_record(result.last, m_theta_c);
+    } else if (m_points == points_at_start && x.allFinite()) {
+      // Resumed at the row it recorded last and stopped at once: the metrics evaluated again
+      // there give multipliers() of that row, as the run that recorded it had them.
+      Record again;
+      m_metrics.evaluate(x, again, m_theta_c);
     }
     if (x.allFinite()) {
       ms.lift(x, m_theta);

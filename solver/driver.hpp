@@ -109,9 +109,11 @@ class Driver {
   /// begun. Throws std::invalid_argument as the constructor does for a stepper it cannot drive.
   void hand_off_to(Stepper& late);
   /// Makes the next run() continue from `checkpoint` (its state replaces run()'s argument)
-  /// instead of starting afresh; the observers then get no θ(0) snapshot. Throws
+  /// instead of starting afresh; the observers then get no θ(0) snapshot. `last_row` is the
+  /// run's last trajectory row before the checkpoint, if any: the result reports it should the
+  /// run stop before it records again (a checkpoint taken at the end stops at once). Throws
   /// std::invalid_argument when the checkpoint does not fit this system or these steppers.
-  void resume_from(DriverCheckpoint checkpoint);
+  void resume_from(DriverCheckpoint checkpoint, std::optional<Record> last_row);
   /// Runs from `state` (updated in place) until a stop rule fires or `interrupted()` is true.
   RunResult run(Eigen::VectorXd& state, const std::function<bool()>& interrupted);
 
@@ -170,7 +172,8 @@ class Driver {
   /// Sets up the loop's state from m_resume (x becomes its state).
   void restore(Eigen::VectorXd& x);
   DriverCheckpoint checkpoint(const Eigen::VectorXd& x) const;
-  void emit_checkpoint(const Eigen::VectorXd& x);
+  /// `stopped`: the Status the run ends with, for the checkpoint taken at its end.
+  void emit_checkpoint(const Eigen::VectorXd& x, std::optional<Status> stopped = std::nullopt);
   bool checkpoint_due() const;
   void emit_event(Eigen::Index index, int new_sign);
   std::string describe(Status s, const Record& r) const;
@@ -216,6 +219,8 @@ class Driver {
   double m_late_phase_log_t = std::numeric_limits<double>::quiet_NaN();
   double m_last_checkpoint_s = 0;       ///< wall clock (now_s) of the last checkpoint
   std::optional<DriverCheckpoint> m_resume;
+  std::optional<Record> m_resume_last_row;
+  std::optional<Status> m_stop_at_once;   ///< a run resumed from the checkpoint taken at its end
   Eigen::VectorXd m_x_saved, m_sdot_end;
 };
 

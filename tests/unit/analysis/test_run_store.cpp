@@ -530,6 +530,7 @@ kktflow::DriverCheckpoint make_checkpoint(std::int64_t k) {
   c.switch_velocity_stale = k % 2;
   c.recorded_now = (k + 1) % 2;
   c.late_stepper_active = k % 2;
+  c.stopped_status = k % 8 - 1;
   c.side.assign(static_cast<std::size_t>(n + 1), k % 2);
   c.sliding.assign(static_cast<std::size_t>(k % 3), k);
   c.unlocated_until.assign(static_cast<std::size_t>(n + 1), k + 8);
@@ -556,7 +557,7 @@ bool same_checkpoint(const kktflow::DriverCheckpoint& a, const kktflow::DriverCh
          a.event_restarts == b.event_restarts && a.captures == b.captures && a.releases == b.releases &&
          a.rhs_evals == b.rhs_evals && a.event_target == b.event_target && a.short_of == b.short_of &&
          a.switch_velocity_stale == b.switch_velocity_stale && a.recorded_now == b.recorded_now &&
-         a.late_stepper_active == b.late_stepper_active && a.side == b.side && a.sliding == b.sliding &&
+         a.late_stepper_active == b.late_stepper_active && a.stopped_status == b.stopped_status && a.side == b.side && a.sliding == b.sliding &&
          a.unlocated_until == b.unlocated_until && a.flip_history == b.flip_history;
 }
 
