@@ -425,6 +425,39 @@ std::vector<T> Dataset::read_rows(hsize_t first, hsize_t count) const {
 template std::vector<double> Dataset::read_rows<double>(hsize_t, hsize_t) const;
 template std::vector<std::int64_t> Dataset::read_rows<std::int64_t>(hsize_t, hsize_t) const;
 
+template <class T>
+void Dataset::write_rows(hsize_t first, std::span<const T> values) {
+  const std::vector<hsize_t> dims = shape();
+  if (dims.size() != 1) {
+    fail(fmt::format("has rank {}, expected 1 to write rows", dims.size()));
+  }
+  const hsize_t end = first + values.size();
+  if (end > dims[0]) {
+    check(H5Dset_extent(id(), &end), "extend dataset");
+  }
+  if (values.empty()) {
+    return;
+  }
+  const Handle file_space(check(H5Dget_space(id()), "get dataspace"), H5Sclose);
+  const hsize_t count = values.size();
+  check(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, &first, nullptr, &count, nullptr), "select rows");
+  const Handle memory_space(check(H5Screate_simple(1, &count, nullptr), "create dataspace"), H5Sclose);
+  check(H5Dwrite(id(), native_type<T>(), memory_space.id(), file_space.id(), H5P_DEFAULT, values.data()),
+        fmt::format("write rows [{}, {})", first, end));
+}
+
+template void Dataset::write_rows<double>(hsize_t, std::span<const double>);
+template void Dataset::write_rows<std::int64_t>(hsize_t, std::span<const std::int64_t>);
+
+void Dataset::set_rows(hsize_t rows) {
+  std::vector<hsize_t> dims = shape();
+  if (dims.empty()) {
+    fail("is a scalar, expected rows");
+  }
+  dims[0] = rows;
+  check(H5Dset_extent(id(), dims.data()), fmt::format("set its rows to {}", rows));
+}
+
 Eigen::VectorXd Dataset::read_vector() const {
   const std::vector<hsize_t> dims = shape();
   if (dims.size() != 1) {
@@ -670,6 +703,15 @@ File File::open_read_only(const std::string& path) {
 File File::open_read_write(const std::string& path) {
   silence_hdf5_errors();
   const Handle access = writer_access(Where{path, "/"});
+  return File(open_existing(path, H5F_ACC_RDWR, access.id(), "open file for writing"), path);
+}
+
+File File::open_to_continue(const std::string& path) {
+  silence_hdf5_errors();
+  const Where at{path, "/"};
+  const Handle access = creator_access(at);
+  hbool_t clear_status_flags = true;
+  at.check(H5Pset(access.id(), "clear_status_flags", &clear_status_flags), "ask to clear the file's status flags");
   return File(open_existing(path, H5F_ACC_RDWR, access.id(), "open file for writing"), path);
 }
 

@@ -134,6 +134,14 @@ class Dataset : public Object {
   /// The whole of a 1-D dataset.
   [[nodiscard]] std::vector<std::int64_t> read_int64s() const;
 
+  /// Writes `values` into rows [first, first + size) of a 1-D dataset, extending a chunked
+  /// dataset whose rows end before that (never shrinking it: SWMR writers may only grow a
+  /// dataset). T is double or std::int64_t (HDF5 converts to the stored type).
+  template <class T>
+  void write_rows(hsize_t first, std::span<const T> values);
+  /// Sets the number of rows of a chunked dataset, dropping rows past `rows`; not under SWMR.
+  void set_rows(hsize_t rows);
+
   /// Makes this 1-D dataset a dimension scale named `dimension` (H5DSset_scale); netCDF
   /// readers (h5netcdf, xarray) take the dataset's own name as the dimension name, so the two
   /// should agree.
@@ -236,6 +244,11 @@ class File {
   /// finished run), with create()'s locking and metadata-cache settings; the file keeps the
   /// format it was written in.
   static File open_read_write(const std::string& path);
+  /// open_read_write() for a run to continue in SWMR mode, in the newest format as create()'s,
+  /// that also opens a file whose SWMR writer was killed (what `h5clear -s` does: HDF5 1.10 has
+  /// no public call, but h5clear sets the file-access property "clear_status_flags", which is
+  /// registered with every file-access list). It does not detect a writer that is still alive.
+  static File open_to_continue(const std::string& path);
 
   [[nodiscard]] Group root() const;
   /// Writes every dirty object and chunk of this file to disk (H5Fflush, local scope).

@@ -126,9 +126,22 @@ Trajectory create_trajectory(Group group, hsize_t k_top) {
   return {std::move(point), std::move(columns), std::move(sigma)};
 }
 
+Trajectory open_trajectory(const Group& group) {
+  std::vector<Appendable> columns;
+  for (const Column& c : kColumns) {
+    columns.push_back(group.open_appendable(c.name));
+  }
+  return {group.open_appendable("point"), std::move(columns), group.open_appendable("sigma")};
+}
+
 struct Events {
   Appendable event, point, log_t, neuron, sample, new_sign;
 };
+
+Events open_events(const Group& group) {
+  return {group.open_appendable("event"),  group.open_appendable("point"),  group.open_appendable("log_t"),
+          group.open_appendable("neuron"), group.open_appendable("sample"), group.open_appendable("new_sign")};
+}
 
 Events create_events(Group group) {
   Appendable event = create_index(group, "event", "activation switch event");
@@ -149,6 +162,10 @@ Events create_events(Group group) {
 struct Snapshots {
   Appendable snapshot, point, theta;
 };
+
+Snapshots open_snapshots(const Group& group) {
+  return {group.open_appendable("snapshot"), group.open_appendable("point"), group.open_appendable("theta")};
+}
 
 Snapshots create_snapshots(Group group, const RunMetadata& meta, hsize_t dim) {
   Appendable snapshot = create_index(group, "snapshot", "snapshot of theta");
@@ -422,6 +439,12 @@ struct LiveLayout {
   Trajectory trajectory;
   Events events;
   Snapshots snapshots;
+  CheckpointSlots checkpoint;
+
+  RowCounts rows() const {
+    return {static_cast<std::int64_t>(trajectory.point.rows()), static_cast<std::int64_t>(events.event.rows()),
+            static_cast<std::int64_t>(snapshots.snapshot.rows())};
+  }
 };
 
 /// Creates the whole layout, writes the metadata, then switches the file to SWMR writing: every
@@ -433,11 +456,57 @@ LiveLayout create_layout(const std::string& path, const RunMetadata& meta, bool 
   Events events = create_events(root.create_group("events"));
   Snapshots snapshots = create_snapshots(root.create_group("snapshots"), meta, dim);
   root.create_group("final");
+  CheckpointSlots checkpoint = CheckpointSlots::create(root);
   write_root_attrs(root, meta);
   write_data(root.create_group("data"), meta);
   write_model(root.create_group("model"), meta);
   file.start_swmr_write();
-  return {std::move(file), std::move(trajectory), std::move(events), std::move(snapshots)};
+  return {std::move(file), std::move(trajectory), std::move(events), std::move(snapshots), std::move(checkpoint)};
+}
+
+/// Drops the rows of `names` in `group` past `rows`, the rows written after a checkpoint.
+template <class Names>
+void truncate_rows(const Group& group, const Names& names, std::int64_t rows) {
+  if (static_cast<std::int64_t>(complete_rows(group, names)) < rows) {
+    malformed(group, fmt::format("holds fewer rows than its checkpoint's {}: the file was damaged", rows));
+  }
+  for (const auto& name : names) {
+    group.open_dataset(name).set_rows(static_cast<hsize_t>(rows));
+  }
+}
+
+/// Reopens a run file to continue it from `from`: drops what was written after the checkpoint
+/// and what only a finished run has (/final, /verify), marks it running under `config_text`,
+/// and switches it to SWMR writing again.
+LiveLayout continue_layout(const std::string& path, const RowCounts& from, const std::string& config_text) {
+  h5::File file = h5::File::open_to_continue(path);
+  Group root = open_run(file);
+  truncate_rows(root.open_group("trajectory"), trajectory_names(), from.trajectory);
+  truncate_rows(root.open_group("events"), kEventNames, from.events);
+  truncate_rows(root.open_group("snapshots"), kSnapshotNames, from.snapshots);
+  for (const char* finished_only : {"final", "verify"}) {
+    if (root.contains(finished_only)) {
+      root.remove(finished_only);
+    }
+  }
+  root.create_group("final");
+  root.write_attr("config", config_text);
+  root.write_attr("status", "running");
+  root.write_attr("status_reason", "");
+  LiveLayout layout{std::move(file), open_trajectory(root.open_group("trajectory")),
+                    open_events(root.open_group("events")), open_snapshots(root.open_group("snapshots")),
+                    CheckpointSlots::open(root)};
+  layout.file.start_swmr_write();
+  return layout;
+}
+
+/// Columns of a 2-D dataset.
+hsize_t width_of(const h5::Dataset& dataset) {
+  const std::vector<hsize_t> shape = dataset.shape();
+  if (shape.size() != 2) {
+    malformed(dataset, fmt::format("has rank {}, expected 2", shape.size()));
+  }
+  return shape[1];
 }
 
 struct RunWriter::Impl {
@@ -446,6 +515,12 @@ struct RunWriter::Impl {
         k_top(static_cast<hsize_t>(meta.k_top)),
         path(file_path),
         live(create_layout(file_path, meta, overwrite, dim)) {}
+
+  Impl(const std::string& file_path, const RowCounts& from, const std::string& config_text)
+      : path(file_path), live(continue_layout(file_path, from, config_text)) {
+    dim = width_of(live->snapshots.theta);
+    k_top = width_of(live->trajectory.sigma);
+  }
 
   /// The live layout; throws once the run has left SWMR mode (rows after the end would be lost
   /// to readers that trust status).
@@ -480,8 +555,8 @@ struct RunWriter::Impl {
     final_group.write_dataset(name, value);
   }
 
-  hsize_t dim;
-  hsize_t k_top;
+  hsize_t dim = 0;
+  hsize_t k_top = 0;
   std::string path;
   std::optional<LiveLayout> live;    ///< while the run is written (SWMR mode)
   std::optional<h5::File> finished;  ///< after end_swmr()
@@ -491,6 +566,9 @@ struct RunWriter::Impl {
 
 RunWriter::RunWriter(const std::string& path, const RunMetadata& meta, bool overwrite)
     : m_impl(std::make_unique<Impl>(path, meta, overwrite)) {}
+
+RunWriter::RunWriter(const std::string& path, const RowCounts& from, const std::string& config_text)
+    : m_impl(std::make_unique<Impl>(path, from, config_text)) {}
 
 RunWriter::~RunWriter() = default;
 
@@ -536,6 +614,14 @@ void RunWriter::on_snapshot(const Eigen::VectorXd& theta, std::int64_t point) {
   });
 }
 
+void RunWriter::on_checkpoint(const DriverCheckpoint& checkpoint) {
+  guarded([&](Impl& w) {
+    LiveLayout& live = w.layout();
+    live.checkpoint.write(live.file, checkpoint, live.rows());
+    w.unflushed_events = 0;
+  });
+}
+
 void RunWriter::on_finish(const Eigen::VectorXd& theta, Status status, const std::string& reason) {
   guarded([&](Impl& w) {
     w.write_final("theta", theta);
@@ -567,6 +653,7 @@ RunSummary read_run_summary(const std::string& path) {
     summary.model_attrs[name] = model.read_attr_text(name);
   }
   read_sizes(root, summary);
+  summary.checkpoint = read_checkpoint_position(root);
   summary.file_bytes = std::filesystem::file_size(path);
   return summary;
 }
@@ -590,6 +677,11 @@ std::vector<Record> read_trajectory(const std::string& path) {
   const h5::File file = h5::File::open_read_only(path);
   const Group trajectory = open_run(file).open_group("trajectory");
   return read_records(trajectory, 0, complete_rows(trajectory, trajectory_names()));
+}
+
+StoredCheckpoint read_checkpoint(const std::string& path) {
+  const h5::File file = h5::File::open_read_only(path);
+  return read_checkpoint(open_run(file));
 }
 
 Eigen::VectorXd read_final_theta(const std::string& path) {

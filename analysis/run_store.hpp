@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/checkpoint_store.hpp"
 #include "analysis/h5.hpp"
 #include "solver/observer.hpp"
 
@@ -62,6 +63,12 @@ class RunWriter : public Observer {
   /// Throws std::invalid_argument for inconsistent metadata (naming the field) and h5::Error
   /// when the file cannot be created, including when it exists and `overwrite` is false.
   RunWriter(const std::string& path, const RunMetadata& meta, bool overwrite);
+  /// Continues the run file `path` from its checkpoint, whose rows end at `from`
+  /// (read_checkpoint): drops every row, event and snapshot past those, and /final and
+  /// /verify, sets status "running" and the root attribute config to `config_text`, and
+  /// returns to SWMR writing. Opens a file whose writer was killed (h5::File::open_to_continue).
+  /// Throws h5::Error when the file is not a run, is damaged or holds fewer rows than `from`.
+  RunWriter(const std::string& path, const RowCounts& from, const std::string& config_text);
   ~RunWriter() override;
   RunWriter(const RunWriter&) = delete;
   RunWriter& operator=(const RunWriter&) = delete;
@@ -72,6 +79,9 @@ class RunWriter : public Observer {
   void on_event(const SwitchEvent& event) override;
   /// Appends θ to /snapshots/theta (its size must be Σ rows·cols of layer_shapes), then flushes.
   void on_snapshot(const Eigen::VectorXd& theta, std::int64_t point) override;
+  /// Writes the checkpoint atomically into /checkpoint (checkpoint_store.hpp), with the rows
+  /// written so far.
+  void on_checkpoint(const DriverCheckpoint& checkpoint) override;
   /// Leaves SWMR mode, writes /final/theta, sets the root attributes status and status_reason,
   /// flushes. No row, event or snapshot can follow.
   void on_finish(const Eigen::VectorXd& theta, Status status, const std::string& reason) override;
@@ -119,6 +129,7 @@ struct RunSummary {
   std::int64_t events = 0;
   std::int64_t sliding_entries = 0;  ///< events with new_sign == 0
   std::int64_t snapshots = 0;
+  std::optional<CheckpointPosition> checkpoint;  ///< the current checkpoint, if one was written
   std::uint64_t file_bytes = 0;  ///< size of the file on disk
   StorageSize trajectory_size;
   StorageSize event_size;
@@ -146,6 +157,9 @@ std::vector<Record> read_trajectory(const std::string& path);
 /// is read in SWMR mode; reopen to see later rows). Throws h5::Error as read_run_summary, which
 /// includes the moments when the writer creates the file or finishes it outside SWMR mode.
 RunProgress read_run_progress(const std::string& path, std::int64_t first_row);
+/// The current checkpoint of a run file, read without disturbing a live writer. Throws
+/// h5::Error as read_run_summary, or when the file has no checkpoint.
+StoredCheckpoint read_checkpoint(const std::string& path);
 /// /final/theta. Throws h5::Error as read_run_summary, or when the run has not finished.
 Eigen::VectorXd read_final_theta(const std::string& path);
 

@@ -21,6 +21,7 @@ struct RunOptions {
   std::vector<std::string> overrides;
   bool quiet = false;
   bool force = false;
+  bool resume = false;  ///< continue the output file from its /checkpoint
 };
 void setup_run(CLI::App& app, RunOptions& opt);
 int run_run(const RunOptions& opt);

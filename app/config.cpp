@@ -22,6 +22,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
                 "sliding", "sliding_flips", "sliding_window", "freeze_pattern", "capture_on_arrival"}},
       {"stop", {"kkt_eps", "one_minus_beta", "direction_change", "log_t_min", "log_t_max", "wall_s", "max_steps"}},
       {"output", {"record_every_log_t", "record_relative", "snapshot_ratio", "k_top"}},
+      {"store", {"checkpoint_seconds"}},
   };
   return keys;
 }
@@ -39,15 +40,22 @@ void check_known_keys(const toml::table& root) {
     if (const auto* section = node.as_table()) {
       const auto it = known.find(k);
       if (it == known.end())
-        throw ConfigError("unknown section [" + k + "]; allowed sections: data, model, flow, stop, output");
+        throw ConfigError("unknown section [" + k + "]; allowed sections: data, model, flow, stop, output, store");
       for (const auto& [sub, _] : *section)
         if (!it->second.count(std::string(sub.str())))
           throw ConfigError("unknown key " + k + "." + std::string(sub.str()) + "; allowed keys in [" + k +
                             "]: " + join(it->second));
     } else if (!known.at("").count(k)) {
-      throw ConfigError("unknown top-level key " + k + "; allowed: seed, and the sections data, model, flow, stop, output");
+      throw ConfigError("unknown top-level key " + k + "; allowed: seed, and the sections data, model, flow, stop, output, store");
     }
   }
+}
+
+/// A value as TOML text (strings quoted).
+std::string toml_text(const toml::node& node) {
+  std::ostringstream os;
+  node.visit([&](const auto& v) { os << v; });
+  return os.str();
 }
 
 /// Reads section.key into `out` if present, checking its TOML type; records it in `resolved`.
@@ -73,7 +81,7 @@ class Reader {
   static T convert(const toml::node& node, const std::string& name) {
     if constexpr (std::is_same_v<T, bool>) {
       if (auto v = node.value_exact<bool>()) return *v;
-      throw ConfigError(name + " = " + text(node) + ": expected true or false");
+      throw ConfigError(name + " = " + toml_text(node) + ": expected true or false");
     } else if constexpr (std::is_integral_v<T>) {
       auto v = node.value_exact<std::int64_t>();
       if (!v) {
@@ -81,22 +89,16 @@ class Reader {
         auto f = node.value_exact<double>();
         if (f && *f == std::floor(*f) && std::abs(*f) < 9e18) v = static_cast<std::int64_t>(*f);
       }
-      if (!v) throw ConfigError(name + " = " + text(node) + ": expected an integer");
-      if (std::is_unsigned_v<T> && *v < 0) throw ConfigError(name + " = " + text(node) + ": must be ≥ 0");
+      if (!v) throw ConfigError(name + " = " + toml_text(node) + ": expected an integer");
+      if (std::is_unsigned_v<T> && *v < 0) throw ConfigError(name + " = " + toml_text(node) + ": must be ≥ 0");
       return static_cast<T>(*v);
     } else if constexpr (std::is_floating_point_v<T>) {
       if (auto v = node.value<double>()) return *v;
-      throw ConfigError(name + " = " + text(node) + ": expected a number");
+      throw ConfigError(name + " = " + toml_text(node) + ": expected a number");
     } else {
       if (auto v = node.value_exact<std::string>()) return *v;
-      throw ConfigError(name + " = " + text(node) + ": expected a string");
+      throw ConfigError(name + " = " + toml_text(node) + ": expected a string");
     }
-  }
-
-  static std::string text(const toml::node& node) {
-    std::ostringstream os;
-    node.visit([&](const auto& v) { os << v; });
-    return os.str();
   }
 
   template <class T>
@@ -228,6 +230,30 @@ void read_sections(Reader& r, RunConfig& c) {
   r.get("output", "record_relative", o.record_relative);
   r.get("output", "snapshot_ratio", o.snapshot_ratio);
   r.get("output", "k_top", o.k_top);
+
+  r.get("store", "checkpoint_seconds", c.driver.checkpoint_every_s);
+}
+
+/// Every key of a resolved configuration as "section.key" → its value as TOML text.
+std::map<std::string, std::string> flatten(const toml::table& root) {
+  std::map<std::string, std::string> out;
+  for (const auto& [key, node] : root) {
+    const std::string k(key.str());
+    if (const auto* section = node.as_table()) {
+      for (const auto& [sub, value] : *section) out[k + "." + std::string(sub.str())] = toml_text(value);
+    } else {
+      out[k] = toml_text(node);
+    }
+  }
+  return out;
+}
+
+toml::table parse_resolved(const std::string& text, const std::string& what) {
+  try {
+    return toml::parse(text);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(what + ": malformed TOML: " + std::string(e.description()));
+  }
 }
 
 void validate(const RunConfig& c) {
@@ -242,6 +268,20 @@ void validate(const RunConfig& c) {
 }
 
 }  // namespace
+
+std::vector<KeyChange> changed_keys(const std::string& before_toml, const std::string& after_toml) {
+  const auto before = flatten(parse_resolved(before_toml, "the stored configuration"));
+  const auto after = flatten(parse_resolved(after_toml, "the given configuration"));
+  std::vector<KeyChange> changes;
+  for (const auto& [key, value] : before) {
+    const auto it = after.find(key);
+    const std::string now = it == after.end() ? "(absent)" : it->second;
+    if (now != value) changes.push_back({key, value, now});
+  }
+  for (const auto& [key, value] : after)
+    if (!before.count(key)) changes.push_back({key, "(absent)", value});
+  return changes;
+}
 
 RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
   toml::table root = parse_file(path);

@@ -36,6 +36,17 @@ struct RunConfig {
   std::string resolved_toml;          ///< every key with its value in force, as TOML text
 };
 
+/// A key whose value differs between two configurations; "(absent)" where one lacks it.
+struct KeyChange {
+  std::string key;  ///< "section.key"
+  std::string before;
+  std::string after;
+};
+
+/// The keys whose values differ between two resolved configurations (RunConfig::resolved_toml),
+/// values as TOML text. Throws ConfigError when either is not valid TOML.
+std::vector<KeyChange> changed_keys(const std::string& before_toml, const std::string& after_toml);
+
 /// Parses `path`, applies `overrides` ("section.key=value", value in TOML syntax or a bare
 /// string), fills defaults and validates. Throws ConfigError.
 RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides);

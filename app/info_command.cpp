@@ -84,6 +84,9 @@ int print_info(const std::string& file) {
               static_cast<long long>(s.events));
   std::printf("sliding     %lld pairs entered Filippov sliding on a kink (events with new_sign 0)\n",
               static_cast<long long>(s.sliding_entries));
+  if (s.checkpoint)
+    std::printf("checkpoint  step %lld, log t %.2f (run --resume continues from here)\n",
+                static_cast<long long>(s.checkpoint->step), s.checkpoint->log_t);
   print_sizes(s);
   if (s.last) print_last(*s.last);
   return exit_ok;

@@ -15,6 +15,7 @@
 #include <ctime>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <unistd.h>
 
 #ifndef KKTFLOW_VERSION
@@ -107,6 +108,40 @@ class SlidingCounter final : public Observer {
   std::int64_t m_count = 0;
 };
 
+/// Keys a resumed run may change: the stop rules (to extend a run) and the checkpoint cadence.
+/// Every other key shapes the trajectory, and the resumed run would not be the one in the file.
+bool may_change_on_resume(const std::string& key) { return key.starts_with("stop.") || key.starts_with("store."); }
+
+/// The checkpoint to continue `out` from, or nothing when the run there has finished and the
+/// given config does not extend its stop rules. Throws ConfigError when the config differs from
+/// the file's in a key that shapes the trajectory, h5::Error when the file cannot be continued.
+std::optional<StoredCheckpoint> checkpoint_to_resume(const std::string& out, const RunConfig& c) {
+  const RunSummary stored = read_run_summary(out);
+  bool stop_changed = false;
+  for (const KeyChange& change : changed_keys(stored.config, c.resolved_toml)) {
+    if (!may_change_on_resume(change.key))
+      throw ConfigError("--resume: " + change.key + " = " + change.after + ", but the run in " + out +
+                        " was made with " + change.key + " = " + change.before +
+                        "; a resumed run may change only stop.* and store.* keys");
+    stop_changed = stop_changed || change.key.starts_with("stop.");
+  }
+  if (stored.status != "running" && stored.status != to_string(Status::interrupted) && !stop_changed) {
+    std::printf("%s: the run has finished (%s: %s); extend a stop.* key to continue it\n", out.c_str(),
+                stored.status.c_str(), stored.status_reason.c_str());
+    return std::nullopt;
+  }
+  StoredCheckpoint checkpoint = read_checkpoint(out);
+  // A run killed while it finished stops again at once; changed stop rules extend it instead.
+  if (stop_changed) checkpoint.driver.stopped_status = -1;
+  return checkpoint;
+}
+
+/// The trajectory row recorded last before `from`, if any.
+std::optional<Record> last_row_before(const std::string& out, const StoredCheckpoint& from) {
+  if (from.rows.trajectory == 0) return std::nullopt;
+  return read_trajectory(out).at(static_cast<std::size_t>(from.rows.trajectory - 1));
+}
+
 int exit_code_for(Status s) {
   switch (s) {
     case Status::non_finite:
@@ -125,12 +160,22 @@ void setup_run(CLI::App& app, RunOptions& opt) {
   run->add_option("--set", opt.overrides, "override a config key: --set section.key=value (repeatable)");
   run->add_flag("--quiet", opt.quiet, "no progress bar and no summary");
   run->add_flag("--force", opt.force, "overwrite an existing output file");
+  run->add_flag("--resume", opt.resume,
+                "continue the output file from its checkpoint; the config may differ only in stop.* and store.*");
   run->callback([&opt] { throw CLI::RuntimeError(run_run(opt)); });
 }
 
 int run_run(const RunOptions& opt) {
+  if (opt.resume && opt.force)
+    throw std::invalid_argument("--resume and --force: --resume continues the output file, --force replaces it; "
+                                "give one of them");
   const RunConfig c = load_config(opt.config, opt.overrides);
   const std::string out = opt.output.empty() ? default_output(opt.config) : opt.output;
+  std::optional<StoredCheckpoint> from;
+  if (opt.resume) {
+    from = checkpoint_to_resume(out, c);
+    if (!from) return exit_ok;
+  }
   const Dataset data = load_data(c);
   Leaky2FixedOuter model(data.X, c.model);
   const Eigen::VectorXd theta0 = model.initial_theta();
@@ -158,9 +203,11 @@ int run_run(const RunOptions& opt) {
     driver.hand_off_to(*late);
   }
 
+  if (from) driver.resume_from(std::move(from->driver), last_row_before(out, *from));
+
   const auto parent = std::filesystem::path(out).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent);
-  RunWriter writer(out, metadata(c, data, model), opt.force);
+  RunWriter writer = from ? RunWriter(out, from->rows, c.resolved_toml) : RunWriter(out, metadata(c, data, model), opt.force);
   ProgressBar progress(stderr);
   SlidingCounter sliding;
   driver.add_observer(writer);

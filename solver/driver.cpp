@@ -76,6 +76,8 @@ void validate(const DriverOptions& o) {
   require(o.sliding.window_steps >= 1, "flow.sliding_window", static_cast<double>(o.sliding.window_steps), "must be ≥ 1");
   require(o.dt_initial > 0 && std::isfinite(o.dt_initial), "flow.dt_initial", o.dt_initial, "must be a finite number > 0");
   require(o.dt_max > 0, "flow.dt_max", o.dt_max, "must be > 0");
+  require(o.checkpoint_every_s >= 0 && std::isfinite(o.checkpoint_every_s), "store.checkpoint_seconds",
+          o.checkpoint_every_s, "must be a finite number ≥ 0");
   require(o.late.stable_ratio >= 1 && std::isfinite(o.late.stable_ratio), "flow.late_phase_ratio",
           o.late.stable_ratio, "must be a finite number ≥ 1");
   require(std::isfinite(o.late.log_t_min), "flow.late_phase_log_t", o.late.log_t_min, "must be finite");
@@ -431,13 +433,157 @@ std::string Driver::describe(Status s, const Record& r) const {
   return "unknown";
 }
 
+void Driver::resume_from(DriverCheckpoint checkpoint, std::optional<Record> last_row) {
+  MarginSystem& ms = m_sys.margins();
+  const auto switches = static_cast<std::size_t>(ms.num_switches());
+  const bool fits = checkpoint.state.size() == ms.state_dim() && checkpoint.dxdt.size() == ms.state_dim() &&
+                    checkpoint.switches.size() == ms.num_switches() &&
+                    checkpoint.switch_velocity.size() == ms.num_switches() && checkpoint.side.size() == switches &&
+                    checkpoint.unlocated_until.size() == switches && checkpoint.flip_history.size() % 2 == 0;
+  if (!fits)
+    throw std::invalid_argument("checkpoint: its vectors do not fit a system of " + std::to_string(ms.state_dim()) +
+                                " states and " + std::to_string(ms.num_switches()) + " switches");
+  if (checkpoint.late_stepper_active != 0 && !m_late)
+    throw std::invalid_argument("checkpoint: it was taken after the hand-off to the late-phase stepper, "
+                                "and this run has none (flow.stepper differs)");
+  for (const std::int64_t k : checkpoint.sliding)
+    if (k < 0 || static_cast<std::size_t>(k) >= switches)
+      throw std::invalid_argument("checkpoint: sliding switch " + std::to_string(k) + " out of range");
+  if (checkpoint.stopped_status > static_cast<std::int64_t>(Status::interrupted))
+    throw std::invalid_argument("checkpoint: stopped_status " + std::to_string(checkpoint.stopped_status) +
+                                " is no Status");
+  m_resume = std::move(checkpoint);
+  m_resume_last_row = std::move(last_row);
+}
+
+void Driver::start_fresh(Eigen::VectorXd& x) {
+  MarginSystem& ms = m_sys.margins();
+  ms.switch_functions(x, m_s);
+  m_side.resize(static_cast<std::size_t>(m_s.size()));
+  for (Eigen::Index k = 0; k < m_s.size(); ++k) m_side[static_cast<std::size_t>(k)] = m_s[k] > 0;
+  if (m_pattern) m_pattern->freeze_pattern(m_side);
+  m_sys(x, m_dxdt, m_tau);
+  m_log_loss_x = m_sys.last_log_loss();
+  ms.lift(x, m_theta);
+  for (auto* o : m_observers) o->on_snapshot(m_theta, -1);
+  m_dt = m_opt.dt_initial;
+  m_next_record = -std::numeric_limits<double>::infinity();
+  m_next_snapshot = 0.0;
+  m_recorded_now = false;
+  m_last_checkpoint_s = now_s();
+}
+
+void Driver::restore(Eigen::VectorXd& x) {
+  const DriverCheckpoint& c = *m_resume;
+  x = c.state;
+  m_dxdt = c.dxdt;
+  m_s = c.switches;
+  m_sdot = c.switch_velocity;
+  m_sdot_stale = c.switch_velocity_stale != 0;
+  m_prev_direction = c.prev_direction;
+  m_side.assign(c.side.begin(), c.side.end());
+  if (m_pattern) m_pattern->freeze_pattern(m_side);
+  set_sliding({c.sliding.begin(), c.sliding.end()});
+  m_unlocated_until = c.unlocated_until;
+  m_flip_steps.clear();
+  for (std::size_t i = 0; i < c.flip_history.size(); i += 2)
+    m_flip_steps[c.flip_history[i]].push_back(c.flip_history[i + 1]);
+
+  m_clock.set(c.log_t);
+  m_tau = c.tau;
+  m_dt = c.dt;
+  m_last_error = c.last_error;
+  m_log_loss_x = c.log_loss;
+  m_prev_record_log_t = c.prev_record_log_t;
+  m_last_event_log_t = c.last_event_log_t;
+  m_record_dt_cap = c.record_dt_cap;
+  m_next_record = c.next_record_log_t;
+  m_next_snapshot = c.next_snapshot_log_t;
+  m_late_phase_log_t = c.late_phase_log_t;
+  m_wall0 = now_s() - c.wall_s;
+  m_last_checkpoint_s = now_s();
+
+  m_step = c.step;
+  m_points = c.points;
+  m_switches = c.switch_count;
+  m_rejected = c.rejected;
+  m_event_restarts = c.event_restarts;
+  m_captures = c.captures;
+  m_releases = c.releases;
+  m_sys.set_rhs_evals(c.rhs_evals);
+  m_event_target = c.event_target;
+  m_short_of = c.short_of;
+  m_recorded_now = c.recorded_now != 0;
+  if (c.late_stepper_active != 0) m_method = m_late;
+  if (c.stopped_status >= 0) m_stop_at_once = static_cast<Status>(c.stopped_status);
+  if (m_method->resumes_exactly()) {
+    m_method->restore_memory(c.stepper_memory);
+  } else {
+    m_method->reset();
+  }
+  m_sys.margins().lift(x, m_theta);
+  m_resume.reset();
+}
+
+DriverCheckpoint Driver::checkpoint(const Eigen::VectorXd& x) const {
+  DriverCheckpoint c;
+  c.state = x;
+  c.dxdt = m_dxdt;
+  c.switches = m_s;
+  c.switch_velocity = m_sdot;
+  c.switch_velocity_stale = m_sdot_stale ? 1 : 0;
+  c.prev_direction = m_prev_direction;
+  c.stepper_memory = m_method->memory();
+  c.side.assign(m_side.begin(), m_side.end());
+  c.sliding.assign(m_sliding.begin(), m_sliding.end());
+  c.unlocated_until = m_unlocated_until;
+  for (const auto& [k, steps] : m_flip_steps)
+    for (const std::int64_t step : steps) c.flip_history.insert(c.flip_history.end(), {k, step});
+
+  c.log_t = m_clock.log_t();
+  c.tau = m_tau;
+  c.dt = m_dt;
+  c.last_error = m_last_error;
+  c.log_loss = m_log_loss_x;
+  c.prev_record_log_t = m_prev_record_log_t;
+  c.last_event_log_t = m_last_event_log_t;
+  c.record_dt_cap = m_record_dt_cap;
+  c.next_record_log_t = m_next_record;
+  c.next_snapshot_log_t = m_next_snapshot;
+  c.late_phase_log_t = m_late_phase_log_t;
+  c.wall_s = now_s() - m_wall0;
+
+  c.step = m_step;
+  c.points = m_points;
+  c.switch_count = m_switches;
+  c.rejected = m_rejected;
+  c.event_restarts = m_event_restarts;
+  c.captures = m_captures;
+  c.releases = m_releases;
+  c.rhs_evals = m_sys.rhs_evals();
+  c.event_target = m_event_target;
+  c.short_of = m_short_of;
+  c.recorded_now = m_recorded_now ? 1 : 0;
+  c.late_stepper_active = m_late && m_method == m_late ? 1 : 0;
+  return c;
+}
+
+bool Driver::checkpoint_due() const { return now_s() - m_last_checkpoint_s >= m_opt.checkpoint_every_s; }
+
+void Driver::emit_checkpoint(const Eigen::VectorXd& x, std::optional<Status> stopped) {
+  DriverCheckpoint c = checkpoint(x);
+  if (stopped) c.stopped_status = static_cast<std::int64_t>(*stopped);
+  for (auto* o : m_observers) o->on_checkpoint(c);
+  m_last_checkpoint_s = now_s();
+}
+
 RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupted) {
   RunResult result;
   m_wall0 = now_s();
   MarginSystem& ms = m_sys.margins();
   m_dxdt.resize(x.size());
   m_s.resize(ms.num_switches());
-  m_sdot.resize(ms.num_switches());
+  m_sdot.setZero(ms.num_switches());
   m_sdot_end.resize(ms.num_switches());
   m_is_sliding.assign(static_cast<std::size_t>(ms.num_switches()), 0);
   m_unlocated_until.assign(static_cast<std::size_t>(ms.num_switches()), 0);
@@ -448,24 +594,25 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
   const ThawOnExit thaw{m_pattern};
 
   try {
-    ms.switch_functions(x, m_s);
-    m_side.resize(static_cast<std::size_t>(m_s.size()));
-    for (Eigen::Index k = 0; k < m_s.size(); ++k) m_side[static_cast<std::size_t>(k)] = m_s[k] > 0;
-    if (m_pattern) m_pattern->freeze_pattern(m_side);
-    m_sys(x, m_dxdt, m_tau);
-    m_log_loss_x = m_sys.last_log_loss();
-    ms.lift(x, m_theta);
-    for (auto* o : m_observers) o->on_snapshot(m_theta, -1);
-    m_dt = m_opt.dt_initial;
-    double next_record = -std::numeric_limits<double>::infinity();
-    double next_snapshot = 0.0;
+    if (m_resume) {
+      if (m_resume_last_row) result.last = *m_resume_last_row;
+      restore(x);
+    } else {
+      start_fresh(x);
+      emit_checkpoint(x);
+    }
+    // An attempt sequence never spans a step boundary, where checkpoints are taken: there
+    // event_retries is 0, and dt_before_event is set before it is read.
     int event_retries = 0;
     double dt_before_event = 0;   // the controller's step before an event shortened it
-    bool recorded_now = false;
     Status status = Status::converged;
+    const std::int64_t points_at_start = m_points;
 
     for (;;) {
+      if (m_stop_at_once) { status = *m_stop_at_once; m_stop_at_once.reset(); break; }
       if (interrupted()) { status = Status::interrupted; break; }
+      // Only a run resumed from a checkpoint that stopped there can start at log_t_max.
+      if (reached_log_t_max()) { status = Status::log_t_max; break; }
       if (now_s() - m_wall0 > m_opt.stop.wall_s) { status = Status::wall_budget; break; }
       if (m_step >= m_opt.stop.max_steps) { status = Status::step_budget; break; }
 
@@ -541,29 +688,38 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
       if (m_late && m_method != m_late && late_phase_begun()) {
         m_method = m_late;
         m_method->reset();
-        result.late_phase_log_t = m_clock.log_t();
+        m_late_phase_log_t = m_clock.log_t();
       }
 
-      recorded_now = false;
-      if (m_clock.log_t() >= next_record) {
+      m_recorded_now = false;
+      if (m_clock.log_t() >= m_next_record) {
         result.last = make_record(x);
         ++m_points;
-        recorded_now = true;
+        m_recorded_now = true;
         for (auto* o : m_observers) o->on_record(result.last, m_theta_c);
-        next_record = m_clock.log_t() + record_spacing(m_clock.log_t());
-        if (m_clock.log_t() >= next_snapshot) {
+        m_next_record = m_clock.log_t() + record_spacing(m_clock.log_t());
+        if (m_clock.log_t() >= m_next_snapshot) {
           ms.lift(x, m_theta);
           for (auto* o : m_observers) o->on_snapshot(m_theta, m_points - 1);
-          next_snapshot = next_snapshot <= 0 ? 1.0 : next_snapshot * m_opt.output.snapshot_ratio;
+          m_next_snapshot = m_next_snapshot <= 0 ? 1.0 : m_next_snapshot * m_opt.output.snapshot_ratio;
         }
         if (converged(result.last)) { status = Status::converged; break; }
       }
       if (reached_log_t_max()) { status = Status::log_t_max; break; }
+      if (checkpoint_due()) emit_checkpoint(x);
     }
-    if (!recorded_now && x.allFinite()) {
+    // Every stop but a numerical failure leaves x at a step boundary that a resumed run with
+    // extended stop rules continues from; the closing row and snapshot below come after it.
+    if (status != Status::non_finite && status != Status::no_progress) emit_checkpoint(x, status);
+    if (!m_recorded_now && x.allFinite()) {
       result.last = make_record(x);
       ++m_points;
       for (auto* o : m_observers) o->on_record(result.last, m_theta_c);
+    } else if (m_points == points_at_start && x.allFinite()) {
+      // Resumed at the row it recorded last and stopped at once: the metrics evaluated again
+      // there give multipliers() of that row, as the run that recorded it had them.
+      Record again;
+      m_metrics.evaluate(x, again, m_theta_c);
     }
     if (x.allFinite()) {
       ms.lift(x, m_theta);
@@ -580,6 +736,7 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
   result.event_restarts = m_event_restarts;
   result.captures = m_captures;
   result.releases = m_releases;
+  result.late_phase_log_t = m_late_phase_log_t;
   for (auto* o : m_observers) o->on_finish(m_theta, result.status, result.reason);
   return result;
 }

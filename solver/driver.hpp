@@ -18,6 +18,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,11 @@ struct DriverOptions {
   bool freeze_pattern = true;
   double dt_initial = 1e-3;   ///< first step in the integration variable
   double dt_max = 1e300;
+  /// Observers get a checkpoint at the start, after the first step boundary this many wall
+  /// seconds after the last one (0: every step), and at the end of a run that can go on. 30 s
+  /// is ours: a kill loses at most that much work, and a checkpoint (about 0.4 MB on the demo)
+  /// that often costs little next to the integration.
+  double checkpoint_every_s = 30;
 };
 
 /// Throws std::invalid_argument naming the key and its allowed range.
@@ -102,6 +108,12 @@ class Driver {
   /// Switches to `late` for the rest of the run when LatePhaseOptions says the late phase has
   /// begun. Throws std::invalid_argument as the constructor does for a stepper it cannot drive.
   void hand_off_to(Stepper& late);
+  /// Makes the next run() continue from `checkpoint` (its state replaces run()'s argument)
+  /// instead of starting afresh; the observers then get no θ(0) snapshot. `last_row` is the
+  /// run's last trajectory row before the checkpoint, if any: the result reports it should the
+  /// run stop before it records again (a checkpoint taken at the end stops at once). Throws
+  /// std::invalid_argument when the checkpoint does not fit this system or these steppers.
+  void resume_from(DriverCheckpoint checkpoint, std::optional<Record> last_row);
   /// Runs from `state` (updated in place) until a stop rule fires or `interrupted()` is true.
   RunResult run(Eigen::VectorXd& state, const std::function<bool()>& interrupted);
 
@@ -155,6 +167,14 @@ class Driver {
   bool reached_log_t_max() const;
   Record make_record(const Eigen::VectorXd& x);
   bool converged(const Record& r) const;
+  /// Sets up the loop's state at `x` for a fresh run, and snapshots θ(0).
+  void start_fresh(Eigen::VectorXd& x);
+  /// Sets up the loop's state from m_resume (x becomes its state).
+  void restore(Eigen::VectorXd& x);
+  DriverCheckpoint checkpoint(const Eigen::VectorXd& x) const;
+  /// `stopped`: the Status the run ends with, for the checkpoint taken at its end.
+  void emit_checkpoint(const Eigen::VectorXd& x, std::optional<Status> stopped = std::nullopt);
+  bool checkpoint_due() const;
   void emit_event(Eigen::Index index, int new_sign);
   std::string describe(Status s, const Record& r) const;
 
@@ -193,6 +213,14 @@ class Driver {
   double m_last_event_log_t = -std::numeric_limits<double>::infinity();
   double m_record_dt_cap = std::numeric_limits<double>::infinity();
   double m_log_loss_x = 0;              ///< log L at x (the system's last evaluation may be elsewhere)
+  double m_next_record = 0;             ///< log t of the next trajectory row
+  double m_next_snapshot = 0;           ///< log t of the next snapshot
+  bool m_recorded_now = false;          ///< the last step boundary recorded a row
+  double m_late_phase_log_t = std::numeric_limits<double>::quiet_NaN();
+  double m_last_checkpoint_s = 0;       ///< wall clock (now_s) of the last checkpoint
+  std::optional<DriverCheckpoint> m_resume;
+  std::optional<Record> m_resume_last_row;
+  std::optional<Status> m_stop_at_once;   ///< a run resumed from the checkpoint taken at its end
   Eigen::VectorXd m_x_saved, m_sdot_end;
 };
 

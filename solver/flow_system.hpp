@@ -44,6 +44,8 @@ class FlowSystem {
   TimeMode mode() const { return m_mode; }
   std::int64_t rhs_evals() const { return m_rhs_evals; }
   void add_rhs_evals(std::int64_t k) { m_rhs_evals += k; }
+  /// Continues the count of a checkpointed run.
+  void set_rhs_evals(std::int64_t count) { m_rhs_evals = count; }
   /// log L at the last evaluated point.
   double last_log_loss() const { return m_log_loss; }
 

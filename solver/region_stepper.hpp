@@ -42,6 +42,13 @@ class RegionRosenbrock final : public Stepper {
     m_control.reset();
     m_have_gram = false;
   }
+  /// The controller's memory only: K is a function of the frozen pattern and sliding set, which
+  /// the driver restores, so it is recomputed on the first step.
+  Eigen::VectorXd memory() const override { return m_control.memory(); }
+  void restore_memory(const Eigen::VectorXd& memory) override {
+    m_control.restore(controller_memory(memory));
+    m_have_gram = false;
+  }
   int order() const override { return 2; }
   bool needs_frozen_pattern() const override { return true; }
 

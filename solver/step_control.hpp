@@ -44,11 +44,21 @@ class StepController {
     m_err_old = 1e-4;
     m_just_rejected = false;
   }
+  /// The controller's memory (last error, whether the last attempt was rejected), for a checkpoint.
+  Eigen::Vector2d memory() const { return {m_err_old, m_just_rejected ? 1.0 : 0.0}; }
+  void restore(const Eigen::Vector2d& memory) {
+    m_err_old = memory[0];
+    m_just_rejected = memory[1] != 0;
+  }
 
  private:
   int m_k;
   double m_err_old = 1e-4;
   bool m_just_rejected = false;
 };
+
+/// StepController memory from a checkpoint's stepper memory; throws std::invalid_argument
+/// unless it holds exactly the controller's two values.
+Eigen::Vector2d controller_memory(const Eigen::VectorXd& memory);
 
 }  // namespace kktflow

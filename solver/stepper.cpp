@@ -52,6 +52,20 @@ void validate(const StepperOptions& o) {
   if (o.rel_tol >= 1) throw std::invalid_argument("flow.rel_tol = " + std::to_string(o.rel_tol) + ": must be < 1");
 }
 
+void Stepper::restore_memory(const Eigen::VectorXd& memory) {
+  if (memory.size() != 0)
+    throw std::invalid_argument("stepper memory holds " + std::to_string(memory.size()) +
+                                " values; this method keeps none");
+}
+
+/// StepController's memory from a checkpoint, checking its size.
+Eigen::Vector2d controller_memory(const Eigen::VectorXd& memory) {
+  if (memory.size() != 2)
+    throw std::invalid_argument("stepper memory holds " + std::to_string(memory.size()) +
+                                " values; the step-size controller keeps 2");
+  return memory;
+}
+
 namespace {
 
 template <class ErrorStepper, bool Fsal>
@@ -76,6 +90,8 @@ class EmbeddedRk final : public Stepper {
   }
   int order() const override { return m_order; }
   void reset() override { m_control.reset(); }
+  Eigen::VectorXd memory() const override { return m_control.memory(); }
+  void restore_memory(const Eigen::VectorXd& memory) override { m_control.restore(controller_memory(memory)); }
 
  private:
   StepperOptions m_opt;
@@ -112,6 +128,8 @@ class BogackiShampine3 final : public Stepper {
   }
   int order() const override { return 3; }
   void reset() override { m_control.reset(); }
+  Eigen::VectorXd memory() const override { return m_control.memory(); }
+  void restore_memory(const Eigen::VectorXd& memory) override { m_control.restore(controller_memory(memory)); }
 
  private:
   StepperOptions m_opt;
@@ -135,6 +153,7 @@ class BulirschStoer final : public Stepper {
     return a;
   }
   void reset() override { m_stepper.reset(); }
+  bool resumes_exactly() const override { return false; }
   int order() const override { return 0; }  // variable order
 
  private:

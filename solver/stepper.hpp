@@ -52,6 +52,14 @@ class Stepper {
                               double dt, Eigen::VectorXd& out, Eigen::VectorXd& dxdt_out) = 0;
   /// Forget internal history (after a projection or an event restart).
   virtual void reset() {}
+  /// The history that shapes the next steps (the step-size controller's memory), for a
+  /// checkpoint; empty when the method keeps none. restore_memory(memory()) continues bit for bit.
+  virtual Eigen::VectorXd memory() const { return {}; }
+  /// Restores memory(); throws std::invalid_argument for a vector of the wrong size.
+  virtual void restore_memory(const Eigen::VectorXd& memory);
+  /// False when memory() cannot capture the method's history (odeint's bulirsch_stoer keeps its
+  /// extrapolation state private): a resumed run then restarts the method and is not bit-exact.
+  virtual bool resumes_exactly() const { return true; }
   /// Classical order of the method.
   virtual int order() const = 0;
   virtual bool adaptive() const { return true; }
