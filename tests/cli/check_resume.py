@@ -108,6 +108,7 @@ def differences(reference, trial):
 
 def main():
     kktflow, config, outdir, trials, kills = sys.argv[1:6]
+    os.makedirs(outdir, exist_ok=True)
     extra = [a for a in sys.argv[6:] if a != "--set"]
     trials, kills = int(trials), int(kills)
     seed = int(os.environ.get("KKTFLOW_RESUME_SEED", time.time_ns() % 2**31))

@@ -23,6 +23,7 @@ def main():
     kktflow, config, outdir, steps = sys.argv[1:5]
     extra = [a for a in sys.argv[5:] if a != "--set"]
     steps = [int(k) for k in steps.split(",")]
+    os.makedirs(outdir, exist_ok=True)
     reference_path = os.path.join(outdir, "at_steps_reference.h5")
     run_to_end(command(kktflow, config, reference_path, extra, resume=False))
     reference = contents(reference_path)
