@@ -27,6 +27,21 @@ std::pair<Eigen::MatrixXd, Eigen::MatrixXd> rows_in_orthonormal_basis(const Eige
   const Eigen::MatrixXd rows = qr.matrixQR().topRows(k).triangularView<Eigen::Upper>().transpose();
   return {rows.topRows(n), rows.bottomRows(m)};
 }
+
+/// out = offset + C · rows, row-major, with C the m × n coefficients (m = out rows, n = rows'
+/// rows); no offset for a velocity. θ and its compact chart are both lifted this way.
+void combine_rows(const Eigen::Ref<const Eigen::VectorXd>& coefficients, const Eigen::MatrixXd& rows,
+                  const Eigen::MatrixXd* offset, Eigen::Ref<Eigen::VectorXd> out) {
+  const Eigen::Index m = out.size() / rows.cols();
+  const Eigen::Map<const RowMajorMatrix> C(coefficients.data(), m, rows.rows());
+  Eigen::Map<RowMajorMatrix> W(out.data(), m, rows.cols());
+  if (offset) {
+    W = *offset;
+    W.noalias() += C * rows;
+  } else {
+    W.noalias() = C * rows;
+  }
+}
 }  // namespace
 
 Leaky2Span::Leaky2Span(const Leaky2FixedOuter& model, const Eigen::VectorXd& y, const Eigen::VectorXd& theta0)
@@ -195,17 +210,12 @@ void Leaky2Span::switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate
 }
 
 void Leaky2Span::lift(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> theta) const {
-  const Eigen::Map<const RowMajorMatrix> C(state.data(), m_m, m_n);
-  Eigen::Map<RowMajorMatrix> W(theta.data(), m_m, m_X.cols());
-  W = m_W0;
-  W.noalias() += C * m_X;
+  combine_rows(state, m_X, &m_W0, theta);
 }
 
 void Leaky2Span::lift_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate,
                                Eigen::Ref<Eigen::VectorXd> dtheta) const {
-  const Eigen::Map<const RowMajorMatrix> dC(dstate.data(), m_m, m_n);
-  Eigen::Map<RowMajorMatrix> dW(dtheta.data(), m_m, m_X.cols());
-  dW.noalias() = dC * m_X;
+  combine_rows(dstate, m_X, nullptr, dtheta);
 }
 
 LayerView Leaky2Span::compact_layer(const LayerView& layer) const {
@@ -214,17 +224,12 @@ LayerView Leaky2Span::compact_layer(const LayerView& layer) const {
 
 void Leaky2Span::lift_compact(const Eigen::Ref<const Eigen::VectorXd>& state,
                               Eigen::Ref<Eigen::VectorXd> theta_c) const {
-  const Eigen::Map<const RowMajorMatrix> C(state.data(), m_m, m_n);
-  Eigen::Map<RowMajorMatrix> Wc(theta_c.data(), m_m, m_Xc.cols());
-  Wc = m_W0c;
-  Wc.noalias() += C * m_Xc;
+  combine_rows(state, m_Xc, &m_W0c, theta_c);
 }
 
 void Leaky2Span::lift_velocity_compact(const Eigen::Ref<const Eigen::VectorXd>& dstate,
                                        Eigen::Ref<Eigen::VectorXd> dtheta_c) const {
-  const Eigen::Map<const RowMajorMatrix> dC(dstate.data(), m_m, m_n);
-  Eigen::Map<RowMajorMatrix> dWc(dtheta_c.data(), m_m, m_Xc.cols());
-  dWc.noalias() = dC * m_Xc;
+  combine_rows(dstate, m_Xc, nullptr, dtheta_c);
 }
 
 }  // namespace kktflow

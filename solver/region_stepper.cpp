@@ -46,10 +46,7 @@ StepAttempt RegionRosenbrock::attempt(FlowSystem& sys, const Eigen::VectorXd& x,
   region->region_ascent(m_c_err, m_dx_err);
   out = x + m_dx;
 
-  StepAttempt a;
-  a.error = error_norm(x, out, m_dx_err, m_opt.abs_tol, m_opt.rel_tol);
-  a.accepted = std::isfinite(a.error) && a.error <= 1.0 && out.allFinite();
-  a.dt_next = m_control.next(dt, a.error, a.accepted);
+  StepAttempt a = judge_embedded_step(x, out, m_dx_err, m_opt, m_control, dt);
   if (a.accepted) {
     sys(out, dxdt_out, tau + dt);
     a.has_dxdt_out = true;

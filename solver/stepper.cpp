@@ -81,10 +81,7 @@ class EmbeddedRk final : public Stepper {
     } else {
       m_stepper.do_step(std::ref(sys), x, dxdt, tau, out, dt, m_err);
     }
-    StepAttempt a;
-    a.error = error_norm(x, out, m_err, m_opt.abs_tol, m_opt.rel_tol);
-    a.accepted = std::isfinite(a.error) && a.error <= 1.0 && out.allFinite();
-    a.dt_next = m_control.next(dt, a.error, a.accepted);
+    StepAttempt a = judge_embedded_step(x, out, m_err, m_opt, m_control, dt);
     a.has_dxdt_out = Fsal;
     return a;
   }
@@ -119,10 +116,7 @@ class BogackiShampine3 final : public Stepper {
     out = x + dt * ((2.0 / 9.0) * dxdt + (1.0 / 3.0) * m_k2 + (4.0 / 9.0) * m_k3);
     sys(out, dxdt_out, tau + dt);
     m_err = dt * ((-5.0 / 72.0) * dxdt + (1.0 / 12.0) * m_k2 + (1.0 / 9.0) * m_k3 - (1.0 / 8.0) * dxdt_out);
-    StepAttempt a;
-    a.error = error_norm(x, out, m_err, m_opt.abs_tol, m_opt.rel_tol);
-    a.accepted = std::isfinite(a.error) && a.error <= 1.0 && out.allFinite();
-    a.dt_next = m_control.next(dt, a.error, a.accepted);
+    StepAttempt a = judge_embedded_step(x, out, m_err, m_opt, m_control, dt);
     a.has_dxdt_out = true;
     return a;
   }
@@ -185,6 +179,15 @@ using CashKarp = odeint::runge_kutta_cash_karp54<State, double, State, double, A
 using Fehlberg = odeint::runge_kutta_fehlberg78<State, double, State, double, Algebra>;
 
 }  // namespace
+
+StepAttempt judge_embedded_step(const Eigen::VectorXd& x, const Eigen::VectorXd& out, const Eigen::VectorXd& err,
+                                const StepperOptions& options, StepController& control, double dt) {
+  StepAttempt a;
+  a.error = error_norm(x, out, err, options.abs_tol, options.rel_tol);
+  a.accepted = std::isfinite(a.error) && a.error <= 1.0 && out.allFinite();
+  a.dt_next = control.next(dt, a.error, a.accepted);
+  return a;
+}
 
 std::unique_ptr<Stepper> make_stepper(const StepperOptions& options) {
   validate(options);

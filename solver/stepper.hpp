@@ -70,4 +70,10 @@ class Stepper {
 
 std::unique_ptr<Stepper> make_stepper(const StepperOptions& options);
 
+class StepController;
+/// The verdict on a step with an embedded error estimate `err`: its error norm (step_control.hpp),
+/// accepted when finite, ≤ 1 and `out` is finite, and the controller's next step.
+StepAttempt judge_embedded_step(const Eigen::VectorXd& x, const Eigen::VectorXd& out, const Eigen::VectorXd& err,
+                                const StepperOptions& options, StepController& control, double dt);
+
 }  // namespace kktflow
