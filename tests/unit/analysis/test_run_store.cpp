@@ -541,7 +541,9 @@ kktflow::DriverCheckpoint make_checkpoint(std::int64_t k) {
 bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
 bool same_bits(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), sizeof(double) * static_cast<std::size_t>(a.size())) == 0;
+  // An empty vector's data() is null, which memcmp must not see (UBSan), even for 0 bytes.
+  return a.size() == b.size() &&
+         (a.size() == 0 || std::memcmp(a.data(), b.data(), sizeof(double) * static_cast<std::size_t>(a.size())) == 0);
 }
 
 bool same_checkpoint(const kktflow::DriverCheckpoint& a, const kktflow::DriverCheckpoint& b) {
