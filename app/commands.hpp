@@ -38,6 +38,7 @@ struct VerifyOptions {
   std::vector<std::string> claims;  ///< empty: every known claim
   bool json = false;
   bool refine = false;  ///< rerun at flow.rel_tol/10, flow.abs_tol/10 to the same log t and compare
+  std::string refine_precision;  ///< flow.precision of that rerun; empty: the run's own
 };
 void setup_verify(CLI::App& app, VerifyOptions& opt);
 /// 0 when every selected claim passes, 1 when one fails, 2 for an unknown claim name.

@@ -19,7 +19,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
       {"data", {"kind", "n", "d", "seed", "scale", "mean_norm", "noise", "path"}},
       {"model", {"kind", "width", "gamma", "signs", "init_scale", "loss", "seed"}},
       {"flow", {"time", "stepper", "late_phase_ratio", "late_phase_log_t", "coordinates", "abs_tol", "rel_tol", "gd_step", "dt_initial", "dt_max",
-                "sliding", "sliding_flips", "sliding_window", "freeze_pattern", "capture_on_arrival"}},
+                "sliding", "sliding_flips", "sliding_window", "freeze_pattern", "capture_on_arrival", "precision"}},
       {"stop", {"kkt_eps", "one_minus_beta", "direction_change", "log_t_min", "log_t_max", "wall_s", "max_steps"}},
       {"output", {"record_every_log_t", "record_relative", "snapshot_ratio", "k_top"}},
       {"store", {"checkpoint_seconds"}},
@@ -204,6 +204,15 @@ void read_sections(Reader& r, RunConfig& c) {
   r.get("flow", "abs_tol", c.stepper.abs_tol);
   r.get("flow", "rel_tol", c.stepper.rel_tol);
   r.get("flow", "gd_step", c.stepper.gd_step);
+  std::string precision = "double";
+  r.get("flow", "precision", precision);
+  c.stepper.precision = parse_precision(precision);
+  // Only region_ros2 carries state in another type (solver/precision.hpp says why the late
+  // margins are where double runs out); elsewhere the key would silently do nothing.
+  if (!(c.stepper.precision == Precision{}) && !c.hand_off && stepper != "region_ros2")
+    throw ConfigError("flow.precision = \"" + precision + "\": applies to the late-phase stepper region_ros2, which flow.stepper = \"" +
+                      c.stepper_label + "\" does not use; allowed with flow.stepper = \"auto\" (span coordinates, loss time, "
+                      "frozen pattern) or \"region_ros2\"");
   r.get("flow", "dt_initial", c.driver.dt_initial);
   r.get("flow", "dt_max", c.driver.dt_max);
   r.get("flow", "sliding", c.driver.sliding.enabled);

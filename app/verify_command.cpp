@@ -33,13 +33,15 @@ Json number(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
 struct Refinement {
   std::string file;
   double rel_tol = 0, abs_tol = 0;
+  std::string precision;   ///< flow.precision of the rerun
   double final_angle = 0;  ///< ∠(θ_T, θ_T of the refined run), rad
   std::vector<ClaimResult> claims;
 };
 
-/// Reruns `file`'s resolved configuration at tol/10 up to its last log t, verifies the rerun and
-/// measures the angle between the two final θ. Writes FILE.refine.toml and FILE.refine.h5.
-Refinement refine(const std::string& file, const std::vector<std::string>& claims) {
+/// Reruns `file`'s resolved configuration at tol/10 (and in `precision`, when given) up to its
+/// last log t, verifies the rerun and measures the angle between the two final θ. Writes
+/// FILE.refine.toml and FILE.refine.h5.
+Refinement refine(const std::string& file, const std::vector<std::string>& claims, const std::string& precision) {
   const RunSummary summary = read_run_summary(file);
   if (!summary.last) throw h5::Error(file + ": no trajectory row to refine up to");
   const std::filesystem::path stem = std::filesystem::path(file).replace_extension();
@@ -50,6 +52,7 @@ Refinement refine(const std::string& file, const std::vector<std::string>& claim
   r.file = stem.string() + ".refine.h5";
   r.rel_tol = base.stepper.rel_tol / 10;
   r.abs_tol = base.stepper.abs_tol / 10;
+  r.precision = precision.empty() ? to_string(base.stepper.precision) : precision;
   RunOptions rerun;
   rerun.config = config_path;
   rerun.output = r.file;
@@ -57,7 +60,8 @@ Refinement refine(const std::string& file, const std::vector<std::string>& claim
   rerun.force = true;
   // Same log t, not the same stop rule: the comparison is at one point of the flow.
   rerun.overrides = {fmt::format("flow.rel_tol={:.17g}", r.rel_tol), fmt::format("flow.abs_tol={:.17g}", r.abs_tol),
-                     fmt::format("stop.log_t_max={:.17g}", summary.last->log_t), "stop.kkt_eps=1e-300"};
+                     fmt::format("stop.log_t_max={:.17g}", summary.last->log_t), "stop.kkt_eps=1e-300",
+                     "flow.precision=" + r.precision};
   if (const int code = run_run(rerun); code != exit_ok)
     throw std::runtime_error("the refined run " + r.file + " ended with exit status " + std::to_string(code));
   r.claims = verify_claims(read_run_input(r.file), claims).claims;
@@ -73,7 +77,7 @@ Json refine_json(const std::vector<ClaimResult>& claims, const Refinement& r) {
                     {"difference", number(std::abs(r.claims[k].value - claims[k].value))},
                     {"passed", claims[k].passed}, {"refined_passed", r.claims[k].passed}});
   }
-  return {{"file", r.file}, {"rel_tol", r.rel_tol}, {"abs_tol", r.abs_tol}, {"final_angle", number(r.final_angle)},
+  return {{"file", r.file}, {"rel_tol", r.rel_tol}, {"abs_tol", r.abs_tol}, {"precision", r.precision}, {"final_angle", number(r.final_angle)},
           {"claims", rows}};
 }
 
@@ -90,8 +94,9 @@ void print_json(const std::string& file, const std::vector<ClaimResult>& claims,
 }
 
 void print_refinement(const std::vector<ClaimResult>& claims, const Refinement& r) {
-  std::printf("\nrefined: %s (flow.rel_tol %.3g, flow.abs_tol %.3g, same log t); ∠(θ_T, refined θ_T) = %.3e rad\n",
-              r.file.c_str(), r.rel_tol, r.abs_tol, r.final_angle);
+  std::printf("\nrefined: %s (flow.rel_tol %.3g, flow.abs_tol %.3g, flow.precision %s, same log t); "
+              "∠(θ_T, refined θ_T) = %.3e rad\n",
+              r.file.c_str(), r.rel_tol, r.abs_tol, r.precision.c_str(), r.final_angle);
   std::printf("%s\n", fmt::format("{:<36}{:>14}{:>14}{:>12}  {}", "claim", "value", "refined", "|Δ|", "verdict").c_str());
   for (std::size_t k = 0; k < claims.size() && k < r.claims.size(); ++k) {
     const bool same = claims[k].passed == r.claims[k].passed;
@@ -134,10 +139,25 @@ void setup_verify(CLI::App& app, VerifyOptions& opt) {
   verify->add_flag("--refine", opt.refine,
                    "rerun the run's config at flow.rel_tol/10 and flow.abs_tol/10 to the same log t (FILE.refine.h5) "
                    "and report each claim's change and the angle between the final directions");
+  verify->add_option("--refine-precision", opt.refine_precision,
+                     "with --refine: flow.precision of the rerun (double, long_double, float128, mpfr:BITS); "
+                     "default: the run's own")
+      ->check([](const std::string& text) {
+        try {
+          parse_precision(text, "--refine-precision");
+          return std::string();
+        } catch (const std::invalid_argument& e) {
+          return std::string(e.what());
+        }
+      });
   verify->callback([&opt] { throw CLI::RuntimeError(run_verify(opt)); });
 }
 
 int run_verify(const VerifyOptions& opt) {
+  if (!opt.refine && !opt.refine_precision.empty()) {
+    std::fprintf(stderr, "kktflow verify: --refine-precision %s needs --refine\n", opt.refine_precision.c_str());
+    return exit_usage;
+  }
   const std::vector<std::string>& known = known_claims();
   for (const std::string& name : opt.claims) {
     if (std::ranges::find(known, name) == known.end()) {
@@ -151,7 +171,7 @@ int run_verify(const VerifyOptions& opt) {
   write_verify(opt.file, outcome.claims, outcome.finals);
   const bool all_passed = std::ranges::all_of(outcome.claims, [](const ClaimResult& c) { return c.passed; });
   const std::optional<Refinement> refined =
-      opt.refine ? std::optional<Refinement>(refine(opt.file, opt.claims)) : std::nullopt;
+      opt.refine ? std::optional<Refinement>(refine(opt.file, opt.claims, opt.refine_precision)) : std::nullopt;
   if (opt.json) {
     print_json(opt.file, outcome.claims, all_passed, refined);
   } else {

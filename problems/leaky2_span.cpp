@@ -171,7 +171,19 @@ void Leaky2Span::slope_gram(const Eigen::MatrixXd& D, Eigen::Ref<Eigen::MatrixXd
   K.array() *= m_Gram.array() * (m_y * m_y.transpose()).array();
 }
 
-void Leaky2Span::gradient_gram(Eigen::Ref<Eigen::MatrixXd> K) { slope_gram(m_D, K); }
+void Leaky2Span::gradient_gram(Eigen::Ref<Eigen::MatrixXd> K) { projected_gram(m_D, K); }
+
+void Leaky2Span::projected_gram(const Eigen::MatrixXd& D_any, Eigen::Ref<Eigen::MatrixXd> K) const {
+  Eigen::MatrixXd D = D_any;
+  for (Eigen::Index k : m_sliding) D(k / m_n, k % m_n) = 0.0;
+  slope_gram(D, K);
+  for (Eigen::Index j = 0; j < m_m; ++j) {
+    const SlideBlock& b = m_blocks[static_cast<std::size_t>(j)];
+    if (b.samples.empty()) continue;
+    const Eigen::MatrixXd g = b.gram_rows * m_y.cwiseProduct(D.row(j).transpose()).asDiagonal();
+    K.noalias() -= (m_a[j] * m_a[j]) * g.transpose() * b.gram_ss.solve(g);
+  }
+}
 
 void Leaky2Span::region_ascent(const Eigen::Ref<const Eigen::VectorXd>& c, Eigen::Ref<Eigen::VectorXd> dstate) {
   Eigen::Map<RowMajorMatrix> dC(dstate.data(), m_m, m_n);
@@ -186,17 +198,7 @@ void Leaky2Span::region_ascent(const Eigen::Ref<const Eigen::VectorXd>& c, Eigen
   }
 }
 
-void Leaky2Span::region_gram(Eigen::Ref<Eigen::MatrixXd> K) const {
-  Eigen::MatrixXd D = m_frozen_D;
-  for (Eigen::Index k : m_sliding) D(k / m_n, k % m_n) = 0.0;
-  slope_gram(D, K);
-  for (Eigen::Index j = 0; j < m_m; ++j) {
-    const SlideBlock& b = m_blocks[static_cast<std::size_t>(j)];
-    if (b.samples.empty()) continue;
-    const Eigen::MatrixXd g = b.gram_rows * m_y.cwiseProduct(D.row(j).transpose()).asDiagonal();
-    K.noalias() -= (m_a[j] * m_a[j]) * g.transpose() * b.gram_ss.solve(g);
-  }
-}
+void Leaky2Span::region_gram(Eigen::Ref<Eigen::MatrixXd> K) const { projected_gram(m_frozen_D, K); }
 
 void Leaky2Span::switch_functions(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> s) {
   Eigen::Map<RowMajorMatrix>(s.data(), m_m, m_n) = pre_activations(state);

@@ -86,6 +86,10 @@ class Leaky2Span final : public MarginSystem, public FrozenPattern {
   Eigen::VectorBlock<Eigen::VectorXd> sliding_coefficients(const SlideBlock& b);
   /// K_ik = y_i y_k Γ_ik Σ_j a_j² D_ji D_jk, the gradient Gram of the slopes D.
   void slope_gram(const Eigen::MatrixXd& D, Eigen::Ref<Eigen::MatrixXd> K) const;
+  /// The Gram of w ↦ ascent(w) at slopes D off the sliding pairs, with every sliding pair at
+  /// its equivalent slope (unclamped): each neuron's row projected off span{x_k : k ∈ S_j}, so
+  /// the map is linear in w: K = slope_gram(D with D_S = 0) − Σ_j a_j² gⱼᵀ Γ_SS⁻¹ gⱼ.
+  void projected_gram(const Eigen::MatrixXd& D, Eigen::Ref<Eigen::MatrixXd> K) const;
   /// Z = Z0 + C Γ at `state`, the O(m n²) product every margin, switch and clock evaluation
   /// needs. The driver asks for it several times at one state (the step's last stage, its switch
   /// functions, the refresh after a switch event), so the last two are kept, keyed by the

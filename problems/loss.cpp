@@ -1,5 +1,7 @@
 #include "loss.hpp"
 
+#include "loss_formulas.hpp"
+
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -14,31 +16,9 @@ LossKind parse_loss_kind(const std::string& text, const std::string& key) {
 
 std::string to_string(LossKind kind) { return kind == LossKind::exp ? "exp" : "logistic"; }
 
-namespace {
+double MarginLoss::log_ell(double q) const { return loss_formulas::log_ell<double>(m_kind, q); }
 
-// log(1 + e^x) without overflow or loss of the tiny tail.
-double softplus(double x) {
-  if (x > 0) return x + std::log1p(std::exp(-x));
-  return std::log1p(std::exp(x));
-}
-
-}  // namespace
-
-double MarginLoss::log_ell(double q) const {
-  if (m_kind == LossKind::exp) return -q;
-  // log(log1p(e^{−q})): for q > 0 write log1p(r) = r·(log1p(r)/r), r = e^{−q} ≤ 1,
-  // so the result is −q + log(log1p(r)/r), and log1p(r)/r → 1 as r underflows.
-  if (q > 0) {
-    const double r = std::exp(-q);
-    return r == 0.0 ? -q : -q + std::log(std::log1p(r) / r);
-  }
-  return std::log(softplus(-q));
-}
-
-double MarginLoss::log_minus_dell(double q) const {
-  if (m_kind == LossKind::exp) return -q;
-  return -softplus(q);  // −ℓ'(q) = 1/(1 + e^q)
-}
+double MarginLoss::log_minus_dell(double q) const { return loss_formulas::log_minus_dell<double>(m_kind, q); }
 
 double log_sum_exp(const Eigen::Ref<const Eigen::VectorXd>& v) {
   if (v.size() == 0) return -std::numeric_limits<double>::infinity();
@@ -57,23 +37,12 @@ double MarginLoss::log_value(const Eigen::Ref<const Eigen::VectorXd>& q) const {
 
 double MarginLoss::weights(const Eigen::Ref<const Eigen::VectorXd>& q,
                            Eigen::Ref<Eigen::VectorXd> w) const {
-  // Shift every exponent by the same max log ℓ before exponentiating: exp(a − b) with a, b ~ −q
-  // would lose |q|·u relative accuracy, while a − max and b − max are O(1) and exact-ish.
-  double vmax = -std::numeric_limits<double>::infinity();
-  for (Eigen::Index i = 0; i < q.size(); ++i) vmax = std::max(vmax, log_ell(q[i]));
-  double sum = 0.0;
-  for (Eigen::Index i = 0; i < q.size(); ++i) sum += std::exp(log_ell(q[i]) - vmax);
-  for (Eigen::Index i = 0; i < q.size(); ++i) w[i] = std::exp(log_minus_dell(q[i]) - vmax) / sum;
-  return vmax + std::log(sum) - std::log(static_cast<double>(q.size()));
+  return loss_formulas::weights<double>(m_kind, q, w);
 }
 
 void MarginLoss::weights_jacobian(const Eigen::Ref<const Eigen::VectorXd>& q,
                                   const Eigen::Ref<const Eigen::VectorXd>& w, Eigen::Ref<Eigen::MatrixXd> J) const {
-  J.noalias() = w * w.transpose();
-  for (Eigen::Index i = 0; i < q.size(); ++i) {
-    const double rho = m_kind == LossKind::exp ? 1.0 : 1.0 / (1.0 + std::exp(-q[i]));
-    J(i, i) -= w[i] * rho;
-  }
+  loss_formulas::weights_jacobian<double>(m_kind, q, w, J);
 }
 
 double MarginLoss::inverse_of_total(double log_value, Eigen::Index n) const {

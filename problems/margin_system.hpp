@@ -59,7 +59,13 @@ class MarginSystem {
   virtual void margins(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> q) = 0;
   /// Σ_i w_i ∇_θ q_i in state coordinates, at the state of the last margins call.
   virtual void ascent(const Eigen::Ref<const Eigen::VectorXd>& w, Eigen::Ref<Eigen::VectorXd> dstate) = 0;
-  /// K_ik = ⟨∇_θ q_i, ∇_θ q_k⟩ at the state of the last margins call (sliding slopes included).
+  /// K_ik = ⟨∇_θ q_i, ∇_θ q_k⟩ at the state of the last margins call, the Gram of the linear map
+  /// w ↦ ascent(w). On sliding pairs the slope is the equivalent one for each w, so the map is
+  /// linear only with that slope eliminated: each gradient is projected off the sliding pairs'
+  /// kink normals (the ascent keeps them on their kinks), which is the Gram K of that linear map,
+  /// with no slope clamped to [γ, 1]. It depends on no weights: a Gram taken at the flow's
+  /// weights' slopes instead measured ε_KKT = 7e-5 where this gives 8.7e-11 (frei2023_outside at
+  /// ‖θ‖ = 2.5e12, whose margins resolve their differences only to 2e-3 in double).
   virtual void gradient_gram(Eigen::Ref<Eigen::MatrixXd> K) = 0;
   /// Switch functions (pre-activations) at `state`.
   virtual void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& state,

@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config
   libboost-dev libboost-test-dev          # odeint, Multiprecision, Interval, Boost.Test
+  libmpfr-dev libgmp-dev                  # flow.precision = "mpfr:BITS" (Boost.Multiprecision's mpfr backend)
   libeigen3-dev libopenblas-dev
   libhdf5-dev hdf5-tools
   libtomlplusplus-dev libcli11-dev libfmt-dev nlohmann-json3-dev

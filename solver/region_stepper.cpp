@@ -1,30 +1,8 @@
 #include "region_stepper.hpp"
 
-#include <cmath>
 #include <stdexcept>
 
 namespace kktflow {
-
-namespace {
-const double kRos2Gamma = 1.0 + 1.0 / std::sqrt(2.0);
-}  // namespace
-
-void RegionRosenbrock::ros2_step(const MarginLoss& loss, double h) {
-  const Eigen::Index n = m_q0.size();
-  m_w.resize(n);
-  loss.weights(m_q0, m_w);
-  m_J.resize(n, n);
-  loss.weights_jacobian(m_q0, m_w, m_J);
-  const Eigen::MatrixXd A = Eigen::MatrixXd::Identity(n, n) - (kRos2Gamma * h) * (m_J * m_K);
-  m_lu.compute(A);
-  m_k1 = m_lu.solve(m_w);
-  m_q = m_q0;
-  m_q.noalias() += h * (m_K * m_k1);
-  loss.weights(m_q, m_w);
-  m_k2 = m_lu.solve(m_w - 2.0 * m_k1);
-  m_c = h * (1.5 * m_k1 + 0.5 * m_k2);
-  m_c_err = (0.5 * h) * (m_k1 + m_k2);
-}
 
 StepAttempt RegionRosenbrock::attempt(FlowSystem& sys, const Eigen::VectorXd& x, const Eigen::VectorXd&, double tau,
                                       double dt, Eigen::VectorXd& out, Eigen::VectorXd& dxdt_out) {
@@ -35,11 +13,15 @@ StepAttempt RegionRosenbrock::attempt(FlowSystem& sys, const Eigen::VectorXd& x,
   if (!m_have_gram) {
     m_K.resize(n, n);
     region->region_gram(m_K);
+    m_margins->set_gram(m_K);
     m_have_gram = true;
   }
-  m_q0.resize(n);
-  ms.margins(x, m_q0);
-  ros2_step(sys.loss(), dt);
+  if (!m_margins->has_margins()) {
+    m_q0.resize(n);
+    ms.margins(x, m_q0);
+    m_margins->set_margins(m_q0);
+  }
+  m_margins->step(sys.loss(), dt, m_c, m_c_err);
   m_dx.resize(x.size());
   m_dx_err.resize(x.size());
   region->region_ascent(m_c, m_dx);
@@ -48,10 +30,27 @@ StepAttempt RegionRosenbrock::attempt(FlowSystem& sys, const Eigen::VectorXd& x,
 
   StepAttempt a = judge_embedded_step(x, out, m_dx_err, m_opt, m_control, dt);
   if (a.accepted) {
+    m_margins->accept();
     sys(out, dxdt_out, tau + dt);
     a.has_dxdt_out = true;
   }
   return a;
+}
+
+Eigen::VectorXd RegionRosenbrock::memory() const {
+  const Eigen::VectorXd margins = m_margins->memory();
+  Eigen::VectorXd out(2 + margins.size());
+  out << m_control.memory(), margins;
+  return out;
+}
+
+void RegionRosenbrock::restore_memory(const Eigen::VectorXd& memory) {
+  if (memory.size() < 2)
+    throw std::invalid_argument("stepper memory holds " + std::to_string(memory.size()) +
+                                " values; region_ros2 needs its controller's 2 and the carried margins");
+  m_control.restore(memory.head<2>());
+  m_margins->restore(memory.tail(memory.size() - 2));
+  m_have_gram = false;
 }
 
 }  // namespace kktflow

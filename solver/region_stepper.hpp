@@ -20,48 +20,49 @@
 /// instead measured 20× more steps to log t = 1e6 on the demo: there c ∝ e^s is curved and the
 /// first-order embedded estimate charges for it.)
 ///
+/// The margins are carried from step to step in the type of flow.precision (region_margins.hpp)
+/// and restarted from the state only when the region changes; the state's own rounding then
+/// never reaches the weights.
+///
 /// A step costs two weight evaluations and an n × n LU (n samples), two region ascents and the
 /// one full right-hand side at its end that the driver needs to locate switches. It needs the
 /// driver to freeze the pattern (DriverOptions::freeze_pattern) and a system with
 /// FrozenPattern; the driver resets the stepper whenever the pattern or the sliding set
 /// changes, which is when K is recomputed.
+#include "region_margins.hpp"
 #include "step_control.hpp"
 #include "stepper.hpp"
 
-#include <Eigen/LU>
+#include <memory>
 
 namespace kktflow {
 
 class RegionRosenbrock final : public Stepper {
  public:
-  explicit RegionRosenbrock(const StepperOptions& options) : m_opt(options), m_control(1) {}
+  explicit RegionRosenbrock(const StepperOptions& options)
+      : m_opt(options), m_control(1), m_margins(make_region_margins(options.precision)) {}
 
   StepAttempt attempt(FlowSystem& sys, const Eigen::VectorXd& x, const Eigen::VectorXd& dxdt, double tau, double dt,
                       Eigen::VectorXd& out, Eigen::VectorXd& dxdt_out) override;
   void reset() override {
     m_control.reset();
     m_have_gram = false;
+    m_margins->clear();
   }
-  /// The controller's memory only: K is a function of the frozen pattern and sliding set, which
-  /// the driver restores, so it is recomputed on the first step.
-  Eigen::VectorXd memory() const override { return m_control.memory(); }
-  void restore_memory(const Eigen::VectorXd& memory) override {
-    m_control.restore(controller_memory(memory));
-    m_have_gram = false;
-  }
+  /// The controller's memory and the carried margins. K is a function of the frozen pattern and
+  /// sliding set, which the driver restores, so it is recomputed on the first step.
+  Eigen::VectorXd memory() const override;
+  void restore_memory(const Eigen::VectorXd& memory) override;
   int order() const override { return 2; }
   bool needs_frozen_pattern() const override { return true; }
 
  private:
-  /// c after one ROS2 step of length h from c = 0 (into m_c, its error estimate into m_c_err).
-  void ros2_step(const MarginLoss& loss, double h);
-
   StepperOptions m_opt;
   StepController m_control;
+  std::unique_ptr<RegionMargins> m_margins;
   bool m_have_gram = false;
-  Eigen::MatrixXd m_K, m_J;
-  Eigen::PartialPivLU<Eigen::MatrixXd> m_lu;
-  Eigen::VectorXd m_q0, m_q, m_w, m_k1, m_k2, m_c, m_c_err, m_dx, m_dx_err;
+  Eigen::MatrixXd m_K;
+  Eigen::VectorXd m_q0, m_c, m_c_err, m_dx, m_dx_err;
 };
 
 }  // namespace kktflow

@@ -17,6 +17,7 @@
 ///  - region_ros2: the late-phase method of region_stepper.hpp (region-wise reduction to the
 ///    margins' n-dimensional ODE, ROS2 on it); loss time and a frozen pattern only.
 #include "flow_system.hpp"
+#include "precision.hpp"
 
 #include <memory>
 #include <string>
@@ -32,6 +33,7 @@ struct StepperOptions {
   double abs_tol = 1e-10;   ///< absolute error tolerance per component
   double rel_tol = 1e-8;    ///< relative error tolerance per component
   double gd_step = 0.1;     ///< gd: fixed step in the integration variable
+  Precision precision;      ///< region_ros2: the type its margins are carried in (precision.hpp)
 };
 
 /// Throws std::invalid_argument naming the key (flow.*) and the allowed range.
@@ -47,7 +49,9 @@ struct StepAttempt {
 class Stepper {
  public:
   virtual ~Stepper() = default;
-  /// Tries a step of size dt from x (velocity dxdt) at τ into out.
+  /// Tries a step of size dt from x (velocity dxdt) at τ into out. The next attempt must start
+  /// from an accepted out, or follow reset(): a method may carry state from step to step
+  /// (region_ros2 its margins), so a rejected out is no step of the flow.
   virtual StepAttempt attempt(FlowSystem& sys, const Eigen::VectorXd& x, const Eigen::VectorXd& dxdt, double tau,
                               double dt, Eigen::VectorXd& out, Eigen::VectorXd& dxdt_out) = 0;
   /// Forget internal history (after a projection or an event restart).

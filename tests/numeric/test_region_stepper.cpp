@@ -47,7 +47,10 @@ Outcome integrate(Stepper& stepper, FlowSystem& sys, Eigen::VectorXd x, double T
   while (T - tau > 1e-13 * T) {
     const double h = std::min(dt, T - tau);
     const StepAttempt a = stepper.attempt(sys, x, f, tau, h, out, f_out);
-    if (!a.accepted && fixed <= 0) {
+    // A rejected attempt is not a step of the flow (region_ros2 advances its carried margins
+    // only on acceptance): fixed steps need tolerances that accept them.
+    BOOST_REQUIRE(a.accepted || fixed <= 0);
+    if (!a.accepted) {
       dt = a.dt_next;
       continue;
     }
@@ -90,7 +93,9 @@ BOOST_AUTO_TEST_CASE(region_ros2_converges_with_order_two) {
   std::vector<double> errors;
   for (double h : {0.5, 0.25, 0.125}) {
     FrozenNet net;
-    auto ros2 = make_stepper(tolerances(StepperKind::region_ros2, 1e-8));
+    StepperOptions accept_every_step = tolerances(StepperKind::region_ros2, 0.5);
+    accept_every_step.abs_tol = 1e3;
+    auto ros2 = make_stepper(accept_every_step);
     errors.push_back((integrate(*ros2, net.system, net.x0, 20.0, h).x - ref).norm());
   }
   for (std::size_t k = 1; k < errors.size(); ++k) {

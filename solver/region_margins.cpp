@@ -1,0 +1,132 @@
+#include "region_margins.hpp"
+
+#include "problems/loss_formulas.hpp"
+
+#include <boost/multiprecision/eigen.hpp>
+#include <boost/multiprecision/float128.hpp>
+#include <boost/multiprecision/mpfr.hpp>
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace kktflow {
+
+namespace {
+
+namespace mp = boost::multiprecision;
+using Float128 = mp::float128;
+// et_off: Eigen's expression templates and Boost's do not compose.
+using MpfrFloat = mp::number<mp::mpfr_float_backend<0>, mp::et_off>;
+
+constexpr int kChunkBits = 53;  // one double holds an integer of this many bits exactly
+
+/// ROS2 (region_stepper.hpp) on dc/dσ = w(q + K c), in S, with q carried in S.
+template <class S>
+class Ros2Margins final : public RegionMargins {
+  using Vec = Eigen::Matrix<S, Eigen::Dynamic, 1>;
+  using Mat = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;
+
+ public:
+  explicit Ros2Margins(int significand_bits) : m_chunks((significand_bits + kChunkBits - 1) / kChunkBits) {}
+
+  void set_gram(const Eigen::MatrixXd& K) override { m_K = K.cast<S>(); }
+  void set_margins(const Eigen::VectorXd& q) override {
+    m_q = q.cast<S>();
+    m_has_margins = true;
+  }
+  bool has_margins() const override { return m_has_margins; }
+  void clear() override { m_has_margins = false; }
+
+  void step(const MarginLoss& loss, double h, Eigen::VectorXd& c, Eigen::VectorXd& c_err) override {
+    using std::sqrt;
+    const Eigen::Index n = m_q.size();
+    const S hs(h);
+    const S gamma = S(1) + S(1) / sqrt(S(2));
+    m_w.resize(n);
+    m_J.resize(n, n);
+    loss_formulas::weights<S>(loss.kind(), m_q, m_w);
+    loss_formulas::weights_jacobian<S>(loss.kind(), m_q, m_w, m_J);
+    m_lu.compute(Mat::Identity(n, n) - (gamma * hs) * (m_J * m_K));
+    m_k1 = m_lu.solve(m_w);
+    m_q_stage = m_q;
+    m_q_stage.noalias() += hs * (m_K * m_k1);
+    loss_formulas::weights<S>(loss.kind(), m_q_stage, m_w);
+    m_k2 = m_lu.solve(m_w - S(2) * m_k1);
+    m_c = hs * (S(1.5) * m_k1 + S(0.5) * m_k2);
+    c = m_c.template cast<double>();
+    c_err = (S(0.5) * hs * (m_k1 + m_k2)).template cast<double>();
+  }
+
+  void accept() override { m_q.noalias() += m_K * m_c; }
+
+  Eigen::VectorXd memory() const override {
+    if (!m_has_margins) return {};
+    const Eigen::Index per_value = 1 + m_chunks;
+    Eigen::VectorXd out(1 + m_q.size() * per_value);
+    out[0] = static_cast<double>(m_q.size());
+    for (Eigen::Index i = 0; i < m_q.size(); ++i) split(m_q[i], out.segment(1 + i * per_value, per_value));
+    return out;
+  }
+
+  void restore(const Eigen::VectorXd& memory) override {
+    m_has_margins = memory.size() > 0;
+    if (!m_has_margins) return;
+    const Eigen::Index per_value = 1 + m_chunks;
+    const auto n = static_cast<Eigen::Index>(memory[0]);
+    if (n < 0 || memory.size() != 1 + n * per_value)
+      throw std::invalid_argument("late-phase margins in the checkpoint: " + std::to_string(memory.size()) +
+                                  " values do not hold whole margins of " + std::to_string(per_value) +
+                                  " doubles each: was the run started with another flow.precision?");
+    m_q.resize(n);
+    for (Eigen::Index i = 0; i < n; ++i) m_q[i] = join(memory.segment(1 + i * per_value, per_value));
+  }
+
+ private:
+  /// v = m·2^e, m ∈ [1/2, 1), then m's significand in integer chunks of 53 bits: exact for
+  /// every S whose significand fits m_chunks chunks, at any exponent.
+  void split(const S& v, Eigen::Ref<Eigen::VectorXd> out) const {
+    using std::frexp;
+    using std::ldexp;
+    using std::trunc;
+    int e = 0;
+    S m = frexp(v, &e);
+    out[0] = e;
+    for (int k = 1; k <= m_chunks; ++k) {
+      m = ldexp(m, kChunkBits);
+      const S digit = trunc(m);
+      out[k] = static_cast<double>(digit);
+      m -= digit;
+    }
+  }
+  S join(const Eigen::Ref<const Eigen::VectorXd>& in) const {
+    using std::ldexp;
+    S m = 0;
+    for (int k = m_chunks; k >= 1; --k) m = ldexp(S(m + S(in[k])), -kChunkBits);
+    return ldexp(m, static_cast<int>(in[0]));
+  }
+
+  int m_chunks;
+  bool m_has_margins = false;
+  Mat m_K, m_J;
+  Eigen::PartialPivLU<Mat> m_lu;
+  Vec m_q, m_q_stage, m_w, m_k1, m_k2, m_c;
+};
+
+}  // namespace
+
+std::unique_ptr<RegionMargins> make_region_margins(const Precision& precision) {
+  const int bits = precision.significand_bits();
+  switch (precision.kind) {
+    case Precision::Kind::double_: return std::make_unique<Ros2Margins<double>>(bits);
+    case Precision::Kind::long_double: return std::make_unique<Ros2Margins<long double>>(bits);
+    case Precision::Kind::float128: return std::make_unique<Ros2Margins<Float128>>(bits);
+    case Precision::Kind::mpfr:
+      // Every MpfrFloat made from here on carries `bits` (decimal digits are Boost's unit).
+      MpfrFloat::default_precision(static_cast<unsigned>(std::ceil(bits * std::log10(2.0))) + 1);
+      return std::make_unique<Ros2Margins<MpfrFloat>>(static_cast<int>(mpfr_get_prec(MpfrFloat(0).backend().data())));
+  }
+  throw std::logic_error("make_region_margins: unknown precision");
+}
+
+}  // namespace kktflow
