@@ -16,6 +16,7 @@ StepAttempt RegionRosenbrock::attempt(FlowSystem& sys, const Eigen::VectorXd& x,
     m_margins->set_gram(m_K);
     m_have_gram = true;
   }
+  if (!m_carry_margins) m_margins->clear();
   if (!m_margins->has_margins()) {
     m_q0.resize(n);
     ms.margins(x, m_q0);
@@ -38,7 +39,7 @@ StepAttempt RegionRosenbrock::attempt(FlowSystem& sys, const Eigen::VectorXd& x,
 }
 
 Eigen::VectorXd RegionRosenbrock::memory() const {
-  const Eigen::VectorXd margins = m_margins->memory();
+  const Eigen::VectorXd margins = m_carry_margins ? m_margins->memory() : Eigen::VectorXd();
   Eigen::VectorXd out(2 + margins.size());
   out << m_control.memory(), margins;
   return out;
