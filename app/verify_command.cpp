@@ -4,6 +4,7 @@
 
 #include "analysis/claims.hpp"
 #include "analysis/kkt.hpp"
+#include "analysis/model_claims.hpp"
 #include "analysis/run_store.hpp"
 #include "analysis/verify_store.hpp"
 
@@ -60,7 +61,7 @@ Refinement refine(const std::string& file, const std::vector<std::string>& claim
                      fmt::format("stop.log_t_max={:.17g}", summary.last->log_t), "stop.kkt_eps=1e-300"};
   if (const int code = run_run(rerun); code != exit_ok)
     throw std::runtime_error("the refined run " + r.file + " ended with exit status " + std::to_string(code));
-  r.claims = verify_claims(read_run_input(r.file), claims).claims;
+  r.claims = verify_run_file(r.file, claims).claims;
   r.final_angle = angle_between(read_final_theta(file), read_final_theta(r.file));
   return r;
 }
@@ -129,7 +130,7 @@ void setup_verify(CLI::App& app, VerifyOptions& opt) {
   auto* verify = app.add_subcommand("verify", "Check the theorems' claims on a finished run file and record them in /verify");
   verify->add_option("file", opt.file, "run file written by kktflow run (it gains /verify and /final/polished_theta)")
       ->required();
-  verify->add_option("--claims", opt.claims, "comma-separated claim names (default: all)")->delimiter(',');
+  verify->add_option("--claims", opt.claims, "comma-separated claim names (default: every claim that applies to the model kind)")->delimiter(',');
   verify->add_flag("--json", opt.json, "print JSON (schema: docs/verify-schema.json) instead of a table");
   verify->add_flag("--refine", opt.refine,
                    "rerun the run's config at flow.rel_tol/10 and flow.abs_tol/10 to the same log t (FILE.refine.h5) "
@@ -138,7 +139,7 @@ void setup_verify(CLI::App& app, VerifyOptions& opt) {
 }
 
 int run_verify(const VerifyOptions& opt) {
-  const std::vector<std::string>& known = known_claims();
+  const std::vector<std::string> known = all_claim_names();
   for (const std::string& name : opt.claims) {
     if (std::ranges::find(known, name) == known.end()) {
       std::fprintf(stderr, "kktflow verify: unknown claim '%s'; known claims: %s\n", name.c_str(),
@@ -146,8 +147,7 @@ int run_verify(const VerifyOptions& opt) {
       return exit_usage;
     }
   }
-  const RunInput run = read_run_input(opt.file);
-  const VerifyOutcome outcome = verify_claims(run, opt.claims);
+  const VerifyOutcome outcome = verify_run_file(opt.file, opt.claims);
   write_verify(opt.file, outcome.claims, outcome.finals);
   const bool all_passed = std::ranges::all_of(outcome.claims, [](const ClaimResult& c) { return c.passed; });
   const std::optional<Refinement> refined =
