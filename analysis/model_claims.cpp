@@ -93,7 +93,6 @@ class Checker {
     if (!m_svm) m_svm = hard_margin_svm(m_run.X, m_run.y);
     return *m_svm;
   }
-  /// Trailing linear layers: ψ_k linear for every k ≥ l (f = W_L ⋯ W_l h_{l−1}(x)).
   std::vector<std::size_t> trailing_layers() const;
   /// Largest relative drift of `invariant` (a vector of conserved numbers) from θ(0) over the snapshots and θ_T.
   template <class Invariant>
@@ -244,10 +243,7 @@ ClaimResult Checker::neuron_conservation() const {
 }
 
 std::vector<std::size_t> Checker::trailing_layers() const {
-  const auto* deep = dynamic_cast<const DeepNet*>(m_run.model.get());
-  std::vector<std::size_t> out;
-  for (std::size_t l = deep->layers().size(); l-- > 0 && !deep->is_relu(l);) out.insert(out.begin(), l);
-  return out;
+  return dynamic_cast<const DeepNet&>(*m_run.model).trailing_linear_layers();
 }
 
 ClaimResult Checker::trailing_rank1() const {
@@ -346,15 +342,12 @@ const std::vector<std::pair<std::string, ClaimFunction>>& claim_table() {
 /// Deep nets: the rank and alignment claims need a trailing linear layer that is a matrix (min
 /// dimension ≥ 2), resp. two adjacent trailing layers.
 bool deep_has(const ModelRun& run, const std::string& name) {
-  const auto* deep = dynamic_cast<const DeepNet*>(run.model.get());
-  const auto views = deep->layers();
-  std::size_t trailing = 0, matrices = 0;
-  for (std::size_t l = views.size(); l-- > 0 && !deep->is_relu(l);) {
-    ++trailing;
-    matrices += std::min(views[l].rows, views[l].cols) >= 2;
-  }
-  if (name == "le2022.trailing_rank1") return matrices > 0;
-  if (name == "le2022.alignment") return trailing >= 2;
+  const auto& deep = dynamic_cast<const DeepNet&>(*run.model);
+  const auto views = deep.layers();
+  const auto trailing = deep.trailing_linear_layers();
+  if (name == "le2022.trailing_rank1")
+    return std::ranges::any_of(trailing, [&](std::size_t l) { return std::min(views[l].rows, views[l].cols) >= 2; });
+  if (name == "le2022.alignment") return trailing.size() >= 2;
   return views.size() >= 2;  // le2022.invariant
 }
 

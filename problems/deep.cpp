@@ -57,6 +57,14 @@ bool DeepNet::has_skip(std::size_t layer) const {
   return m_params.skip && is_relu(layer) && m_views[layer].rows == m_views[layer].cols;
 }
 
+std::vector<std::size_t> DeepNet::trailing_linear_layers() const {
+  std::size_t first = m_views.size();
+  while (first > 0 && !is_relu(first - 1)) --first;
+  std::vector<std::size_t> out;
+  for (std::size_t l = first; l < m_views.size(); ++l) out.push_back(l);
+  return out;
+}
+
 double DeepNet::psi(std::size_t layer, double z) const {
   if (!is_relu(layer)) return z;
   return (z > 0 ? z : 0.0) + (has_skip(layer) ? z : 0.0);

@@ -62,6 +62,9 @@ class DeepNet final : public Model {
   bool is_relu(std::size_t layer) const { return m_params.layers[layer] == "relu"; }
   /// Whether ψ_l carries the skip (σ(z) + z).
   bool has_skip(std::size_t layer) const;
+  /// The trailing linear layers, in order: l with ψ_k linear for every k ≥ l, so that
+  /// f(x) = W_L ⋯ W_l h_{l−1}(x) (the layers Le & Jegelka's rank-1 theorem is about).
+  std::vector<std::size_t> trailing_linear_layers() const;
   /// θ(0): every entry N(0, ω²) from the seed.
   Eigen::VectorXd initial_theta() const;
 

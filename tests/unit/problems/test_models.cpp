@@ -158,6 +158,16 @@ BOOST_AUTO_TEST_CASE(deep_relu_conserves_each_neurons_balance) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(deep_trailing_linear_layers_follow_the_last_relu) {
+  using Layers = std::vector<std::size_t>;
+  BOOST_TEST(deep({"relu", "relu", "linear", "linear"}, false)->trailing_linear_layers() == Layers({2, 3}),
+             boost::test_tools::per_element());
+  BOOST_TEST(deep({"linear", "relu", "linear"}, false)->trailing_linear_layers() == Layers({2}),
+             boost::test_tools::per_element());
+  BOOST_TEST(deep({"linear", "linear", "linear"}, false)->trailing_linear_layers() == Layers({0, 1, 2}),
+             boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(deep_rejects_bad_layer_lists) {
   BOOST_CHECK_THROW(deep({"relu", "tanh", "linear"}, false), std::invalid_argument);
   BOOST_CHECK_THROW(deep({"linear", "relu"}, false), std::invalid_argument);
