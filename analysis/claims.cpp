@@ -346,17 +346,19 @@ ClaimResult near_orthogonal(Context& c) {
 
 /// Rows with L < ℓ(0)/n, after which Lyu & Li's theory applies (the run separates the data and
 /// the smoothed margin is defined and non-decreasing).
-std::vector<Record> late_rows(const RunInput& run) {
+std::vector<Record> late_rows(const TrajectoryInput& run) {
   const MarginLoss loss(parse_loss_kind(run.loss));
-  const double threshold = loss.log_ell_zero() - std::log(static_cast<double>(run.net.samples()));
+  const double threshold = loss.log_ell_zero() - std::log(static_cast<double>(run.samples));
   std::vector<Record> rows;
-  std::ranges::copy_if(run.trajectory, std::back_inserter(rows), [&](const Record& r) { return r.log_loss < threshold; });
+  std::ranges::copy_if(*run.trajectory, std::back_inserter(rows), [&](const Record& r) { return r.log_loss < threshold; });
   return rows;
 }
 
-ClaimResult smoothed_margin_monotone(Context& c) {
-  const std::vector<Record> rows = late_rows(c.run());
-  const double tol = c.settings().smoothed_margin_factor * c.run().rel_tol;
+}  // namespace
+
+ClaimResult smoothed_margin_monotone_claim(const TrajectoryInput& run, double factor) {
+  const std::vector<Record> rows = late_rows(run);
+  const double tol = factor * run.rel_tol;
   ClaimResult r{"lyuli2020.smoothed_margin_monotone", false, kInf, tol, false, ""};
   if (rows.size() < 2) {
     r.detail = fmt::format("{} trajectory rows with L < ℓ(0)/n: too few to check", rows.size());
@@ -374,14 +376,14 @@ ClaimResult smoothed_margin_monotone(Context& c) {
       "{} rows with L < ℓ(0)/n (log t from {:.4g} to {:.4g}): γ̃ from {:.8g} to {:.8g}; largest relative decrease {:.3g}{} "
       "(tolerance {:g} × flow.rel_tol: the integrated state carries local errors of order rel_tol per step)",
       rows.size(), rows.front().log_t, rows.back().log_t, rows.front().smoothed_margin, rows.back().smoothed_margin,
-      worst, worst > 0 ? fmt::format(" at log t = {:.4g}", rows[at].log_t) : std::string(), c.settings().smoothed_margin_factor);
+      worst, worst > 0 ? fmt::format(" at log t = {:.4g}", rows[at].log_t) : std::string(), factor);
   return r;
 }
 
-ClaimResult kkt_rate(Context& c) {
+ClaimResult kkt_rate_claim(const TrajectoryInput& run) {
   std::vector<double> x;
   std::vector<double> y;
-  for (const Record& row : late_rows(c.run())) {
+  for (const Record& row : late_rows(run)) {
     if (std::isfinite(row.kkt_eps) && row.kkt_eps > 0) x.push_back(std::log(row.norm)), y.push_back(std::log(row.kkt_eps));
   }
   ClaimResult r{"lyuli2020.kkt_rate", false, kInf, 0.0, false, ""};
@@ -404,6 +406,18 @@ ClaimResult kkt_rate(Context& c) {
                          std::exp(y.back()));
   return r;
 }
+
+namespace {
+
+TrajectoryInput trajectory_input(const RunInput& run) {
+  return {&run.trajectory, run.loss, run.net.samples(), run.rel_tol};
+}
+
+ClaimResult smoothed_margin_monotone(Context& c) {
+  return smoothed_margin_monotone_claim(trajectory_input(c.run()), c.settings().smoothed_margin_factor);
+}
+
+ClaimResult kkt_rate(Context& c) { return kkt_rate_claim(trajectory_input(c.run())); }
 
 using ClaimFunction = ClaimResult (*)(Context&);
 

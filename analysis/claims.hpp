@@ -48,6 +48,20 @@ struct VerifySettings {
   CompetitorSettings competitors;
 };
 
+/// What the trajectory-only claims (lyuli2020.*) read from a run of any model.
+struct TrajectoryInput {
+  const std::vector<Record>* trajectory = nullptr;
+  std::string loss;            ///< "exp" or "logistic"
+  Eigen::Index samples = 0;    ///< n
+  double rel_tol = 0;          ///< flow.rel_tol
+};
+
+/// lyuli2020.smoothed_margin_monotone: once L < ℓ(0)/n, γ̃ never drops by more than
+/// factor × rel_tol (relative) between rows (Lyu & Li 2020, Lemma 5.1).
+ClaimResult smoothed_margin_monotone_claim(const TrajectoryInput& run, double factor);
+/// lyuli2020.kkt_rate: slope of log ε_KKT against log ‖θ‖ plus two standard errors is below 0.
+ClaimResult kkt_rate_claim(const TrajectoryInput& run);
+
 /// The claim names verify knows, in the order it reports them.
 const std::vector<std::string>& known_claims();
 

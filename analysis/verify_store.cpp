@@ -24,25 +24,9 @@ hsize_t complete_snapshots(const h5::Group& snapshots) {
 }
 
 std::vector<Eigen::MatrixXd> read_snapshots(const h5::Group& root, Eigen::Index m, Eigen::Index d) {
-  const h5::Group group = root.open_group("snapshots");
-  const h5::Dataset theta = group.open_dataset("theta");
   std::vector<Eigen::MatrixXd> out;
-  const hsize_t rows = complete_snapshots(group);
-  for (hsize_t r = 0; r < rows; ++r) {
-    const std::vector<double> row = theta.read_rows<double>(r, 1);
-    out.push_back(weights_from_theta(Eigen::Map<const Eigen::VectorXd>(row.data(), static_cast<Eigen::Index>(row.size())), m, d));
-  }
+  for (const Eigen::VectorXd& theta : read_snapshot_thetas(root)) out.push_back(weights_from_theta(theta, m, d));
   return out;
-}
-
-/// flow.rel_tol from the resolved TOML configuration stored in the root attribute `config`.
-double config_rel_tol(const std::string& path, const std::string& config) {
-  try {
-    const toml::table table = toml::parse(config);
-    if (const auto value = table["flow"]["rel_tol"].value<double>()) return *value;
-  } catch (const toml::parse_error&) {
-  }
-  throw h5::Error(fmt::format("HDF5 file '{}', object '/': attribute 'config' holds no flow.rel_tol", path));
 }
 
 void describe(h5::Object& object, const std::string& long_name) {
@@ -52,11 +36,32 @@ void describe(h5::Object& object, const std::string& long_name) {
 
 }  // namespace
 
+std::vector<Eigen::VectorXd> read_snapshot_thetas(const h5::Group& root) {
+  const h5::Group group = root.open_group("snapshots");
+  const h5::Dataset theta = group.open_dataset("theta");
+  std::vector<Eigen::VectorXd> out;
+  const hsize_t rows = complete_snapshots(group);
+  for (hsize_t r = 0; r < rows; ++r) {
+    const std::vector<double> row = theta.read_rows<double>(r, 1);
+    out.emplace_back(Eigen::Map<const Eigen::VectorXd>(row.data(), static_cast<Eigen::Index>(row.size())));
+  }
+  return out;
+}
+
+double config_rel_tol(const std::string& path, const std::string& config) {
+  try {
+    const toml::table table = toml::parse(config);
+    if (const auto value = table["flow"]["rel_tol"].value<double>()) return *value;
+  } catch (const toml::parse_error&) {
+  }
+  throw h5::Error(fmt::format("HDF5 file '{}', object '/': attribute 'config' holds no flow.rel_tol", path));
+}
+
 RunInput read_run_input(const std::string& path) {
   const RunSummary summary = read_run_summary(path);
   const auto kind = summary.model_attrs.find("kind");
   if (kind == summary.model_attrs.end() || kind->second != "leaky2_fixed_outer") {
-    throw std::invalid_argument(fmt::format("{}: model kind '{}': verify knows only leaky2_fixed_outer", path,
+    throw std::invalid_argument(fmt::format("{}: model kind '{}': this reader knows only leaky2_fixed_outer", path,
                                             kind == summary.model_attrs.end() ? "" : kind->second));
   }
   const h5::File file = h5::File::open_read_only(path);

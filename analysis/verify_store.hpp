@@ -4,6 +4,7 @@
 ///   /verify            one row per claim (dimension scale "claim"): name, passed, value,
 ///                      tolerance, certified, detail; replaced as a whole on every verify;
 ///   /final/polished_theta, /final/lambda   the polished limit and its KKT multipliers.
+#include "analysis/h5.hpp"
 #include "analysis/kkt.hpp"
 #include "solver/record.hpp"
 
@@ -27,6 +28,13 @@ struct RunInput {
 /// Reads a run. Throws h5::Error when the file is not a finished kktflow run (or is damaged) and
 /// std::invalid_argument when its model is not leaky2_fixed_outer (the only one verify knows).
 RunInput read_run_input(const std::string& path);
+
+/// Every complete /snapshots/theta row of the open run file's root group, θ(0) first.
+std::vector<Eigen::VectorXd> read_snapshot_thetas(const h5::Group& root);
+
+/// flow.rel_tol of the resolved TOML configuration `config` (the root attribute) of the file `path`.
+/// Throws h5::Error when it holds none.
+double config_rel_tol(const std::string& path, const std::string& config);
 
 /// One row of /verify.
 struct ClaimResult {

@@ -16,8 +16,8 @@ namespace {
 const std::map<std::string, std::set<std::string>>& known_keys() {
   static const std::map<std::string, std::set<std::string>> keys{
       {"", {"seed"}},
-      {"data", {"kind", "n", "d", "seed", "scale", "mean_norm", "noise", "path"}},
-      {"model", {"kind", "width", "gamma", "signs", "init_scale", "loss", "seed"}},
+      {"data", {"kind", "n", "d", "seed", "scale", "mean_norm", "noise", "unit_norm", "path"}},
+      {"model", {"kind", "width", "gamma", "signs", "init_scale", "loss", "seed", "alpha", "layers", "skip"}},
       {"flow", {"time", "stepper", "late_phase_ratio", "late_phase_log_t", "coordinates", "abs_tol", "rel_tol", "gd_step", "dt_initial", "dt_max",
                 "sliding", "sliding_flips", "sliding_window", "freeze_pattern", "capture_on_arrival", "precision"}},
       {"stop", {"kkt_eps", "one_minus_beta", "direction_change", "log_t_min", "log_t_max", "wall_s", "max_steps"}},
@@ -95,6 +95,17 @@ class Reader {
     } else if constexpr (std::is_floating_point_v<T>) {
       if (auto v = node.value<double>()) return *v;
       throw ConfigError(name + " = " + toml_text(node) + ": expected a number");
+    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+      const auto* array = node.as_array();
+      T out;
+      for (std::size_t k = 0; array && k < array->size(); ++k) {
+        const auto v = array->at(k).value_exact<std::string>();
+        if (!v) break;
+        out.push_back(*v);
+      }
+      if (!array || out.size() != array->size())
+        throw ConfigError(name + " = " + toml_text(node) + ": expected an array of strings");
+      return out;
     } else {
       if (auto v = node.value_exact<std::string>()) return *v;
       throw ConfigError(name + " = " + toml_text(node) + ": expected a string");
@@ -110,6 +121,10 @@ class Reader {
     }
     if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::string>) {
       target->insert_or_assign(key, value);
+    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+      toml::array array;
+      for (const auto& v : value) array.push_back(v);
+      target->insert_or_assign(key, std::move(array));
     } else if constexpr (std::is_integral_v<T>) {
       target->insert_or_assign(key, static_cast<std::int64_t>(value));
     } else {
@@ -158,7 +173,66 @@ toml::table parse_file(const std::string& path) {
   }
 }
 
-void read_sections(Reader& r, RunConfig& c) {
+/// The model.* keys each kind reads besides kind, loss and seed.
+const std::map<std::string, std::set<std::string>>& model_keys() {
+  static const std::map<std::string, std::set<std::string>> keys{
+      {"leaky2_fixed_outer", {"width", "gamma", "signs", "init_scale"}},
+      {"two_layer_leaky", {"width", "alpha", "init_scale"}},
+      {"deep", {"layers", "width", "skip", "init_scale"}},
+      {"linear", {"init_scale"}},
+  };
+  return keys;
+}
+
+/// Refuses a model.* key that the chosen kind does not read (it would be silently ignored).
+void check_model_keys(const toml::table& root, const std::string& kind) {
+  const auto it = model_keys().find(kind);
+  if (it == model_keys().end())
+    throw ConfigError("model.kind = \"" + kind + "\": allowed values are \"leaky2_fixed_outer\", \"two_layer_leaky\", "
+                      "\"deep\", \"linear\"");
+  const auto* model = root.get_as<toml::table>("model");
+  if (!model) return;
+  for (const auto& [key, _] : *model) {
+    const std::string k(key.str());
+    if (k != "kind" && k != "loss" && k != "seed" && !it->second.count(k))
+      throw ConfigError("model." + k + " does not apply to model.kind = \"" + kind + "\"; its keys are kind, loss, seed, " +
+                        join(it->second));
+  }
+}
+
+void read_model(Reader& r, const toml::table& root, RunConfig& c) {
+  std::string loss = to_string(c.loss);
+  r.get("model", "kind", c.model_kind);
+  check_model_keys(root, c.model_kind);
+  r.get("model", "loss", loss);
+  r.get("model", "seed", c.model.seed);
+  c.loss = parse_loss_kind(loss);
+  if (c.model_kind == "leaky2_fixed_outer") {
+    std::string signs = c.model.balanced_signs ? "balanced" : "random";
+    r.get("model", "width", c.model.width);
+    r.get("model", "gamma", c.model.gamma);
+    r.get("model", "signs", signs);
+    r.get("model", "init_scale", c.model.init_scale);
+    if (signs != "balanced" && signs != "random")
+      throw ConfigError("model.signs = \"" + signs + "\": allowed values are \"balanced\", \"random\"");
+    c.model.balanced_signs = signs == "balanced";
+  } else if (c.model_kind == "two_layer_leaky") {
+    c.two_layer.seed = c.model.seed;
+    r.get("model", "width", c.two_layer.width);
+    r.get("model", "alpha", c.two_layer.alpha);
+    r.get("model", "init_scale", c.two_layer.init_scale);
+  } else if (c.model_kind == "deep") {
+    c.deep.seed = c.model.seed;
+    r.get("model", "layers", c.deep.layers);
+    r.get("model", "width", c.deep.width);
+    r.get("model", "skip", c.deep.skip);
+    r.get("model", "init_scale", c.deep.init_scale);
+  } else {
+    r.get("model", "init_scale", c.linear_init_scale);
+  }
+}
+
+void read_sections(Reader& r, const toml::table& root, RunConfig& c) {
   r.get("", "seed", c.seed);
   c.data.seed = c.seed;
   c.model.seed = c.seed + 1;
@@ -169,25 +243,16 @@ void read_sections(Reader& r, RunConfig& c) {
   r.get("data", "scale", c.data.scale);
   r.get("data", "mean_norm", c.data.mean_norm);
   r.get("data", "noise", c.data.noise);
+  r.get("data", "unit_norm", c.data.unit_norm);
   r.get("data", "path", c.data.path);
 
-  std::string signs = c.model.balanced_signs ? "balanced" : "random";
-  std::string loss = to_string(c.loss);
-  r.get("model", "kind", c.model_kind);
-  r.get("model", "width", c.model.width);
-  r.get("model", "gamma", c.model.gamma);
-  r.get("model", "signs", signs);
-  r.get("model", "init_scale", c.model.init_scale);
-  r.get("model", "loss", loss);
-  r.get("model", "seed", c.model.seed);
-  if (signs != "balanced" && signs != "random")
-    throw ConfigError("model.signs = \"" + signs + "\": allowed values are \"balanced\", \"random\"");
-  c.model.balanced_signs = signs == "balanced";
-  c.loss = parse_loss_kind(loss);
+  read_model(r, root, c);
 
   std::string time = to_string(c.time);
   r.get("flow", "time", time);
   c.time = parse_time_mode(time);
+  // Only the fixed-outer net has the data-span chart; every other model integrates θ itself.
+  if (c.model_kind != "leaky2_fixed_outer") c.coordinates = "full";
   r.get("flow", "coordinates", c.coordinates);
   r.get("flow", "freeze_pattern", c.driver.freeze_pattern);
   // "auto" (the default): bs3, handing off to region_ros2 once the late phase begins, wherever
@@ -266,12 +331,17 @@ toml::table parse_resolved(const std::string& text, const std::string& what) {
 }
 
 void validate(const RunConfig& c) {
-  if (c.model_kind != "leaky2_fixed_outer")
-    throw ConfigError("model.kind = \"" + c.model_kind + "\": allowed values are \"leaky2_fixed_outer\"");
   if (c.coordinates != "span" && c.coordinates != "full")
     throw ConfigError("flow.coordinates = \"" + c.coordinates + "\": allowed values are \"span\", \"full\"");
+  if (c.coordinates == "span" && c.model_kind != "leaky2_fixed_outer")
+    throw ConfigError("flow.coordinates = \"span\": the data-span chart exists only for model.kind = "
+                      "\"leaky2_fixed_outer\"; use \"full\" with model.kind = \"" + c.model_kind + "\"");
   validate(c.data);
-  validate(c.model);
+  if (c.model_kind == "leaky2_fixed_outer") validate(c.model);
+  if (c.model_kind == "two_layer_leaky") validate(c.two_layer);
+  if (c.model_kind == "deep") validate(c.deep);
+  if (!(c.linear_init_scale >= 0 && std::isfinite(c.linear_init_scale)))
+    throw ConfigError("model.init_scale = " + std::to_string(c.linear_init_scale) + ": must be a finite number ≥ 0");
   validate(c.stepper);
   validate(c.driver);
 }
@@ -301,7 +371,7 @@ RunConfig load_config(const std::string& path, const std::vector<std::string>& o
   toml::table resolved;
   Reader reader(root, resolved);
   try {
-    read_sections(reader, c);
+    read_sections(reader, root, c);
     validate(c);
   } catch (const std::invalid_argument& e) {
     throw ConfigError(e.what());

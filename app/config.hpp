@@ -4,8 +4,10 @@
 /// Every error names the key, the bad value and the allowed range (LBFGSpp's validate habit),
 /// and is a ConfigError so the CLI can exit with code 2.
 #include "problems/dataset.hpp"
+#include "problems/deep.hpp"
 #include "problems/leaky2_fixed_outer.hpp"
 #include "problems/loss.hpp"
+#include "problems/two_layer_leaky.hpp"
 #include "solver/driver.hpp"
 #include "solver/flow_system.hpp"
 #include "solver/stepper.hpp"
@@ -23,8 +25,11 @@ struct ConfigError : std::runtime_error {
 struct RunConfig {
   std::uint64_t seed = 0;
   DatasetSpec data;
-  std::string model_kind = "leaky2_fixed_outer";
-  Leaky2Params model;
+  std::string model_kind = "leaky2_fixed_outer";  ///< leaky2_fixed_outer, two_layer_leaky, deep or linear
+  Leaky2Params model;                 ///< leaky2_fixed_outer; model.seed of every kind
+  TwoLayerLeakyParams two_layer;      ///< two_layer_leaky
+  DeepParams deep;                    ///< deep
+  double linear_init_scale = 0;       ///< linear: θ(0) entries ~ N(0, ω²); 0 starts at θ = 0
   LossKind loss = LossKind::exp;
   TimeMode time = TimeMode::loss;
   std::string coordinates = "span";   ///< "span" (data-span reduction) or "full" (θ itself)

@@ -4,8 +4,12 @@
 
 #include "analysis/data_file.hpp"
 #include "analysis/run_store.hpp"
+#include "problems/init.hpp"
 #include "problems/leaky2_span.hpp"
+#include "problems/linear.hpp"
 #include "solver/driver.hpp"
+
+#include <fmt/format.h>
 
 #include <atomic>
 #include <chrono>
@@ -57,7 +61,60 @@ Dataset load_data(const RunConfig& c) {
   return data;
 }
 
-RunMetadata metadata(const RunConfig& c, const Dataset& data, const Leaky2FixedOuter& model) {
+/// The config's model bound to the data, with θ(0).
+struct BuiltModel {
+  std::unique_ptr<Model> model;
+  Eigen::VectorXd theta0;
+};
+
+BuiltModel build_model(const RunConfig& c, const Dataset& data) {
+  if (c.model_kind == "two_layer_leaky") {
+    auto model = std::make_unique<TwoLayerLeaky>(data.X, c.two_layer);
+    Eigen::VectorXd theta0 = model->initial_theta();
+    return {std::move(model), std::move(theta0)};
+  }
+  if (c.model_kind == "deep") {
+    auto model = std::make_unique<DeepNet>(data.X, c.deep);
+    Eigen::VectorXd theta0 = model->initial_theta();
+    return {std::move(model), std::move(theta0)};
+  }
+  if (c.model_kind == "linear") {
+    auto model = std::make_unique<LinearModel>(data.X);
+    const Eigen::Index dim = model->dim();
+    return {std::move(model), c.linear_init_scale > 0 ? gaussian_theta(dim, c.linear_init_scale, c.model.seed)
+                                                      : Eigen::VectorXd::Zero(dim)};
+  }
+  auto model = std::make_unique<Leaky2FixedOuter>(data.X, c.model);
+  Eigen::VectorXd theta0 = model->initial_theta();
+  return {std::move(model), std::move(theta0)};
+}
+
+/// /model attributes of each kind: what verify needs to rebuild the model from the file.
+void describe_model(const RunConfig& c, const Model& model, RunMetadata& m) {
+  m.model_attrs = {{"kind", model.kind()}, {"loss", to_string(c.loss)}, {"time", to_string(c.time)},
+                   {"stepper", c.stepper_label}, {"coordinates", c.coordinates}};
+  m.model_numbers = {{"homogeneity", model.homogeneity()}};
+  if (const auto* leaky2 = dynamic_cast<const Leaky2FixedOuter*>(&model)) {
+    m.model_attrs["activation"] = "leaky_relu";
+    m.model_attrs["signs"] = c.model.balanced_signs ? "balanced" : "random";
+    m.model_numbers.insert({{"gamma", c.model.gamma}, {"width", static_cast<double>(c.model.width)},
+                            {"init_scale", c.model.init_scale}});
+    m.a = leaky2->outer();
+  } else if (c.model_kind == "two_layer_leaky") {
+    m.model_attrs["activation"] = "leaky_relu";
+    m.model_numbers.insert({{"alpha", c.two_layer.alpha}, {"width", static_cast<double>(c.two_layer.width)},
+                            {"init_scale", c.two_layer.init_scale}});
+  } else if (c.model_kind == "deep") {
+    m.model_attrs["activation"] = fmt::format("{}", fmt::join(c.deep.layers, ","));
+    m.model_attrs["skip"] = c.deep.skip ? "true" : "false";
+    m.model_numbers.insert({{"width", static_cast<double>(c.deep.width)}, {"init_scale", c.deep.init_scale}});
+  } else {
+    m.model_attrs["activation"] = "none";
+    m.model_numbers.insert({"init_scale", c.linear_init_scale});
+  }
+}
+
+RunMetadata metadata(const RunConfig& c, const Dataset& data, const Model& model) {
   RunMetadata m;
   m.config_text = c.resolved_toml;
   m.seed = c.seed;
@@ -68,12 +125,7 @@ RunMetadata metadata(const RunConfig& c, const Dataset& data, const Leaky2FixedO
   m.y = data.y;
   m.data_attrs = data.params;
   m.data_attrs["source"] = data.source;
-  m.model_attrs = {{"kind", model.kind()}, {"activation", "leaky_relu"}, {"loss", to_string(c.loss)},
-                   {"signs", c.model.balanced_signs ? "balanced" : "random"}, {"time", to_string(c.time)},
-                   {"stepper", c.stepper_label}, {"coordinates", c.coordinates}};
-  m.model_numbers = {{"gamma", c.model.gamma}, {"width", static_cast<double>(c.model.width)},
-                     {"init_scale", c.model.init_scale}, {"homogeneity", model.homogeneity()}};
-  m.a = model.outer();
+  describe_model(c, model, m);
   for (const auto& layer : model.layers()) {
     m.layer_names.push_back(layer.name);
     m.layer_shapes.push_back(layer.rows);
@@ -177,13 +229,14 @@ int run_run(const RunOptions& opt) {
     if (!from) return exit_ok;
   }
   const Dataset data = load_data(c);
-  Leaky2FixedOuter model(data.X, c.model);
-  const Eigen::VectorXd theta0 = model.initial_theta();
+  const BuiltModel built = build_model(c, data);
+  Model& model = *built.model;
+  const Eigen::VectorXd& theta0 = built.theta0;
 
   std::unique_ptr<MarginSystem> margins;
   Eigen::VectorXd state;
-  if (c.coordinates == "span") {
-    auto span = std::make_unique<Leaky2Span>(model, data.y, theta0);
+  if (c.coordinates == "span") {  // config.cpp allows span for leaky2_fixed_outer only
+    auto span = std::make_unique<Leaky2Span>(dynamic_cast<Leaky2FixedOuter&>(model), data.y, theta0);
     state = span->initial_state();
     margins = std::move(span);
   } else {

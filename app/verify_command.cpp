@@ -4,6 +4,7 @@
 
 #include "analysis/claims.hpp"
 #include "analysis/kkt.hpp"
+#include "analysis/model_claims.hpp"
 #include "analysis/run_store.hpp"
 #include "analysis/verify_store.hpp"
 
@@ -64,7 +65,7 @@ Refinement refine(const std::string& file, const std::vector<std::string>& claim
                      "flow.precision=" + r.precision};
   if (const int code = run_run(rerun); code != exit_ok)
     throw std::runtime_error("the refined run " + r.file + " ended with exit status " + std::to_string(code));
-  r.claims = verify_claims(read_run_input(r.file), claims).claims;
+  r.claims = verify_run_file(r.file, claims).claims;
   r.final_angle = angle_between(read_final_theta(file), read_final_theta(r.file));
   return r;
 }
@@ -134,7 +135,7 @@ void setup_verify(CLI::App& app, VerifyOptions& opt) {
   auto* verify = app.add_subcommand("verify", "Check the theorems' claims on a finished run file and record them in /verify");
   verify->add_option("file", opt.file, "run file written by kktflow run (it gains /verify and /final/polished_theta)")
       ->required();
-  verify->add_option("--claims", opt.claims, "comma-separated claim names (default: all)")->delimiter(',');
+  verify->add_option("--claims", opt.claims, "comma-separated claim names (default: every claim that applies to the model kind)")->delimiter(',');
   verify->add_flag("--json", opt.json, "print JSON (schema: docs/verify-schema.json) instead of a table");
   verify->add_flag("--refine", opt.refine,
                    "rerun the run's config at flow.rel_tol/10 and flow.abs_tol/10 to the same log t (FILE.refine.h5) "
@@ -158,7 +159,7 @@ int run_verify(const VerifyOptions& opt) {
     std::fprintf(stderr, "kktflow verify: --refine-precision %s needs --refine\n", opt.refine_precision.c_str());
     return exit_usage;
   }
-  const std::vector<std::string>& known = known_claims();
+  const std::vector<std::string> known = all_claim_names();
   for (const std::string& name : opt.claims) {
     if (std::ranges::find(known, name) == known.end()) {
       std::fprintf(stderr, "kktflow verify: unknown claim '%s'; known claims: %s\n", name.c_str(),
@@ -166,8 +167,7 @@ int run_verify(const VerifyOptions& opt) {
       return exit_usage;
     }
   }
-  const RunInput run = read_run_input(opt.file);
-  const VerifyOutcome outcome = verify_claims(run, opt.claims);
+  const VerifyOutcome outcome = verify_run_file(opt.file, opt.claims);
   write_verify(opt.file, outcome.claims, outcome.finals);
   const bool all_passed = std::ranges::all_of(outcome.claims, [](const ClaimResult& c) { return c.passed; });
   const std::optional<Refinement> refined =

@@ -107,9 +107,11 @@ Dataset make_dataset(const DatasetSpec& spec) {
                  : spec.kind == "mixture"  ? mixture(spec, rng)
                  : spec.kind == "orthogonal" ? orthogonal(spec, rng)
                                              : symmetric(spec, rng);
+  if (spec.unit_norm) data.X.rowwise().normalize();
   data.source = spec.kind;
   data.params = {{"n", std::to_string(spec.n)}, {"d", std::to_string(spec.d)},
                  {"seed", std::to_string(spec.seed)}, {"scale", fmt_num(spec.scale)}};
+  if (spec.unit_norm) data.params["unit_norm"] = "true";
   if (spec.kind == "mixture") {
     data.params["mean_norm"] = fmt_num(spec.mean_norm);
     data.params["noise"] = fmt_num(spec.noise);

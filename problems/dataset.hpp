@@ -8,6 +8,7 @@
 ///  - orthogonal: x_i = r e_{π(i)}, exactly orthogonal and of equal norm r (one-step oracle, Frei §4).
 ///  - symmetric:  pairs (x, y) and (−x, −y), x ~ N(0, I_d) (Lyu, Li, Wang, Arora 2021).
 /// Labels are balanced (first ⌈n/2⌉ are +1 after a seeded shuffle) unless a file gives them.
+/// With unit_norm every generated x_i is rescaled to the unit sphere (Lyu et al. 2021 take ‖x_i‖ ≤ 1).
 #include <Eigen/Dense>
 
 #include <cstdint>
@@ -35,6 +36,7 @@ struct DatasetSpec {
   double scale = 1.0;       ///< gaussian/symmetric: x ~ N(0, scale² I); orthogonal: ‖x_i‖ = scale
   double mean_norm = 1.0;   ///< mixture: ‖μ‖
   double noise = 1.0;       ///< mixture: σ
+  bool unit_norm = false;   ///< generated kinds: rescale every x_i to ‖x_i‖ = 1 (keeps symmetric data symmetric)
   std::string path;         ///< file: CSV (label first, then d features per line); HDF5 (.h5) via analysis/data_file.hpp
 };
 

@@ -1,0 +1,91 @@
+#pragma once
+/// \file deep.hpp
+/// Bias-free deep network with scalar output, each layer ReLU or linear (Le & Jegelka, "Training
+/// invariances and the low-rank phenomenon: beyond linear networks", ICLR 2022; the all-linear
+/// case is Ji & Telgarsky, "Gradient descent aligns the layers of deep linear networks", ICLR 2019):
+///
+///   h_0 = x,  z_l = W_l h_{l−1},  h_l = ψ_l(z_l) (l = 1..L),  f(x; θ) = h_L,
+///   W_1 ∈ R^{m×d}, W_l ∈ R^{m×m} (1 < l < L), W_L ∈ R^{1×m};
+///   ψ_l(z) = z (linear) or σ(z) = max(z, 0) (relu), and with skip = true every ReLU layer
+///   with a square W_l carries an identity skip across its activation, ψ_l(z) = σ(z) + z.
+///
+/// L-homogeneous in θ (L = number of layers): every path from x to f crosses one W_l per layer and
+/// every ψ_l is positively 1-homogeneous. (An identity skip from h_{l−1} to h_l would bypass W_l
+/// and break homogeneity, so the skip here bypasses only the nonlinearity.)
+/// Invariants under gradient flow: for each hidden neuron, ‖row_j W_l‖² − ‖col_j W_{l+1}‖² (ψ_l
+/// positively homogeneous; Du, Hu, Lee, NeurIPS 2018); for a linear ψ_l the whole matrix
+/// W_{l+1}ᵀW_{l+1} − W_l W_lᵀ (Arora, Cohen, Hazan 2018; Le & Jegelka §3).
+/// Known answer (Le & Jegelka Thm 3.1/4.x, Ji & Telgarsky Thm 2.2): with exp/logistic loss on
+/// separable data, the trailing linear layers (every ψ from layer l on linear) tend in direction
+/// to rank 1 and adjacent ones align, |v_{l+1}ᵀu_l| → 1 (u, v top left/right singular vectors).
+/// Convention: σ'(0) := 0, as in the papers. θ layout: W_1, …, W_L, each row-major.
+#include "model.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kktflow {
+
+struct DeepParams {
+  std::vector<std::string> layers{"relu", "relu", "linear", "linear"};  ///< ψ_l per layer; the last must be linear
+  Eigen::Index width = 10;   ///< m, the width of every hidden layer
+  bool skip = false;         ///< ψ_l(z) = σ(z) + z on square ReLU layers
+  double init_scale = 0.1;   ///< ω: every entry of W_l(0) ~ N(0, ω²)
+  std::uint64_t seed = 0;
+};
+
+/// Throws std::invalid_argument naming the parameter (model.*), its value and the allowed range.
+void validate(const DeepParams& p);
+
+class DeepNet final : public Model {
+ public:
+  DeepNet(const Eigen::MatrixXd& X, const DeepParams& params);
+
+  std::string kind() const override { return "deep"; }
+  Eigen::Index dim() const override { return m_dim; }
+  Eigen::Index num_samples() const override { return m_X.rows(); }
+  int homogeneity() const override { return static_cast<int>(m_views.size()); }
+  std::vector<LayerView> layers() const override { return m_views; }
+
+  void forward(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> F) override;
+  void vjp(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<Eigen::VectorXd> grad) override;
+
+  /// One per (ReLU neuron, sample): the pre-activations z_l of every ReLU layer, layer after
+  /// layer, each m × n row-major.
+  Eigen::Index num_switches() const override { return m_num_switches; }
+  void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> s) override;
+  /// Forward-mode derivative of the ReLU pre-activations: dz_l = dW_l h_{l−1} + W_l dh_{l−1}.
+  void switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dtheta, Eigen::Ref<Eigen::VectorXd> ds) override;
+
+  const DeepParams& params() const { return m_params; }
+  bool is_relu(std::size_t layer) const { return m_params.layers[layer] == "relu"; }
+  /// Whether ψ_l carries the skip (σ(z) + z).
+  bool has_skip(std::size_t layer) const;
+  /// The trailing linear layers, in order: l with ψ_k linear for every k ≥ l, so that
+  /// f(x) = W_L ⋯ W_l h_{l−1}(x) (the layers Le & Jegelka's rank-1 theorem is about).
+  std::vector<std::size_t> trailing_linear_layers() const;
+  /// θ(0): every entry N(0, ω²) from the seed.
+  Eigen::VectorXd initial_theta() const;
+
+ private:
+  /// One pass of z_l, h_l for every layer into Z, H (H[0] is Xᵀ and never written).
+  void propagate(const Eigen::Ref<const Eigen::VectorXd>& theta, std::vector<Eigen::MatrixXd>& Z,
+                 std::vector<Eigen::MatrixXd>& H) const;
+  double psi(std::size_t layer, double z) const;
+  double dpsi(std::size_t layer, double z) const;
+
+  Eigen::MatrixXd m_X;
+  DeepParams m_params;
+  std::vector<LayerView> m_views;
+  Eigen::Index m_dim = 0;
+  Eigen::Index m_num_switches = 0;
+  std::vector<Eigen::MatrixXd> m_Z, m_H;        ///< forward cache, rows_l × n (m_H[0] = Xᵀ)
+  std::vector<Eigen::MatrixXd> m_Zs, m_Hs;      ///< switch-function cache, same shapes
+  std::vector<Eigen::MatrixXd> m_dZ, m_dH;      ///< tangents for switch_velocity
+  Eigen::VectorXd m_theta;                      ///< θ of the last forward
+  Eigen::VectorXd m_theta_s;                    ///< θ of the last switch_functions
+  std::vector<Eigen::MatrixXd> m_delta;         ///< backward: ∂(Σ G_i F_i)/∂z_l, rows_l × n
+};
+
+}  // namespace kktflow

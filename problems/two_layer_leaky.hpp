@@ -1,0 +1,74 @@
+#pragma once
+/// \file two_layer_leaky.hpp
+/// Two-layer leaky-ReLU network with both layers trained (Lyu, Li, Wang, Arora, "Gradient descent
+/// on two-layer nets: margin maximization and simplicity bias", NeurIPS 2021):
+///
+///   f(x; θ) = Σ_j a_j φ(⟨w_j, x⟩),  φ(z) = max(z, αz),  θ = (W ∈ R^{m×d}, a ∈ R^m), both trained.
+///
+/// 2-homogeneous in θ. Invariant: φ'(z) z = φ(z), so d/dt a_j² = d/dt ‖w_j‖² along gradient flow
+/// (in any time reparametrization) and a_j² − ‖w_j‖² is conserved for every neuron j.
+/// Known answer (their Thm 3.2 setting): on symmetric linearly separable data ((x, y) and (−x, −y)
+/// both present) from small init, the normalized margin min_i y_i f(x_i)/‖θ‖² tends to the global
+/// optimum (1+α)γ_lin/4 (γ_lin the linear hard-margin SVM margin; ‖θ‖² = ‖W‖_F² + ‖a‖²), and
+/// f is linear with f(x) − f(−x) = (1+α)⟨Σ_j a_j w_j, x⟩, the vector Σ_j a_j w_j ∥ w*.
+/// Convention: φ'(0) := α (the left derivative, as for leaky2_fixed_outer).
+/// θ layout: W row-major (m·d entries), then a (m entries).
+#include "model.hpp"
+
+#include <cstdint>
+
+namespace kktflow {
+
+struct TwoLayerLeakyParams {
+  Eigen::Index width = 20;   ///< m
+  double alpha = 0.5;        ///< leaky slope α ∈ [0, 1)
+  double init_scale = 1e-3;  ///< ω: every entry of W(0) and a(0) ~ N(0, ω²)
+  std::uint64_t seed = 0;
+};
+
+/// Throws std::invalid_argument naming the parameter (model.*), its value and the allowed range.
+void validate(const TwoLayerLeakyParams& p);
+
+class TwoLayerLeaky final : public Model {
+ public:
+  TwoLayerLeaky(const Eigen::MatrixXd& X, const TwoLayerLeakyParams& params);
+
+  std::string kind() const override { return "two_layer_leaky"; }
+  Eigen::Index dim() const override { return m_m * m_d + m_m; }
+  Eigen::Index num_samples() const override { return m_X.rows(); }
+  int homogeneity() const override { return 2; }
+  std::vector<LayerView> layers() const override { return {{"W", m_m, m_d, 0}, {"a", 1, m_m, m_m * m_d}}; }
+
+  void forward(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> F) override;
+  void vjp(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<Eigen::VectorXd> grad) override;
+
+  Eigen::Index num_switches() const override { return m_m * m_X.rows(); }
+  /// s_{j·n+i} = ⟨w_j, x_i⟩.
+  void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> s) override;
+  /// The pre-activations are linear in W and do not depend on a: ds = s(dθ).
+  void switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dtheta, Eigen::Ref<Eigen::VectorXd> ds) override {
+    switch_functions(dtheta, ds);
+  }
+
+  const TwoLayerLeakyParams& params() const { return m_params; }
+  /// θ(0): W and a with entries N(0, ω²) from the seed.
+  Eigen::VectorXd initial_theta() const;
+
+ private:
+  double phi(double z) const { return z > 0 ? z : m_params.alpha * z; }
+  double dphi(double z) const { return z > 0 ? 1.0 : m_params.alpha; }
+
+  Eigen::MatrixXd m_X;
+  TwoLayerLeakyParams m_params;
+  Eigen::Index m_m;
+  Eigen::Index m_d;
+  Eigen::MatrixXd m_Z;    ///< m × n pre-activations of the last forward
+  Eigen::MatrixXd m_Phi;  ///< m × n activations φ(Z)
+  Eigen::MatrixXd m_M;    ///< m × n backward coefficients a_j φ'(Z_ji) G_i
+  Eigen::VectorXd m_a;    ///< a of the last forward
+};
+
+/// Per neuron j: a_j² − ‖w_j‖², the quantity gradient flow conserves.
+Eigen::VectorXd neuron_balance(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Index width, Eigen::Index features);
+
+}  // namespace kktflow

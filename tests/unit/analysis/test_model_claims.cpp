@@ -1,0 +1,108 @@
+// verify's claims for the trained-layer models on points whose answers are known in closed form
+// (no flow): each claim passes at the known point and fails once the point is moved off it.
+//  - two_layer_leaky at its global max-margin point on symmetric data (Lyu et al. 2021): with
+//    u = w*/‖w*‖, a = (s, −s), w_1 = s u, w_2 = −s u gives f(x) = s²(1+α)⟨u, x⟩ and ‖θ‖² = 4s², so
+//    q_min/‖θ‖² = (1+α)γ_lin/4 exactly and Σ_j a_j w_j = 2s² u ∥ w*; it is a KKT point.
+//  - linear at θ = w* (Soudry et al. 2018): angle 0 and a KKT point.
+#define BOOST_TEST_MODULE model_claims
+#include <boost/test/unit_test.hpp>
+
+#include "analysis/model_claims.hpp"
+#include "analysis/svm.hpp"
+#include "problems/dataset.hpp"
+#include "problems/linear.hpp"
+#include "problems/two_layer_leaky.hpp"
+
+using namespace kktflow;
+
+namespace {
+
+Dataset symmetric_data() {
+  DatasetSpec spec;
+  spec.kind = "symmetric";
+  spec.n = 8;
+  spec.d = 5;
+  spec.seed = 7;
+  return make_dataset(spec);
+}
+
+/// A run of two_layer_leaky (m = 2, α = 0.5) at θ, with θ(0) given for the conservation claim.
+ModelRun leaky_run(const Dataset& data, const Eigen::VectorXd& theta, const Eigen::VectorXd& theta0) {
+  ModelRun run;
+  run.kind = "two_layer_leaky";
+  run.model_attrs = {{"alpha", "0.5"}, {"width", "2"}};
+  run.X = data.X;
+  run.y = data.y;
+  run.model = std::make_unique<TwoLayerLeaky>(data.X, TwoLayerLeakyParams{2, 0.5, 1e-3, 0});
+  run.theta_final = theta;
+  run.snapshots = {theta0};
+  run.loss = "logistic";
+  run.rel_tol = 1e-8;
+  return run;
+}
+
+/// θ = (W, a) with w_1 = s u, w_2 = −s u, a = (s, −s): the global max-margin network.
+Eigen::VectorXd max_margin_theta(const Eigen::VectorXd& u, double s) {
+  const Eigen::Index d = u.size();
+  Eigen::VectorXd theta(2 * d + 2);
+  theta << s * u, -s * u, s, -s;
+  return theta;
+}
+
+const ClaimResult& find(const std::vector<ClaimResult>& rows, const std::string& name) {
+  for (const ClaimResult& r : rows)
+    if (r.name == name) return r;
+  throw std::runtime_error("no row " + name);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(two_layer_leaky_claims_hold_at_the_global_max_margin_point) {
+  const Dataset data = symmetric_data();
+  const LinearSvm svm = hard_margin_svm(data.X, data.y);
+  BOOST_REQUIRE(svm.separable);
+  const Eigen::VectorXd theta = max_margin_theta(svm.w.normalized(), 3.0);
+  const auto rows = verify_model_claims(leaky_run(data, theta, theta / 3.0),
+                                        {"lyu2021.linear_max_margin", "lyu2021.svm_direction", "lyu2021.conservation",
+                                         "lyuli2020.kkt"});
+  for (const ClaimResult& r : rows) BOOST_TEST_CONTEXT(r.name << ": " << r.detail) { BOOST_TEST(r.passed); }
+  BOOST_TEST(find(rows, "lyu2021.linear_max_margin").value <= 1e-12);
+  BOOST_TEST(find(rows, "lyu2021.svm_direction").value <= 1e-7);
+  BOOST_TEST(find(rows, "lyuli2020.kkt").value <= 1e-10);
+}
+
+BOOST_AUTO_TEST_CASE(two_layer_leaky_claims_fail_off_the_optimum) {
+  const Dataset data = symmetric_data();
+  const LinearSvm svm = hard_margin_svm(data.X, data.y);
+  Eigen::VectorXd theta = max_margin_theta(svm.w.normalized(), 3.0);
+  theta.head(data.d()) += 0.3 * Eigen::VectorXd::Unit(data.d(), 0);  // w_1 tilted: sub-optimal, not parallel
+  const Eigen::VectorXd theta0 = max_margin_theta(svm.w.normalized(), 1.0);  // a_1² − ‖w_1‖² was 0, is not now
+  const auto rows = verify_model_claims(leaky_run(data, theta, theta0), {});
+  for (const char* name : {"lyu2021.linear_max_margin", "lyu2021.svm_direction", "lyu2021.conservation", "lyuli2020.kkt"})
+    BOOST_TEST_CONTEXT(name) { BOOST_TEST(!find(rows, name).passed); }
+}
+
+BOOST_AUTO_TEST_CASE(linear_claims_hold_at_the_svm_and_fail_away_from_it) {
+  const Dataset data = symmetric_data();
+  const LinearSvm svm = hard_margin_svm(data.X, data.y);
+  for (double tilt : {0.0, 0.1}) {
+    ModelRun run;
+    run.kind = "linear";
+    run.X = data.X;
+    run.y = data.y;
+    run.model = std::make_unique<LinearModel>(data.X);
+    run.theta_final = 5 * svm.w + tilt * 5 * svm.w.norm() * Eigen::VectorXd::Unit(data.d(), 1);
+    run.snapshots = {Eigen::VectorXd::Zero(data.d())};
+    const auto rows = verify_model_claims(run, {"soudry2018.svm_direction", "lyuli2020.kkt"});
+    BOOST_TEST_CONTEXT("tilt " << tilt) {
+      BOOST_TEST(rows[0].passed == (tilt == 0.0));
+      BOOST_TEST(rows[1].passed == (tilt == 0.0));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(claims_of_another_kind_are_refused) {
+  const Dataset data = symmetric_data();
+  const Eigen::VectorXd theta = Eigen::VectorXd::Ones(2 * data.d() + 2);
+  BOOST_CHECK_THROW(verify_model_claims(leaky_run(data, theta, theta), {"le2022.trailing_rank1"}), std::invalid_argument);
+}
