@@ -27,6 +27,15 @@ double distance_to_kink(Leaky2FixedOuter& model, const Eigen::VectorXd& theta) {
   return s.cwiseAbs().minCoeff();
 }
 
+/// Freezes the activation pattern the state C is in.
+void freeze_pattern_at(Leaky2Span& span, const Eigen::VectorXd& C) {
+  Eigen::VectorXd s(span.num_switches());
+  span.switch_functions(C, s);
+  std::vector<char> side(static_cast<std::size_t>(s.size()));
+  for (Eigen::Index k = 0; k < s.size(); ++k) side[static_cast<std::size_t>(k)] = s[k] > 0;
+  span.freeze_pattern(side);
+}
+
 }  // namespace
 
 BOOST_FIXTURE_TEST_CASE(vjp_matches_central_differences, Fixture) {
@@ -113,10 +122,7 @@ BOOST_FIXTURE_TEST_CASE(region_gram_predicts_the_margins_along_region_ascent, Fi
   // and every sliding pair stays on its kink.
   Leaky2Span span(model, data.y, theta);
   Eigen::VectorXd C = Eigen::VectorXd::LinSpaced(span.state_dim(), -0.05, 0.05), s(span.num_switches());
-  span.switch_functions(C, s);
-  std::vector<char> side(static_cast<std::size_t>(s.size()));
-  for (Eigen::Index k = 0; k < s.size(); ++k) side[static_cast<std::size_t>(k)] = s[k] > 0;
-  span.freeze_pattern(side);
+  freeze_pattern_at(span, C);
   const std::vector<Eigen::Index> sliding{0, 1, 7, 12, 13};  // two pairs on neuron 0, others alone
   span.set_sliding(sliding);
   span.hold_on_sliding_surfaces(C);
@@ -138,11 +144,7 @@ BOOST_FIXTURE_TEST_CASE(region_gram_predicts_the_margins_along_region_ascent, Fi
 BOOST_FIXTURE_TEST_CASE(region_ascent_is_the_ascent_while_sliding_slopes_stay_in_range, Fixture) {
   Leaky2Span span(model, data.y, theta);
   const Eigen::VectorXd C = Eigen::VectorXd::Zero(span.state_dim());
-  Eigen::VectorXd s(span.num_switches());
-  span.switch_functions(C, s);
-  std::vector<char> side(static_cast<std::size_t>(s.size()));
-  for (Eigen::Index k = 0; k < s.size(); ++k) side[static_cast<std::size_t>(k)] = s[k] > 0;
-  span.freeze_pattern(side);
+  freeze_pattern_at(span, C);
   // The first pair whose equivalent slope at these weights lies inside [γ, 1], so no clamp acts.
   Eigen::VectorXd q(data.n()), w(data.n()), d_ascent(span.state_dim()), d_region(span.state_dim());
   Eigen::Index held = -1;
@@ -167,11 +169,7 @@ BOOST_FIXTURE_TEST_CASE(region_ascent_is_the_ascent_while_sliding_slopes_stay_in
 BOOST_FIXTURE_TEST_CASE(gradient_gram_is_the_gram_of_the_sliding_ascent_at_any_weights, Fixture) {
   Leaky2Span span(model, data.y, theta);
   const Eigen::VectorXd C = Eigen::VectorXd::Zero(span.state_dim());
-  Eigen::VectorXd s(span.num_switches());
-  span.switch_functions(C, s);
-  std::vector<char> side(static_cast<std::size_t>(s.size()));
-  for (Eigen::Index k = 0; k < s.size(); ++k) side[static_cast<std::size_t>(k)] = s[k] > 0;
-  span.freeze_pattern(side);
+  freeze_pattern_at(span, C);
   Eigen::VectorXd q(data.n()), w(data.n()), v(data.n()), dstate(span.state_dim()), dtheta(model.dim());
   Eigen::VectorXd Ck = C;
   Eigen::Index held = -1;
