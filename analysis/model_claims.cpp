@@ -1,6 +1,7 @@
 #include "analysis/model_claims.hpp"
 
 #include "analysis/claims.hpp"
+#include "analysis/gd_claims.hpp"
 #include "analysis/kkt.hpp"
 #include "analysis/run_store.hpp"
 #include "analysis/svm.hpp"
@@ -420,16 +421,19 @@ std::vector<ClaimResult> verify_model_claims(const ModelRun& run, const std::vec
 
 std::vector<std::string> all_claim_names() {
   std::vector<std::string> out = known_claims();
-  for (const std::string& name : model_claim_names())
-    if (std::ranges::find(out, name) == out.end()) out.push_back(name);
+  for (const auto* names : {&model_claim_names(), &gd_claim_names()})
+    for (const std::string& name : *names)
+      if (std::ranges::find(out, name) == out.end()) out.push_back(name);
   return out;
 }
 
 VerifyOutcome verify_run_file(const std::string& path, const std::vector<std::string>& names) {
   const RunSummary summary = read_run_summary(path);
   const auto kind = summary.model_attrs.find("kind");
-  if (kind != summary.model_attrs.end() && kind->second == "leaky2_fixed_outer")
+  if (kind != summary.model_attrs.end() && kind->second == "leaky2_fixed_outer") {
+    if (is_gd_run(summary.config)) return {verify_gd_claims(read_run_input(path), names), {}};
     return verify_claims(read_run_input(path), names);
+  }
   return {verify_model_claims(read_model_run(path), names), {}};
 }
 

@@ -617,9 +617,10 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
       if (m_step >= m_opt.stop.max_steps) { status = Status::step_budget; break; }
 
       const double l0 = m_log_loss_x;
-      double dt = std::min({m_dt, m_opt.dt_max, m_record_dt_cap});
+      const double fixed_step = m_method->fixed_step();
+      double dt = fixed_step > 0 ? fixed_step : std::min({m_dt, m_opt.dt_max, m_record_dt_cap});
       bool predicted = false;
-      if (m_pattern && event_retries == 0) {
+      if (m_pattern && event_retries == 0 && fixed_step == 0) {
         // Aim at the first switch Newton from the step's start puts inside it: when Newton is
         // close, this saves the attempt that would only have located the switch.
         if (m_sdot_stale) {

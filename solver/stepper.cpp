@@ -168,6 +168,7 @@ class GradientDescent final : public Stepper {
   }
   int order() const override { return 1; }
   bool adaptive() const override { return false; }
+  double fixed_step() const override { return m_step; }
 
  private:
   double m_step;
