@@ -620,7 +620,7 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
       const double fixed_step = m_method->fixed_step();
       double dt = fixed_step > 0 ? fixed_step : std::min({m_dt, m_opt.dt_max, m_record_dt_cap});
       bool predicted = false;
-      if (m_pattern && event_retries == 0 && fixed_step == 0) {
+      if (m_pattern && event_retries == 0) {
         // Aim at the first switch Newton from the step's start puts inside it: when Newton is
         // close, this saves the attempt that would only have located the switch.
         if (m_sdot_stale) {
@@ -683,7 +683,7 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
       cap_step_by_record_spacing();
       m_sdot_stale = true;
       ++m_step;
-      m_dt = !m_method->adaptive() ? dt : event_step ? std::max(a.dt_next, dt_before_event) : a.dt_next;
+      m_dt = event_step ? std::max(a.dt_next, dt_before_event) : a.dt_next;
       after_step(flips, x);
       if (!std::isfinite(m_log_loss_x)) { status = Status::non_finite; break; }
       if (m_late && m_method != m_late && late_phase_begun()) {

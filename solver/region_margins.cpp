@@ -70,8 +70,8 @@ class Ros2Margins final : public RegionMargins {
   }
 
   void restore(const Eigen::VectorXd& memory) override {
-    m_has_margins = memory.size() > 0;
-    if (!m_has_margins) return;
+    m_has_margins = false;
+    if (memory.size() == 0) return;
     const Eigen::Index per_value = 1 + m_chunks;
     const auto n = static_cast<Eigen::Index>(memory[0]);
     if (n < 0 || memory.size() != 1 + n * per_value)
@@ -80,6 +80,7 @@ class Ros2Margins final : public RegionMargins {
                                   " doubles each: was the run started with another flow.precision?");
     m_q.resize(n);
     for (Eigen::Index i = 0; i < n; ++i) m_q[i] = join(memory.segment(1 + i * per_value, per_value));
+    m_has_margins = true;
   }
 
  private:

@@ -167,7 +167,6 @@ class GradientDescent final : public Stepper {
     return a;
   }
   int order() const override { return 1; }
-  bool adaptive() const override { return false; }
   double fixed_step() const override { return m_step; }
 
  private:

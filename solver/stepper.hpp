@@ -66,11 +66,10 @@ class Stepper {
   virtual bool resumes_exactly() const { return true; }
   /// Classical order of the method.
   virtual int order() const = 0;
-  virtual bool adaptive() const { return true; }
-  /// The step of a fixed-step method (gd: flow.gd_step), which the driver takes as it is: not
-  /// capped at record spacing, not shortened to a switch (GD's iterates are the method); 0 for
-  /// the adaptive methods.
+  /// The step of a fixed-step method (gd: flow.gd_step), which the driver takes as it is, not
+  /// capped at record spacing (GD's iterates are the method); 0 for the adaptive methods.
   virtual double fixed_step() const { return 0; }
+  bool adaptive() const { return fixed_step() == 0; }
   /// True when the method relies on the driver holding the activation pattern fixed inside
   /// each step (region_ros2).
   virtual bool needs_frozen_pattern() const { return false; }
