@@ -51,25 +51,37 @@ Leaky2Span::Leaky2Span(const Leaky2FixedOuter& model, const Eigen::VectorXd& y, 
       m_Gram(m_X * m_X.transpose()), m_Z0(m_W0 * m_X.transpose()), m_D(m_m, m_n),
       m_blocks(static_cast<std::size_t>(m_m)), m_v(m_n), m_u(m_n), m_raw_slopes(m_m, m_n), m_frozen_D(m_m, m_n) {
   std::tie(m_Xc, m_W0c) = rows_in_orthonormal_basis(m_X, m_W0);
+  m_Z_memo.reserve(state_dim(), m_m, m_n);
+  m_dZ_memo.reserve(state_dim(), m_m, m_n);
+}
+
+void Leaky2Span::GramProductMemo::reserve(Eigen::Index key_size, Eigen::Index rows, Eigen::Index cols) {
   for (std::size_t slot = 0; slot < 2; ++slot) {
-    m_cache.state[slot].resize(state_dim());
-    m_cache.Z[slot].resize(m_m, m_n);
+    m_key[slot].resize(key_size);
+    m_value[slot].resize(rows, cols);
   }
 }
 
+const Eigen::MatrixXd* Leaky2Span::GramProductMemo::find(const Eigen::Ref<const Eigen::VectorXd>& key) const {
+  for (const std::size_t slot : {m_newest, 1 - m_newest})
+    if (m_valid[slot] && (m_key[slot].array() == key.array()).all()) return &m_value[slot];
+  return nullptr;
+}
+
+Eigen::MatrixXd& Leaky2Span::GramProductMemo::insert(const Eigen::Ref<const Eigen::VectorXd>& key) {
+  m_newest = 1 - m_newest;
+  m_key[m_newest] = key;
+  m_valid[m_newest] = true;
+  return m_value[m_newest];
+}
+
 const Eigen::MatrixXd& Leaky2Span::pre_activations(const Eigen::Ref<const Eigen::VectorXd>& state) {
-  for (const std::size_t slot : {m_cache.newest, 1 - m_cache.newest}) {
-    if (m_cache.valid[slot] && (m_cache.state[slot].array() == state.array()).all()) return m_cache.Z[slot];
-  }
-  const std::size_t slot = 1 - m_cache.newest;  // the older entry
-  const Eigen::Map<const RowMajorMatrix> C(state.data(), m_m, m_n);
-  m_cache.state[slot] = state;
-  m_cache.Z[slot] = m_Z0;
-  m_cache.Z[slot].noalias() += C * m_Gram;
-  m_cache.valid[slot] = true;
-  m_cache.newest = slot;
+  if (const Eigen::MatrixXd* Z = m_Z_memo.find(state)) return *Z;
+  Eigen::MatrixXd& Z = m_Z_memo.insert(state);
+  Z = m_Z0;
+  Z.noalias() += Eigen::Map<const RowMajorMatrix>(state.data(), m_m, m_n) * m_Gram;
   ++m_products;
-  return m_cache.Z[slot];
+  return Z;
 }
 
 void Leaky2Span::margins(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> q) {
@@ -204,11 +216,22 @@ void Leaky2Span::switch_functions(const Eigen::Ref<const Eigen::VectorXd>& state
   Eigen::Map<RowMajorMatrix>(s.data(), m_m, m_n) = pre_activations(state);
 }
 
-void Leaky2Span::switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate, Eigen::Ref<Eigen::VectorXd> ds) {
-  const Eigen::Map<const RowMajorMatrix> dC(dstate.data(), m_m, m_n);
-  Eigen::Map<RowMajorMatrix> dS(ds.data(), m_m, m_n);
-  dS.noalias() = dC * m_Gram;
+const Eigen::MatrixXd& Leaky2Span::pre_activation_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate) {
+  if (const Eigen::MatrixXd* dZ = m_dZ_memo.find(dstate)) return *dZ;
+  Eigen::MatrixXd& dZ = m_dZ_memo.insert(dstate);
+  dZ.noalias() = Eigen::Map<const RowMajorMatrix>(dstate.data(), m_m, m_n) * m_Gram;
   ++m_products;
+  return dZ;
+}
+
+void Leaky2Span::switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate, Eigen::Ref<Eigen::VectorXd> ds) {
+  Eigen::Map<RowMajorMatrix>(ds.data(), m_m, m_n) = pre_activation_velocity(dstate);
+}
+
+void Leaky2Span::frozen_margin_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate,
+                                        Eigen::Ref<Eigen::VectorXd> dq) {
+  const Eigen::MatrixXd& dZ = pre_activation_velocity(dstate);
+  for (Eigen::Index i = 0; i < m_n; ++i) dq[i] = m_y[i] * m_a.dot(m_frozen_D.col(i).cwiseProduct(dZ.col(i)));
 }
 
 void Leaky2Span::lift(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> theta) const {

@@ -63,6 +63,8 @@ class Leaky2Span final : public MarginSystem, public FrozenPattern {
   /// and the second term the projection that keeps each neuron's sliding pairs on their kinks.
   void region_gram(Eigen::Ref<Eigen::MatrixXd> K) const override;
   void region_ascent(const Eigen::Ref<const Eigen::VectorXd>& c, Eigen::Ref<Eigen::VectorXd> dstate) override;
+  /// dq_i = y_i Σ_j a_j D_ji dZ_ji with D the frozen slopes: O(m n) when dZ = dC Γ is memoised.
+  void frozen_margin_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate, Eigen::Ref<Eigen::VectorXd> dq) override;
   FrozenPattern* frozen_pattern() override { return this; }
 
   /// C = 0: the state of θ(0) = θ0.
@@ -92,9 +94,11 @@ class Leaky2Span final : public MarginSystem, public FrozenPattern {
   void projected_gram(const Eigen::MatrixXd& D, Eigen::Ref<Eigen::MatrixXd> K) const;
   /// Z = Z0 + C Γ at `state`, the O(m n²) product every margin, switch and clock evaluation
   /// needs. The driver asks for it several times at one state (the step's last stage, its switch
-  /// functions, the refresh after a switch event), so the last two are kept, keyed by the
-  /// state's exact bits.
+  /// functions, the refresh after a switch event), so the last two are memoised.
   const Eigen::MatrixXd& pre_activations(const Eigen::Ref<const Eigen::VectorXd>& state);
+  /// dZ = dC Γ for a state velocity, memoised the same way: the driver needs it for the
+  /// velocity that ends one step and starts the next.
+  const Eigen::MatrixXd& pre_activation_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate);
   void filippov_slopes(const Eigen::Ref<const Eigen::VectorXd>& w);
 
   const Eigen::MatrixXd& m_X;
@@ -108,12 +112,24 @@ class Leaky2Span final : public MarginSystem, public FrozenPattern {
   Eigen::MatrixXd m_W0c;    ///< m × k, W0 in that basis
   Eigen::MatrixXd m_Gram;   ///< Γ = X Xᵀ, n × n
   Eigen::MatrixXd m_Z0;     ///< m × n
-  struct PreActivationCache {
-    std::array<Eigen::VectorXd, 2> state;
-    std::array<Eigen::MatrixXd, 2> Z;
-    std::array<bool, 2> valid{false, false};
-    std::size_t newest = 0;
-  } m_cache;
+  /// The last two values of a product with Γ, keyed by the exact bits of its argument: a hit
+  /// returns what the product would compute, so results never depend on the memo's history
+  /// (a resumed run, which starts with it empty, stays bit-exact). Slots are sized once.
+  class GramProductMemo {
+   public:
+    void reserve(Eigen::Index key_size, Eigen::Index rows, Eigen::Index cols);
+    const Eigen::MatrixXd* find(const Eigen::Ref<const Eigen::VectorXd>& key) const;
+    /// The slot of the older entry, now keyed by `key`; the caller fills it.
+    Eigen::MatrixXd& insert(const Eigen::Ref<const Eigen::VectorXd>& key);
+
+   private:
+    std::array<Eigen::VectorXd, 2> m_key;
+    std::array<Eigen::MatrixXd, 2> m_value;
+    std::array<bool, 2> m_valid{false, false};
+    std::size_t m_newest = 0;
+  };
+  GramProductMemo m_Z_memo;   ///< Z = Z0 + C Γ by state
+  GramProductMemo m_dZ_memo;  ///< dZ = dC Γ by velocity: the step's last stage is the next one's first
   Eigen::MatrixXd m_D;      ///< m × n effective slopes
   std::vector<Eigen::Index> m_sliding;             ///< switch indices j·n + i, sorted
   std::vector<SlideBlock> m_blocks;  ///< per neuron; empty samples when nothing slides

@@ -43,6 +43,11 @@ class FrozenPattern {
   /// K_ik = ∂q_i/∂c_k, n × n, constant until the pattern or the sliding set changes. Region-wise
   /// reduction (solver/region_stepper.hpp) integrates the flow as dc/dτ = w(q0 + K c).
   virtual void region_gram(Eigen::Ref<Eigen::MatrixXd> K) const = 0;
+  /// dq = (∂q/∂state) dstate with the pattern frozen, where q is affine in the state: the
+  /// margins at any point of a step's cubic Hermite interpolant follow from their values and
+  /// these velocities at its ends (the driver's log-t clock needs them at its midpoint).
+  virtual void frozen_margin_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate,
+                                      Eigen::Ref<Eigen::VectorXd> dq) = 0;
 };
 
 class MarginSystem {

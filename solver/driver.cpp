@@ -186,6 +186,19 @@ Driver::Flip Driver::first_crossing(const std::vector<Flip>& flips, const Eigen:
   return first;
 }
 
+void Driver::end_at_switch(const Eigen::VectorXd& x, double fraction, double& dt, Eigen::VectorXd& x_new,
+                           Eigen::VectorXd& f_new, Eigen::VectorXd& s_new) {
+  // Cubic Hermite basis at t = fraction, with the step's ends and slopes; the pre-activations
+  // are linear in the state, so their interpolant, which located the switch, is this one's image.
+  const double t = fraction, t2 = t * t, t3 = t2 * t;
+  m_x_located = (2 * t3 - 3 * t2 + 1) * x + (3 * t2 - 2 * t3) * x_new +
+                ((t3 - 2 * t2 + t) * dt) * m_dxdt + ((t3 - t2) * dt) * f_new;
+  x_new.swap(m_x_located);
+  dt *= fraction;
+  m_sys(x_new, f_new, m_tau + dt);
+  m_sys.margins().switch_functions(x_new, s_new);
+}
+
 double Driver::time_to_kink(Eigen::Index k) const {
   // The committed side, not the sign of s: a pair moved on at its kink may sit a hair short of it.
   const bool positive = m_side[static_cast<std::size_t>(k)] != 0;
@@ -210,10 +223,20 @@ void Driver::advance_clock(const Eigen::VectorXd& x0, const Eigen::VectorXd& x1,
     m_clock.set_plain_time(m_tau + dt);
     return;
   }
+  m_clock.advance_loss_time(l0, midpoint_log_loss(x0, x1, f0, f1, dt), l1, dt);
+}
+
+double Driver::midpoint_log_loss(const Eigen::VectorXd& x0, const Eigen::VectorXd& x1, const Eigen::VectorXd& f0,
+                                 const Eigen::VectorXd& f1, double dt) {
+  if (m_pattern) {
+    m_pattern->frozen_margin_velocity(f1, m_dq_end);
+    m_sys.margins().margins(x1, m_q_end);
+    m_q_mid = 0.5 * (m_q_start + m_q_end) + (dt / 8.0) * (m_dq_start - m_dq_end);
+    return m_sys.loss().log_value(m_q_mid);
+  }
   const Eigen::VectorXd mid = 0.5 * (x0 + x1) + (dt / 8.0) * (f0 - f1);  // cubic Hermite at h/2
-  const double lm = m_sys.log_loss_at(mid);
   m_sys.add_rhs_evals(1);
-  m_clock.advance_loss_time(l0, lm, l1, dt);
+  return m_sys.log_loss_at(mid);
 }
 
 void Driver::emit_event(Eigen::Index index, int new_sign) {
@@ -273,16 +296,17 @@ bool Driver::flips_often(Eigen::Index index) {
 std::vector<Eigen::Index> Driver::capture_attracted(std::vector<Eigen::Index> trial, Eigen::VectorXd& x) {
   MarginSystem& ms = m_sys.margins();
   const std::vector<Eigen::Index> before = m_sliding;
-  m_x_saved = x;
   std::vector<Eigen::Index> merged;
   while (!trial.empty()) {
     merged.clear();
     std::merge(before.begin(), before.end(), trial.begin(), trial.end(), std::back_inserter(merged));
     ms.set_sliding(merged);
-    x = m_x_saved;
-    refresh_after_projection(x);
     // The equivalent slope lies in [γ, 1] exactly when the field on both sides of the kink points
     // into it: Filippov's sliding condition. Candidates outside it cross the kink transversally.
+    // It is tested at x as it stands, a located step's overshoot (kLocatedOvershoot) off the
+    // surfaces: the slopes depend on x only through the margins, which that moves by O(1e-6 dt),
+    // and the products at x are memoised, so a rejected candidate costs no product with Γ.
+    m_sys(x, m_dxdt, m_tau);
     const auto leaving = ms.leaving_sliding();
     const auto tested = trial.size();
     std::erase_if(trial, [&](Eigen::Index k) {
@@ -290,11 +314,11 @@ std::vector<Eigen::Index> Driver::capture_attracted(std::vector<Eigen::Index> tr
     });
     if (trial.size() == tested) {
       set_sliding(std::move(merged));
+      refresh_after_projection(x);
       return trial;
     }
   }
   ms.set_sliding(before);
-  x = m_x_saved;
   refresh_after_projection(x);
   return {};
 }
@@ -585,6 +609,9 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
   m_s.resize(ms.num_switches());
   m_sdot.setZero(ms.num_switches());
   m_sdot_end.resize(ms.num_switches());
+  m_x_located.resize(ms.state_dim());
+  for (Eigen::VectorXd* v : {&m_q_start, &m_q_end, &m_dq_start, &m_dq_end, &m_q_mid}) v->resize(ms.num_samples());
+  m_q_start_fresh = false;
   m_is_sliding.assign(static_cast<std::size_t>(ms.num_switches()), 0);
   m_unlocated_until.assign(static_cast<std::size_t>(ms.num_switches()), 0);
   for (Eigen::Index k : m_sliding) m_is_sliding[static_cast<std::size_t>(k)] = 1;
@@ -617,6 +644,11 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
       if (m_step >= m_opt.stop.max_steps) { status = Status::step_budget; break; }
 
       const double l0 = m_log_loss_x;
+      if (m_pattern && !m_q_start_fresh) {  // for midpoint_log_loss; x is still memoised here
+        ms.margins(x, m_q_start);
+        m_pattern->frozen_margin_velocity(m_dxdt, m_dq_start);
+        m_q_start_fresh = true;
+      }
       const double fixed_step = m_method->fixed_step();
       double dt = fixed_step > 0 ? fixed_step : std::min({m_dt, m_opt.dt_max, m_record_dt_cap});
       bool predicted = false;
@@ -647,7 +679,7 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
         ms.switch_velocity(m_dxdt, m_sdot);
         m_sdot_stale = false;
       }
-      const auto flips = flipped_switches(s_new, dt);
+      auto flips = flipped_switches(s_new, dt);
       bool have_f_new = a.has_dxdt_out;
       if (!flips.empty() && m_method->adaptive() && event_retries < kMaxEventRetries) {
         if (m_pattern) {  // the step's field is smooth: its Hermite interpolant locates switches
@@ -661,10 +693,16 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
             first.fraction * dt > 1e-14 * (1.0 + std::abs(m_tau))) {
           m_event_target = first.index;
           if (event_retries == 0 && !predicted) dt_before_event = dt;
-          m_dt = dt * first.fraction * (1.0 + (m_pattern ? kLocatedOvershoot : kEventOvershoot));
-          ++event_retries;
           ++m_event_restarts;
-          continue;
+          const double fraction = first.fraction * (1.0 + (m_pattern ? kLocatedOvershoot : kEventOvershoot));
+          if (!m_pattern || !m_method->ends_on_interpolant()) {
+            m_dt = dt * fraction;
+            ++event_retries;
+            continue;
+          }
+          end_at_switch(x, fraction, dt, x_new, f_new, s_new);
+          flips = flipped_switches(s_new, dt);
+          predicted = true;
         }
       }
       const bool event_step = event_retries > 0 || predicted;
@@ -682,6 +720,7 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
       m_log_loss_x = l1;
       cap_step_by_record_spacing();
       m_sdot_stale = true;
+      m_q_start_fresh = false;
       ++m_step;
       m_dt = event_step ? std::max(a.dt_next, dt_before_event) : a.dt_next;
       after_step(flips, x);

@@ -94,7 +94,7 @@ struct RunResult {
   Record last;
   std::int64_t sliding_pairs = 0;
   std::int64_t rejected_steps = 0;   ///< attempts the error control refused
-  std::int64_t event_restarts = 0;   ///< attempts shortened to end at a switch
+  std::int64_t event_restarts = 0;   ///< steps shortened to end at a switch (attempted again or interpolated)
   std::int64_t captures = 0;         ///< pairs put on their kinks (events with new_sign 0)
   std::int64_t releases = 0;         ///< pairs let off their kinks (events with new_sign ±2)
   double late_phase_log_t = std::numeric_limits<double>::quiet_NaN();  ///< log t of the hand-off; NaN: none
@@ -137,12 +137,23 @@ class Driver {
   /// The crossing to restart the step at (index −1: none): the earliest of flips, on the step's
   /// Hermite interpolant when the pattern is frozen (m_sdot_end holds ṡ at the step's end).
   Flip first_crossing(const std::vector<Flip>& flips, const Eigen::VectorXd& s1, double dt) const;
+  /// Ends the accepted step x → x_new at fraction `fraction` of dt on its cubic Hermite
+  /// interpolant (Stepper::ends_on_interpolant), instead of attempting the shorter step: x_new,
+  /// f_new, s_new and dt then describe the step to there.
+  void end_at_switch(const Eigen::VectorXd& x, double fraction, double& dt, Eigen::VectorXd& x_new,
+                     Eigen::VectorXd& f_new, Eigen::VectorXd& s_new);
   /// Time until switch k reaches its kink at its current velocity; +∞ when it moves away.
   double time_to_kink(Eigen::Index k) const;
   /// The non-sliding switch with the least time_to_kink below dt: that time and its index (−1: none).
   std::pair<double, Eigen::Index> first_switch_due(double dt) const;
   void advance_clock(const Eigen::VectorXd& x0, const Eigen::VectorXd& x1, const Eigen::VectorXd& f0,
                      const Eigen::VectorXd& f1, double l0, double l1, double dt);
+  /// log L at the step's cubic Hermite midpoint x_m = (x0 + x1)/2 + dt/8 (f0 − f1). With the
+  /// pattern frozen the margins are affine in the state, so q(x_m) = (q0 + q1)/2 + dt/8 (J f0 − J f1)
+  /// exactly, from m_q_start and m_dq_start (taken at x0 and f0 before the step's first attempt)
+  /// and products the step has already taken; otherwise one margin evaluation at x_m.
+  double midpoint_log_loss(const Eigen::VectorXd& x0, const Eigen::VectorXd& x1, const Eigen::VectorXd& f0,
+                           const Eigen::VectorXd& f1, double dt);
   /// After an accepted step: releases, captures and moves the pattern past located switches.
   void after_step(const std::vector<Flip>& flips, Eigen::VectorXd& x);
   /// Pairs that crossed in the step or (frozen pattern) are due at their kinks right after it.
@@ -221,7 +232,11 @@ class Driver {
   std::optional<DriverCheckpoint> m_resume;
   std::optional<Record> m_resume_last_row;
   std::optional<Status> m_stop_at_once;   ///< a run resumed from the checkpoint taken at its end
-  Eigen::VectorXd m_x_saved, m_sdot_end;
+  Eigen::VectorXd m_sdot_end;
+  Eigen::VectorXd m_x_located;  ///< a step's end moved back to a located switch (end_at_switch)
+  // Margins at the step's start and end and their velocities, for midpoint_log_loss.
+  Eigen::VectorXd m_q_start, m_q_end, m_dq_start, m_dq_end, m_q_mid;
+  bool m_q_start_fresh = false;  ///< m_q_start is at the step's x and pattern
 };
 
 }  // namespace kktflow

@@ -121,6 +121,7 @@ class BogackiShampine3 final : public Stepper {
     return a;
   }
   int order() const override { return 3; }
+  bool ends_on_interpolant() const override { return true; }
   void reset() override { m_control.reset(); }
   Eigen::VectorXd memory() const override { return m_control.memory(); }
   void restore_memory(const Eigen::VectorXd& memory) override { m_control.restore(controller_memory(memory)); }

@@ -66,6 +66,10 @@ class Stepper {
   virtual bool resumes_exactly() const { return true; }
   /// Classical order of the method.
   virtual int order() const = 0;
+  /// True when a step cut short at a located switch may end on its cubic Hermite interpolant
+  /// instead of being attempted again: the interpolant is as accurate as the method (order ≤ 3)
+  /// and the method keeps nothing of the step's end point.
+  virtual bool ends_on_interpolant() const { return false; }
   /// The step of a fixed-step method (gd: flow.gd_step), which the driver takes as it is, not
   /// capped at record spacing (GD's iterates are the method); 0 for the adaptive methods.
   virtual double fixed_step() const { return 0; }

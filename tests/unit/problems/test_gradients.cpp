@@ -9,6 +9,8 @@
 
 #include <Eigen/SVD>
 
+#include <array>
+
 using namespace kktflow;
 
 namespace {
@@ -139,6 +141,26 @@ BOOST_FIXTURE_TEST_CASE(region_gram_predicts_the_margins_along_region_ascent, Fi
   BOOST_TEST((K - K.transpose()).norm() <= 1e-14 * K.norm());
   span.switch_functions(C1, s);
   for (Eigen::Index k : sliding) BOOST_TEST(std::abs(s[k]) <= 1e-12);
+}
+
+BOOST_FIXTURE_TEST_CASE(frozen_margin_velocity_is_the_margins_affine_part, Fixture) {
+  // With the pattern frozen, q is affine in the state (the frozen branch is continued across
+  // kinks), so q(C + V) − q(C) = frozen_margin_velocity(V) for any V, however far: the driver's
+  // clock takes the margins at a step's Hermite midpoint from this. Three directions in turn,
+  // the first again last, also check that the memoised products answer for the right argument.
+  Leaky2Span span(model, data.y, theta);
+  const Eigen::VectorXd C = Eigen::VectorXd::LinSpaced(span.state_dim(), -0.05, 0.05);
+  freeze_pattern_at(span, C);
+  Eigen::VectorXd q0(data.n()), q1(data.n()), dq(data.n());
+  span.margins(C, q0);
+  const std::array<Eigen::VectorXd, 3> directions{Eigen::VectorXd::LinSpaced(span.state_dim(), 0.4, -0.2),
+                                                  Eigen::VectorXd::LinSpaced(span.state_dim(), -0.3, 0.5),
+                                                  Eigen::VectorXd::LinSpaced(span.state_dim(), 0.4, -0.2)};
+  for (const Eigen::VectorXd& V : directions) {
+    span.frozen_margin_velocity(V, dq);
+    span.margins(C + V, q1);
+    BOOST_TEST((q1 - q0 - dq).norm() <= 1e-12 * dq.norm());
+  }
 }
 
 BOOST_FIXTURE_TEST_CASE(region_ascent_is_the_ascent_while_sliding_slopes_stay_in_range, Fixture) {
