@@ -9,14 +9,15 @@
 ///   budget_s = 600                  # optional: no case starts after this many wall seconds
 ///   [set]                           # optional: overrides every case shares
 ///   "stop.kkt_eps" = 1e-4
-///   [grid]                          # key = [values]; the last key varies fastest
+///   [grid]                          # key = [values]; keys in name order, the last varies fastest
 ///   "data.d" = [50, 100]
 ///   seed = [1, 2]
 ///   [[case]]                        # mode = "list": one table per case
 ///   "model.gamma" = 0.1
 ///
 /// Keys are written quoted ("data.d") or as TOML dotted keys (data.d); either names the config
-/// key section.key. Whether a key exists and a value is in range is the run configuration's
+/// key section.key. TOML tables are unordered, so keys come in name order (toml++ keeps tables
+/// sorted), in [grid] and in every [[case]] alike. Whether a key exists and a value is in range is the run configuration's
 /// business: the caller loads every case's configuration before anything runs.
 #include <stdexcept>
 #include <string>
