@@ -486,6 +486,30 @@ std::vector<std::int64_t> Dataset::read_int64s() const {
   return read_rows<std::int64_t>(0, dims[0]);
 }
 
+std::vector<std::string> Dataset::read_strings() const {
+  const std::vector<hsize_t> dims = shape();
+  if (dims.size() != 1) {
+    fail(fmt::format("has rank {}, expected a vector", dims.size()));
+  }
+  const Handle type(check(H5Dget_type(id()), "get type"), H5Tclose);
+  if (check(H5Tis_variable_str(type.id()), "get type") <= 0) {
+    fail("holds no variable-length strings");
+  }
+  const Handle space(check(H5Dget_space(id()), "get dataspace"), H5Sclose);
+  std::vector<char*> texts(dims[0], nullptr);
+  std::vector<std::string> out;
+  if (texts.empty()) {
+    return out;
+  }
+  // The stored type as memory type: HDF5 will not convert between ASCII and UTF-8.
+  check(H5Dread(id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, texts.data()), "read strings");
+  for (const char* text : texts) {
+    out.emplace_back(text != nullptr ? text : "");
+  }
+  H5Dvlen_reclaim(type.id(), space.id(), H5P_DEFAULT, texts.data());
+  return out;
+}
+
 void Dataset::make_scale(const std::string& dimension) {
   check(H5DSset_scale(id(), dimension.c_str()), fmt::format("make dimension scale '{}'", dimension));
 }
@@ -560,6 +584,14 @@ bool Group::contains(const std::string& name) const {
 
 void Group::remove(const std::string& name) {
   Where{file_path(), child_path(path(), name)}.check(H5Ldelete(id(), name.c_str(), H5P_DEFAULT), "unlink");
+}
+
+void Group::link_external(const std::string& name, const std::string& target_file, const std::string& target_object) {
+  const std::string link_path = child_path(path(), name);
+  const Where at{file_path(), link_path};
+  const Handle links = intermediate_groups(at);
+  at.check(H5Lcreate_external(target_file.c_str(), target_object.c_str(), id(), name.c_str(), links.id(), H5P_DEFAULT),
+           "create external link to " + target_file);
 }
 
 Dataset Group::open_dataset(const std::string& name) const {

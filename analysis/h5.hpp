@@ -133,6 +133,8 @@ class Dataset : public Object {
   [[nodiscard]] Eigen::MatrixXd read_matrix() const;
   /// The whole of a 1-D dataset.
   [[nodiscard]] std::vector<std::int64_t> read_int64s() const;
+  /// The whole of a 1-D dataset of variable-length strings (what Group::write_dataset writes).
+  [[nodiscard]] std::vector<std::string> read_strings() const;
 
   /// Writes `values` into rows [first, first + size) of a 1-D dataset, extending a chunked
   /// dataset whose rows end before that (never shrinking it: SWMR writers may only grow a
@@ -197,6 +199,10 @@ class Group : public Object {
   [[nodiscard]] bool contains(const std::string& name) const;
   /// Unlinks `name`; its space is not reclaimed (HDF5 never shrinks a file).
   void remove(const std::string& name);
+  /// Creates an external link `name` to the object `target_object` of the file `target_file`
+  /// (H5Lcreate_external). A relative `target_file` is found relative to the directory of the
+  /// file holding the link, so a directory of linked files can move as a whole.
+  void link_external(const std::string& name, const std::string& target_file, const std::string& target_object);
 
   [[nodiscard]] Dataset open_dataset(const std::string& name) const;
   /// Fixed-size f64 dataset from any Eigen expression: 1-D for a column vector type (VectorXd),

@@ -76,6 +76,25 @@ RunInput read_run_input(const std::string& path) {
   return in;
 }
 
+std::vector<ClaimResult> read_verify(const std::string& path) {
+  const h5::File file = h5::File::open_read_only(path);
+  const h5::Group root = file.root();
+  std::vector<ClaimResult> rows;
+  if (!root.contains("verify")) return rows;
+  const h5::Group group = root.open_group("verify");
+  const std::vector<std::string> names = group.open_dataset("name").read_strings();
+  const std::vector<std::string> details = group.open_dataset("detail").read_strings();
+  const std::vector<std::int64_t> passed = group.open_dataset("passed").read_int64s();
+  const std::vector<std::int64_t> certified = group.open_dataset("certified").read_int64s();
+  const Eigen::VectorXd value = group.open_dataset("value").read_vector();
+  const Eigen::VectorXd tolerance = group.open_dataset("tolerance").read_vector();
+  for (std::size_t r = 0; r < names.size(); ++r) {
+    const auto k = static_cast<Eigen::Index>(r);
+    rows.push_back({names[r], passed.at(r) != 0, value(k), tolerance(k), certified.at(r) != 0, details.at(r)});
+  }
+  return rows;
+}
+
 void write_verify(const std::string& path, const std::vector<ClaimResult>& rows, const VerifyFinals& finals) {
   h5::File file = h5::File::open_read_write(path);
   h5::Group root = file.root();

@@ -52,6 +52,10 @@ struct VerifyFinals {
   Eigen::VectorXd lambda;
 };
 
+/// The rows of /verify in the run file `path`, with their details; empty when the run has not
+/// been verified. Throws h5::Error when the file cannot be read.
+std::vector<ClaimResult> read_verify(const std::string& path);
+
 /// Replaces /verify with `rows` and writes the non-empty finals, then flushes.
 /// Throws h5::Error.
 void write_verify(const std::string& path, const std::vector<ClaimResult>& rows, const VerifyFinals& finals);

@@ -11,9 +11,10 @@
 
 namespace kktflow {
 
-// DESIGN §3 has no code of its own for a missing runtime dependency; it shares 4.
+// DESIGN §3 has no code of its own for a missing runtime dependency, nor for a sweep with cases
+// that failed or were not started (budget): they share 4.
 enum ExitCode : int { exit_ok = 0, exit_claim_failed = 1, exit_usage = 2, exit_io = 3, exit_numerical = 4,
-                      exit_missing_dependency = 4, exit_interrupted = 130 };
+                      exit_missing_dependency = 4, exit_incomplete = 4, exit_interrupted = 130 };
 
 struct RunOptions {
   std::string config;
@@ -53,5 +54,16 @@ void setup_plot(CLI::App& app, PlotOptions& opt);
 /// scripts/plot_run.py's exit code: 0, 2 usage, 3 unreadable run file or unwritable PNG, 4 Python
 /// or a module missing (the message says what to install).
 int run_plot(const PlotOptions& opt);
+
+struct SweepCommandOptions {
+  std::string sweep_file;
+  std::string output;  ///< the sweep directory
+  int jobs = 0;        ///< cases at a time in this process; 0: the cores (1 under mpirun)
+  bool quiet = false;
+};
+void setup_sweep(CLI::App& app, SweepCommandOptions& opt);
+/// 0 when every case is done, 2 for a bad sweep file or case configuration, 4 when a case failed
+/// after its retry or was not started (budget), 130 when interrupted.
+int run_sweep_command(const SweepCommandOptions& opt);
 
 }  // namespace kktflow

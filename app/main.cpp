@@ -4,6 +4,7 @@
 #include "config.hpp"
 
 #include "analysis/h5.hpp"
+#include "analysis/sweep_spec.hpp"
 
 #include <cstdio>
 #include <stdexcept>
@@ -16,10 +17,12 @@ int main(int argc, char** argv) {
   InfoOptions info;
   VerifyOptions verify;
   PlotOptions plot;
+  SweepCommandOptions sweep;
   setup_run(app, run);
   setup_info(app, info);
   setup_verify(app, verify);
   setup_plot(app, plot);
+  setup_sweep(app, sweep);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& done) {
@@ -29,6 +32,9 @@ int main(int argc, char** argv) {
     return code == 0 ? exit_ok : exit_usage;
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "kktflow: config error: %s\n", e.what());
+    return exit_usage;
+  } catch (const SweepError& e) {
+    std::fprintf(stderr, "kktflow: sweep file error: %s\n", e.what());
     return exit_usage;
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "kktflow: invalid input: %s\n", e.what());

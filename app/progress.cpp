@@ -1,5 +1,7 @@
 #include "progress.hpp"
 
+#include <string>
+
 namespace kktflow {
 
 void ProgressBar::on_record(const Record& r, const Eigen::VectorXd&) {
@@ -15,6 +17,22 @@ void ProgressBar::on_record(const Record& r, const Eigen::VectorXd&) {
 
 void ProgressBar::on_finish(const Eigen::VectorXd&, Status, const std::string&) {
   if (m_drawn) std::fprintf(m_out, "\n");
+}
+
+void SweepProgress::update(const SweepStatus& s) {
+  constexpr int width = 30;  // characters of the bar (ours)
+  const int filled = s.total > 0 ? (width * (s.done + s.failed)) / s.total : width;
+  std::string bar(static_cast<std::size_t>(filled), '#');
+  bar.resize(width, '.');
+  std::fprintf(m_out, "\r\033[Kcases [%s] %d/%d done | %d running | %d failed | %d skipped | %.0f s", bar.c_str(), s.done, s.total,
+               s.running, s.failed, s.skipped, s.wall_s);
+  std::fflush(m_out);
+  m_drawn = true;
+}
+
+void SweepProgress::finish() {
+  if (m_drawn) std::fprintf(m_out, "\n");
+  m_drawn = false;
 }
 
 }  // namespace kktflow

@@ -13,6 +13,7 @@ PACKAGES=(
   python3 python3-numpy python3-h5py python3-matplotlib python3-xarray python3-h5netcdf
   python3-jsonschema                      # tests: kktflow verify --json against docs/verify-schema.json
   libsvm-tools                            # tests: svm-train cross-checks our hard-margin SVM
+  libboost-mpi-dev libopenmpi-dev openmpi-bin   # mpirun -n N kktflow sweep (Boost.MPI over OpenMPI)
 )
 
 missing=()

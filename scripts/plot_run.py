@@ -1,8 +1,9 @@
 #!/usr/bin/python3
-"""Plot a kktflow run file (docs/file-format.md) with Debian's h5py, numpy and matplotlib (Agg).
+"""Plot a kktflow run file or sweep index (docs/file-format.md) with Debian's h5py, numpy and matplotlib (Agg).
 
     plot_run.py RUN.h5 -o FIG.png               four panels against log t
     plot_run.py RUN.h5 -o FIG.png --snapshots   rows of W in the plane of the two families
+    plot_run.py DIR/index.h5 -o FIG.png         a sweep: P(claim passes) against the regime indicator
 
 Panels, against log t on a symmetric-log axis (linear for |log t| ≤ 1): log L; the normalized
 margin and ε_KKT (log scale); the stable rank and the top singular values of W; the direction
@@ -12,6 +13,12 @@ bottom.
 --snapshots: the rows w_j of W in the last snapshot of θ, projected onto the plane spanned by the
 mean rows of the two families (a_j > 0 and a_j < 0, from /model/a), orthonormalised; one colour
 per family. Frei et al. (2023): at the KKT limit every row lies in that plane (rank ≤ 2).
+
+A sweep index (format "kktflow-sweep"): the fraction of cases in which frei2023.rank_le_2 and
+frei2023.linear_boundary pass against the regime indicator (the value of frei2023.near_orthogonal,
+R_min²/(n p R²)), in SWEEP_BINS bins of equally many cases (at the geometric mean of their
+indicators); each case is a dot at 0 or 1 besides, and the indicator's threshold (the claim's
+tolerance) a dotted line.
 
 The PNG is FIGSIZE × DPI pixels (SNAPSHOT_FIGSIZE for --snapshots), whatever the data. A live
 run is read in SWMR mode. Exit codes are kktflow's (app/commands.hpp): 0 ok, 2 usage, 3 the run
@@ -188,6 +195,52 @@ def plot_snapshot(f, path):
     return fig
 
 
+SWEEP_CLAIMS = ("frei2023.rank_le_2", "frei2023.linear_boundary")
+SWEEP_BINS = 8  # ours: bins of equally many cases along the indicator
+REGIME_CLAIM = "frei2023.near_orthogonal"
+
+
+def is_sweep_index(f):
+    return text(f.attrs.get("format", "")) == "kktflow-sweep"
+
+
+def indicator_bins(indicator, bins):
+    """Bins of cases by the indicator, equally many cases in each (quantiles), as index arrays."""
+    order = np.argsort(indicator)
+    return [chunk for chunk in np.array_split(order, min(bins, len(order))) if len(chunk)]
+
+
+def plot_sweep(f, path):
+    if REGIME_CLAIM not in f["verify"]:
+        raise RunFileError(f"no case has the verdict {REGIME_CLAIM}: nothing to plot against")
+    indicator = f["verify"][REGIME_CLAIM]["value"][()]
+    fig, ax = plt.subplots(figsize=FIGSIZE, dpi=DPI)
+    for name, colour in zip(SWEEP_CLAIMS, ("tab:blue", "tab:orange")):
+        if name not in f["verify"]:
+            continue
+        passed = f["verify"][name]["passed"][()]
+        rated = np.flatnonzero((passed >= 0) & np.isfinite(indicator))
+        ax.scatter(indicator[rated], passed[rated] + (0.02 if colour == "tab:blue" else -0.02), s=10, alpha=0.4, color=colour)
+        bins = indicator_bins(indicator[rated], SWEEP_BINS)
+        if bins:
+            x = [np.exp(np.mean(np.log(indicator[rated[b]]))) for b in bins]
+            y = [np.mean(passed[rated[b]] == 1) for b in bins]
+            ax.plot(x, y, "o-", color=colour, label=f"P({name} passes), {len(rated)} cases in {len(bins)} bins")
+    tolerance = f["verify"][REGIME_CLAIM]["tolerance"][()]
+    for threshold in np.unique(tolerance[np.isfinite(tolerance)]):
+        ax.axvline(threshold, color="grey", linestyle=":", label=f"regime threshold {threshold:g}")
+    ax.set_xscale("log")
+    ax.set_xlabel("regime indicator R_min²/(n p R²) (frei2023.near_orthogonal)")
+    ax.set_ylabel("fraction of cases that pass")
+    ax.set_ylim(-0.08, 1.08)
+    ax.legend(loc="best")
+    cases, done = f["cases/case"].shape[0], int(f.attrs["done"])
+    ax.set_title(f"{path}: {done} of {cases} cases done, {float(f.attrs['wall_s']):.0f} s on {int(f.attrs['workers'])} workers",
+                 fontsize="medium")
+    fig.tight_layout()
+    return fig
+
+
 def main(argv):
     parser = argparse.ArgumentParser(prog="kktflow plot", description=__doc__.split("\n")[0])
     parser.add_argument("run", help="run file written by kktflow run")
@@ -202,7 +255,10 @@ def main(argv):
         return EXIT_MISSING
     try:
         with h5py.File(args.run, "r", swmr=True) as f:
-            fig = (plot_snapshot if args.snapshots else plot_trajectory)(f, args.run)
+            if is_sweep_index(f):
+                fig = plot_sweep(f, args.run)
+            else:
+                fig = (plot_snapshot if args.snapshots else plot_trajectory)(f, args.run)
     except (OSError, KeyError, RunFileError) as error:
         print(f"kktflow plot: {args.run}: {error}", file=sys.stderr)
         return EXIT_IO

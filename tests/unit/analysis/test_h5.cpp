@@ -6,6 +6,7 @@
 #include <array>
 #include <boost/test/unit_test.hpp>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <string>
@@ -240,4 +241,33 @@ BOOST_AUTO_TEST_CASE(file_errors_name_the_file) {
   BOOST_TEST(throws_error_with([&] { h5::File::open_read_only(text); }, {text, "not an HDF5 file"}));
   BOOST_TEST(throws_error_with([&] { h5::File::create(dir.file("no/such/dir.h5"), false); },
                                {"no/such/dir.h5", "cannot create file"}));
+}
+
+BOOST_AUTO_TEST_CASE(string_datasets_round_trip) {
+  ScratchDir dir;
+  const std::vector<std::string> written{"frei2023.rank_le_2", "", "σ₃/σ₁ ≤ τ"};
+  {
+    h5::File file = h5::File::create(dir.file("s.h5"), false);
+    file.root().write_dataset("names", written);
+  }
+  const h5::File file = h5::File::open_read_only(dir.file("s.h5"));
+  BOOST_TEST(file.root().open_dataset("names").read_strings() == written, boost::test_tools::per_element());
+  BOOST_TEST(throws_error_with([&] { (void)file.root().open_dataset("names").read_int64s(); }, {"names"}));
+}
+
+BOOST_AUTO_TEST_CASE(external_links_resolve_relative_to_the_linking_file) {
+  ScratchDir dir;
+  std::filesystem::create_directories(dir.file("sweep/runs"));
+  {
+    h5::File target = h5::File::create(dir.file("sweep/runs/target.h5"), false);
+    target.root().write_attr("format", "kktflow-run");
+  }
+  {
+    h5::File index = h5::File::create(dir.file("sweep/index.h5"), false);
+    index.root().create_group("links").link_external("case_0", "runs/target.h5", "/");
+  }
+  // The directory moved as a whole, and opened from a working directory where runs/ is not.
+  std::filesystem::rename(dir.file("sweep"), dir.file("moved"));
+  const h5::File index = h5::File::open_read_only(dir.file("moved/index.h5"));
+  BOOST_TEST(index.root().open_group("links/case_0").read_attr<std::string>("format") == "kktflow-run");
 }

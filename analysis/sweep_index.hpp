@@ -1,0 +1,65 @@
+#pragma once
+/// \file sweep_index.hpp
+/// The files of a sweep directory (docs/file-format.md, "The sweep index"): what a case's run
+/// file says about the case (inspect_case_file), and DIR/index.h5, one row per case with its
+/// parameters, state, final figures, every verify verdict and an external link to its run file.
+#include "analysis/sweep_spec.hpp"
+#include "analysis/verify_store.hpp"
+#include "solver/record.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kktflow {
+
+/// Value of the index's root attribute `format`.
+inline constexpr const char* kSweepFormat = "kktflow-sweep";
+inline constexpr std::int64_t kSweepFormatVersion = 1;
+
+/// How far a case's run file has come.
+enum class CaseProgress {
+  missing,     ///< no file
+  damaged,     ///< a file that does not open as a run (killed while it was created, truncated)
+  partial,     ///< a run that has not ended (killed or interrupted): `run --resume` continues it
+  unverified,  ///< the run has ended; verify has not run on it
+  complete,    ///< ended and verified, or ended in a numerical failure (nothing to verify)
+};
+
+/// What a case's run file holds.
+struct CaseFile {
+  CaseProgress progress = CaseProgress::missing;
+  std::string config;         ///< the resolved configuration it was made with ("" unless it opens)
+  std::string status;         ///< the run's status attribute ("" unless it opens)
+  std::string status_reason;  ///< or why the file does not open
+  std::optional<Record> last;  ///< the last trajectory row
+  std::vector<ClaimResult> claims;  ///< /verify rows
+};
+
+/// Reads the run file `path` of a case; never throws for a missing or damaged file.
+CaseFile inspect_case_file(const std::string& path);
+
+/// One row of the index.
+struct CaseRow {
+  const SweepCase* sweep_case = nullptr;
+  std::string file;   ///< the run file, relative to the sweep directory
+  std::string state;  ///< "done", "failed" (after its retry) or "pending" (not run yet)
+  std::string message;  ///< why it failed, "" otherwise
+  int attempts = 0;     ///< attempts made by the last `kktflow sweep`
+  CaseFile contents;
+};
+
+/// What the index records about the sweep as a whole.
+struct SweepTotals {
+  double wall_s = 0;  ///< wall seconds of the last `kktflow sweep`
+  int workers = 1;    ///< cases it ran at a time
+  int ranks = 1;      ///< MPI ranks (1 without MPI)
+};
+
+/// Writes DIR/index.h5 (`path`) from scratch: into a temporary file first, renamed over `path`,
+/// so that a reader or a killed sweep never sees half an index. Throws h5::Error.
+void write_sweep_index(const std::string& path, const SweepSpec& spec, const std::vector<CaseRow>& rows,
+                       const SweepTotals& totals);
+
+}  // namespace kktflow

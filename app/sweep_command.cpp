@@ -1,0 +1,101 @@
+/// \file sweep_command.cpp
+/// `kktflow sweep SWEEP.toml -o DIR [-j N] [--quiet]`: parses the sweep file, loads every case's
+/// configuration (so that a bad value stops the sweep before anything runs, naming the case),
+/// and hands the cases to analysis/sweep_runner.hpp. Thin: the orchestration is the library's.
+#include "commands.hpp"
+#include "config.hpp"
+#include "progress.hpp"
+
+#include "analysis/model_claims.hpp"
+#include "analysis/sweep_runner.hpp"
+#include "analysis/sweep_spec.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+#include <unistd.h>
+
+namespace kktflow {
+namespace {
+
+std::atomic<bool> g_sweep_interrupted{false};
+extern "C" void on_sweep_signal(int) { g_sweep_interrupted = true; }
+bool sweep_interrupted() { return g_sweep_interrupted.load(); }
+
+void check_claims(const SweepSpec& spec) {
+  const std::vector<std::string> known = all_claim_names();
+  for (const std::string& name : spec.claims) {
+    if (std::ranges::find(known, name) == known.end())
+      throw SweepError(fmt::format("claims: unknown claim '{}'; known claims: {}", name, fmt::join(known, ", ")));
+  }
+}
+
+/// Every case's resolved configuration; a ConfigError names the case it comes from.
+std::vector<std::string> case_configs(const SweepSpec& spec) {
+  std::vector<std::string> configs;
+  for (const SweepCase& c : spec.cases) {
+    try {
+      configs.push_back(load_config(spec.base_config, c.overrides).resolved_toml);
+    } catch (const ConfigError& e) {
+      throw ConfigError(fmt::format("{}: case {} ({}): {}", spec.path, c.index, c.label(), e.what()));
+    }
+  }
+  return configs;
+}
+
+int default_jobs() {
+  if (launched_by_mpi()) return 1;  // one case per rank: mpirun -n N gives N at a time
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+void print_summary(const SweepOutcome& o, const std::string& dir) {
+  const auto count = [&](const char* state) { return std::ranges::count(o.rows, std::string(state), &CaseRow::state); };
+  const auto skipped = std::ranges::count_if(o.rows, [](const CaseRow& r) { return r.state == "done" && r.attempts == 0; });
+  std::printf("%s/index.h5: %zu cases: %td done (%td of them before this sweep), %td failed, %td pending; %.1f s, %d at a time on %d rank%s%s\n",
+              dir.c_str(), o.rows.size(), count("done"), skipped, count("failed"), count("pending"), o.totals.wall_s, o.totals.workers, o.totals.ranks,
+              o.totals.ranks == 1 ? "" : "s", o.budget_exhausted ? " (budget_s reached: re-run to continue)" : "");
+  for (const CaseRow& row : o.rows) {
+    if (row.state == "failed") std::printf("  case %d (%s) failed: %s\n", row.sweep_case->index, row.sweep_case->label().c_str(), row.message.c_str());
+  }
+}
+
+}  // namespace
+
+void setup_sweep(CLI::App& app, SweepCommandOptions& opt) {
+  auto* sweep = app.add_subcommand("sweep", "Run every case of a sweep file (locally, or across ranks under mpirun) into a directory");
+  sweep->add_option("sweep", opt.sweep_file, "sweep file (README: Sweeps)")->required();
+  sweep->add_option("-o,--output", opt.output, "sweep directory: cases/, logs/ and index.h5")->required();
+  sweep->add_option("-j,--jobs", opt.jobs, "cases at a time in this process (default: the cores; 1 per rank under mpirun)")
+      ->check(CLI::Range(1, 4096));
+  sweep->add_flag("--quiet", opt.quiet, "no progress bar and no summary");
+  sweep->callback([&opt] { throw CLI::RuntimeError(run_sweep_command(opt)); });
+}
+
+int run_sweep_command(const SweepCommandOptions& opt) {
+  const SweepSpec spec = read_sweep_file(opt.sweep_file);
+  check_claims(spec);
+  const std::vector<std::string> configs = case_configs(spec);
+  SweepProgress progress(stderr);
+  SweepOptions run;
+  run.dir = opt.output;
+  run.kktflow_exe = std::filesystem::read_symlink("/proc/self/exe").string();
+  run.jobs = opt.jobs > 0 ? opt.jobs : default_jobs();
+  run.interrupted = sweep_interrupted;
+  if (!opt.quiet && isatty(fileno(stderr))) run.on_progress = [&progress](const SweepStatus& s) { progress.update(s); };
+  std::signal(SIGINT, on_sweep_signal);
+  std::signal(SIGTERM, on_sweep_signal);
+  const SweepOutcome outcome = run_sweep(spec, configs, run);
+  progress.finish();
+  if (!outcome.root) return exit_ok;
+  if (!opt.quiet) print_summary(outcome, opt.output);
+  if (sweep_interrupted()) return exit_interrupted;
+  const bool all_done = std::ranges::all_of(outcome.rows, [](const CaseRow& r) { return r.state == "done"; });
+  return all_done ? exit_ok : exit_incomplete;
+}
+
+}  // namespace kktflow

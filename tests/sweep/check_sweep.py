@@ -1,0 +1,163 @@
+#!/usr/bin/python3
+"""End-to-end checks of `kktflow sweep` (issue 8) on its DIR/index.h5 (docs/file-format.md).
+
+    check_sweep.py index DIR CASES            the index of a finished sweep: CASES rows, all done,
+                                              verdicts and figures filled in, external links that open
+    check_sweep.py same SERIAL_DIR OTHER_DIR  two sweeps of one sweep file give the same index
+                                              (parameters, states, statuses, figures but wall time, verdicts)
+    check_sweep.py claims DIR NAME,...        the index holds verdicts of exactly these claims
+    check_sweep.py resume EXE SWEEP DIR       SIGKILL a sweep (and its runs) once two cases are done,
+                                              re-run it: every case ends done, and the cases done
+                                              before the kill are not computed again
+
+Prints "ok: ..." and exits 0 when the check passes, prints what differs and exits 1 otherwise.
+"""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+
+# Ours: how long the resume check waits for the first sweep to finish two cases.
+FIRST_CASES_TIMEOUT_S = 300
+# Ours: the cases done before the kill (the rest must still be to do).
+DONE_BEFORE_KILL = 2
+
+
+def text(value):
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def strings(dataset):
+    return [text(v) for v in dataset[()]]
+
+
+def fail(message):
+    print(f"FAIL: {message}")
+    sys.exit(1)
+
+
+def check_index(directory, cases):
+    path = os.path.join(directory, "index.h5")
+    with h5py.File(path, "r") as f:
+        if text(f.attrs["format"]) != "kktflow-sweep":
+            fail(f"{path}: format {f.attrs['format']!r}")
+        if f["cases/case"].shape[0] != cases:
+            fail(f"{path}: {f['cases/case'].shape[0]} rows, expected {cases}")
+        states = strings(f["cases/state"])
+        if set(states) != {"done"}:
+            fail(f"{path}: states {states}")
+        if not np.all(np.isfinite(f["final/normalized_margin"][()])):
+            fail(f"{path}: normalized margins {f['final/normalized_margin'][()]}")
+        claims = list(f["verify"].keys())
+        if not claims or any(np.any(f["verify"][c]["passed"][()] < 0) for c in claims):
+            fail(f"{path}: verdicts missing for some case: {claims}")
+        for case, name in enumerate(strings(f["cases/file"])):
+            link = f["runs"][os.path.splitext(os.path.basename(name))[0]]
+            if text(link.attrs["format"]) != "kktflow-run" or text(link.attrs["status"]) != strings(f["cases/status"])[case]:
+                fail(f"{path}: the external link of case {case} does not lead to its run file {name}")
+        print(f"ok: {path}: {cases} cases done, {len(claims)} claims each, every external link opens its run file")
+
+
+def check_claims(directory, names):
+    with h5py.File(os.path.join(directory, "index.h5"), "r") as f:
+        found = sorted(f["verify"].keys())
+    if found != sorted(names):
+        fail(f"the index holds verdicts of {found}, expected {sorted(names)}")
+    print(f"ok: the index holds verdicts of exactly {', '.join(found)}")
+
+
+def index_contents(directory):
+    """Everything in the index that must not depend on how the cases were scheduled."""
+    with h5py.File(os.path.join(directory, "index.h5"), "r") as f:
+        contents = {}
+        for group in ("cases", "params", "final"):
+            for name, dataset in f[group].items():
+                if name in ("wall_s", "attempts", "message", "status_reason"):
+                    continue  # timings, and reasons that quote the wall time
+                contents[f"{group}/{name}"] = dataset[()]
+        for claim in f["verify"]:
+            for column in ("passed", "value", "tolerance"):
+                contents[f"verify/{claim}/{column}"] = f["verify"][claim][column][()]
+        return contents
+
+
+def check_same(first, second):
+    a, b = index_contents(first), index_contents(second)
+    if a.keys() != b.keys():
+        fail(f"the indexes have different columns: {sorted(a.keys() ^ b.keys())}")
+    differences = [name for name in a if not np.array_equal(a[name], b[name], equal_nan=a[name].dtype.kind == "f")]
+    if differences:
+        for name in differences:
+            print(f"  {name}: {a[name]} vs {b[name]}")
+        fail(f"{len(differences)} columns differ between {first} and {second}")
+    verdicts = sum(1 for name in a if name.endswith("/passed"))
+    print(f"ok: {first} and {second} agree in all {len(a)} columns ({verdicts} claims' verdicts, every figure but wall time)")
+
+
+def done_cases(directory):
+    """case → (run file, mtime in ns) of the cases the index calls done; {} before there is an index."""
+    path = os.path.join(directory, "index.h5")
+    if not os.path.exists(path):
+        return {}
+    with h5py.File(path, "r") as f:
+        files, states = strings(f["cases/file"]), strings(f["cases/state"])
+    return {case: (files[case], os.stat(os.path.join(directory, files[case])).st_mtime_ns)
+            for case, state in enumerate(states) if state == "done"}
+
+
+def check_resume(exe, sweep, directory):
+    command = [exe, "sweep", sweep, "-o", directory, "-j", "1", "--quiet"]
+    first = subprocess.Popen(command, start_new_session=True)
+    deadline = time.monotonic() + FIRST_CASES_TIMEOUT_S
+    while len(done_cases(directory)) < DONE_BEFORE_KILL:
+        if first.poll() is not None:
+            fail(f"the first sweep ended (exit {first.returncode}) before it could be killed")
+        if time.monotonic() > deadline:
+            first.kill()
+            fail(f"no {DONE_BEFORE_KILL} cases done within {FIRST_CASES_TIMEOUT_S} s")
+        time.sleep(0.05)
+    os.killpg(first.pid, signal.SIGKILL)  # the sweep and the runs it started, as a batch system kills a job
+    first.wait()
+    before = done_cases(directory)
+    with h5py.File(os.path.join(directory, "index.h5"), "r") as f:
+        total = f["cases/case"].shape[0]
+    if len(before) >= total:
+        fail("every case was done before the kill: nothing left to resume")
+    second = subprocess.run(command, capture_output=True, text=True)
+    if second.returncode != 0:
+        fail(f"the re-run exited with {second.returncode}: {second.stdout}{second.stderr}")
+    after = done_cases(directory)
+    if len(after) != total:
+        fail(f"after the re-run {len(after)} of {total} cases are done")
+    recomputed = [case for case, (name, mtime) in before.items() if after[case][1] != mtime]
+    if recomputed:
+        fail(f"cases {recomputed} were done before the kill and were written again")
+    with h5py.File(os.path.join(directory, "index.h5"), "r") as f:
+        attempts = f["cases/attempts"][()]
+    if any(attempts[case] != 0 for case in before) or any(attempts[case] == 0 for case in range(total) if case not in before):
+        fail(f"attempts {attempts}: the re-run should have run exactly the cases not done before ({sorted(before)})")
+    print(f"ok: killed with {len(before)} of {total} cases done; the re-run did the other {total - len(before)} "
+          f"and left the {len(before)} done ones untouched")
+
+
+def main(argv):
+    if len(argv) == 4 and argv[1] == "index":
+        check_index(argv[2], int(argv[3]))
+    elif len(argv) == 4 and argv[1] == "claims":
+        check_claims(argv[2], argv[3].split(","))
+    elif len(argv) == 4 and argv[1] == "same":
+        check_same(argv[2], argv[3])
+    elif len(argv) == 5 and argv[1] == "resume":
+        check_resume(argv[2], argv[3], argv[4])
+    else:
+        print(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
