@@ -21,8 +21,10 @@ using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::Ro
 
 /// One seed of the ensemble, at the end of its flow.
 struct SeedOutcome {
+  Status status = Status::converged;
   double loss = 0;
   double srank = 0;
+  double sigma_ratio = 0;        ///< σ2/σ1 of W
   bool one_sample_each = false;  ///< each neuron active on exactly one sample, the samples distinct
 };
 
@@ -46,13 +48,13 @@ class Checker {
  private:
   double loss(const Eigen::VectorXd& theta, Eigen::Index width) const;
   double stable_rank(const Eigen::VectorXd& theta, Eigen::Index width) const;
+  double sigma_ratio(const Eigen::VectorXd& theta, Eigen::Index width) const;
   /// cos∡(x1, x2) of the run's two samples.
   double cos_angle() const;
   double expected_srank() const { return 2.0 / (1.0 + std::abs(cos_angle())); }
-  /// The square-loss flow from θ with the verify's own stop rules (ours): to L ≤ stop_loss or a
-  /// stationary point, t ≤ e^20.
-  Eigen::VectorXd flow_from(const Eigen::VectorXd& theta0, Relu2Params p, double stop_loss, double abs_tol,
-                            double rel_tol) const;
+  /// The square-loss flow from θ (updated in place) with the verify's own stop rules (ours): to
+  /// L ≤ stop_loss or a stationary point, t ≤ e^20, at most kMaxSteps steps.
+  Status flow_from(Eigen::VectorXd& theta, Relu2Params p, double stop_loss, double abs_tol, double rel_tol) const;
   bool one_sample_each(const Eigen::VectorXd& theta) const;
   const std::vector<SeedOutcome>& ensemble();
   std::optional<ClaimResult> needs_two_samples(const std::string& name) const;
@@ -87,6 +89,12 @@ double Checker::stable_rank(const Eigen::VectorXd& theta, Eigen::Index width) co
   const Eigen::Map<const RowMajor> W(theta.data(), width, m_run.X.cols());
   const Eigen::VectorXd s = singular_values(W);
   return s[0] > 0 ? s.squaredNorm() / (s[0] * s[0]) : 0.0;
+}
+
+double Checker::sigma_ratio(const Eigen::VectorXd& theta, Eigen::Index width) const {
+  const Eigen::Map<const RowMajor> W(theta.data(), width, m_run.X.cols());
+  const Eigen::VectorXd s = singular_values(W);
+  return s.size() > 1 && s[0] > 0 ? s[1] / s[0] : 0.0;
 }
 
 double Checker::cos_angle() const {
@@ -149,18 +157,20 @@ ClaimResult Checker::rank1_exists() const {
                           L, ratio, stable_rank(theta, 2), theta.squaredNorm(), m_run.theta_final.squaredNorm()));
 }
 
-Eigen::VectorXd Checker::flow_from(const Eigen::VectorXd& theta0, Relu2Params p, double stop_loss, double abs_tol,
-                                   double rel_tol) const {
+/// A pair pushed onto its kink from both sides (Filippov sliding, which this flow does not
+/// hold) makes the error control chatter; 20 000 steps (ours) are 30 times what a clean run needs.
+constexpr std::int64_t kMaxSteps = 20'000;
+
+Status Checker::flow_from(Eigen::VectorXd& theta, Relu2Params p, double stop_loss, double abs_tol, double rel_tol) const {
   Relu2 model(m_run.X, p);
   SquareFlowOptions o;
   o.stop.loss = stop_loss;
   o.stop.log_t_max = 20;
   o.abs_tol = abs_tol;
   o.rel_tol = rel_tol;
+  o.stop.max_steps = kMaxSteps;
   SquareFlow flow(model, SquareLoss(m_targets, m_run.X.rows()), o);
-  Eigen::VectorXd theta = theta0;
-  flow.run(theta);
-  return theta;
+  return flow.run(theta).status;
 }
 
 ClaimResult Checker::closed_form() const {
@@ -173,7 +183,8 @@ ClaimResult Checker::closed_form() const {
   p.width = 2;
   const double s0 = m_s.closed_form_s0;
   // Stop far below the tolerance: |s − s∞| ~ √L near the limit (ours: 1e-28, abs_tol 1e-15).
-  const Eigen::VectorXd theta = flow_from(closed_form_start(m_run.X, s0), p, 1e-28, 1e-15, 1e-13);
+  Eigen::VectorXd theta = closed_form_start(m_run.X, s0);
+  flow_from(theta, p, 1e-28, 1e-15, 1e-13);
   const Eigen::Map<const RowMajor> W(theta.data(), 2, m_run.X.cols());
   const double s_inf = closed_form_limit(s0);
   double err = 0;
@@ -203,9 +214,11 @@ const std::vector<SeedOutcome>& Checker::ensemble() {
     Relu2Params p = m_params;
     p.seed = static_cast<std::uint64_t>(seed);
     // To L ≤ 1e-12 (ours), well past the 1e-4 that counts, so the stable rank is the limit's.
-    const Eigen::VectorXd theta = flow_from(Relu2(m_run.X, p).initial_theta(), p, 1e-12, 1e-14, 1e-10);
+    Eigen::VectorXd theta = Relu2(m_run.X, p).initial_theta();
+    const Status status = flow_from(theta, p, 1e-12, 1e-14, 1e-10);
     const double L = loss(theta, p.width);
-    m_ensemble.push_back({L, stable_rank(theta, p.width), L < m_s.loss_threshold && one_sample_each(theta)});
+    m_ensemble.push_back({status, L, stable_rank(theta, p.width), sigma_ratio(theta, p.width),
+                          L < m_s.loss_threshold && one_sample_each(theta)});
   }
   return m_ensemble;
 }
@@ -214,20 +227,32 @@ ClaimResult Checker::ensemble_rank2() {
   const std::string name = "timor2023.ensemble_rank2";
   if (auto bad = needs_two_samples(name)) return *bad;
   const double expected = expected_srank();
-  int converged = 0, near = 0, below = 0, rank1 = 0;
-  double worst = 0;
+  // Stable-rank bins of the zero-loss limits (ours): near rank 1, between, and Timor's 2/(1 + |cos∡|).
+  const std::vector<double> edges{1.0, 1.1, 1.5, expected - m_s.srank_tolerance, expected + m_s.srank_tolerance, 2.0};
+  std::vector<int> histogram(edges.size() - 1, 0);
+  int converged = 0, own_sample = 0, own_sample_near = 0, stationary = 0, budget = 0;
+  double min_ratio = 1;
   for (const SeedOutcome& o : ensemble()) {
+    stationary += o.status == Status::stationary;
+    budget += o.status == Status::step_budget || o.status == Status::log_t_max;
     if (!(o.loss < m_s.loss_threshold)) continue;
     ++converged;
-    const double gap = std::abs(o.srank - expected);
-    worst = std::max(worst, gap);
-    (gap <= m_s.srank_tolerance ? near : o.srank < 1.5 ? rank1 : below) += 1;
+    min_ratio = std::min(min_ratio, o.sigma_ratio);
+    const auto bin = std::upper_bound(edges.begin() + 1, edges.end() - 1, o.srank) - edges.begin() - 1;
+    ++histogram[static_cast<std::size_t>(bin)];
+    own_sample += o.one_sample_each;
+    own_sample_near += o.one_sample_each && std::abs(o.srank - expected) <= m_s.srank_tolerance;
   }
-  return make(name, converged > 0 && worst <= m_s.srank_tolerance, worst, m_s.srank_tolerance,
-              fmt::format("{} of {} seeds reached L < {:.0e} (Timor et al.: 79 of 288); stable ranks of those limits: "
-                          "{} within {:.0e} of {:.4f}, {} elsewhere in [1.5, 2], {} below 1.5 (rank 1)",
-                          converged, m_s.ensemble_seeds, m_s.loss_threshold, near, m_s.srank_tolerance, expected, below,
-                          rank1));
+  std::string bins;
+  for (std::size_t b = 0; b < histogram.size(); ++b)
+    bins += fmt::format("{}[{:.4f}, {:.4f}): {}", b ? ", " : "", edges[b], edges[b + 1], histogram[b]);
+  return make(name, converged > 0 && min_ratio >= m_s.rank2_ratio, min_ratio, m_s.rank2_ratio,
+              fmt::format("{} of {} seeds reached L < {:.0e} (Timor et al.: 79 of 288); min σ2/σ1 of their W = {:.3e}; "
+                          "srank histogram {}; {} of {} limits with each neuron on its own sample have srank within "
+                          "{:.0e} of 2/(1 + |cos∡|) = {:.4f}; flows ended: {} stationary at positive loss, {} at the step "
+                          "or time budget",
+                          converged, m_s.ensemble_seeds, m_s.loss_threshold, min_ratio, bins, own_sample_near,
+                          own_sample, m_s.srank_tolerance, expected, stationary, budget));
 }
 
 ClaimResult Checker::thm3_probability() {

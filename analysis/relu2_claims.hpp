@@ -16,8 +16,9 @@
 ///                            x_i only since ⟨x1, x2⟩ < 0) ends with |⟨w_i, x_i⟩ − s∞| ≤ 1e-8 (issue 6),
 ///                            s∞² = (s0² + √(s0⁴ + 4))/2
 ///  timor2023.ensemble_rank2  the flow from seeds 0..287 (the paper's 288) of the run's own init: every
-///                            seed that reaches L < 1e-4 has |srank − 2/(1 + |cos∡|)| ≤ 1e-3; reports how
-///                            many reached it (paper: 79 of 288) and the srank histogram
+///                            seed that reaches L < 1e-4 has rank(W) = 2 (σ2/σ1 ≥ 1e-3, ours); reports how
+///                            many reached it (paper: 79 of 288), the srank histogram, and how many of the
+///                            limits with each neuron on its own sample have srank within 1e-3 of 2/(1 + |cos∡|)
 ///  timor2023.thm3_probability  the fraction of those seeds whose limit has zero loss with each neuron
 ///                            active on exactly one sample, the two distinct (Thm 3's event: the flow
 ///                            converges to such a rank-2 net) is at least Thm 3's bound 2(∡/2π)²
@@ -32,6 +33,7 @@ namespace kktflow {
 struct Relu2VerifySettings {
   double loss_threshold = 1e-4;          ///< Timor et al. §3.2
   double srank_tolerance = 1e-3;         ///< ours: the limits' rows carry O(init radius) off-axis parts
+  double rank2_ratio = 1e-3;             ///< ours: σ2/σ1 above this counts as rank 2
   double invariant_tolerance = 1e-8;     ///< issue 6
   double rank1_loss_tolerance = 1e-28;   ///< ours: v_i = e_i/⟨w_i, x_i⟩ is exact up to one rounding
   double closed_form_s0 = 0.5;           ///< ours
