@@ -38,6 +38,7 @@ BOOST_AUTO_TEST_CASE(closed_form_limit_of_timor_section_3) {
     Setup s;
     SquareFlowOptions o;
     o.stop.loss = 1e-28;
+    o.stop.grad_norm = 0;  // near zero loss ‖∇L‖ ~ √L would stop the flow first
     o.abs_tol = 1e-15;
     o.rel_tol = 1e-13;
     o.stop.log_t_max = 20;
