@@ -186,12 +186,12 @@ const std::map<std::string, std::set<std::string>>& model_keys() {
   return keys;
 }
 
-/// Keys that only the square-loss flow (model.kind = "relu2") reads, and the margin flow's keys
-/// that it does not: either would be silently ignored.
+/// Keys that only the square-loss flow (model.kind = "relu2") reads.
 const std::map<std::string, std::set<std::string>>& square_flow_only_keys() {
   static const std::map<std::string, std::set<std::string>> keys{{"stop", {"loss", "grad_norm"}}};
   return keys;
 }
+/// Every key of these sections that the square-loss flow reads (it writes no checkpoint: no store key).
 const std::map<std::string, std::set<std::string>>& square_flow_keys() {
   static const std::map<std::string, std::set<std::string>> keys{
       {"flow", {"abs_tol", "rel_tol", "dt_initial"}},
@@ -202,7 +202,9 @@ const std::map<std::string, std::set<std::string>>& square_flow_keys() {
   return keys;
 }
 
-void check_flow_keys(const toml::table& root, const std::string& kind) {
+/// Refuses a key that the flow of the chosen kind would silently ignore: a margin-flow key on relu2,
+/// a square-loss key on any other kind.
+void check_square_flow_keys(const toml::table& root, const std::string& kind) {
   const bool square = kind == "relu2";
   for (const auto& [section, allowed] : square ? square_flow_keys() : square_flow_only_keys()) {
     const auto* table = root.get_as<toml::table>(section);
@@ -210,8 +212,8 @@ void check_flow_keys(const toml::table& root, const std::string& kind) {
     for (const auto& [key, _] : *table) {
       const std::string k(key.str());
       if (square && !allowed.count(k))
-        throw ConfigError(section + "." + k + " does not apply to model.kind = \"relu2\" (square loss, dopri5 in plain time t); "
-                          "its " + section + " keys are " + join(allowed));
+        throw ConfigError(section + "." + k + " does not apply to model.kind = \"relu2\" (square loss, dopri5 in plain time t); " +
+                          (allowed.empty() ? "it has no " + section + " keys" : "its " + section + " keys are " + join(allowed)));
       if (!square && allowed.count(k))
         throw ConfigError(section + "." + k + " applies to the square loss only (model.kind = \"relu2\"), not to model.kind = \"" +
                           kind + "\"");
@@ -251,7 +253,7 @@ void read_loss(Reader& r, RunConfig& c) {
 void read_model(Reader& r, const toml::table& root, RunConfig& c) {
   r.get("model", "kind", c.model_kind);
   check_model_keys(root, c.model_kind);
-  check_flow_keys(root, c.model_kind);
+  check_square_flow_keys(root, c.model_kind);
   read_loss(r, c);
   r.get("model", "seed", c.model.seed);
   if (c.model_kind == "leaky2_fixed_outer") {
