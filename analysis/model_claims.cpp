@@ -3,10 +3,12 @@
 #include "analysis/claims.hpp"
 #include "analysis/gd_claims.hpp"
 #include "analysis/kkt.hpp"
+#include "analysis/relu2_claims.hpp"
 #include "analysis/run_store.hpp"
 #include "analysis/svm.hpp"
 #include "problems/deep.hpp"
 #include "problems/linear.hpp"
+#include "problems/relu2.hpp"
 #include "problems/two_layer_leaky.hpp"
 #include "solver/metrics.hpp"
 #include "solver/nnls.hpp"
@@ -42,6 +44,13 @@ double number_attr(const ModelRun& run, const std::string& name) {
 
 std::unique_ptr<Model> rebuild_model(const ModelRun& run) {
   if (run.kind == "linear") return std::make_unique<LinearModel>(run.X);
+  if (run.kind == "relu2") {
+    Relu2Params p;
+    p.width = static_cast<Index>(number_attr(run, "width"));
+    p.outputs = static_cast<Index>(number_attr(run, "outputs"));
+    p.init_radius = number_attr(run, "init_radius");
+    return std::make_unique<Relu2>(run.X, p);
+  }
   if (run.kind == "two_layer_leaky") {
     TwoLayerLeakyParams p;
     p.width = static_cast<Index>(number_attr(run, "width"));
@@ -370,8 +379,8 @@ ModelRun read_model_run(const std::string& path) {
   run.model_attrs = summary.model_attrs;
   const auto kind = summary.model_attrs.find("kind");
   run.kind = kind == summary.model_attrs.end() ? "" : kind->second;
-  if (run.kind != "two_layer_leaky" && run.kind != "deep" && run.kind != "linear")
-    throw std::invalid_argument(fmt::format("{}: model kind '{}': expected two_layer_leaky, deep or linear", path, run.kind));
+  if (run.kind != "two_layer_leaky" && run.kind != "deep" && run.kind != "linear" && run.kind != "relu2")
+    throw std::invalid_argument(fmt::format("{}: model kind '{}': expected two_layer_leaky, deep, linear or relu2", path, run.kind));
   const h5::File file = h5::File::open_read_only(path);
   const h5::Group root = file.root();
   run.X = root.open_dataset("data/X").read_matrix();
@@ -421,7 +430,7 @@ std::vector<ClaimResult> verify_model_claims(const ModelRun& run, const std::vec
 
 std::vector<std::string> all_claim_names() {
   std::vector<std::string> out = known_claims();
-  for (const auto* names : {&model_claim_names(), &gd_claim_names()})
+  for (const auto* names : {&model_claim_names(), &gd_claim_names(), &relu2_claim_names()})
     for (const std::string& name : *names)
       if (std::ranges::find(out, name) == out.end()) out.push_back(name);
   return out;
@@ -434,6 +443,7 @@ VerifyOutcome verify_run_file(const std::string& path, const std::vector<std::st
     if (is_gd_run(summary.config)) return {verify_gd_claims(read_run_input(path), names), {}};
     return verify_claims(read_run_input(path), names);
   }
+  if (kind != summary.model_attrs.end() && kind->second == "relu2") return {verify_relu2_claims(read_model_run(path), names), {}};
   return {verify_model_claims(read_model_run(path), names), {}};
 }
 

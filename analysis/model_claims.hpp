@@ -47,7 +47,7 @@ struct ModelRun {
   double rel_tol = 0;
 };
 
-/// Reads a run of two_layer_leaky, deep or linear. Throws h5::Error when the file is not a
+/// Reads a run of two_layer_leaky, deep, linear or relu2. Throws h5::Error when the file is not a
 /// finished kktflow run, std::invalid_argument for another model kind.
 ModelRun read_model_run(const std::string& path);
 
@@ -78,7 +78,7 @@ std::vector<ClaimResult> verify_model_claims(const ModelRun& run, const std::vec
 std::vector<std::string> all_claim_names();
 
 /// Reads the run in `path` and evaluates `names` (every claim that applies to its model kind when
-/// empty): claims.hpp for leaky2_fixed_outer, the claims above for the others. Throws as the readers
+/// empty): claims.hpp for leaky2_fixed_outer, relu2_claims.hpp for relu2, the claims above for the others. Throws as the readers
 /// do, and std::invalid_argument for a claim that does not apply to the model.
 VerifyOutcome verify_run_file(const std::string& path, const std::vector<std::string>& names);
 

@@ -17,10 +17,11 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
   static const std::map<std::string, std::set<std::string>> keys{
       {"", {"seed"}},
       {"data", {"kind", "n", "d", "seed", "scale", "mean_norm", "noise", "unit_norm", "path"}},
-      {"model", {"kind", "width", "gamma", "signs", "init_scale", "loss", "seed", "alpha", "layers", "skip"}},
+      {"model", {"kind", "width", "gamma", "signs", "init_scale", "loss", "seed", "alpha", "layers", "skip", "init_radius"}},
       {"flow", {"time", "stepper", "late_phase_ratio", "late_phase_log_t", "coordinates", "abs_tol", "rel_tol", "gd_step", "dt_initial", "dt_max",
                 "sliding", "sliding_flips", "sliding_window", "freeze_pattern", "capture_on_arrival", "precision"}},
-      {"stop", {"kkt_eps", "one_minus_beta", "direction_change", "log_t_min", "log_t_max", "wall_s", "max_steps"}},
+      {"stop", {"kkt_eps", "one_minus_beta", "direction_change", "log_t_min", "log_t_max", "wall_s", "max_steps", "loss",
+                "grad_norm"}},
       {"output", {"record_every_log_t", "record_relative", "snapshot_ratio", "k_top"}},
       {"store", {"checkpoint_seconds"}},
   };
@@ -180,8 +181,44 @@ const std::map<std::string, std::set<std::string>>& model_keys() {
       {"two_layer_leaky", {"width", "alpha", "init_scale"}},
       {"deep", {"layers", "width", "skip", "init_scale"}},
       {"linear", {"init_scale"}},
+      {"relu2", {"width", "init_radius"}},
   };
   return keys;
+}
+
+/// Keys that only the square-loss flow (model.kind = "relu2") reads.
+const std::map<std::string, std::set<std::string>>& square_flow_only_keys() {
+  static const std::map<std::string, std::set<std::string>> keys{{"stop", {"loss", "grad_norm"}}};
+  return keys;
+}
+/// Every key of these sections that the square-loss flow reads (it writes no checkpoint: no store key).
+const std::map<std::string, std::set<std::string>>& square_flow_keys() {
+  static const std::map<std::string, std::set<std::string>> keys{
+      {"flow", {"abs_tol", "rel_tol", "dt_initial"}},
+      {"stop", {"loss", "grad_norm", "log_t_max", "wall_s", "max_steps"}},
+      {"output", {"record_every_log_t", "k_top"}},
+      {"store", {}},
+  };
+  return keys;
+}
+
+/// Refuses a key that the flow of the chosen kind would silently ignore: a margin-flow key on relu2,
+/// a square-loss key on any other kind.
+void check_square_flow_keys(const toml::table& root, const std::string& kind) {
+  const bool square = kind == "relu2";
+  for (const auto& [section, allowed] : square ? square_flow_keys() : square_flow_only_keys()) {
+    const auto* table = root.get_as<toml::table>(section);
+    if (!table) continue;
+    for (const auto& [key, _] : *table) {
+      const std::string k(key.str());
+      if (square && !allowed.count(k))
+        throw ConfigError(section + "." + k + " does not apply to model.kind = \"relu2\" (square loss, dopri5 in plain time t); " +
+                          (allowed.empty() ? "it has no " + section + " keys" : "its " + section + " keys are " + join(allowed)));
+      if (!square && allowed.count(k))
+        throw ConfigError(section + "." + k + " applies to the square loss only (model.kind = \"relu2\"), not to model.kind = \"" +
+                          kind + "\"");
+    }
+  }
 }
 
 /// Refuses a model.* key that the chosen kind does not read (it would be silently ignored).
@@ -189,7 +226,7 @@ void check_model_keys(const toml::table& root, const std::string& kind) {
   const auto it = model_keys().find(kind);
   if (it == model_keys().end())
     throw ConfigError("model.kind = \"" + kind + "\": allowed values are \"leaky2_fixed_outer\", \"two_layer_leaky\", "
-                      "\"deep\", \"linear\"");
+                      "\"deep\", \"linear\", \"relu2\"");
   const auto* model = root.get_as<toml::table>("model");
   if (!model) return;
   for (const auto& [key, _] : *model) {
@@ -200,13 +237,25 @@ void check_model_keys(const toml::table& root, const std::string& kind) {
   }
 }
 
+/// model.loss: "square" for relu2 (vector outputs), a margin loss for every other kind.
+void read_loss(Reader& r, RunConfig& c) {
+  const bool square = c.model_kind == "relu2";
+  std::string loss = square ? "square" : to_string(c.loss);
+  r.get("model", "loss", loss);
+  if (square && loss != "square")
+    throw ConfigError("model.loss = \"" + loss + "\": model.kind = \"relu2\" trains with the square loss; allowed value is \"square\"");
+  if (!square && loss == "square")
+    throw ConfigError("model.loss = \"square\": only model.kind = \"relu2\" has vector outputs and the square loss; allowed "
+                      "values for model.kind = \"" + c.model_kind + "\" are \"exp\", \"logistic\"");
+  if (!square) c.loss = parse_loss_kind(loss);
+}
+
 void read_model(Reader& r, const toml::table& root, RunConfig& c) {
-  std::string loss = to_string(c.loss);
   r.get("model", "kind", c.model_kind);
   check_model_keys(root, c.model_kind);
-  r.get("model", "loss", loss);
+  check_square_flow_keys(root, c.model_kind);
+  read_loss(r, c);
   r.get("model", "seed", c.model.seed);
-  c.loss = parse_loss_kind(loss);
   if (c.model_kind == "leaky2_fixed_outer") {
     std::string signs = c.model.balanced_signs ? "balanced" : "random";
     r.get("model", "width", c.model.width);
@@ -227,9 +276,30 @@ void read_model(Reader& r, const toml::table& root, RunConfig& c) {
     r.get("model", "width", c.deep.width);
     r.get("model", "skip", c.deep.skip);
     r.get("model", "init_scale", c.deep.init_scale);
+  } else if (c.model_kind == "relu2") {
+    c.relu2.seed = c.model.seed;
+    r.get("model", "width", c.relu2.width);
+    r.get("model", "init_radius", c.relu2.init_radius);
   } else {
     r.get("model", "init_scale", c.linear_init_scale);
   }
+}
+
+/// The square-loss flow's options (model.kind = "relu2"), from the keys square_flow_keys() allows.
+void read_square_flow(Reader& r, RunConfig& c) {
+  SquareFlowOptions& q = c.square;
+  r.get("flow", "abs_tol", q.abs_tol);
+  r.get("flow", "rel_tol", q.rel_tol);
+  r.get("flow", "dt_initial", q.dt_initial);
+  r.get("stop", "loss", q.stop.loss);
+  r.get("stop", "grad_norm", q.stop.grad_norm);
+  r.get("stop", "log_t_max", q.stop.log_t_max);
+  r.get("stop", "wall_s", q.stop.wall_s);
+  r.get("stop", "max_steps", q.stop.max_steps);
+  r.get("output", "record_every_log_t", q.record_every_log_t);
+  r.get("output", "k_top", q.k_top);
+  c.driver.output.k_top = q.k_top;
+  c.stepper_label = "dopri5 (square loss, plain time t)";
 }
 
 void read_sections(Reader& r, const toml::table& root, RunConfig& c) {
@@ -247,6 +317,11 @@ void read_sections(Reader& r, const toml::table& root, RunConfig& c) {
   r.get("data", "path", c.data.path);
 
   read_model(r, root, c);
+  if (c.model_kind == "relu2") {
+    c.coordinates = "full";
+    read_square_flow(r, c);
+    return;
+  }
 
   std::string time = to_string(c.time);
   r.get("flow", "time", time);
@@ -340,6 +415,8 @@ void validate(const RunConfig& c) {
   if (c.model_kind == "leaky2_fixed_outer") validate(c.model);
   if (c.model_kind == "two_layer_leaky") validate(c.two_layer);
   if (c.model_kind == "deep") validate(c.deep);
+  if (c.model_kind == "relu2") validate(c.relu2);
+  if (c.model_kind == "relu2") validate(c.square);
   if (!(c.linear_init_scale >= 0 && std::isfinite(c.linear_init_scale)))
     throw ConfigError("model.init_scale = " + std::to_string(c.linear_init_scale) + ": must be a finite number ≥ 0");
   validate(c.stepper);

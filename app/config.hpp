@@ -7,9 +7,11 @@
 #include "problems/deep.hpp"
 #include "problems/leaky2_fixed_outer.hpp"
 #include "problems/loss.hpp"
+#include "problems/relu2.hpp"
 #include "problems/two_layer_leaky.hpp"
 #include "solver/driver.hpp"
 #include "solver/flow_system.hpp"
+#include "solver/square_flow.hpp"
 #include "solver/stepper.hpp"
 
 #include <stdexcept>
@@ -25,12 +27,14 @@ struct ConfigError : std::runtime_error {
 struct RunConfig {
   std::uint64_t seed = 0;
   DatasetSpec data;
-  std::string model_kind = "leaky2_fixed_outer";  ///< leaky2_fixed_outer, two_layer_leaky, deep or linear
+  std::string model_kind = "leaky2_fixed_outer";  ///< leaky2_fixed_outer, two_layer_leaky, deep, linear or relu2
   Leaky2Params model;                 ///< leaky2_fixed_outer; model.seed of every kind
   TwoLayerLeakyParams two_layer;      ///< two_layer_leaky
   DeepParams deep;                    ///< deep
+  Relu2Params relu2;                  ///< relu2
+  SquareFlowOptions square;           ///< relu2: the square-loss flow (its flow.*, stop.*, output.* keys)
   double linear_init_scale = 0;       ///< linear: θ(0) entries ~ N(0, ω²); 0 starts at θ = 0
-  LossKind loss = LossKind::exp;
+  LossKind loss = LossKind::exp;      ///< margin loss; relu2 has the square loss instead
   TimeMode time = TimeMode::loss;
   std::string coordinates = "span";   ///< "span" (data-span reduction) or "full" (θ itself)
   StepperOptions stepper;

@@ -7,7 +7,9 @@
 #include "problems/init.hpp"
 #include "problems/leaky2_span.hpp"
 #include "problems/linear.hpp"
+#include "problems/relu2.hpp"
 #include "solver/driver.hpp"
+#include "solver/square_flow.hpp"
 
 #include <fmt/format.h>
 
@@ -78,6 +80,11 @@ BuiltModel build_model(const RunConfig& c, const Dataset& data) {
     Eigen::VectorXd theta0 = model->initial_theta();
     return {std::move(model), std::move(theta0)};
   }
+  if (c.model_kind == "relu2") {
+    auto model = std::make_unique<Relu2>(data.X, c.relu2);
+    Eigen::VectorXd theta0 = model->initial_theta();
+    return {std::move(model), std::move(theta0)};
+  }
   if (c.model_kind == "linear") {
     auto model = std::make_unique<LinearModel>(data.X);
     const Eigen::Index dim = model->dim();
@@ -91,7 +98,8 @@ BuiltModel build_model(const RunConfig& c, const Dataset& data) {
 
 /// /model attributes of each kind: what verify needs to rebuild the model from the file.
 void describe_model(const RunConfig& c, const Model& model, RunMetadata& m) {
-  m.model_attrs = {{"kind", model.kind()}, {"loss", to_string(c.loss)}, {"time", to_string(c.time)},
+  m.model_attrs = {{"kind", model.kind()}, {"loss", c.model_kind == "relu2" ? "square" : to_string(c.loss)},
+                   {"time", c.model_kind == "relu2" ? "t" : to_string(c.time)},
                    {"stepper", c.stepper_label}, {"coordinates", c.coordinates}};
   m.model_numbers = {{"homogeneity", model.homogeneity()}};
   if (const auto* leaky2 = dynamic_cast<const Leaky2FixedOuter*>(&model)) {
@@ -108,6 +116,10 @@ void describe_model(const RunConfig& c, const Model& model, RunMetadata& m) {
     m.model_attrs["activation"] = fmt::format("{}", fmt::join(c.deep.layers, ","));
     m.model_attrs["skip"] = c.deep.skip ? "true" : "false";
     m.model_numbers.insert({{"width", static_cast<double>(c.deep.width)}, {"init_scale", c.deep.init_scale}});
+  } else if (c.model_kind == "relu2") {
+    m.model_attrs["activation"] = "relu";
+    m.model_numbers.insert({{"width", static_cast<double>(c.relu2.width)}, {"outputs", static_cast<double>(c.relu2.outputs)},
+                            {"init_radius", c.relu2.init_radius}});
   } else {
     m.model_attrs["activation"] = "none";
     m.model_numbers.insert({"init_scale", c.linear_init_scale});
@@ -194,6 +206,15 @@ std::optional<Record> last_row_before(const std::string& out, const StoredCheckp
   return read_trajectory(out).at(static_cast<std::size_t>(from.rows.trajectory - 1));
 }
 
+void print_square_summary(const RunResult& r, const std::string& out) {
+  const Record& l = r.last;
+  std::printf("%s: %s (%s)\n", out.c_str(), to_string(r.status).c_str(), r.reason.c_str());
+  std::printf("  t %.4g  L %.4g  ‖θ‖ %.6g  stable rank %.6f  switches %lld\n", l.tau, std::exp(l.log_loss), l.norm,
+              l.stable_rank, static_cast<long long>(l.switches));
+  std::printf("  %lld steps, %lld rejected, %lld RHS evaluations, %.2f s\n", static_cast<long long>(l.step),
+              static_cast<long long>(r.rejected_steps), static_cast<long long>(l.rhs_evals), l.wall_s);
+}
+
 int exit_code_for(Status s) {
   switch (s) {
     case Status::non_finite:
@@ -201,6 +222,27 @@ int exit_code_for(Status s) {
     case Status::interrupted: return exit_interrupted;
     default: return exit_ok;
   }
+}
+
+/// model.kind = "relu2": the square-loss flow (solver/square_flow.hpp), no checkpoints.
+int run_square_flow(const RunConfig& c, const Dataset& data, const BuiltModel& built, const std::string& out,
+                    const RunOptions& opt) {
+  Model& model = *built.model;
+  SquareFlow flow(model, SquareLoss(two_class_targets(data.y), data.n()), c.square);
+  const auto parent = std::filesystem::path(out).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent);
+  RunWriter writer(out, metadata(c, data, model), opt.force);
+  flow.add_observer(writer);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  Eigen::VectorXd theta = built.theta0;
+  const RunResult result = flow.run(theta, [] { return g_interrupted.load(); });
+  if (!writer.failure().empty()) {
+    std::fprintf(stderr, "kktflow run: writing %s failed: %s\n", out.c_str(), writer.failure().c_str());
+    return exit_io;
+  }
+  if (!opt.quiet) print_square_summary(result, out);
+  return exit_code_for(result.status);
 }
 
 }  // namespace
@@ -224,6 +266,9 @@ int run_run(const RunOptions& opt) {
   const RunConfig c = load_config(opt.config, opt.overrides);
   const std::string out = opt.output.empty() ? default_output(opt.config) : opt.output;
   std::optional<StoredCheckpoint> from;
+  if (opt.resume && c.model_kind == "relu2")
+    throw ConfigError("--resume: model.kind = \"relu2\" runs are not checkpointed (the square-loss flow takes seconds); "
+                      "rerun with --force");
   if (opt.resume) {
     from = checkpoint_to_resume(out, c);
     if (!from) return exit_ok;
@@ -232,6 +277,7 @@ int run_run(const RunOptions& opt) {
   const BuiltModel built = build_model(c, data);
   Model& model = *built.model;
   const Eigen::VectorXd& theta0 = built.theta0;
+  if (c.model_kind == "relu2") return run_square_flow(c, data, built, out, opt);
 
   std::unique_ptr<MarginSystem> margins;
   Eigen::VectorXd state;

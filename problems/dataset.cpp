@@ -78,17 +78,31 @@ Dataset symmetric(const DatasetSpec& s, std::mt19937_64& rng) {
   return data;
 }
 
+/// Timor, Vardi, Shamir (2023) §3.2: x1 = (1, 0.99)/‖·‖ with label +1 (e1), x2 = (−1, 0.99)/‖·‖
+/// with label −1 (e2); the angle between them is just above π/2.
+Dataset timor2023() {
+  Dataset data;
+  data.X.resize(2, 2);
+  data.X << 1.0, 0.99, -1.0, 0.99;
+  data.X.rowwise().normalize();
+  data.y.resize(2);
+  data.y << 1.0, -1.0;
+  return data;
+}
+
 }  // namespace
 
 void validate(const DatasetSpec& s) {
-  static const std::vector<std::string> kinds{"gaussian", "mixture", "orthogonal", "symmetric", "file"};
+  static const std::vector<std::string> kinds{"gaussian", "mixture", "orthogonal", "symmetric", "timor2023", "file"};
   if (std::find(kinds.begin(), kinds.end(), s.kind) == kinds.end())
-    bad("kind", "\"" + s.kind + "\"", "allowed values are gaussian, mixture, orthogonal, symmetric, file");
+    bad("kind", "\"" + s.kind + "\"", "allowed values are gaussian, mixture, orthogonal, symmetric, timor2023, file");
   if (s.kind == "file") {
     if (s.path.empty()) bad("path", "\"\"", "a CSV or HDF5 file path is required when data.kind = \"file\"");
     return;
   }
   if (s.n < 2) bad("n", std::to_string(s.n), "must be an integer ≥ 2");
+  if (s.kind == "timor2023" && s.n != 2) bad("n", std::to_string(s.n), "timor2023 data have n = 2");
+  if (s.kind == "timor2023" && s.d != 2) bad("d", std::to_string(s.d), "timor2023 data have d = 2");
   if (s.d < 1) bad("d", std::to_string(s.d), "must be an integer ≥ 1");
   if (s.kind == "orthogonal" && s.d < s.n)
     bad("d", std::to_string(s.d), "orthogonal data need d ≥ n = " + std::to_string(s.n));
@@ -106,6 +120,7 @@ Dataset make_dataset(const DatasetSpec& spec) {
   Dataset data = spec.kind == "gaussian"   ? gaussian(spec, rng)
                  : spec.kind == "mixture"  ? mixture(spec, rng)
                  : spec.kind == "orthogonal" ? orthogonal(spec, rng)
+                 : spec.kind == "timor2023"  ? timor2023()
                                              : symmetric(spec, rng);
   if (spec.unit_norm) data.X.rowwise().normalize();
   data.source = spec.kind;

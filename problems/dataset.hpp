@@ -7,6 +7,8 @@
 ///  - mixture:    x_i = y_i μ + ξ_i, ξ_i ~ N(0, σ² I_d), ‖μ‖ = mean_norm.
 ///  - orthogonal: x_i = r e_{π(i)}, exactly orthogonal and of equal norm r (one-step oracle, Frei §4).
 ///  - symmetric:  pairs (x, y) and (−x, −y), x ~ N(0, I_d) (Lyu, Li, Wang, Arora 2021).
+///  - timor2023:  n = d = 2, x1 = (1, 0.99)/‖·‖ (y = +1), x2 = (−1, 0.99)/‖·‖ (y = −1); a two-output
+///                model reads the labels as e1, e2 (Timor, Vardi, Shamir 2023, §3.2).
 /// Labels are balanced (first ⌈n/2⌉ are +1 after a seeded shuffle) unless a file gives them.
 /// With unit_norm every generated x_i is rescaled to the unit sphere (Lyu et al. 2021 take ‖x_i‖ ≤ 1).
 #include <Eigen/Dense>
@@ -27,7 +29,7 @@ struct Dataset {
   Eigen::Index d() const { return X.cols(); }
 };
 
-/// What to generate or load; `kind` is one of gaussian, mixture, orthogonal, symmetric, file.
+/// What to generate or load; `kind` is one of gaussian, mixture, orthogonal, symmetric, timor2023, file.
 struct DatasetSpec {
   std::string kind = "gaussian";
   Eigen::Index n = 50;

@@ -54,4 +54,19 @@ double MarginLoss::inverse_of_total(double log_value, Eigen::Index n) const {
   return -(log_total + std::log(std::expm1(s) / s));
 }
 
+double SquareLoss::value(const Eigen::Ref<const Eigen::VectorXd>& F) const {
+  return (F - m_Y).squaredNorm() / (2.0 * static_cast<double>(m_n));
+}
+
+double SquareLoss::gradient(const Eigen::Ref<const Eigen::VectorXd>& F, Eigen::Ref<Eigen::VectorXd> G) const {
+  G = (F - m_Y) / static_cast<double>(m_n);
+  return G.squaredNorm() * static_cast<double>(m_n) / 2.0;
+}
+
+Eigen::VectorXd two_class_targets(const Eigen::Ref<const Eigen::VectorXd>& y) {
+  Eigen::VectorXd Y = Eigen::VectorXd::Zero(2 * y.size());
+  for (Eigen::Index i = 0; i < y.size(); ++i) Y[2 * i + (y[i] > 0 ? 0 : 1)] = 1.0;
+  return Y;
+}
+
 }  // namespace kktflow

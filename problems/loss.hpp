@@ -14,6 +14,7 @@
 #include <Eigen/Dense>
 
 #include <string>
+#include <utility>
 
 namespace kktflow {
 
@@ -56,6 +57,31 @@ class MarginLoss {
  private:
   LossKind m_kind;
 };
+
+/// Square loss for vector outputs, kept apart from the margin losses: it has no margin and its
+/// flow converges at finite θ, so nothing needs the log domain.
+///   L(F) = (1/2n) Σ_i ‖F_i − Y_i‖²,  ∂L/∂F_i = (F_i − Y_i)/n,
+/// F and Y n × k, row-major, flattened. The 1/(2n) is ours (Timor, Vardi, Shamir 2023 write the
+/// empirical square loss; a constant factor only rescales time and leaves the trajectory's curve,
+/// its limit and every invariant unchanged).
+class SquareLoss {
+ public:
+  explicit SquareLoss(Eigen::VectorXd targets, Eigen::Index samples) : m_Y(std::move(targets)), m_n(samples) {}
+
+  Eigen::Index num_samples() const { return m_n; }
+  const Eigen::VectorXd& targets() const { return m_Y; }
+  double value(const Eigen::Ref<const Eigen::VectorXd>& F) const;
+  /// G = ∂L/∂F; returns L. Allocates nothing.
+  double gradient(const Eigen::Ref<const Eigen::VectorXd>& F, Eigen::Ref<Eigen::VectorXd> G) const;
+
+ private:
+  Eigen::VectorXd m_Y;
+  Eigen::Index m_n;
+};
+
+/// Targets for two outputs from ±1 labels: y = +1 ↦ e1, y = −1 ↦ e2 (Timor et al.'s labels e1, e2),
+/// n × 2 row-major, flattened.
+Eigen::VectorXd two_class_targets(const Eigen::Ref<const Eigen::VectorXd>& y);
 
 /// log(Σ exp(v_i)) without overflow; −∞ for an empty or all −∞ input.
 double log_sum_exp(const Eigen::Ref<const Eigen::VectorXd>& v);

@@ -26,12 +26,15 @@ class Model {
   virtual Eigen::Index dim() const = 0;
   /// Number of samples the model is bound to.
   virtual Eigen::Index num_samples() const = 0;
+  /// Outputs per sample, k: forward fills F as n × k, row-major (sample after sample), and vjp
+  /// takes G of the same shape. 1 for every scalar-output model.
+  virtual Eigen::Index num_outputs() const { return 1; }
   /// L such that f(x; cθ) = c^L f(x; θ) for c > 0.
   virtual int homogeneity() const = 0;
   /// Layers of θ, in order, each row-major.
   virtual std::vector<LayerView> layers() const = 0;
 
-  /// F_i = f(x_i; θ) for the bound inputs. Caches what vjp needs.
+  /// F_i = f(x_i; θ) ∈ R^k for the bound inputs (F has n·k entries). Caches what vjp needs.
   virtual void forward(const Eigen::Ref<const Eigen::VectorXd>& theta,
                        Eigen::Ref<Eigen::VectorXd> F) = 0;
   /// grad = Σ_i G_i ∂F_i/∂θ at the θ of the last forward call.

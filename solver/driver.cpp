@@ -453,6 +453,7 @@ std::string Driver::describe(Status s, const Record& r) const {
     case Status::non_finite: return "the state or the loss became non-finite" + at;
     case Status::no_progress: return "the step size fell below 1e-13 of τ" + at;
     case Status::interrupted: return "interrupted by a signal" + at;
+    case Status::stationary: return "a stationary point" + at;  // square_flow.hpp's rule; the margin flow has none
   }
   return "unknown";
 }

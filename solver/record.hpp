@@ -44,7 +44,8 @@ struct SwitchEvent {
   int new_sign = 0;
 };
 
-enum class Status { converged, log_t_max, wall_budget, step_budget, non_finite, no_progress, interrupted };
+/// stationary: the flow reached a critical point, ‖∇L‖ ≤ stop.grad_norm (square loss only, square_flow.hpp).
+enum class Status { converged, log_t_max, wall_budget, step_budget, non_finite, no_progress, interrupted, stationary };
 std::string to_string(Status s);
 
 }  // namespace kktflow

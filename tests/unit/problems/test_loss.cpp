@@ -61,3 +61,24 @@ BOOST_AUTO_TEST_CASE(smoothed_margin_numerator_is_q_min_for_one_sample) {
     }
   }
 }
+
+BOOST_AUTO_TEST_CASE(square_loss_value_gradient_and_two_class_targets) {
+  // L = (1/2n) Σ_i ‖F_i − Y_i‖², n = 2 samples of k = 2 outputs; labels +1, −1 ↦ e1, e2.
+  Eigen::VectorXd y(2);
+  y << 1.0, -1.0;
+  const Eigen::VectorXd Y = two_class_targets(y);
+  BOOST_TEST((Y - Eigen::Vector4d(1, 0, 0, 1)).norm() == 0.0);
+  const SquareLoss loss(Y, 2);
+  Eigen::Vector4d F(0.5, 0.25, -1.0, 2.0);
+  BOOST_TEST(loss.value(F) == (0.25 + 0.0625 + 1.0 + 1.0) / 4.0, tt::tolerance(1e-15));
+  Eigen::VectorXd G(4);
+  BOOST_TEST(loss.gradient(F, G) == loss.value(F), tt::tolerance(1e-15));
+  const double h = 1e-6;
+  for (Eigen::Index k = 0; k < 4; ++k) {
+    Eigen::Vector4d Fp = F, Fm = F;
+    Fp[k] += h;
+    Fm[k] -= h;
+    BOOST_TEST(G[k] == (loss.value(Fp) - loss.value(Fm)) / (2 * h), tt::tolerance(1e-8));
+  }
+  BOOST_TEST(loss.value(Y) == 0.0);
+}

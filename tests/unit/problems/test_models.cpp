@@ -1,4 +1,4 @@
-// The trained-layer models (two_layer_leaky, deep) against their definitions: VJPs against central
+// The trained-layer models (two_layer_leaky, deep, relu2) against their definitions: VJPs against central
 // differences away from kinks (Eigen's NumericalDiff habit), switch velocities against differences
 // of the switch functions, homogeneity f(cθ) = c^L f(θ), the infinitesimal form of each model's
 // conserved quantity (an exact identity of the VJP, so a wrong layer gradient breaks it), and an
@@ -8,6 +8,8 @@
 
 #include "problems/dataset.hpp"
 #include "problems/deep.hpp"
+#include "problems/loss.hpp"
+#include "problems/relu2.hpp"
 #include "problems/two_layer_leaky.hpp"
 
 #include <cmath>
@@ -31,6 +33,11 @@ std::unique_ptr<DeepNet> deep(std::vector<std::string> layers, bool skip) {
   return std::make_unique<DeepNet>(data().X, DeepParams{std::move(layers), 4, skip, 0.8, 12});
 }
 
+std::unique_ptr<Relu2> relu2() { return std::make_unique<Relu2>(data().X, Relu2Params{4, 3, 0.9, 13}); }
+
+/// Entries of F: n·k.
+Eigen::Index outputs(const Model& model) { return model.num_samples() * model.num_outputs(); }
+
 double distance_to_kink(Model& model, const Eigen::VectorXd& theta) {
   if (model.num_switches() == 0) return INFINITY;
   Eigen::VectorXd s(model.num_switches());
@@ -41,7 +48,7 @@ double distance_to_kink(Model& model, const Eigen::VectorXd& theta) {
 void check_vjp(Model& model, const Eigen::VectorXd& theta) {
   const double h = 1e-6;
   BOOST_REQUIRE_GT(distance_to_kink(model, theta), 1e-3);
-  const Eigen::Index n = model.num_samples();
+  const Eigen::Index n = outputs(model);
   const Eigen::VectorXd G = Eigen::VectorXd::LinSpaced(n, -1.0, 2.0);
   Eigen::VectorXd F(n), grad(model.dim());
   model.forward(theta, F);
@@ -68,7 +75,7 @@ void check_switch_velocity(Model& model, const Eigen::VectorXd& theta) {
 }
 
 void check_homogeneity(Model& model, const Eigen::VectorXd& theta) {
-  const Eigen::Index n = model.num_samples();
+  const Eigen::Index n = outputs(model);
   Eigen::VectorXd F(n), Fc(n);
   model.forward(theta, F);
   model.forward(2.5 * theta, Fc);
@@ -77,9 +84,9 @@ void check_homogeneity(Model& model, const Eigen::VectorXd& theta) {
 
 /// The VJP's gradient for an arbitrary G, i.e. a flow velocity up to the sign of the loss weights.
 Eigen::VectorXd some_velocity(Model& model, const Eigen::VectorXd& theta) {
-  Eigen::VectorXd F(model.num_samples()), grad(model.dim());
+  Eigen::VectorXd F(outputs(model)), grad(model.dim());
   model.forward(theta, F);
-  model.vjp(Eigen::VectorXd::LinSpaced(model.num_samples(), 1.5, -0.5), grad);
+  model.vjp(Eigen::VectorXd::LinSpaced(outputs(model), 1.5, -0.5), grad);
   return grad;
 }
 
@@ -158,6 +165,65 @@ BOOST_AUTO_TEST_CASE(deep_relu_conserves_each_neurons_balance) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(relu2_gradients_switches_and_homogeneity) {
+  auto model = relu2();
+  const Eigen::VectorXd theta = model->initial_theta();
+  check_vjp(*model, theta);
+  check_switch_velocity(*model, theta);
+  check_homogeneity(*model, theta);
+  BOOST_TEST(model->homogeneity() == 2);
+  BOOST_TEST(model->num_outputs() == 3);
+  BOOST_TEST(model->dim() == 4 * 5 + 3 * 4);
+}
+
+BOOST_AUTO_TEST_CASE(relu2_init_puts_rows_of_W_and_columns_of_V_on_the_sphere) {
+  // Timor et al. §3.2: every row of W and column of V uniform on the sphere of radius r.
+  auto model = relu2();
+  const Eigen::VectorXd theta = model->initial_theta();
+  const auto views = model->layers();
+  const Eigen::VectorXd row_norms = layer(theta, views[0]).rowwise().norm();
+  const Eigen::VectorXd col_norms = layer(theta, views[1]).colwise().norm().transpose();
+  BOOST_TEST((row_norms.array() - 0.9).abs().maxCoeff() <= 1e-15);
+  BOOST_TEST((col_norms.array() - 0.9).abs().maxCoeff() <= 1e-15);
+}
+
+BOOST_AUTO_TEST_CASE(relu2_conserves_each_neurons_balance) {
+  // σ'(z) z = σ(z): d/dt (‖w_j‖² − ‖v_j‖²) = 2(⟨w_j, ẇ_j⟩ − ⟨v_j, v̇_j⟩) = 0 along any VJP direction.
+  auto model = relu2();
+  const Eigen::VectorXd theta = model->initial_theta();
+  const Eigen::VectorXd v = some_velocity(*model, theta);
+  const auto views = model->layers();
+  const auto W = layer(theta, views[0]), dW = layer(v, views[0]);
+  const auto V = layer(theta, views[1]), dV = layer(v, views[1]);
+  const Eigen::VectorXd rate = (W.array() * dW.array()).rowwise().sum().matrix() -
+                               (V.array() * dV.array()).colwise().sum().transpose().matrix();
+  BOOST_TEST(rate.norm() <= 1e-13 * v.norm() * theta.norm());
+  BOOST_TEST(v.norm() > 0.1);
+  const Eigen::VectorXd b = relu2_balance(theta, model->params(), 5);
+  BOOST_TEST(b.cwiseAbs().maxCoeff() <= 1e-15);  // both norms are the init radius
+}
+
+BOOST_AUTO_TEST_CASE(relu2_thm1_rank1_net_fits_timor_data_exactly) {
+  // Timor et al. Thm 1: w1 = x1/‖x1‖ − x2/‖x2‖, w2 = −w1 with v_i = e_i/⟨w_i, x_i⟩ has zero loss, rank 1.
+  DatasetSpec spec;
+  spec.kind = "timor2023";
+  spec.n = 2;
+  spec.d = 2;
+  const Dataset timor = make_dataset(spec);
+  const Eigen::VectorXd theta = rank1_zero_loss_theta(timor.X);
+  Relu2 model(timor.X, Relu2Params{2, 2, 1e-4, 0});
+  Eigen::VectorXd F(4);
+  model.forward(theta, F);
+  BOOST_TEST(SquareLoss(two_class_targets(timor.y), 2).value(F) <= 1e-30);
+  const Eigen::Map<const RowMajor> W(theta.data(), 2, 2);
+  BOOST_TEST((W.row(0) + W.row(1)).norm() == 0.0);
+  // The closed form's fixed point: s² − 1/s² = s0², i.e. a·s = 1 with a² = s² − s0².
+  for (double s0 : {1e-8, 0.5, 3.0}) {
+    const double s = closed_form_limit(s0);
+    BOOST_TEST(s * s - 1.0 / (s * s) == s0 * s0, boost::test_tools::tolerance(1e-12));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(deep_trailing_linear_layers_follow_the_last_relu) {
   using Layers = std::vector<std::size_t>;
   BOOST_TEST(deep({"relu", "relu", "linear", "linear"}, false)->trailing_linear_layers() == Layers({2, 3}),
@@ -179,10 +245,11 @@ BOOST_AUTO_TEST_CASE(forward_and_vjp_allocate_nothing) {
   std::vector<std::unique_ptr<Model>> models;
   models.push_back(leaky());
   models.push_back(deep({"relu", "relu", "linear", "linear"}, true));
+  models.push_back(relu2());
   for (auto& model : models) {
     const Eigen::VectorXd theta = Eigen::VectorXd::LinSpaced(model->dim(), -0.5, 0.6);
-    Eigen::VectorXd F(model->num_samples()), grad(model->dim()), s(model->num_switches()), ds(model->num_switches());
-    const Eigen::VectorXd G = Eigen::VectorXd::Ones(model->num_samples());
+    Eigen::VectorXd F(outputs(*model)), grad(model->dim()), s(model->num_switches()), ds(model->num_switches());
+    const Eigen::VectorXd G = Eigen::VectorXd::Ones(outputs(*model));
     Eigen::internal::set_is_malloc_allowed(false);
     model->forward(theta, F);
     model->vjp(G, grad);

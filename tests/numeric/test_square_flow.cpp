@@ -1,0 +1,85 @@
+// The square-loss flow (solver/square_flow.hpp) on Timor, Vardi, Shamir (2023)'s two points:
+// the closed-form limit of §3 (v(0) = 0, w_i(0) active on x_i only), the balancedness it conserves,
+// and each stop rule: loss reached, a stationary point of positive loss, bad option values.
+#define BOOST_TEST_MODULE square_flow
+#include <boost/test/unit_test.hpp>
+
+#include "problems/dataset.hpp"
+#include "problems/loss.hpp"
+#include "problems/relu2.hpp"
+#include "solver/square_flow.hpp"
+
+#include <cmath>
+
+using namespace kktflow;
+using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+namespace {
+
+Dataset timor_data() {
+  DatasetSpec spec;
+  spec.kind = "timor2023";
+  spec.n = 2;
+  spec.d = 2;
+  return make_dataset(spec);
+}
+
+struct Setup {
+  Dataset data = timor_data();
+  Relu2 model{data.X, Relu2Params{2, 2, 1e-4, 0}};
+  SquareLoss loss{two_class_targets(data.y), 2};
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(closed_form_limit_of_timor_section_3) {
+  // s² − a² = s0² is conserved and a s = 1 at zero loss: s∞² = (s0² + √(s0⁴ + 4))/2, to 1e-8 (issue 6).
+  for (double s0 : {1e-8, 0.5}) {
+    Setup s;
+    SquareFlowOptions o;
+    o.stop.loss = 1e-28;
+    o.stop.grad_norm = 0;  // near zero loss ‖∇L‖ ~ √L would stop the flow first
+    o.abs_tol = 1e-15;
+    o.rel_tol = 1e-13;
+    o.stop.log_t_max = 20;
+    SquareFlow flow(s.model, s.loss, o);
+    Eigen::VectorXd theta = closed_form_start(s.data.X, s0);
+    const Eigen::VectorXd b0 = relu2_balance(theta, s.model.params(), 2);
+    const RunResult r = flow.run(theta);
+    BOOST_TEST_CONTEXT("s0 = " << s0) {
+      BOOST_TEST(to_string(r.status) == "converged");
+      const Eigen::Map<const RowMajor> W(theta.data(), 2, 2);
+      for (Eigen::Index i = 0; i < 2; ++i)
+        BOOST_TEST(std::abs(W.row(i).dot(s.data.X.row(i)) - closed_form_limit(s0)) <= 1e-8);
+      BOOST_TEST((relu2_balance(theta, s.model.params(), 2) - b0).cwiseAbs().maxCoeff() <= 1e-10);
+      // srank of W ≈ [s∞ x1; s∞ x2]: 2/(1 + |cos∡|).
+      const double c = s.data.X.row(0).dot(s.data.X.row(1));
+      const Eigen::VectorXd sv = Eigen::JacobiSVD<Eigen::MatrixXd>(W).singularValues();
+      BOOST_TEST(sv.squaredNorm() / (sv[0] * sv[0]) == 2 / (1 + std::abs(c)), boost::test_tools::tolerance(1e-6));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_dead_net_stops_as_stationary_at_positive_loss) {
+  // Both rows of W inactive on both samples: σ'(0) = 0 gives ∇L = 0 and L = (1/2n)·2 = 1/2.
+  Setup s;
+  SquareFlow flow(s.model, s.loss, SquareFlowOptions{});
+  Eigen::VectorXd theta = Eigen::VectorXd::Zero(8);
+  theta.head(4) << 0.0, -1.0, 0.0, -1.0;
+  theta.tail(4).setConstant(0.3);
+  const RunResult r = flow.run(theta);
+  BOOST_TEST(to_string(r.status) == "stationary");
+  BOOST_TEST(flow.loss_at(theta) == 0.5);
+}
+
+BOOST_AUTO_TEST_CASE(bad_stop_values_name_the_key) {
+  Setup s;
+  SquareFlowOptions o;
+  o.stop.loss = -1;
+  BOOST_CHECK_EXCEPTION(SquareFlow(s.model, s.loss, o), std::invalid_argument, [](const std::invalid_argument& e) {
+    return std::string(e.what()).find("stop.loss = -1") != std::string::npos;
+  });
+  o = SquareFlowOptions{};
+  o.stop.grad_norm = NAN;
+  BOOST_CHECK_THROW(SquareFlow(s.model, s.loss, o), std::invalid_argument);
+}
