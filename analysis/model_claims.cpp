@@ -19,6 +19,7 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <ranges>
 #include <sstream>
 #include <stdexcept>
 
@@ -72,6 +73,18 @@ double angle(const Eigen::VectorXd& u, const Eigen::VectorXd& v) {
   return std::acos(std::clamp(u.dot(v) / (u.norm() * v.norm()), -1.0, 1.0));
 }
 
+/// Samples without a mirror image (−x, −y) in the data: 0 for Lyu et al.'s symmetric data.
+Index samples_without_mirror(const Eigen::MatrixXd& X, const Eigen::VectorXd& y) {
+  Index unmatched = 0;
+  for (Index i = 0; i < X.rows(); ++i) {
+    bool found = false;
+    for (Index k = 0; k < X.rows() && !found; ++k)
+      found = y[k] == -y[i] && (X.row(k) + X.row(i)).norm() <= 1e-12 * X.row(i).norm();
+    unmatched += !found;
+  }
+  return unmatched;
+}
+
 /// The margins q_i = y_i f(x_i; θ).
 Eigen::VectorXd margins_at(Model& model, const Eigen::VectorXd& y, const Eigen::VectorXd& theta) {
   Eigen::VectorXd q(y.size());
@@ -88,6 +101,7 @@ class Checker {
   ClaimResult linear_max_margin();
   ClaimResult svm_direction();
   ClaimResult neuron_conservation() const;
+  ClaimResult relu_not_rank1() const;
   ClaimResult trailing_rank1() const;
   ClaimResult alignment() const;
   ClaimResult layer_invariant() const;
@@ -192,13 +206,7 @@ ClaimResult Checker::linear_max_margin() {
   const double gamma = q.minCoeff() / m_run.theta_final.squaredNorm();
   const double optimum = (1 + alpha) * lin.margin / 4;
   // Symmetric data: every (x, y) has (−x, −y); the theorem's hypothesis.
-  Index unmatched = 0;
-  for (Index i = 0; i < m_run.X.rows(); ++i) {
-    bool found = false;
-    for (Index k = 0; k < m_run.X.rows() && !found; ++k)
-      found = m_run.y[k] == -m_run.y[i] && (m_run.X.row(k) + m_run.X.row(i)).norm() <= 1e-12 * m_run.X.row(i).norm();
-    unmatched += !found;
-  }
+  const Index unmatched = samples_without_mirror(m_run.X, m_run.y);
   r.value = std::abs(gamma / optimum - 1);
   r.passed = unmatched == 0 && r.value <= m_s.linear_margin_tolerance;
   r.detail = fmt::format("normalized margin q_min/‖θ‖² = {:.8g} against (1+α)γ_lin/4 = {:.8g} (α = {:g}, γ_lin = {:.8g}): "
@@ -273,6 +281,25 @@ ClaimResult Checker::trailing_rank1() const {
   return r;
 }
 
+ClaimResult Checker::relu_not_rank1() const {
+  ClaimResult r{"le2022.relu_not_rank1", false, 0, m_s.relu_rank_excess, false, ""};
+  const auto* deep = dynamic_cast<const DeepNet*>(m_run.model.get());
+  const auto views = deep->layers();
+  std::string parts;
+  for (std::size_t l = 0; l < views.size(); ++l) {
+    if (!deep->is_relu(l) || std::min(views[l].rows, views[l].cols) < 2) continue;
+    const Eigen::VectorXd s = singular_values(layer_of(m_run.theta_final, views[l]));
+    const double excess = s.squaredNorm() / (s[0] * s[0]) - 1;
+    r.value = std::max(r.value, excess);
+    parts += fmt::format("{}{}: srank − 1 = {:.4g}, σ2/σ1 = {:.3g}", parts.empty() ? "" : "; ", views[l].name, excess,
+                         s[1] / s[0]);
+  }
+  r.passed = r.value >= m_s.relu_rank_excess;
+  r.detail = "ReLU layers at θ_T, which Le & Jegelka 2022 do not force to rank 1 (only their stably active parts "
+             "align): " + parts + (r.passed ? " — not rank 1" : " — rank 1 here");
+  return r;
+}
+
 ClaimResult Checker::alignment() const {
   ClaimResult r{"le2022.alignment", false, 0, m_s.rank_tolerance, false, ""};
   const auto views = m_run.model->layers();
@@ -339,6 +366,7 @@ const std::vector<std::pair<std::string, ClaimFunction>>& claim_table() {
       {"lyu2021.linear_max_margin", [](Checker& c) { return c.linear_max_margin(); }},
       {"lyu2021.svm_direction", [](Checker& c) { return c.svm_direction(); }},
       {"lyu2021.conservation", [](Checker& c) { return c.neuron_conservation(); }},
+      {"le2022.relu_not_rank1", [](Checker& c) { return c.relu_not_rank1(); }},
       {"le2022.trailing_rank1", [](Checker& c) { return c.trailing_rank1(); }},
       {"le2022.alignment", [](Checker& c) { return c.alignment(); }},
       {"le2022.invariant", [](Checker& c) { return c.layer_invariant(); }},
@@ -358,6 +386,10 @@ bool deep_has(const ModelRun& run, const std::string& name) {
   if (name == "le2022.trailing_rank1")
     return std::ranges::any_of(trailing, [&](std::size_t l) { return std::min(views[l].rows, views[l].cols) >= 2; });
   if (name == "le2022.alignment") return trailing.size() >= 2;
+  if (name == "le2022.relu_not_rank1")
+    return !trailing.empty() && std::ranges::any_of(std::views::iota(std::size_t{0}, views.size()), [&](std::size_t l) {
+             return deep.is_relu(l) && std::min(views[l].rows, views[l].cols) >= 2;
+           });
   return views.size() >= 2;  // le2022.invariant
 }
 

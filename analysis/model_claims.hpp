@@ -16,6 +16,9 @@
 ///                                over every snapshot and θ_T
 ///  le2022.trailing_rank1         deep: srank(W_l) − 1 ≤ rank_tolerance for every trailing linear layer
 ///                                with min(rows, cols) ≥ 2 (Le & Jegelka 2022, Thm 3.1)
+///  le2022.relu_not_rank1         deep: some ReLU layer W_l keeps srank − 1 ≥ relu_rank_excess at θ_T, i.e.
+///                                the theorem's rank-1 limit does not extend to the ReLU layers (Le & Jegelka
+///                                2022: only stably active submatrices align); PASS says "not rank 1"
 ///  le2022.alignment              deep: 1 − |v_{l+1}ᵀu_l| ≤ rank_tolerance for adjacent trailing layers
 ///  le2022.invariant              deep: ‖Δ(W_{l+1}ᵀW_{l+1} − W_lW_lᵀ)‖_F / ‖θ‖² ≤ invariant_tolerance for
 ///                                linear ψ_l without skip; its diagonal (per-neuron balance) for ReLU ψ_l
@@ -62,7 +65,10 @@ struct ModelVerifySettings {
   double rank_tolerance = 1e-6;            ///< issue 6 (srank → 1 within 1e-6); the same for alignment
   double soudry_tolerance = 1e-2;          ///< rad: ≈ 2.8/log t measured at log t = 1000 (test_soudry_linear)
   double smoothed_margin_factor = 100;     ///< as for the fixed-outer net
+  double relu_rank_excess = 1e-2;          ///< srank − 1 of a ReLU layer that is clearly not rank 1 (10⁴ × rank_tolerance)
 };
+
+
 
 /// The claims that apply to the run, in the order verify reports them.
 std::vector<std::string> applicable_claims(const ModelRun& run);

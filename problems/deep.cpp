@@ -7,7 +7,6 @@
 
 namespace kktflow {
 
-using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using ConstLayer = Eigen::Map<const RowMajorMatrix>;
 
 void validate(const DeepParams& p) {
@@ -95,6 +94,17 @@ void DeepNet::forward(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref
 }
 
 void DeepNet::vjp(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<Eigen::VectorXd> grad) {
+  backpropagate(G, grad, nullptr, nullptr);
+}
+
+void DeepNet::vjp_held(const Eigen::Ref<const Eigen::VectorXd>& G, const Eigen::Ref<const Eigen::VectorXd>& delta_held,
+                       Eigen::Ref<Eigen::VectorXd> grad, Eigen::Ref<Eigen::VectorXd> incoming_held) {
+  backpropagate(G, grad, &delta_held, &incoming_held);
+}
+
+void DeepNet::backpropagate(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<Eigen::VectorXd> grad,
+                            const Eigen::Ref<const Eigen::VectorXd>* delta_held,
+                            Eigen::Ref<Eigen::VectorXd>* incoming_held) {
   for (std::size_t l = m_views.size(); l-- > 0;) {
     const LayerView& v = m_views[l];
     if (l + 1 == m_views.size()) {
@@ -103,8 +113,53 @@ void DeepNet::vjp(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<Eigen::
       const LayerView& next = m_views[l + 1];
       m_delta[l].noalias() = ConstLayer(m_theta.data() + next.offset, next.rows, next.cols).transpose() * m_delta[l + 1];
     }
+    if (incoming_held)
+      for (std::size_t r = 0; r < m_held.size(); ++r)
+        if (m_held[r].layer == l) (*incoming_held)[static_cast<Eigen::Index>(r)] = m_delta[l](m_held[r].row, m_held[r].sample);
     m_delta[l] = m_delta[l].binaryExpr(m_Z[l], [this, l](double g, double z) { return g * dpsi(l, z); });
+    if (delta_held)
+      for (std::size_t r = 0; r < m_held.size(); ++r)
+        if (m_held[r].layer == l) m_delta[l](m_held[r].row, m_held[r].sample) = (*delta_held)[static_cast<Eigen::Index>(r)];
     Eigen::Map<RowMajorMatrix>(grad.data() + v.offset, v.rows, v.cols).noalias() = m_delta[l] * m_H[l].transpose();
+  }
+}
+
+void DeepNet::set_held(const std::vector<Eigen::Index>& switches) {
+  m_held.clear();
+  for (Eigen::Index k : switches) {
+    Eigen::Index at = 0;
+    for (std::size_t l = 0; l < m_views.size(); ++l) {
+      if (!is_relu(l)) continue;
+      const Eigen::Index size = m_Z[l].size();
+      if (k < at + size) {
+        m_held.push_back({l, (k - at) / num_samples(), (k - at) % num_samples()});
+        break;
+      }
+      at += size;
+    }
+  }
+}
+
+std::pair<double, double> DeepNet::kink_slopes(Eigen::Index k) const {
+  Eigen::Index at = 0;
+  for (std::size_t l = 0; l < m_views.size(); ++l) {
+    if (!is_relu(l)) continue;
+    at += m_Z[l].size();
+    if (k < at) return {dpsi(l, -1.0), dpsi(l, 1.0)};
+  }
+  throw std::out_of_range("DeepNet::kink_slopes: switch " + std::to_string(k) + " out of range");
+}
+
+void DeepNet::hold_on_kinks(Eigen::Ref<Eigen::VectorXd> theta) {
+  std::vector<Eigen::MatrixXd> Z = m_Z, H = m_H;
+  for (std::size_t l = 0; l < m_views.size(); ++l) {
+    std::vector<HeldUnit> units;
+    for (const HeldSwitch& h : m_held)
+      if (h.layer == l) units.push_back({h.row, h.sample});
+    if (units.empty()) continue;
+    propagate(theta, Z, H);  // the inputs of layer l after the corrections below it
+    const LayerView& v = m_views[l];
+    project_rows_off_inputs(Eigen::Map<RowMajorMatrix>(theta.data() + v.offset, v.rows, v.cols), H[l], units);
   }
 }
 

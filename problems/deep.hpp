@@ -58,6 +58,17 @@ class DeepNet final : public Model {
   /// Forward-mode derivative of the ReLU pre-activations: dz_l = dW_l h_{l−1} + W_l dh_{l−1}.
   void switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dtheta, Eigen::Ref<Eigen::VectorXd> ds) override;
 
+  /// Held switch (layer l, unit j, sample i): ψ_l' ∈ kink_slopes is free; δ is that entry of the
+  /// backward pass, ∂(Σ G F)/∂z_l, and the incoming coefficient is (W_{l+1}ᵀ δ_{l+1})_ji, which
+  /// already carries the held δ of the layers above.
+  bool supports_held_kinks() const override { return true; }
+  void set_held(const std::vector<Eigen::Index>& switches) override;
+  void vjp_held(const Eigen::Ref<const Eigen::VectorXd>& G, const Eigen::Ref<const Eigen::VectorXd>& delta_held,
+                Eigen::Ref<Eigen::VectorXd> grad, Eigen::Ref<Eigen::VectorXd> incoming_held) override;
+  /// [0, 1] for ReLU, [1, 2] for ReLU with the skip.
+  std::pair<double, double> kink_slopes(Eigen::Index k) const override;
+  void hold_on_kinks(Eigen::Ref<Eigen::VectorXd> theta) override;
+
   const DeepParams& params() const { return m_params; }
   bool is_relu(std::size_t layer) const { return m_params.layers[layer] == "relu"; }
   /// Whether ψ_l carries the skip (σ(z) + z).
@@ -72,6 +83,10 @@ class DeepNet final : public Model {
   /// One pass of z_l, h_l for every layer into Z, H (H[0] is Xᵀ and never written).
   void propagate(const Eigen::Ref<const Eigen::VectorXd>& theta, std::vector<Eigen::MatrixXd>& Z,
                  std::vector<Eigen::MatrixXd>& H) const;
+  /// grad = Σ_i G_i ∂F_i/∂θ; with delta_held, the held entries of δ are taken from it (and their
+  /// incoming coefficients written to incoming_held).
+  void backpropagate(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<Eigen::VectorXd> grad,
+                     const Eigen::Ref<const Eigen::VectorXd>* delta_held, Eigen::Ref<Eigen::VectorXd>* incoming_held);
   double psi(std::size_t layer, double z) const;
   double dpsi(std::size_t layer, double z) const;
 
@@ -86,6 +101,11 @@ class DeepNet final : public Model {
   Eigen::VectorXd m_theta;                      ///< θ of the last forward
   Eigen::VectorXd m_theta_s;                    ///< θ of the last switch_functions
   std::vector<Eigen::MatrixXd> m_delta;         ///< backward: ∂(Σ G_i F_i)/∂z_l, rows_l × n
+  struct HeldSwitch {
+    std::size_t layer;
+    Eigen::Index row, sample;
+  };
+  std::vector<HeldSwitch> m_held;               ///< in switch order
 };
 
 }  // namespace kktflow

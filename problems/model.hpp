@@ -5,6 +5,7 @@
 #include <Eigen/Dense>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kktflow {
@@ -15,6 +16,14 @@ struct LayerView {
   Eigen::Index rows = 0;
   Eigen::Index cols = 0;
   Eigen::Index offset = 0;
+};
+
+using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// A held switch of one weight layer: its row (the unit) and its sample.
+struct HeldUnit {
+  Eigen::Index row = 0;
+  Eigen::Index sample = 0;
 };
 
 class Model {
@@ -47,6 +56,32 @@ class Model {
                                 Eigen::Ref<Eigen::VectorXd> s) = 0;
   /// ds = (∂s/∂θ) dθ at the θ of the last switch_functions call.
   virtual void switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dtheta, Eigen::Ref<Eigen::VectorXd> ds) = 0;
+
+  /// Filippov sliding (DESIGN §1), an optional capability. A *held* switch k sits on its kink
+  /// z_k = 0, where the activation's slope is free in kink_slopes(k). Every switch is a
+  /// pre-activation z_k of sample i(k), and the VJP is linear in (G, δ_held), where
+  /// δ_k = ∂(Σ_i G_i F_i)/∂z_k is the backward coefficient at z_k: vjp_held takes δ_k on held
+  /// switches from `delta_held` instead of ψ'(z_k) g_k, and returns each g_k (the coefficient
+  /// reaching z_k from above) in `incoming_held`, so that the slope it stands for is δ_k / g_k.
+  /// Working with δ instead of the slope keeps the sliding condition ż_held = 0 linear in the
+  /// unknowns even when held switches sit in several layers (a slope multiplies the ones below it).
+  virtual bool supports_held_kinks() const { return false; }
+  /// The held switches, sorted; vjp_held's vectors follow this order.
+  virtual void set_held(const std::vector<Eigen::Index>& switches);
+  virtual void vjp_held(const Eigen::Ref<const Eigen::VectorXd>& G, const Eigen::Ref<const Eigen::VectorXd>& delta_held,
+                        Eigen::Ref<Eigen::VectorXd> grad, Eigen::Ref<Eigen::VectorXd> incoming_held);
+  /// The activation's slopes on the negative and the positive side of switch k's kink.
+  virtual std::pair<double, double> kink_slopes(Eigen::Index k) const;
+  /// Moves θ so every held switch is exactly 0 (up to rounding): each held unit's incoming weight
+  /// row is projected off the inputs it is held at, layer after layer (a correction in layer l
+  /// moves only the pre-activations of layers ≥ l, so one pass suffices).
+  virtual void hold_on_kinks(Eigen::Ref<Eigen::VectorXd> theta);
 };
+
+/// For each unit in `held` (sorted by row), the least-norm change of its row w_j of W that makes
+/// w_jᵀ h_k = 0 for every input column h_k of H it is held at. Shared by every model whose
+/// switches are pre-activations W h (hold_on_kinks).
+void project_rows_off_inputs(Eigen::Map<RowMajorMatrix> W, const Eigen::Ref<const Eigen::MatrixXd>& H,
+                             const std::vector<HeldUnit>& held);
 
 }  // namespace kktflow

@@ -8,8 +8,6 @@
 
 namespace kktflow {
 
-using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
 void validate(const TwoLayerLeakyParams& p) {
   if (p.width < 1)
     throw std::invalid_argument("model.width = " + std::to_string(p.width) + ": must be an integer ≥ 1");
@@ -38,12 +36,43 @@ void TwoLayerLeaky::forward(const Eigen::Ref<const Eigen::VectorXd>& theta, Eige
   F.noalias() = m_Phi.transpose() * m_a;
 }
 
-void TwoLayerLeaky::vjp(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<Eigen::VectorXd> grad) {
+void TwoLayerLeaky::backward_coefficients(const Eigen::Ref<const Eigen::VectorXd>& G) {
   for (Eigen::Index i = 0; i < m_Z.cols(); ++i)
     for (Eigen::Index j = 0; j < m_m; ++j) m_M(j, i) = m_a[j] * dphi(m_Z(j, i)) * G[i];
+}
+
+void TwoLayerLeaky::gradient_from_coefficients(const Eigen::Ref<const Eigen::VectorXd>& G,
+                                               Eigen::Ref<Eigen::VectorXd> grad) const {
   Eigen::Map<RowMajorMatrix> dW(grad.data(), m_m, m_d);
   dW.noalias() = m_M * m_X;
   grad.tail(m_m).noalias() = m_Phi * G;
+}
+
+void TwoLayerLeaky::vjp(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<Eigen::VectorXd> grad) {
+  backward_coefficients(G);
+  gradient_from_coefficients(G, grad);
+}
+
+void TwoLayerLeaky::set_held(const std::vector<Eigen::Index>& switches) {
+  m_held.clear();
+  for (Eigen::Index k : switches) m_held.push_back({k / m_X.rows(), k % m_X.rows()});
+}
+
+void TwoLayerLeaky::vjp_held(const Eigen::Ref<const Eigen::VectorXd>& G,
+                             const Eigen::Ref<const Eigen::VectorXd>& delta_held, Eigen::Ref<Eigen::VectorXd> grad,
+                             Eigen::Ref<Eigen::VectorXd> incoming_held) {
+  backward_coefficients(G);
+  for (std::size_t r = 0; r < m_held.size(); ++r) {
+    const auto [j, i] = m_held[r];
+    const auto k = static_cast<Eigen::Index>(r);
+    incoming_held[k] = m_a[j] * G[i];
+    m_M(j, i) = delta_held[k];
+  }
+  gradient_from_coefficients(G, grad);
+}
+
+void TwoLayerLeaky::hold_on_kinks(Eigen::Ref<Eigen::VectorXd> theta) {
+  project_rows_off_inputs(Eigen::Map<RowMajorMatrix>(theta.data(), m_m, m_d), m_X.transpose(), m_held);
 }
 
 void TwoLayerLeaky::switch_functions(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> s) {

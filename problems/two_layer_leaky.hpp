@@ -50,11 +50,24 @@ class TwoLayerLeaky final : public Model {
     switch_functions(dtheta, ds);
   }
 
+  /// Held pair (j, i): φ'_ji ∈ [α, 1] is free; δ_ji = a_j φ'_ji G_i, the coefficient of x_i in
+  /// dw_j, so the incoming coefficient is a_j G_i. ȧ_j does not see it (φ(0) = 0).
+  bool supports_held_kinks() const override { return true; }
+  void set_held(const std::vector<Eigen::Index>& switches) override;
+  void vjp_held(const Eigen::Ref<const Eigen::VectorXd>& G, const Eigen::Ref<const Eigen::VectorXd>& delta_held,
+                Eigen::Ref<Eigen::VectorXd> grad, Eigen::Ref<Eigen::VectorXd> incoming_held) override;
+  std::pair<double, double> kink_slopes(Eigen::Index) const override { return {m_params.alpha, 1.0}; }
+  void hold_on_kinks(Eigen::Ref<Eigen::VectorXd> theta) override;
+
   const TwoLayerLeakyParams& params() const { return m_params; }
   /// θ(0): W and a with entries N(0, ω²) from the seed.
   Eigen::VectorXd initial_theta() const;
 
  private:
+  /// m_M = a_j φ'(Z_ji) G_i, the backward coefficient of every pair.
+  void backward_coefficients(const Eigen::Ref<const Eigen::VectorXd>& G);
+  /// dW = M X, da = Φ G.
+  void gradient_from_coefficients(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<Eigen::VectorXd> grad) const;
   double phi(double z) const { return z > 0 ? z : m_params.alpha * z; }
   double dphi(double z) const { return z > 0 ? 1.0 : m_params.alpha; }
 
@@ -66,6 +79,7 @@ class TwoLayerLeaky final : public Model {
   Eigen::MatrixXd m_Phi;  ///< m × n activations φ(Z)
   Eigen::MatrixXd m_M;    ///< m × n backward coefficients a_j φ'(Z_ji) G_i
   Eigen::VectorXd m_a;    ///< a of the last forward
+  std::vector<HeldUnit> m_held;  ///< held switches as (neuron, sample), sorted
 };
 
 /// Per neuron j: a_j² − ‖w_j‖², the quantity gradient flow conserves.

@@ -161,6 +161,8 @@ class Driver {
                                            const std::vector<Eigen::Index>& released) const;
   std::vector<Eigen::Index> capture_candidates(const std::vector<Eigen::Index>& at_kinks,
                                                const std::vector<Eigen::Index>& often) const;
+  /// Field following sign(s): non-sliding pairs due at their kinks within the next step.
+  std::vector<Eigen::Index> approaching_attracting_kinks(const std::vector<Eigen::Index>& crossed) const;
   void report_switches(const std::vector<Eigen::Index>& crossed, const std::vector<Eigen::Index>& captured);
   std::vector<Eigen::Index> release_leaving();
   std::vector<Eigen::Index> capture_attracted(std::vector<Eigen::Index> candidates, Eigen::VectorXd& x);
