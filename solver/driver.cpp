@@ -1,28 +1,16 @@
 #include "driver.hpp"
 
 #include "problems/leaky2_span.hpp"
+#include "run_text.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <limits>
 #include <stdexcept>
 
 namespace kktflow {
 
 namespace {
-
-double now_s() {
-  using clock = std::chrono::steady_clock;
-  return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
-}
-
-std::string sci(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
-}
 
 // Field following sign(s) at every stage: a step is restarted at a switch unless the crossing
 // already lies in its last 1e-6 (ours); the jump in the field then acts over ≤ 1e-6 of a step,

@@ -1,14 +1,13 @@
 #include "square_flow.hpp"
 
 #include "metrics.hpp"
+#include "run_text.hpp"
 #include "step_control.hpp"
 
 #include <boost/numeric/odeint.hpp>
 #include <boost/numeric/odeint/external/eigen/eigen.hpp>
 
-#include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -20,17 +19,6 @@ namespace {
 namespace odeint = boost::numeric::odeint;
 using Dopri5 = odeint::runge_kutta_dopri5<Eigen::VectorXd, double, Eigen::VectorXd, double, odeint::vector_space_algebra>;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-double now_s() {
-  using clock = std::chrono::steady_clock;
-  return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
-}
-
-std::string sci(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
-}
 
 }  // namespace
 

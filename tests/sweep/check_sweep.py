@@ -85,17 +85,29 @@ def index_contents(directory):
         return contents
 
 
+# Figures may differ in their last bits between two processes: Eigen's vectorised sums start at the
+# first aligned element, so their order follows where the heap put the data (seen: 2e-16 relative
+# in verify's least-squares slope under mpirun). Verdicts, states and integers must be identical.
+FIGURE_RTOL = 1e-12  # ours: a few thousand ulps, far below any tolerance a claim uses
+
+
+def same_column(x, y):
+    if x.dtype.kind != "f":
+        return np.array_equal(x, y)
+    return x.shape == y.shape and np.allclose(x, y, rtol=FIGURE_RTOL, atol=0.0, equal_nan=True)
+
+
 def check_same(first, second):
     a, b = index_contents(first), index_contents(second)
     if a.keys() != b.keys():
         fail(f"the indexes have different columns: {sorted(a.keys() ^ b.keys())}")
-    differences = [name for name in a if not np.array_equal(a[name], b[name], equal_nan=a[name].dtype.kind == "f")]
+    differences = [name for name in a if not same_column(a[name], b[name])]
     if differences:
         for name in differences:
             print(f"  {name}: {a[name]} vs {b[name]}")
         fail(f"{len(differences)} columns differ between {first} and {second}")
     verdicts = sum(1 for name in a if name.endswith("/passed"))
-    print(f"ok: {first} and {second} agree in all {len(a)} columns ({verdicts} claims' verdicts, every figure but wall time)")
+    print(f"ok: {first} and {second} agree in all {len(a)} columns ({verdicts} claims' verdicts exactly, every figure but wall time to {FIGURE_RTOL:g} relative)")
 
 
 def done_cases(directory):
