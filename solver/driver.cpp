@@ -4,6 +4,7 @@
 #include "run_text.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -35,6 +36,18 @@ constexpr double kKinkReach = 1e-5;
 // over the step leaves a shortfall second order in the step, and chasing rounding would stall.
 constexpr double kLandingOvershoot = 1e-9;
 constexpr double kLandingTol = 1e-12;
+
+/// The cubic Hermite weights at t ∈ [0, 1] of (p0, dt·ṗ0, p1, dt·ṗ1): one basis for the switch
+/// functions that locate a crossing and for the state that ends there, so the two agree.
+std::array<double, 4> hermite_weights(double t) {
+  const double t2 = t * t, t3 = t2 * t;
+  return {2 * t3 - 3 * t2 + 1, t3 - 2 * t2 + t, 3 * t2 - 2 * t3, t3 - t2};
+}
+
+void sort_unique(std::vector<Eigen::Index>& v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+}
 
 /// Thaws the system's pattern however run() ends.
 struct ThawOnExit {
@@ -140,9 +153,8 @@ double Driver::hermite_crossing(Eigen::Index k, const Eigen::VectorXd& s1, const
   const double p0 = m_s[k], p1 = s1[k], m0 = m_sdot[k] * dt, m1 = sdot1[k] * dt;
   const bool side = m_side[static_cast<std::size_t>(k)] != 0;
   auto off_side = [&](double t) {
-    const double t2 = t * t, t3 = t2 * t;
-    const double p = (2 * t3 - 3 * t2 + 1) * p0 + (t3 - 2 * t2 + t) * m0 + (3 * t2 - 2 * t3) * p1 + (t3 - t2) * m1;
-    return (p > 0) != side;
+    const auto h = hermite_weights(t);
+    return (h[0] * p0 + h[1] * m0 + h[2] * p1 + h[3] * m1 > 0) != side;
   };
   if (off_side(0.0)) return 0.0;
   // Bracket the first exit on a coarse grid (a cubic turns at most twice), then bisect.
@@ -176,11 +188,10 @@ Driver::Flip Driver::first_crossing(const std::vector<Flip>& flips, const Eigen:
 
 void Driver::end_at_switch(const Eigen::VectorXd& x, double fraction, double& dt, Eigen::VectorXd& x_new,
                            Eigen::VectorXd& f_new, Eigen::VectorXd& s_new) {
-  // Cubic Hermite basis at t = fraction, with the step's ends and slopes; the pre-activations
-  // are linear in the state, so their interpolant, which located the switch, is this one's image.
-  const double t = fraction, t2 = t * t, t3 = t2 * t;
-  m_x_located = (2 * t3 - 3 * t2 + 1) * x + (3 * t2 - 2 * t3) * x_new +
-                ((t3 - 2 * t2 + t) * dt) * m_dxdt + ((t3 - t2) * dt) * f_new;
+  // The pre-activations are linear in the state, so their interpolant, which located the
+  // switch, is the image of this one.
+  const auto h = hermite_weights(fraction);
+  m_x_located = h[0] * x + h[2] * x_new + (h[1] * dt) * m_dxdt + (h[3] * dt) * f_new;
   x_new.swap(m_x_located);
   dt *= fraction;
   m_sys(x_new, f_new, m_tau + dt);
@@ -325,8 +336,7 @@ std::vector<Eigen::Index> Driver::pairs_at_kinks(const std::vector<Flip>& flips,
       const bool past = (m_s[k] > 0) != static_cast<bool>(m_side[u]) && m_s[k] * m_sdot[k] > 0;
       if (past || time_to_kink(k) <= reach) out.push_back(k);
     }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
+  sort_unique(out);
   return out;
 }
 
@@ -336,8 +346,9 @@ std::vector<Eigen::Index> Driver::capture_candidates(const std::vector<Eigen::In
   std::vector<Eigen::Index> out;
   if (m_opt.sliding.capture_on_arrival) out = at_kinks;
   out.insert(out.end(), often.begin(), often.end());
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
+  const auto approaching = approaching_attracting_kinks(at_kinks);
+  out.insert(out.end(), approaching.begin(), approaching.end());
+  sort_unique(out);
   return out;
 }
 
@@ -380,10 +391,7 @@ void Driver::after_step(const std::vector<Flip>& flips, Eigen::VectorXd& x) {
     set_side(k, m_side[static_cast<std::size_t>(k)] == 0);
     if (flips_often(k)) often.push_back(k);
   }
-  auto candidates = capture_candidates(crossed, often);
-  for (Eigen::Index k : approaching_attracting_kinks(crossed)) candidates.push_back(k);
-  std::sort(candidates.begin(), candidates.end());
-  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  const auto candidates = capture_candidates(crossed, often);
   // capture_attracted leaves x settled; otherwise a changed set or pattern needs a new field.
   const auto captured = candidates.empty() ? candidates : capture_attracted(candidates, x);
   // A pair that keeps crossing and cannot slide chatters: for a window its crossings are taken at

@@ -159,6 +159,8 @@ class Driver {
   /// Pairs that crossed in the step or (frozen pattern) are due at their kinks right after it.
   std::vector<Eigen::Index> pairs_at_kinks(const std::vector<Flip>& flips,
                                            const std::vector<Eigen::Index>& released) const;
+  /// Pairs to test for sliding, sorted: those at their kinks (when capture_on_arrival), those
+  /// that flip often, and those creeping up on an attracting kink.
   std::vector<Eigen::Index> capture_candidates(const std::vector<Eigen::Index>& at_kinks,
                                                const std::vector<Eigen::Index>& often) const;
   /// Field following sign(s): non-sliding pairs due at their kinks within the next step.
