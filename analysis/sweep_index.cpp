@@ -33,7 +33,7 @@ std::string iso_now() {
   return buf;
 }
 
-/// Writes 1-D columns along the dimension "case" of one group, each attached to its scale.
+/// Writes 1-D columns of one group along the dimension of `scale` ("case", "change"), each attached to it.
 class CaseColumns {
  public:
   CaseColumns(h5::Group group, const h5::Dataset& scale) : m_group(std::move(group)), m_scale(scale) {}
@@ -153,6 +153,50 @@ void write_cases(h5::Group& root, const h5::Dataset& scale, const std::vector<Ca
   for (const CaseRow& row : rows) links.link_external(std::filesystem::path(row.file).stem().string(), row.file, "/");
 }
 
+/// /continuation/changes: one row per located change, along the dimension "change".
+void write_changes(h5::Group changes, const std::vector<BranchChange>& list) {
+  std::vector<std::int64_t> index, before_case, after_case, pattern_changed;
+  std::vector<double> before_value, after_value;
+  std::vector<std::string> before_support, after_support;
+  for (const BranchChange& change : list) {
+    index.push_back(static_cast<std::int64_t>(index.size()));
+    before_case.push_back(change.before_case);
+    after_case.push_back(change.after_case);
+    before_value.push_back(change.before_value);
+    after_value.push_back(change.after_value);
+    before_support.push_back(change.before_support);
+    after_support.push_back(change.after_support);
+    pattern_changed.push_back(change.pattern_changed ? 1 : 0);
+  }
+  h5::Dataset scale = changes.write_dataset("change", index);
+  scale.make_scale("change");
+  CaseColumns columns(std::move(changes), scale);
+  columns.add("before_case", before_case);
+  columns.add("after_case", after_case);
+  columns.add("before_value", before_value);
+  columns.add("after_value", after_value);
+  columns.add("before_support", before_support);
+  columns.add("after_support", after_support);
+  columns.add("pattern_changed", pattern_changed);
+}
+
+/// /continuation: the parameter, warm start, support set and pattern of every case (dimension
+/// "case"), the located changes (dimension "change"), and the [continuation] settings.
+void write_continuation(h5::Group& root, const h5::Dataset& scale, const ContinuationRecord& c) {
+  h5::Group group = root.create_group("continuation");
+  group.write_attr("key", c.spec.key);
+  for (const auto& [name, value] : {std::pair<const char*, double>{"from", c.spec.from}, {"to", c.spec.to}, {"step", c.spec.step},
+                                    {"max_step", c.spec.max_step}, {"locate_tol", c.spec.locate_tol},
+                                    {"support_tol", c.spec.support_tol}})
+    group.write_attr(name, value);
+  write_changes(group.create_group("changes"), c.changes);
+  CaseColumns per_case(std::move(group), scale);
+  per_case.add("value", c.value);
+  per_case.add("warm_start", c.warm_start);
+  per_case.add("support", c.support);
+  per_case.add("pattern", c.pattern);
+}
+
 void write_attributes(h5::Group& root, const SweepSpec& spec, const std::vector<CaseRow>& rows, const SweepTotals& totals) {
   const auto count = [&](const char* state) {
     return static_cast<std::int64_t>(std::ranges::count(rows, std::string(state), &CaseRow::state));
@@ -203,7 +247,7 @@ CaseFile inspect_case_file(const std::string& path) {
 }
 
 void write_sweep_index(const std::string& path, const SweepSpec& spec, const std::vector<CaseRow>& rows,
-                       const SweepTotals& totals) {
+                       const SweepTotals& totals, const ContinuationRecord* continuation) {
   const std::string temporary = path + ".tmp";
   {
     h5::File file = h5::File::create(temporary, true);
@@ -217,6 +261,7 @@ void write_sweep_index(const std::string& path, const SweepSpec& spec, const std
     write_params(root, scale, spec, rows);
     write_final(root, scale, rows);
     write_verdicts(root, scale, rows);
+    if (continuation) write_continuation(root, scale, *continuation);
     file.flush();
   }
   std::filesystem::rename(temporary, path);

@@ -57,9 +57,32 @@ struct SweepTotals {
   int ranks = 1;      ///< MPI ranks (1 without MPI)
 };
 
+/// A change of the limit's branch located by a continuation: between the cases before_case and
+/// after_case, whose parameter values bracket it.
+struct BranchChange {
+  int before_case = 0;
+  int after_case = 0;
+  double before_value = 0;
+  double after_value = 0;
+  std::string before_support;  ///< support sets as "0,1,2"
+  std::string after_support;
+  bool pattern_changed = false;
+};
+
+/// What a continuation adds to the index (/continuation): one entry per case (in case order) and
+/// the changes found.
+struct ContinuationRecord {
+  ContinuationSpec spec;
+  std::vector<double> value;           ///< the case's parameter value
+  std::vector<std::int64_t> warm_start;  ///< the case it started from, −1: the base θ(0)
+  std::vector<std::string> support;    ///< "" when the case has no limit
+  std::vector<std::string> pattern;
+  std::vector<BranchChange> changes;
+};
+
 /// Writes DIR/index.h5 (`path`) from scratch: into a temporary file first, renamed over `path`,
 /// so that a reader or a killed sweep never sees half an index. Throws h5::Error.
 void write_sweep_index(const std::string& path, const SweepSpec& spec, const std::vector<CaseRow>& rows,
-                       const SweepTotals& totals);
+                       const SweepTotals& totals, const ContinuationRecord* continuation = nullptr);
 
 }  // namespace kktflow

@@ -12,6 +12,7 @@
 /// or interrupted run) is continued with `kktflow run --resume`; a damaged or missing one is
 /// started afresh; an ended but unverified one is only verified. A case whose attempt leaves its
 /// file short of that is tried once more, from scratch.
+#include "analysis/sweep_cases.hpp"
 #include "analysis/sweep_index.hpp"
 #include "analysis/sweep_spec.hpp"
 
@@ -20,16 +21,6 @@
 #include <vector>
 
 namespace kktflow {
-
-/// How far the sweep has come, for a progress display.
-struct SweepStatus {
-  int total = 0;
-  int done = 0;
-  int failed = 0;
-  int running = 0;
-  int skipped = 0;  ///< done before this sweep started
-  double wall_s = 0;
-};
 
 struct SweepOptions {
   std::string dir;          ///< the sweep directory

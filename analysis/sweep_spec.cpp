@@ -8,13 +8,18 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
 namespace kktflow {
 namespace {
 
-const std::set<std::string> kTopLevelKeys{"base", "mode", "claims", "budget_s", "set", "grid", "case"};
+const std::set<std::string> kTopLevelKeys{"base", "mode", "claims", "budget_s", "set", "grid", "case", "continuation"};
+const std::set<std::string> kContinuationKeys{"key", "from", "to", "step", "max_step", "locate_tol", "support_tol"};
+/// Ours: margins within 0.1% of the least count as one support set.
+constexpr double kDefaultSupportTol = 1e-3;
 
 /// A value as TOML text (strings quoted), the form `--set` parses.
 std::string toml_text(const toml::node& node) {
@@ -41,19 +46,11 @@ std::vector<std::pair<std::string, const toml::node*>> leaves(const toml::table&
   return out;
 }
 
-/// A float as the shortest text that reads back to it, still a TOML float (0.3, not
-/// 0.29999999999999999 as toml++ prints it; 1.0, not 1).
-std::string float_text(double value) {
-  std::string text = fmt::format("{}", value);
-  if (text.find_first_of(".e") == std::string::npos) text += ".0";
-  return text;
-}
-
 /// The value of a swept or set key: a string, number or boolean (what a config key takes).
 std::string scalar_text(const std::string& where, const toml::node& node) {
   if (const auto f = node.value_exact<double>()) {
     if (!std::isfinite(*f)) throw SweepError(where + " = " + toml_text(node) + ": must be finite");
-    return float_text(*f);
+    return toml_float_text(*f);
   }
   if (node.is_string() || node.is_integer() || node.is_boolean()) return toml_text(node);
   throw SweepError(where + " = " + toml_text(node) + ": expected a string, number or boolean");
@@ -75,7 +72,7 @@ void check_top_level(const toml::table& root) {
   for (const auto& [key, _] : root) {
     if (!kTopLevelKeys.count(std::string(key.str())))
       throw SweepError("unknown sweep key " + std::string(key.str()) +
-                       "; allowed: base, mode, claims, budget_s, set, grid, case");
+                       "; allowed: base, mode, claims, budget_s, set, grid, case, continuation");
   }
 }
 
@@ -174,7 +171,74 @@ std::vector<std::vector<std::pair<std::string, std::string>>> expand_list(const 
   return cases;
 }
 
+/// A number of [continuation]; `fallback` when absent (nullopt: required).
+double continuation_number(const toml::table& table, const std::string& key, std::optional<double> fallback) {
+  const toml::node* node = table.get(key);
+  if (!node) {
+    if (fallback) return *fallback;
+    throw SweepError("continuation." + key + ": missing; [continuation] needs key, from, to and step");
+  }
+  const auto value = node->value<double>();
+  if (!value || !std::isfinite(*value))
+    throw SweepError("continuation." + key + " = " + toml_text(*node) + ": expected a finite number");
+  return *value;
+}
+
+void check_range(const std::string& key, double value, bool ok, const std::string& allowed) {
+  if (!ok) throw SweepError("continuation." + key + " = " + toml_float_text(value) + ": " + allowed);
+}
+
+ContinuationSpec read_continuation(const toml::table& root) {
+  const auto* table = root.get_as<toml::table>("continuation");
+  if (!table) throw SweepError("mode = \"continuation\": missing the [continuation] table (key, from, to, step)");
+  for (const auto& [key, _] : *table) {
+    if (!kContinuationKeys.count(std::string(key.str())))
+      throw SweepError("unknown key continuation." + std::string(key.str()) +
+                       "; allowed: key, from, to, step, max_step, locate_tol, support_tol");
+  }
+  ContinuationSpec c;
+  const auto key = (*table)["key"].value_exact<std::string>();
+  if (!key || key->empty())
+    throw SweepError(table->contains("key") ? "continuation.key = " + toml_text(*table->get("key")) + ": expected a config key such as \"data.shift\""
+                                            : "continuation.key: missing; name the config key to follow");
+  c.key = *key;
+  c.from = continuation_number(*table, "from", std::nullopt);
+  c.to = continuation_number(*table, "to", std::nullopt);
+  c.step = continuation_number(*table, "step", std::nullopt);
+  const double span = std::abs(c.to - c.from);
+  check_range("to", c.to, span > 0, "must differ from continuation.from = " + toml_float_text(c.from));
+  check_range("step", c.step, c.step > 0 && c.step <= span,
+              "must lie in (0, |to − from|] = (0, " + toml_float_text(span) + "]; its sign is taken from to − from");
+  c.max_step = continuation_number(*table, "max_step", 4 * c.step);
+  check_range("max_step", c.max_step, c.max_step >= c.step, "must be ≥ continuation.step = " + toml_float_text(c.step));
+  c.locate_tol = continuation_number(*table, "locate_tol", c.step / 16);
+  check_range("locate_tol", c.locate_tol, c.locate_tol > 0 && c.locate_tol <= c.step,
+              "must lie in (0, step] = (0, " + toml_float_text(c.step) + "]");
+  c.support_tol = continuation_number(*table, "support_tol", kDefaultSupportTol);
+  check_range("support_tol", c.support_tol, c.support_tol > 0 && c.support_tol < 1, "must lie in (0, 1)");
+  return c;
+}
+
+/// The modes and the tables each forbids.
+void check_mode(const toml::table& root, const std::string& mode) {
+  if (mode != "grid" && mode != "list" && mode != "continuation")
+    throw SweepError("mode = \"" + mode + "\": allowed values are \"grid\", \"list\", \"continuation\"");
+  const std::vector<std::pair<std::string, std::string>> tables{{"grid", "[grid]"}, {"case", "[[case]] tables"}, {"continuation", "[continuation]"}};
+  const std::map<std::string, std::string> own{{"grid", "grid"}, {"list", "case"}, {"continuation", "continuation"}};
+  for (const auto& [name, what] : tables) {
+    if (name == own.at(mode) || !root.contains(name)) continue;
+    const std::string right = name == "grid" ? "grid" : name == "case" ? "list" : "continuation";
+    throw SweepError(what + " given with mode = \"" + mode + "\"; use mode = \"" + right + "\" for them");
+  }
+}
+
 }  // namespace
+
+std::string toml_float_text(double value) {
+  std::string text = fmt::format("{}", value);
+  if (text.find_first_of(".e") == std::string::npos) text += ".0";
+  return text;
+}
 
 std::string SweepCase::label() const {
   std::string out;
@@ -193,18 +257,19 @@ SweepSpec read_sweep_file(const std::string& path) {
   spec.base_config = read_base(root, path);
   spec.mode = root["mode"].value_or(std::string("grid"));
   if (root.contains("mode") && !root["mode"].is_string())
-    throw SweepError("mode = " + toml_text(*root.get("mode")) + ": allowed values are \"grid\", \"list\"");
-  if (spec.mode != "grid" && spec.mode != "list")
-    throw SweepError("mode = \"" + spec.mode + "\": allowed values are \"grid\", \"list\"");
-  if (root.contains(spec.mode == "grid" ? "case" : "grid"))
-    throw SweepError(std::string(spec.mode == "grid" ? "[[case]] tables" : "[grid]") + " given with mode = \"" + spec.mode +
-                     "\"; use mode = \"" + (spec.mode == "grid" ? "list" : "grid") + "\" for them");
+    throw SweepError("mode = " + toml_text(*root.get("mode")) + ": allowed values are \"grid\", \"list\", \"continuation\"");
+  check_mode(root, spec.mode);
   spec.claims = read_claims(root);
   spec.budget_s = read_budget(root);
-  const std::vector<std::string> shared = read_set(root);
+  spec.shared = read_set(root);
+  if (spec.mode == "continuation") {
+    spec.continuation = read_continuation(root);
+    spec.keys = {spec.continuation.key};
+    return spec;
+  }
   const auto cases = spec.mode == "grid" ? expand_grid(root, spec.keys) : expand_list(root, spec.keys);
   for (std::size_t c = 0; c < cases.size(); ++c) {
-    SweepCase sweep_case{static_cast<int>(c), cases[c], shared};
+    SweepCase sweep_case{static_cast<int>(c), cases[c], spec.shared};
     for (const auto& [key, value] : cases[c]) sweep_case.overrides.push_back(key + "=" + value);
     spec.cases.push_back(std::move(sweep_case));
   }

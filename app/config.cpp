@@ -16,7 +16,7 @@ namespace {
 const std::map<std::string, std::set<std::string>>& known_keys() {
   static const std::map<std::string, std::set<std::string>> keys{
       {"", {"seed"}},
-      {"data", {"kind", "n", "d", "seed", "scale", "mean_norm", "noise", "unit_norm", "path"}},
+      {"data", {"kind", "n", "d", "seed", "scale", "mean_norm", "noise", "shift", "unit_norm", "path"}},
       {"model", {"kind", "width", "gamma", "signs", "init_scale", "loss", "seed", "alpha", "layers", "skip", "init_radius"}},
       {"flow", {"time", "stepper", "late_phase_ratio", "late_phase_log_t", "coordinates", "abs_tol", "rel_tol", "gd_step", "dt_initial", "dt_max",
                 "sliding", "sliding_flips", "sliding_window", "freeze_pattern", "capture_on_arrival", "precision"}},
@@ -24,6 +24,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
                 "grad_norm"}},
       {"output", {"record_every_log_t", "record_relative", "snapshot_ratio", "k_top"}},
       {"store", {"checkpoint_seconds"}},
+      {"init", {"theta_file", "margin"}},
   };
   return keys;
 }
@@ -41,13 +42,13 @@ void check_known_keys(const toml::table& root) {
     if (const auto* section = node.as_table()) {
       const auto it = known.find(k);
       if (it == known.end())
-        throw ConfigError("unknown section [" + k + "]; allowed sections: data, model, flow, stop, output, store");
+        throw ConfigError("unknown section [" + k + "]; allowed sections: data, model, init, flow, stop, output, store");
       for (const auto& [sub, _] : *section)
         if (!it->second.count(std::string(sub.str())))
           throw ConfigError("unknown key " + k + "." + std::string(sub.str()) + "; allowed keys in [" + k +
                             "]: " + join(it->second));
     } else if (!known.at("").count(k)) {
-      throw ConfigError("unknown top-level key " + k + "; allowed: seed, and the sections data, model, flow, stop, output, store");
+      throw ConfigError("unknown top-level key " + k + "; allowed: seed, and the sections data, model, init, flow, stop, output, store");
     }
   }
 }
@@ -285,6 +286,31 @@ void read_model(Reader& r, const toml::table& root, RunConfig& c) {
   }
 }
 
+/// data.shift, read (and stored in the resolved configuration) for shifted_triple data only.
+void read_shift(Reader& r, const toml::table& root, RunConfig& c) {
+  const auto* data = root.get_as<toml::table>("data");
+  const bool given = data && data->contains("shift");
+  if (c.data.kind == "shifted_triple") {
+    r.get("data", "shift", c.data.shift);
+  } else if (given) {
+    throw ConfigError("data.shift applies to data.kind = \"shifted_triple\" only, not to data.kind = \"" + c.data.kind + "\"");
+  }
+}
+
+/// [init]: a warm start from the limit direction of another run (continuation sweeps). Margin
+/// losses only: the square-loss flow of relu2 has no margin to scale the direction to.
+void read_init(Reader& r, const toml::table& root, RunConfig& c) {
+  const auto* init = root.get_as<toml::table>("init");
+  if (init && c.model_kind == "relu2")
+    throw ConfigError("[init] does not apply to model.kind = \"relu2\": a warm start is scaled to a margin, and relu2 trains "
+                      "with the square loss");
+  if (!init) return;  // nothing stored: configurations without a warm start read as before [init] existed
+  r.get("init", "theta_file", c.init.theta_file);
+  r.get("init", "margin", c.init.margin);
+  if (init && init->contains("margin") && c.init.theta_file.empty())
+    throw ConfigError("init.margin applies to a warm start; give init.theta_file too");
+}
+
 /// The square-loss flow's options (model.kind = "relu2"), from the keys square_flow_keys() allows.
 void read_square_flow(Reader& r, RunConfig& c) {
   SquareFlowOptions& q = c.square;
@@ -313,10 +339,12 @@ void read_sections(Reader& r, const toml::table& root, RunConfig& c) {
   r.get("data", "scale", c.data.scale);
   r.get("data", "mean_norm", c.data.mean_norm);
   r.get("data", "noise", c.data.noise);
+  read_shift(r, root, c);
   r.get("data", "unit_norm", c.data.unit_norm);
   r.get("data", "path", c.data.path);
 
   read_model(r, root, c);
+  read_init(r, root, c);
   if (c.model_kind == "relu2") {
     c.coordinates = "full";
     read_square_flow(r, c);
@@ -419,6 +447,8 @@ void validate(const RunConfig& c) {
   if (c.model_kind == "relu2") validate(c.square);
   if (!(c.linear_init_scale >= 0 && std::isfinite(c.linear_init_scale)))
     throw ConfigError("model.init_scale = " + std::to_string(c.linear_init_scale) + ": must be a finite number ≥ 0");
+  if (!(c.init.margin > 0 && std::isfinite(c.init.margin)))
+    throw ConfigError("init.margin = " + std::to_string(c.init.margin) + ": must be a finite number > 0");
   validate(c.stepper);
   validate(c.driver);
 }

@@ -24,6 +24,13 @@ struct ConfigError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A warm start: θ(0) = c θ̂, θ̂ the final direction of another run's file, c such that
+/// min_i y_i f(x_i; θ(0)) = margin on this run's data (problems/init.hpp: warm_start_theta).
+struct WarmStart {
+  std::string theta_file;  ///< a kktflow run file; "" starts from the model's own θ(0)
+  double margin = 10;      ///< ours: loss ≈ e^(−10), well inside the late phase and far from rounding
+};
+
 struct RunConfig {
   std::uint64_t seed = 0;
   DatasetSpec data;
@@ -34,6 +41,7 @@ struct RunConfig {
   Relu2Params relu2;                  ///< relu2
   SquareFlowOptions square;           ///< relu2: the square-loss flow (its flow.*, stop.*, output.* keys)
   double linear_init_scale = 0;       ///< linear: θ(0) entries ~ N(0, ω²); 0 starts at θ = 0
+  WarmStart init;                     ///< [init]; margin losses only
   LossKind loss = LossKind::exp;      ///< margin loss; relu2 has the square loss instead
   TimeMode time = TimeMode::loss;
   std::string coordinates = "span";   ///< "span" (data-span reduction) or "full" (θ itself)

@@ -96,6 +96,16 @@ BuiltModel build_model(const RunConfig& c, const Dataset& data) {
   return {std::move(model), std::move(theta0)};
 }
 
+/// θ(0) of a warm start (config.hpp: WarmStart) from the final θ of the run file init.theta_file.
+Eigen::VectorXd warm_start(const RunConfig& c, const Dataset& data, Model& model) {
+  const std::string key = "init.theta_file = \"" + c.init.theta_file + "\": ";
+  try {
+    return warm_start_theta(model, data.y, read_final_theta(c.init.theta_file), c.init.margin);
+  } catch (const std::exception& e) {
+    throw ConfigError(key + e.what());
+  }
+}
+
 /// /model attributes of each kind: what verify needs to rebuild the model from the file.
 void describe_model(const RunConfig& c, const Model& model, RunMetadata& m) {
   m.model_attrs = {{"kind", model.kind()}, {"loss", c.model_kind == "relu2" ? "square" : to_string(c.loss)},
@@ -274,8 +284,9 @@ int run_run(const RunOptions& opt) {
     if (!from) return exit_ok;
   }
   const Dataset data = load_data(c);
-  const BuiltModel built = build_model(c, data);
+  BuiltModel built = build_model(c, data);
   Model& model = *built.model;
+  if (!c.init.theta_file.empty()) built.theta0 = warm_start(c, data, model);
   const Eigen::VectorXd& theta0 = built.theta0;
   if (c.model_kind == "relu2") return run_square_flow(c, data, built, out, opt);
 

@@ -7,6 +7,7 @@
 #include "progress.hpp"
 
 #include "analysis/model_claims.hpp"
+#include "analysis/sweep_continuation.hpp"
 #include "analysis/sweep_runner.hpp"
 #include "analysis/sweep_spec.hpp"
 
@@ -14,6 +15,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -48,6 +50,45 @@ std::vector<std::string> case_configs(const SweepSpec& spec) {
   return configs;
 }
 
+/// The resolved configuration of a continuation case; a ConfigError names the case's overrides.
+std::string continuation_config(const SweepSpec& spec, const std::vector<std::string>& overrides) {
+  try {
+    return load_config(spec.base_config, overrides).resolved_toml;
+  } catch (const ConfigError& e) {
+    throw ConfigError(fmt::format("{}: case {}: {}", spec.path, fmt::join(overrides, " "), e.what()));
+  }
+}
+
+/// Loads both ends of a continuation, so that a bad key or value stops it before anything runs.
+void check_continuation_ends(const SweepSpec& spec) {
+  const ContinuationSpec& c = spec.continuation;
+  for (const double value : {c.from, c.to}) {
+    std::vector<std::string> overrides = spec.shared;
+    overrides.push_back(c.key + "=" + toml_float_text(value));
+    continuation_config(spec, overrides);
+  }
+}
+
+/// The branch in parameter order (figures of the last trajectory row) and the changes located.
+void print_continuation(const ContinuationOutcome& o) {
+  const ContinuationRecord& r = o.record;
+  std::vector<std::size_t> order(r.value.size());
+  for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::ranges::stable_sort(order, [&](std::size_t a, std::size_t b) { return r.value[a] < r.value[b]; });
+  std::printf("  %-14s %5s %14s %10s %10s  %s\n", r.spec.key.c_str(), "case", "margin", "srank", "eps_KKT", "support");
+  for (const std::size_t k : order) {
+    const CaseRow& row = o.sweep.rows.at(k);
+    const auto& last = row.contents.last;
+    std::printf("  %-14.8g %5zu %14.8g %10.6f %10.3e  {%s}\n", r.value[k], k, last ? last->normalized_margin : NAN,
+                last ? last->stable_rank : NAN, last ? last->kkt_eps : NAN, r.support[k].c_str());
+  }
+  for (const BranchChange& c : r.changes)
+    std::printf("  change between %s = %.10g (case %d, support {%s}) and %.10g (case %d, support {%s})%s\n", r.spec.key.c_str(),
+                c.before_value, c.before_case, c.before_support.c_str(), c.after_value, c.after_case, c.after_support.c_str(),
+                c.pattern_changed ? ", activation pattern changed" : "");
+  if (!o.stopped.empty()) std::printf("  the branch was left at its last case: %s\n", o.stopped.c_str());
+}
+
 int default_jobs() {
   if (launched_by_mpi()) return 1;  // one case per rank: mpirun -n N gives N at a time
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -76,11 +117,14 @@ void setup_sweep(CLI::App& app, SweepCommandOptions& opt) {
   sweep->callback([&opt] { throw CLI::RuntimeError(run_sweep_command(opt)); });
 }
 
-int run_sweep_command(const SweepCommandOptions& opt) {
-  const SweepSpec spec = read_sweep_file(opt.sweep_file);
-  check_claims(spec);
-  const std::vector<std::string> configs = case_configs(spec);
-  SweepProgress progress(stderr);
+/// Exit code of a finished sweep: every case done, interrupted, or some not done.
+int sweep_exit_code(const SweepOutcome& outcome) {
+  if (sweep_interrupted()) return exit_interrupted;
+  const bool all_done = std::ranges::all_of(outcome.rows, [](const CaseRow& r) { return r.state == "done"; });
+  return all_done ? exit_ok : exit_incomplete;
+}
+
+SweepOptions sweep_options(const SweepCommandOptions& opt, SweepProgress& progress) {
   SweepOptions run;
   run.dir = opt.output;
   run.kktflow_exe = std::filesystem::read_symlink("/proc/self/exe").string();
@@ -89,13 +133,39 @@ int run_sweep_command(const SweepCommandOptions& opt) {
   if (!opt.quiet && isatty(fileno(stderr))) run.on_progress = [&progress](const SweepStatus& s) { progress.update(s); };
   std::signal(SIGINT, on_sweep_signal);
   std::signal(SIGTERM, on_sweep_signal);
+  return run;
+}
+
+int run_continuation_command(const SweepSpec& spec, const SweepCommandOptions& opt) {
+  if (launched_by_mpi())
+    throw SweepError("mode = \"continuation\" runs its cases one after another (each starts from the previous limit); "
+                     "run it without mpirun or srun");
+  check_continuation_ends(spec);
+  SweepProgress progress(stderr);
+  const SweepOptions run = sweep_options(opt, progress);
+  const ContinuationOutcome outcome =
+      run_continuation(spec, [&spec](const std::vector<std::string>& overrides) { return continuation_config(spec, overrides); }, run);
+  progress.finish();
+  if (!opt.quiet) {
+    print_summary(outcome.sweep, opt.output);
+    print_continuation(outcome);
+  }
+  const int code = sweep_exit_code(outcome.sweep);
+  return code == exit_ok && !outcome.stopped.empty() ? exit_incomplete : code;
+}
+
+int run_sweep_command(const SweepCommandOptions& opt) {
+  const SweepSpec spec = read_sweep_file(opt.sweep_file);
+  check_claims(spec);
+  if (spec.mode == "continuation") return run_continuation_command(spec, opt);
+  const std::vector<std::string> configs = case_configs(spec);
+  SweepProgress progress(stderr);
+  const SweepOptions run = sweep_options(opt, progress);
   const SweepOutcome outcome = run_sweep(spec, configs, run);
   progress.finish();
   if (!outcome.root) return exit_ok;
   if (!opt.quiet) print_summary(outcome, opt.output);
-  if (sweep_interrupted()) return exit_interrupted;
-  const bool all_done = std::ranges::all_of(outcome.rows, [](const CaseRow& r) { return r.state == "done"; });
-  return all_done ? exit_ok : exit_incomplete;
+  return sweep_exit_code(outcome);
 }
 
 }  // namespace kktflow

@@ -90,12 +90,22 @@ Dataset timor2023() {
   return data;
 }
 
+/// dataset.hpp: the support set of the SVM changes at shift = 1.
+Dataset shifted_triple(double shift) {
+  Dataset data;
+  data.X.resize(3, 2);
+  data.X << 1.0, 0.0, -1.0, 0.0, shift, 1.0;
+  data.y.resize(3);
+  data.y << 1.0, -1.0, 1.0;
+  return data;
+}
+
 }  // namespace
 
 void validate(const DatasetSpec& s) {
-  static const std::vector<std::string> kinds{"gaussian", "mixture", "orthogonal", "symmetric", "timor2023", "file"};
+  static const std::vector<std::string> kinds{"gaussian", "mixture", "orthogonal", "symmetric", "timor2023", "shifted_triple", "file"};
   if (std::find(kinds.begin(), kinds.end(), s.kind) == kinds.end())
-    bad("kind", "\"" + s.kind + "\"", "allowed values are gaussian, mixture, orthogonal, symmetric, timor2023, file");
+    bad("kind", "\"" + s.kind + "\"", "allowed values are gaussian, mixture, orthogonal, symmetric, timor2023, shifted_triple, file");
   if (s.kind == "file") {
     if (s.path.empty()) bad("path", "\"\"", "a CSV or HDF5 file path is required when data.kind = \"file\"");
     return;
@@ -103,6 +113,9 @@ void validate(const DatasetSpec& s) {
   if (s.n < 2) bad("n", std::to_string(s.n), "must be an integer ≥ 2");
   if (s.kind == "timor2023" && s.n != 2) bad("n", std::to_string(s.n), "timor2023 data have n = 2");
   if (s.kind == "timor2023" && s.d != 2) bad("d", std::to_string(s.d), "timor2023 data have d = 2");
+  if (s.kind == "shifted_triple" && s.n != 3) bad("n", std::to_string(s.n), "shifted_triple data have n = 3");
+  if (s.kind == "shifted_triple" && s.d != 2) bad("d", std::to_string(s.d), "shifted_triple data have d = 2");
+  if (!std::isfinite(s.shift)) bad("shift", fmt_num(s.shift), "must be a finite number");
   if (s.d < 1) bad("d", std::to_string(s.d), "must be an integer ≥ 1");
   if (s.kind == "orthogonal" && s.d < s.n)
     bad("d", std::to_string(s.d), "orthogonal data need d ≥ n = " + std::to_string(s.n));
@@ -121,12 +134,14 @@ Dataset make_dataset(const DatasetSpec& spec) {
                  : spec.kind == "mixture"  ? mixture(spec, rng)
                  : spec.kind == "orthogonal" ? orthogonal(spec, rng)
                  : spec.kind == "timor2023"  ? timor2023()
+                 : spec.kind == "shifted_triple" ? shifted_triple(spec.shift)
                                              : symmetric(spec, rng);
   if (spec.unit_norm) data.X.rowwise().normalize();
   data.source = spec.kind;
   data.params = {{"n", std::to_string(spec.n)}, {"d", std::to_string(spec.d)},
                  {"seed", std::to_string(spec.seed)}, {"scale", fmt_num(spec.scale)}};
   if (spec.unit_norm) data.params["unit_norm"] = "true";
+  if (spec.kind == "shifted_triple") data.params["shift"] = fmt_num(spec.shift);
   if (spec.kind == "mixture") {
     data.params["mean_norm"] = fmt_num(spec.mean_norm);
     data.params["noise"] = fmt_num(spec.noise);

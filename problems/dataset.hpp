@@ -9,6 +9,11 @@
 ///  - symmetric:  pairs (x, y) and (−x, −y), x ~ N(0, I_d) (Lyu, Li, Wang, Arora 2021).
 ///  - timor2023:  n = d = 2, x1 = (1, 0.99)/‖·‖ (y = +1), x2 = (−1, 0.99)/‖·‖ (y = −1); a two-output
 ///                model reads the labels as e1, e2 (Timor, Vardi, Shamir 2023, §3.2).
+///  - shifted_triple: n = 3, d = 2, x1 = (1, 0) (y = +1), x2 = (−1, 0) (y = −1), x3 = (shift, 1)
+///                (y = +1): a family whose hard-margin SVM changes its support set at shift = 1
+///                (ours, for continuation): w* = (1, 0) with support {x1, x2} for shift ≥ 1, and
+///                w* = (1, 1 − shift) with support {x1, x2, x3} for shift < 1 (all three
+///                multipliers > 0 there: λ3 = 1 − shift, λ1 + λ2 = 1 − shift(1 − shift)).
 /// Labels are balanced (first ⌈n/2⌉ are +1 after a seeded shuffle) unless a file gives them.
 /// With unit_norm every generated x_i is rescaled to the unit sphere (Lyu et al. 2021 take ‖x_i‖ ≤ 1).
 #include <Eigen/Dense>
@@ -29,7 +34,8 @@ struct Dataset {
   Eigen::Index d() const { return X.cols(); }
 };
 
-/// What to generate or load; `kind` is one of gaussian, mixture, orthogonal, symmetric, timor2023, file.
+/// What to generate or load; `kind` is one of gaussian, mixture, orthogonal, symmetric, timor2023,
+/// shifted_triple, file.
 struct DatasetSpec {
   std::string kind = "gaussian";
   Eigen::Index n = 50;
@@ -38,6 +44,7 @@ struct DatasetSpec {
   double scale = 1.0;       ///< gaussian/symmetric: x ~ N(0, scale² I); orthogonal: ‖x_i‖ = scale
   double mean_norm = 1.0;   ///< mixture: ‖μ‖
   double noise = 1.0;       ///< mixture: σ
+  double shift = 2.0;       ///< shifted_triple: the first coordinate of x3
   bool unit_norm = false;   ///< generated kinds: rescale every x_i to ‖x_i‖ = 1 (keeps symmetric data symmetric)
   std::string path;         ///< file: CSV (label first, then d features per line); HDF5 (.h5) via analysis/data_file.hpp
 };

@@ -9,6 +9,10 @@
     check_sweep.py resume EXE SWEEP DIR       SIGKILL a sweep (and its runs) once two cases are done,
                                               re-run it: every case ends done, and the cases done
                                               before the kill are not computed again
+    check_sweep.py continuation DIR           the shifted_triple continuation (data/sweeps/
+                                              svm_support_change.toml): one change, located at the
+                                              closed-form shift = 1, warm starts chained, margins on
+                                              the closed-form curve
 
 Prints "ok: ..." and exits 0 when the check passes, prints what differs and exits 1 otherwise.
 """
@@ -156,6 +160,55 @@ def check_resume(exe, sweep, directory):
           f"and left the {len(before)} done ones untouched")
 
 
+# problems/dataset.hpp, shifted_triple: the SVM's support set is {x1, x2} for shift ≥ 1 and
+# {x1, x2, x3} below, w* = (1, max(0, 1 − shift)), so the max margin is 1/‖w*‖.
+CHANGE_AT = 1.0
+
+
+def svm_margin(shift):
+    return 1.0 / np.hypot(1.0, np.maximum(0.0, 1.0 - shift))
+
+
+# Ours: above the change x3's normalized margin exceeds the least by (shift − 1) relative, so a
+# support_tol-wide window counts x3 in up to shift = 1 + support_tol; the bracket may sit that far up.
+# The margins converge like log(1/λ_i)/log t (Soudry et al. 2018, Thm 3): at log t = 1e4 and
+# λ ≥ 1e-3 that is 7e-4, so 2e-3 relative is the tolerance on the curve.
+MARGIN_RTOL = 2e-3
+
+
+def check_continuation(directory):
+    with h5py.File(os.path.join(directory, "index.h5"), "r") as f:
+        if text(f.attrs["mode"]) != "continuation":
+            fail(f"mode {f.attrs['mode']!r}")
+        c = f["continuation"]
+        locate_tol, support_tol = c.attrs["locate_tol"], c.attrs["support_tol"]
+        value, warm = c["value"][()], c["warm_start"][()]
+        support = strings(c["support"])
+        changes = c["changes"]
+        count = changes["change"].shape[0]
+        if count != 1:
+            fail(f"{count} changes located, expected exactly one (at shift = {CHANGE_AT})")
+        before, after = changes["before_value"][0], changes["after_value"][0]
+        low, high = min(before, after), max(before, after)
+        if not high - low <= locate_tol:
+            fail(f"bracket [{low}, {high}] is wider than locate_tol = {locate_tol}")
+        if not (low <= CHANGE_AT + support_tol and high >= CHANGE_AT):
+            fail(f"bracket [{low}, {high}] misses the change at {CHANGE_AT} (allowed up to {CHANGE_AT + support_tol})")
+        if strings(changes["before_support"]) != ["0,1"] or strings(changes["after_support"]) != ["0,1,2"]:
+            fail(f"supports {strings(changes['before_support'])} -> {strings(changes['after_support'])}, expected 0,1 -> 0,1,2")
+        if warm[0] != -1 or any(w < 0 or w >= k for k, w in enumerate(warm) if k > 0):
+            fail(f"warm starts {warm}: case 0 from θ(0), every later case from an earlier one")
+        margins = f["final/normalized_margin"][()]
+        error = np.abs(margins / svm_margin(value) - 1.0)
+        if not np.all(error <= MARGIN_RTOL):
+            worst = int(np.argmax(error))
+            fail(f"case {worst} (shift {value[worst]}): margin {margins[worst]} vs the SVM's {svm_margin(value[worst])}")
+        if sorted(value)[0] != 0.5 or sorted(value)[-1] != 1.5:
+            fail(f"the branch ran over [{min(value)}, {max(value)}], expected [0.5, 1.5]")
+    print(f"ok: {len(value)} cases, one change bracketed in [{low:.6g}, {high:.6g}] (width {high - low:.3g} ≤ {locate_tol:g}) "
+          f"around shift = {CHANGE_AT}, supports 0,1 -> 0,1,2; margins within {error.max():.2e} of the SVM's")
+
+
 def main(argv):
     if len(argv) == 4 and argv[1] == "index":
         check_index(argv[2], int(argv[3]))
@@ -163,6 +216,8 @@ def main(argv):
         check_claims(argv[2], argv[3].split(","))
     elif len(argv) == 4 and argv[1] == "same":
         check_same(argv[2], argv[3])
+    elif len(argv) == 3 and argv[1] == "continuation":
+        check_continuation(argv[2])
     elif len(argv) == 5 and argv[1] == "resume":
         check_resume(argv[2], argv[3], argv[4])
     else:
