@@ -11,6 +11,11 @@
 ///                                (γ − γ̃)/γ ≤ margin_gap_tolerance (both tend to the same limit, Lyu & Li §4)
 ///  lyu2021.linear_max_margin     two_layer_leaky on symmetric data: γ within linear_margin_tolerance
 ///                                (relative) of (1+α)γ_lin/4, the global optimum (Lyu et al. 2021, Thm 3.2)
+///  lyu2021.below_optimum         two_layer_leaky, data not symmetric (on request otherwise): the
+///                                shortfall 1 − γ/γ_LB of γ = q_min/‖θ‖² below γ_LB, the margin of an explicit
+///                                net on a dictionary of directions (a lower bound on the optimum), exceeds
+///                                shortfall_tolerance + (γ − γ̃)/γ; PASS says "below the optimum" (Lyu et al.
+///                                2021: the symmetric-data result is fragile)
 ///  lyu2021.svm_direction         two_layer_leaky: ∠(Σ_j a_j w_j, w*) ≤ direction_tolerance rad
 ///  lyu2021.conservation          two_layer_leaky: max_j |Δ(a_j² − ‖w_j‖²)| / ‖θ‖² ≤ invariant_tolerance
 ///                                over every snapshot and θ_T
@@ -61,6 +66,7 @@ struct ModelVerifySettings {
   double margin_gap_tolerance = 1e-2;
   double linear_margin_tolerance = 1e-3;   ///< issue 6
   double direction_tolerance = 1e-3;       ///< issue 6, rad
+  double shortfall_tolerance = 1e-3;       ///< a margin this far (relative) below the bound counts as below it
   double invariant_tolerance = 1e-8;       ///< issue 6
   double rank_tolerance = 1e-6;            ///< issue 6 (srank → 1 within 1e-6); the same for alignment
   double soudry_tolerance = 1e-2;          ///< rad: ≈ 2.8/log t measured at log t = 1000 (test_soudry_linear)

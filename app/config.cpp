@@ -286,14 +286,15 @@ void read_model(Reader& r, const toml::table& root, RunConfig& c) {
   }
 }
 
-/// data.shift, read (and stored in the resolved configuration) for shifted_triple data only.
+/// data.shift, read (and stored in the resolved configuration) for the kinds that have it only.
 void read_shift(Reader& r, const toml::table& root, RunConfig& c) {
   const auto* data = root.get_as<toml::table>("data");
   const bool given = data && data->contains("shift");
-  if (c.data.kind == "shifted_triple") {
+  if (c.data.kind == "shifted_triple" || c.data.kind == "lyu2021_fragile") {
     r.get("data", "shift", c.data.shift);
   } else if (given) {
-    throw ConfigError("data.shift applies to data.kind = \"shifted_triple\" only, not to data.kind = \"" + c.data.kind + "\"");
+    throw ConfigError("data.shift applies to data.kind = \"shifted_triple\" and \"lyu2021_fragile\" only, not to data.kind = \"" +
+                      c.data.kind + "\"");
   }
 }
 

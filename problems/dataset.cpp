@@ -100,12 +100,23 @@ Dataset shifted_triple(double shift) {
   return data;
 }
 
+/// dataset.hpp: symmetric at shift = 0, the fragile set at shift = 1.
+Dataset lyu2021_fragile(double shift) {
+  const Eigen::RowVector2d p1(1.0, 0.1), p2(-1.0, 0.1), n(0.0, -0.15), q(0.0, 4.0);
+  Dataset data;
+  data.X.resize(6, 2);
+  data.X << p1, p2, (1 - shift) * -p1 + shift * n, (1 - shift) * -p2 + shift * n, q, -q;
+  data.y.resize(6);
+  data.y << 1.0, 1.0, -1.0, -1.0, 1.0, -1.0;
+  return data;
+}
+
 }  // namespace
 
 void validate(const DatasetSpec& s) {
-  static const std::vector<std::string> kinds{"gaussian", "mixture", "orthogonal", "symmetric", "timor2023", "shifted_triple", "file"};
+  static const std::vector<std::string> kinds{"gaussian", "mixture", "orthogonal", "symmetric", "timor2023", "shifted_triple", "lyu2021_fragile", "file"};
   if (std::find(kinds.begin(), kinds.end(), s.kind) == kinds.end())
-    bad("kind", "\"" + s.kind + "\"", "allowed values are gaussian, mixture, orthogonal, symmetric, timor2023, shifted_triple, file");
+    bad("kind", "\"" + s.kind + "\"", "allowed values are gaussian, mixture, orthogonal, symmetric, timor2023, shifted_triple, lyu2021_fragile, file");
   if (s.kind == "file") {
     if (s.path.empty()) bad("path", "\"\"", "a CSV or HDF5 file path is required when data.kind = \"file\"");
     return;
@@ -115,6 +126,9 @@ void validate(const DatasetSpec& s) {
   if (s.kind == "timor2023" && s.d != 2) bad("d", std::to_string(s.d), "timor2023 data have d = 2");
   if (s.kind == "shifted_triple" && s.n != 3) bad("n", std::to_string(s.n), "shifted_triple data have n = 3");
   if (s.kind == "shifted_triple" && s.d != 2) bad("d", std::to_string(s.d), "shifted_triple data have d = 2");
+  if (s.kind == "lyu2021_fragile" && s.n != 6) bad("n", std::to_string(s.n), "lyu2021_fragile data have n = 6");
+  if (s.kind == "lyu2021_fragile" && s.d != 2) bad("d", std::to_string(s.d), "lyu2021_fragile data have d = 2");
+  if (s.kind == "lyu2021_fragile" && !(s.shift >= 0 && s.shift <= 1)) bad("shift", fmt_num(s.shift), "must lie in [0, 1] for lyu2021_fragile data");
   if (!std::isfinite(s.shift)) bad("shift", fmt_num(s.shift), "must be a finite number");
   if (s.d < 1) bad("d", std::to_string(s.d), "must be an integer ≥ 1");
   if (s.kind == "orthogonal" && s.d < s.n)
@@ -135,13 +149,14 @@ Dataset make_dataset(const DatasetSpec& spec) {
                  : spec.kind == "orthogonal" ? orthogonal(spec, rng)
                  : spec.kind == "timor2023"  ? timor2023()
                  : spec.kind == "shifted_triple" ? shifted_triple(spec.shift)
+                 : spec.kind == "lyu2021_fragile" ? lyu2021_fragile(spec.shift)
                                              : symmetric(spec, rng);
   if (spec.unit_norm) data.X.rowwise().normalize();
   data.source = spec.kind;
   data.params = {{"n", std::to_string(spec.n)}, {"d", std::to_string(spec.d)},
                  {"seed", std::to_string(spec.seed)}, {"scale", fmt_num(spec.scale)}};
   if (spec.unit_norm) data.params["unit_norm"] = "true";
-  if (spec.kind == "shifted_triple") data.params["shift"] = fmt_num(spec.shift);
+  if (spec.kind == "shifted_triple" || spec.kind == "lyu2021_fragile") data.params["shift"] = fmt_num(spec.shift);
   if (spec.kind == "mixture") {
     data.params["mean_norm"] = fmt_num(spec.mean_norm);
     data.params["noise"] = fmt_num(spec.noise);

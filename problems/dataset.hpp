@@ -14,6 +14,12 @@
 ///                (ours, for continuation): w* = (1, 0) with support {x1, x2} for shift ≥ 1, and
 ///                w* = (1, 1 − shift) with support {x1, x2, x3} for shift < 1 (all three
 ///                multipliers > 0 there: λ3 = 1 − shift, λ1 + λ2 = 1 − shift(1 − shift)).
+///  - lyu2021_fragile: n = 6, d = 2, ours (data/configs/lyu2021_fragile.toml says why): P1 = (1, 0.1),
+///                P2 = (−1, 0.1) (y = +1); M1 = (1 − s)(−P1) + s N, M2 = (1 − s)(−P2) + s N with
+///                N = (0, −0.15) (y = −1); Q = (0, 4) (y = +1) and −Q (y = −1); s = shift ∈ [0, 1].
+///                At s = 0 the data are symmetric (Lyu et al. 2021, Thm 3.2 applies); at s = 1 both
+///                mirrors sit at N, and gradient flow from small init ends at a linear net whose
+///                margin is below the optimum.
 /// Labels are balanced (first ⌈n/2⌉ are +1 after a seeded shuffle) unless a file gives them.
 /// With unit_norm every generated x_i is rescaled to the unit sphere (Lyu et al. 2021 take ‖x_i‖ ≤ 1).
 #include <Eigen/Dense>
@@ -35,7 +41,7 @@ struct Dataset {
 };
 
 /// What to generate or load; `kind` is one of gaussian, mixture, orthogonal, symmetric, timor2023,
-/// shifted_triple, file.
+/// shifted_triple, lyu2021_fragile, file.
 struct DatasetSpec {
   std::string kind = "gaussian";
   Eigen::Index n = 50;
@@ -44,7 +50,7 @@ struct DatasetSpec {
   double scale = 1.0;       ///< gaussian/symmetric: x ~ N(0, scale² I); orthogonal: ‖x_i‖ = scale
   double mean_norm = 1.0;   ///< mixture: ‖μ‖
   double noise = 1.0;       ///< mixture: σ
-  double shift = 2.0;       ///< shifted_triple: the first coordinate of x3
+  double shift = 1.0;       ///< shifted_triple: the first coordinate of x3; lyu2021_fragile: s
   bool unit_norm = false;   ///< generated kinds: rescale every x_i to ‖x_i‖ = 1 (keeps symmetric data symmetric)
   std::string path;         ///< file: CSV (label first, then d features per line); HDF5 (.h5) via analysis/data_file.hpp
 };

@@ -38,7 +38,10 @@ void project_rows_off_inputs(Eigen::Map<RowMajorMatrix> W, const Eigen::Ref<cons
     // The least-norm change of the row that zeroes its pre-activations on those inputs (rank-safe
     // when the inputs are dependent, as ReLU features of mirrored samples can be).
     const Eigen::VectorXd change = Hs.transpose().completeOrthogonalDecomposition().solve(z);
+    const double norm = W.row(held[first].row).norm();
     W.row(held[first].row) -= change.transpose();
+    const double projected = W.row(held[first].row).norm();
+    if (projected > 0) W.row(held[first].row) *= norm / projected;
     first = last;
   }
 }

@@ -78,9 +78,14 @@ class Model {
   virtual void hold_on_kinks(Eigen::Ref<Eigen::VectorXd> theta);
 };
 
-/// For each unit in `held` (sorted by row), the least-norm change of its row w_j of W that makes
-/// w_jᵀ h_k = 0 for every input column h_k of H it is held at. Shared by every model whose
-/// switches are pre-activations W h (hold_on_kinks).
+/// For each unit in `held` (sorted by row), the point nearest to its row w_j of W on the set
+/// {w : wᵀh_k = 0 for every input column h_k of H it is held at, ‖w‖ = ‖w_j‖}: the projection P w_j
+/// onto the inputs' orthogonal complement, rescaled to ‖w_j‖ (for P w_j ≠ 0 the nearest point of a
+/// sphere ∩ subspace is along P w_j). Keeping ‖w_j‖ keeps the per-neuron balance ‖w_j‖² − ‖c_j‖²
+/// (c_j the unit's outgoing weights), which the Filippov field conserves exactly (Du, Hu, Lee
+/// 2018, Thm 2.1, holds on a kink too: a held pair has z = 0 and adds nothing to either side); the
+/// least-norm projection alone lowers ‖w_j‖² by ‖w_j − P w_j‖² at every capture. Shared by every
+/// model whose switches are pre-activations W h (hold_on_kinks).
 void project_rows_off_inputs(Eigen::Map<RowMajorMatrix> W, const Eigen::Ref<const Eigen::MatrixXd>& H,
                              const std::vector<HeldUnit>& held);
 

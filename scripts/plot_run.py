@@ -3,7 +3,8 @@
 
     plot_run.py RUN.h5 -o FIG.png               four panels against log t
     plot_run.py RUN.h5 -o FIG.png --snapshots   rows of W in the plane of the two families
-    plot_run.py DIR/index.h5 -o FIG.png         a sweep: P(claim passes) against the regime indicator
+    plot_run.py DIR/index.h5 -o FIG.png         a sweep: P(claim passes) against the regime indicator;
+                                                a continuation: the curve against its parameter
 
 Panels, against log t on a symmetric-log axis (linear for |log t| ≤ 1): log L; the normalized
 margin and ε_KKT (log scale); the stable rank and the top singular values of W; the direction
@@ -19,6 +20,11 @@ frei2023.linear_boundary pass against the regime indicator (the value of frei202
 R_min²/(n p R²)), in SWEEP_BINS bins of equally many cases (at the geometric mean of their
 indicators); each case is a dot at 0 or 1 besides, and the indicator's threshold (the claim's
 tolerance) a dotted line.
+
+A continuation index (mode "continuation"): against the followed parameter, in parameter order,
+the normalized margin, the stable rank, ε_KKT (log scale) and every claim's verdict (a row of
+markers per claim: filled passed, open failed); each located change of support set or pattern is
+a shaded band over its bracket.
 
 The PNG is FIGSIZE × DPI pixels (SNAPSHOT_FIGSIZE for --snapshots), whatever the data. A live
 run is read in SWMR mode. Exit codes are kktflow's (app/commands.hpp): 0 ok, 2 usage, 3 the run
@@ -241,6 +247,44 @@ def plot_sweep(f, path):
     return fig
 
 
+def shade_changes(ax, changes):
+    for before, after in zip(changes["before_value"][()], changes["after_value"][()]):
+        ax.axvspan(min(before, after), max(before, after), color="tab:red", alpha=0.25)
+
+
+def plot_continuation(f, path):
+    c = f["continuation"]
+    key = text(c.attrs["key"])
+    order = np.argsort(c["value"][()], kind="stable")
+    x = c["value"][()][order]
+    final = f["final"]
+    fig, axes = plt.subplots(4, 1, figsize=FIGSIZE, dpi=DPI, sharex=True)
+    for ax, (name, label, log) in zip(axes, (("normalized_margin", "normalized margin", False),
+                                             ("stable_rank", "stable rank", False), ("kkt_eps", "ε_KKT", True))):
+        y = final[name][()][order]
+        ax.plot(x, positive(y) if log else y, "o-", markersize=3)
+        if log:
+            ax.set_yscale("log")
+        ax.set_ylabel(label)
+        shade_changes(ax, c["changes"])
+    verdicts = axes[3]
+    claims = list(f["verify"].keys())
+    for row, claim in enumerate(claims):
+        passed = f["verify"][claim]["passed"][()][order]
+        verdicts.scatter(x[passed == 1], np.full(np.sum(passed == 1), row), marker="o", color="tab:green", s=14)
+        verdicts.scatter(x[passed == 0], np.full(np.sum(passed == 0), row), marker="o", facecolors="none",
+                         edgecolors="tab:red", s=14)
+    verdicts.set_yticks(range(len(claims)), claims, fontsize="x-small")
+    verdicts.set_ylim(-0.5, len(claims) - 0.5)
+    shade_changes(verdicts, c["changes"])
+    verdicts.set_xlabel(key)
+    count = c["changes/change"].shape[0]
+    axes[0].set_title(f"{path}: {len(x)} cases along {key}, {count} change{'s' if count != 1 else ''} located "
+                      f"(shaded, locate_tol {float(c.attrs['locate_tol']):g})", fontsize="medium")
+    fig.tight_layout()
+    return fig
+
+
 def main(argv):
     parser = argparse.ArgumentParser(prog="kktflow plot", description=__doc__.split("\n")[0])
     parser.add_argument("run", help="run file written by kktflow run")
@@ -256,7 +300,7 @@ def main(argv):
     try:
         with h5py.File(args.run, "r", swmr=True) as f:
             if is_sweep_index(f):
-                fig = plot_sweep(f, args.run)
+                fig = (plot_continuation if "continuation" in f else plot_sweep)(f, args.run)
             else:
                 fig = (plot_snapshot if args.snapshots else plot_trajectory)(f, args.run)
     except (OSError, KeyError, RunFileError) as error:

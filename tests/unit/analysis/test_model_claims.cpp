@@ -13,6 +13,8 @@
 #include "problems/linear.hpp"
 #include "problems/two_layer_leaky.hpp"
 
+#include <cmath>
+
 using namespace kktflow;
 
 namespace {
@@ -105,4 +107,55 @@ BOOST_AUTO_TEST_CASE(claims_of_another_kind_are_refused) {
   const Dataset data = symmetric_data();
   const Eigen::VectorXd theta = Eigen::VectorXd::Ones(2 * data.d() + 2);
   BOOST_CHECK_THROW(verify_model_claims(leaky_run(data, theta, theta), {"le2022.trailing_rank1"}), std::invalid_argument);
+}
+
+namespace {
+
+/// data.kind = "lyu2021_fragile" at `shift`, with the rank-one net f = Aφ(x2) − Bφ(−x2) of
+/// balanced neurons w_1 = √A e2, a_1 = √A, w_2 = −√B e2, a_2 = −√B (‖θ‖² = 2(A + B)).
+ModelRun fragile_run(double shift, double A, double B) {
+  DatasetSpec spec;
+  spec.kind = "lyu2021_fragile";
+  spec.n = 6;
+  spec.d = 2;
+  spec.shift = shift;
+  const Dataset data = make_dataset(spec);
+  Eigen::VectorXd theta(6);
+  theta << 0, std::sqrt(A), 0, -std::sqrt(B), std::sqrt(A), -std::sqrt(B);
+  ModelRun run = leaky_run(data, theta, theta);
+  Record last;
+  const Eigen::VectorXd q = [&] {
+    Eigen::VectorXd f(6);
+    run.model->forward(theta, f);
+    return Eigen::VectorXd(f.cwiseProduct(data.y));
+  }();
+  last.normalized_margin = last.smoothed_margin = q.minCoeff() / theta.squaredNorm();
+  run.trajectory = {last};
+  return run;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(below_optimum_finds_the_fragile_shortfall) {
+  // data/configs/lyu2021_fragile.toml: at B/(A+B) = 0.2 the margins of P1, P2 (0.1A + 0.05B) and N
+  // (0.075A + 0.15B) balance at 0.09, so q_min/‖θ‖² = 0.045; the explicit net
+  // (1/6)φ(0.8x1 + 0.6x2) + (1/6)φ(−0.8x1 + 0.6x2) − (2/3)φ(−x2) has margin 23/400, so the optimum is
+  // at least that and the shortfall at least 1 − 0.045/0.0575.
+  const auto rows = verify_model_claims(fragile_run(1.0, 0.8, 0.2), {"lyu2021.below_optimum"});
+  const ClaimResult& r = find(rows, "lyu2021.below_optimum");
+  BOOST_TEST_CONTEXT(r.detail) {
+    BOOST_TEST(r.passed);
+    BOOST_TEST(r.value >= 1 - 0.045 / 0.0575 - 1e-12);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(below_optimum_fails_at_the_symmetric_optimum) {
+  // shift = 0: symmetric data, whose optimum is the linear pair A = B (Lyu et al. 2021, Thm 3.2):
+  // (1+α)γ_lin/4 = 0.0375 with γ_lin = 0.1. No net on the dictionary beats it.
+  const auto rows = verify_model_claims(fragile_run(0.0, 0.5, 0.5), {"lyu2021.below_optimum"});
+  const ClaimResult& r = find(rows, "lyu2021.below_optimum");
+  BOOST_TEST_CONTEXT(r.detail) {
+    BOOST_TEST(!r.passed);
+    BOOST_TEST(std::abs(r.value) <= 1e-3);
+  }
 }

@@ -101,6 +101,26 @@ BOOST_AUTO_TEST_CASE(hold_on_kinks_zeroes_held_pre_activations_in_every_layer) {
   for (Eigen::Index k : held) BOOST_TEST(std::abs(s[k]) <= 1e-14);
 }
 
+BOOST_AUTO_TEST_CASE(hold_on_kinks_keeps_the_held_rows_norms) {
+  // model.hpp: the nearest point on {wᵀh_k = 0} ∩ {‖w‖ = ‖w_j‖} is ‖w_j‖ P w_j / ‖P w_j‖, so the
+  // per-neuron balance ‖w_j‖² − ‖c_j‖² of the first layer (c_j: column j of the next layer, untouched) stays.
+  Eigen::MatrixXd X = Eigen::MatrixXd::Random(6, 4);
+  DeepNet net(X, DeepParams{{"relu", "relu", "linear"}, 3, false, 1.0, 5});
+  Eigen::VectorXd theta = net.initial_theta();
+  const Eigen::VectorXd before = theta;
+  net.set_held({0, 1, 7});  // row 0 at samples 0 and 1, row 1 at sample 1 (switch = row · n + sample)
+  net.hold_on_kinks(theta);
+  const Eigen::Map<const RowMajorMatrix> W0(before.data(), 3, 4), W1(theta.data(), 3, 4);
+  for (Eigen::Index j = 0; j < 2; ++j) {
+    BOOST_TEST(W1.row(j).norm() == W0.row(j).norm(), boost::test_tools::tolerance(1e-14));
+    // Along P w_j: w_j's component off the held inputs keeps its direction.
+    const Eigen::MatrixXd H = j == 0 ? Eigen::MatrixXd(X.topRows(2).transpose()) : Eigen::MatrixXd(X.row(1).transpose());
+    const Eigen::VectorXd Pw = W0.row(j).transpose() - H * H.completeOrthogonalDecomposition().solve(W0.row(j).transpose());
+    BOOST_TEST((W1.row(j).transpose().normalized() - Pw.normalized()).norm() <= 1e-14);
+  }
+  BOOST_TEST((theta.tail(theta.size() - 12) - before.tail(before.size() - 12)).norm() == 0.0);
+}
+
 BOOST_AUTO_TEST_CASE(sliding_gram_is_the_gram_of_the_projected_ascent) {
   // K_ik = ⟨g_i, g_k⟩ with g_i the unclamped sliding ascent of weights e_i. For weight e_2 alone
   // ż2 = −φ'_2 (1 + ρ²) = 0 forces φ'_2 = 0, so g_2 = 0; for e_1, the W-part of g_1 is x1
