@@ -527,7 +527,7 @@ std::vector<std::string> applicable_claims(const ModelRun& run) {
 std::vector<ClaimResult> verify_model_claims(const ModelRun& run, const std::vector<std::string>& names,
                                              const ModelVerifySettings& settings) {
   for (const std::string& name : names) {
-    if (!applies(run, name)) {
+    if (std::ranges::find(model_claim_names(), name) == model_claim_names().end() || !applies(run, name)) {
       std::vector<std::string> apply;
       for (const std::string& known : model_claim_names())
         if (applies(run, known)) apply.push_back(known);

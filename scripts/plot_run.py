@@ -22,7 +22,8 @@ indicators); each case is a dot at 0 or 1 besides, and the indicator's threshold
 tolerance) a dotted line.
 
 A continuation index (mode "continuation"): against the followed parameter, in parameter order,
-the normalized margin, the stable rank, ε_KKT (log scale) and every claim's verdict (a row of
+the normalized margin (with the lower bound on the optimum of lyu2021.below_optimum when the
+index has it), the stable rank, ε_KKT (log scale) and every claim's verdict (a row of
 markers per claim: filled passed, open failed); each located change of support set or pattern is
 a shaded band over its bracket.
 
@@ -204,6 +205,7 @@ def plot_snapshot(f, path):
 SWEEP_CLAIMS = ("frei2023.rank_le_2", "frei2023.linear_boundary")
 SWEEP_BINS = 8  # ours: bins of equally many cases along the indicator
 REGIME_CLAIM = "frei2023.near_orthogonal"
+BOUND_CLAIM = "lyu2021.below_optimum"
 
 
 def is_sweep_index(f):
@@ -265,6 +267,12 @@ def plot_continuation(f, path):
         ax.plot(x, positive(y) if log else y, "o-", markersize=3)
         if log:
             ax.set_yscale("log")
+        if name == "normalized_margin" and BOUND_CLAIM in f["verify"]:
+            # lyu2021.below_optimum's value is 1 − γ/γ_LB: its lower bound on the optimum is γ/(1 − value).
+            shortfall = f["verify"][BOUND_CLAIM]["value"][()][order]
+            ax.plot(x, y / (1 - shortfall), "s--", markersize=3, color="tab:green",
+                    label=f"optimum ≥ (an explicit net, {BOUND_CLAIM})")
+            ax.legend(loc="best", fontsize="small")
         ax.set_ylabel(label)
         shade_changes(ax, c["changes"])
     verdicts = axes[3]
