@@ -21,6 +21,10 @@ R_min²/(n p R²)), in SWEEP_BINS bins of equally many cases (at the geometric m
 indicators); each case is a dot at 0 or 1 besides, and the indicator's threshold (the claim's
 tolerance) a dotted line.
 
+Any other sweep index (no case has frei2023.near_orthogonal): every case's stable rank of W against
+t = e^(log t), log-log, from srank(W(0)) (its first snapshot) at t = 0 drawn at the left edge, one
+line per case labelled by its parameters.
+
 A continuation index (mode "continuation"): against the followed parameter, in parameter order,
 the normalized margin (with the lower bound on the optimum of lyu2021.below_optimum when the
 index has it), the stable rank, ε_KKT (log scale) and every claim's verdict (a row of
@@ -249,6 +253,38 @@ def plot_sweep(f, path):
     return fig
 
 
+def initial_srank(run):
+    """srank of the first layer in the first snapshot θ(0) (shapes: the attribute layer_shapes)."""
+    shapes = run["snapshots/theta"].attrs["layer_shapes"]
+    rows, cols = int(shapes[0]), int(shapes[1])
+    W = run["snapshots/theta"][0][: rows * cols].reshape(rows, cols)
+    sigma = np.linalg.svd(W, compute_uv=False)
+    return float(np.sum(sigma**2) / sigma[0] ** 2)
+
+
+def plot_sweep_trajectories(f, path):
+    fig, ax = plt.subplots(figsize=FIGSIZE, dpi=DPI)
+    labels, files = strings(f["cases/label"]), strings(f["cases/file"])
+    for case, (label, name) in enumerate(zip(labels, files)):
+        run = f["runs"][name.rsplit("/", 1)[-1].rsplit(".", 1)[0]]
+        t = np.exp(run["trajectory/log_t"][()])
+        srank = run["trajectory/stable_rank"][()]
+        first = ax.plot(t, srank, "o-", markersize=3, label=f"case {case}: {label}")[0]
+        ax.scatter([t[0] / 2], [initial_srank(run)], marker="s", color=first.get_color())
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("t (squares at the left: srank of W(0))")
+    ax.set_ylabel("stable rank of W")
+    ax.legend(loc="best", fontsize="small")
+    ax.set_title(f"{path}: {len(labels)} cases", fontsize="medium")
+    fig.tight_layout()
+    return fig
+
+
+def strings(dataset):
+    return [text(v) for v in dataset[()]]
+
+
 def shade_changes(ax, changes):
     for before, after in zip(changes["before_value"][()], changes["after_value"][()]):
         ax.axvspan(min(before, after), max(before, after), color="tab:red", alpha=0.25)
@@ -308,7 +344,12 @@ def main(argv):
     try:
         with h5py.File(args.run, "r", swmr=True) as f:
             if is_sweep_index(f):
-                fig = (plot_continuation if "continuation" in f else plot_sweep)(f, args.run)
+                if "continuation" in f:
+                    fig = plot_continuation(f, args.run)
+                elif REGIME_CLAIM in f["verify"]:
+                    fig = plot_sweep(f, args.run)
+                else:
+                    fig = plot_sweep_trajectories(f, args.run)
             else:
                 fig = (plot_snapshot if args.snapshots else plot_trajectory)(f, args.run)
     except (OSError, KeyError, RunFileError) as error:
