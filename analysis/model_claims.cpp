@@ -484,6 +484,14 @@ bool listed_by_default(const ModelRun& run, const std::string& name) {
   return name != "lyu2021.below_optimum" || samples_without_mirror(run.X, run.y) > 0;
 }
 
+/// The claims `verify --claims` may name for this run (a superset of applicable_claims).
+std::vector<std::string> requestable_claims(const ModelRun& run) {
+  std::vector<std::string> out;
+  for (const std::string& name : model_claim_names())
+    if (applies(run, name)) out.push_back(name);
+  return out;
+}
+
 }  // namespace
 
 ModelRun read_model_run(const std::string& path) {
@@ -519,21 +527,18 @@ const std::vector<std::string>& model_claim_names() {
 
 std::vector<std::string> applicable_claims(const ModelRun& run) {
   std::vector<std::string> out;
-  for (const std::string& name : model_claim_names())
-    if (applies(run, name) && listed_by_default(run, name)) out.push_back(name);
+  for (const std::string& name : requestable_claims(run))
+    if (listed_by_default(run, name)) out.push_back(name);
   return out;
 }
 
 std::vector<ClaimResult> verify_model_claims(const ModelRun& run, const std::vector<std::string>& names,
                                              const ModelVerifySettings& settings) {
+  const std::vector<std::string> requestable = requestable_claims(run);
   for (const std::string& name : names) {
-    if (std::ranges::find(model_claim_names(), name) == model_claim_names().end() || !applies(run, name)) {
-      std::vector<std::string> apply;
-      for (const std::string& known : model_claim_names())
-        if (applies(run, known)) apply.push_back(known);
+    if (std::ranges::find(requestable, name) == requestable.end())
       throw std::invalid_argument(fmt::format("claim '{}' does not apply to model kind {}; claims that do: {}", name,
-                                              run.kind, fmt::join(apply, ", ")));
-    }
+                                              run.kind, fmt::join(requestable, ", ")));
   }
   const std::vector<std::string> apply = applicable_claims(run);
   Checker checker(run, settings);

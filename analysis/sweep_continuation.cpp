@@ -39,10 +39,9 @@ LimitSignature fixed_outer_signature(const std::string& path, double support_tol
   LimitSignature sig;
   const Eigen::VectorXd q = margins(run.net, run.W_final) / run.W_final.norm();
   sig.support = support_of(q, support_tol);
-  sig.normalized_margin = q.minCoeff();
   const Pattern pattern = activation_pattern(run.net, run.W_final);
   for (Index j = 0; j < pattern.rows(); ++j)
-    for (Index i = 0; i < pattern.cols(); ++i) sig.pattern += pattern(j, i) == 0 ? '0' : pattern(j, i) > 0 ? '+' : '-';
+    for (Index i = 0; i < pattern.cols(); ++i) sig.pattern += sign_char(pattern(j, i), 0.0);
   return sig;
 }
 
@@ -57,7 +56,6 @@ LimitSignature model_signature(const std::string& path, double support_tol) {
   const Eigen::VectorXd q = run.y.cwiseProduct(F) / std::pow(theta.norm(), model.homogeneity());
   LimitSignature sig;
   sig.support = support_of(q, support_tol);
-  sig.normalized_margin = q.minCoeff();
   Eigen::VectorXd s(model.num_switches());
   model.switch_functions(theta, s);
   const double threshold = s.size() > 0 ? kKinkThreshold * s.cwiseAbs().maxCoeff() : 0.0;

@@ -11,8 +11,9 @@
 /// Stepping (ours): from p, try p + h toward `to`; if the signature is unchanged accept it and
 /// double h (up to max_step); if it changed, bisect between the last two cases, each midpoint
 /// warm-started from the lower end's limit, until the bracket is at most locate_tol wide, record
-/// the change (bracket, signatures before and after), and go on from the bracket's far end with
-/// h = step. Two changes closer than the bracket they fall in are recorded as one.
+/// the change (bracket, signatures before and after), and go on with h = step from the case that
+/// revealed the change (from the bracket's far end if that case differs from it again). Two
+/// changes closer together than the step that spans them may be recorded as one.
 ///
 /// The cases are numbered in the order they run; their parameter values are in /params/<key> and
 /// /continuation/value of the index, the changes in /continuation/changes (docs/file-format.md).
@@ -34,7 +35,6 @@ namespace kktflow {
 struct LimitSignature {
   std::vector<Eigen::Index> support;  ///< sorted sample indices
   std::string pattern;                ///< one of '+', '-', '0' per switch function; "" for linear models
-  double normalized_margin = 0;       ///< q̄_min
 
   [[nodiscard]] std::string support_text() const;  ///< "0,1,2"
   [[nodiscard]] bool same_branch(const LimitSignature& other) const {

@@ -8,7 +8,6 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -223,12 +222,15 @@ ContinuationSpec read_continuation(const toml::table& root) {
 void check_mode(const toml::table& root, const std::string& mode) {
   if (mode != "grid" && mode != "list" && mode != "continuation")
     throw SweepError("mode = \"" + mode + "\": allowed values are \"grid\", \"list\", \"continuation\"");
-  const std::vector<std::pair<std::string, std::string>> tables{{"grid", "[grid]"}, {"case", "[[case]] tables"}, {"continuation", "[continuation]"}};
-  const std::map<std::string, std::string> own{{"grid", "grid"}, {"list", "case"}, {"continuation", "continuation"}};
-  for (const auto& [name, what] : tables) {
-    if (name == own.at(mode) || !root.contains(name)) continue;
-    const std::string right = name == "grid" ? "grid" : name == "case" ? "list" : "continuation";
-    throw SweepError(what + " given with mode = \"" + mode + "\"; use mode = \"" + right + "\" for them");
+  struct ModeTable {
+    const char* key;   // the table's key in the sweep file
+    const char* what;  // as messages name it
+    const char* mode;  // the mode it belongs to
+  };
+  for (const ModeTable& t : {ModeTable{"grid", "[grid]", "grid"}, ModeTable{"case", "[[case]] tables", "list"},
+                             ModeTable{"continuation", "[continuation]", "continuation"}}) {
+    if (mode != t.mode && root.contains(t.key))
+      throw SweepError(std::string(t.what) + " given with mode = \"" + mode + "\"; use mode = \"" + t.mode + "\" for them");
   }
 }
 

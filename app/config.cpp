@@ -308,7 +308,7 @@ void read_init(Reader& r, const toml::table& root, RunConfig& c) {
   if (!init) return;  // nothing stored: configurations without a warm start read as before [init] existed
   r.get("init", "theta_file", c.init.theta_file);
   r.get("init", "margin", c.init.margin);
-  if (init && init->contains("margin") && c.init.theta_file.empty())
+  if (init->contains("margin") && c.init.theta_file.empty())
     throw ConfigError("init.margin applies to a warm start; give init.theta_file too");
 }
 

@@ -37,26 +37,26 @@ void check_claims(const SweepSpec& spec) {
   }
 }
 
-/// Every case's resolved configuration; a ConfigError names the case it comes from.
-std::vector<std::string> case_configs(const SweepSpec& spec) {
-  std::vector<std::string> configs;
-  for (const SweepCase& c : spec.cases) {
-    try {
-      configs.push_back(load_config(spec.base_config, c.overrides).resolved_toml);
-    } catch (const ConfigError& e) {
-      throw ConfigError(fmt::format("{}: case {} ({}): {}", spec.path, c.index, c.label(), e.what()));
-    }
-  }
-  return configs;
-}
-
-/// The resolved configuration of a continuation case; a ConfigError names the case's overrides.
-std::string continuation_config(const SweepSpec& spec, const std::vector<std::string>& overrides) {
+/// The resolved configuration of the base config with `overrides`; a ConfigError names the case (`which`).
+std::string resolved_config(const SweepSpec& spec, const std::string& which, const std::vector<std::string>& overrides) {
   try {
     return load_config(spec.base_config, overrides).resolved_toml;
   } catch (const ConfigError& e) {
-    throw ConfigError(fmt::format("{}: case {}: {}", spec.path, fmt::join(overrides, " "), e.what()));
+    throw ConfigError(fmt::format("{}: case {}: {}", spec.path, which, e.what()));
   }
+}
+
+/// Every case's resolved configuration.
+std::vector<std::string> case_configs(const SweepSpec& spec) {
+  std::vector<std::string> configs;
+  for (const SweepCase& c : spec.cases)
+    configs.push_back(resolved_config(spec, fmt::format("{} ({})", c.index, c.label()), c.overrides));
+  return configs;
+}
+
+/// The resolved configuration of a continuation case, named by its overrides.
+std::string continuation_config(const SweepSpec& spec, const std::vector<std::string>& overrides) {
+  return resolved_config(spec, fmt::format("{}", fmt::join(overrides, " ")), overrides);
 }
 
 /// Loads both ends of a continuation, so that a bad key or value stops it before anything runs.
