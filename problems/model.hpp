@@ -18,6 +18,9 @@ struct LayerView {
   Eigen::Index offset = 0;
 };
 
+/// Ours: inputs this much smaller than a layer's largest are rounding (project_rows_off_inputs).
+inline constexpr double kNegligibleInput = 1e-12;
+
 using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 /// A held switch of one weight layer: its row (the unit) and its sample.
@@ -86,6 +89,9 @@ class Model {
 /// 2018, Thm 2.1, holds on a kink too: a held pair has z = 0 and adds nothing to either side); the
 /// least-norm projection alone lowers ‖w_j‖² by ‖w_j − P w_j‖² at every capture. Shared by every
 /// model whose switches are pre-activations W h (hold_on_kinks).
+/// Inputs with ‖h_k‖ ≤ kNegligibleInput · max_k ‖h_k‖ are left out: a ReLU feature that is off or
+/// held at a sample leaves only rounding there (‖h‖ ≈ 1e-18 was seen), and projecting a row off it
+/// moves the row by O(1) to zero a pre-activation that is already rounding-size.
 void project_rows_off_inputs(Eigen::Map<RowMajorMatrix> W, const Eigen::Ref<const Eigen::MatrixXd>& H,
                              const std::vector<HeldUnit>& held);
 
