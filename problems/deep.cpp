@@ -2,6 +2,7 @@
 
 #include "init.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -150,17 +151,45 @@ std::pair<double, double> DeepNet::kink_slopes(Eigen::Index k) const {
   throw std::out_of_range("DeepNet::kink_slopes: switch " + std::to_string(k) + " out of range");
 }
 
+std::size_t DeepNet::highest_held_layer() const {
+  std::size_t top = 0;
+  for (const HeldSwitch& h : m_held) top = std::max(top, h.layer);
+  return top;
+}
+
+bool DeepNet::relu_below(std::size_t layer) const {
+  for (std::size_t l = 0; l < layer; ++l)
+    if (!is_relu(l)) return false;
+  return true;
+}
+
+LayerChain DeepNet::chain_to(Eigen::Ref<Eigen::VectorXd> theta, std::size_t top) const {
+  LayerChain chain;
+  for (std::size_t l = 0; l <= top; ++l) {
+    const LayerView& v = m_views[l];
+    chain.emplace_back(theta.data() + v.offset, v.rows, v.cols);
+  }
+  return chain;
+}
+
 void DeepNet::hold_on_kinks(Eigen::Ref<Eigen::VectorXd> theta) {
+  if (m_held.empty()) return;
+  const std::size_t top = highest_held_layer();
+  LayerChain chain = chain_to(theta, top);
+  // A row projected in layer l ≥ 2 moves W_l's columns, i.e. the balances of layer l − 1; when the
+  // layers below are all ReLU, rescaling their units (unit_balance.hpp) puts them back.
+  const bool rebalance = top > 0 && relu_below(top);
+  const Eigen::VectorXd balances = rebalance ? unit_balances(chain) : Eigen::VectorXd();
   std::vector<Eigen::MatrixXd> Z = m_Z, H = m_H;
-  for (std::size_t l = 0; l < m_views.size(); ++l) {
+  for (std::size_t l = 0; l <= top; ++l) {
     std::vector<HeldUnit> units;
     for (const HeldSwitch& h : m_held)
       if (h.layer == l) units.push_back({h.row, h.sample});
     if (units.empty()) continue;
     propagate(theta, Z, H);  // the inputs of layer l after the corrections below it
-    const LayerView& v = m_views[l];
-    project_rows_off_inputs(Eigen::Map<RowMajorMatrix>(theta.data() + v.offset, v.rows, v.cols), H[l], units);
+    project_rows_off_inputs(chain[l], H[l], units);
   }
+  if (rebalance) rescale_to_balance(chain, balances);
 }
 
 void DeepNet::switch_functions(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> s) {

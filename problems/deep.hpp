@@ -20,6 +20,7 @@
 /// to rank 1 and adjacent ones align, |v_{l+1}ᵀu_l| → 1 (u, v top left/right singular vectors).
 /// Convention: σ'(0) := 0, as in the papers. θ layout: W_1, …, W_L, each row-major.
 #include "model.hpp"
+#include "unit_balance.hpp"
 
 #include <cstdint>
 #include <string>
@@ -67,6 +68,10 @@ class DeepNet final : public Model {
                 Eigen::Ref<Eigen::VectorXd> grad, Eigen::Ref<Eigen::VectorXd> incoming_held) override;
   /// [0, 1] for ReLU, [1, 2] for ReLU with the skip.
   std::pair<double, double> kink_slopes(Eigen::Index k) const override;
+  /// Projects the held rows layer after layer (model.hpp), then, when the layers below the highest
+  /// held one are all ReLU, restores their per-neuron balances by rescaling their units
+  /// (unit_balance.hpp): the row projection keeps the held rows' norms but moves the columns of
+  /// W_l, i.e. the balances of layer l − 1 (Le & Jegelka's ReLU layers drifted 1e-5 relative).
   void hold_on_kinks(Eigen::Ref<Eigen::VectorXd> theta) override;
 
   const DeepParams& params() const { return m_params; }
@@ -87,6 +92,11 @@ class DeepNet final : public Model {
   /// incoming coefficients written to incoming_held).
   void backpropagate(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<Eigen::VectorXd> grad,
                      const Eigen::Ref<const Eigen::VectorXd>* delta_held, Eigen::Ref<Eigen::VectorXd>* incoming_held);
+  std::size_t highest_held_layer() const;
+  /// Whether every layer below `layer` is ReLU (its units can be rescaled without changing f).
+  bool relu_below(std::size_t layer) const;
+  /// Maps onto W_1 … W_{top+1} (0-based layers 0 … top) inside theta.
+  LayerChain chain_to(Eigen::Ref<Eigen::VectorXd> theta, std::size_t top) const;
   double psi(std::size_t layer, double z) const;
   double dpsi(std::size_t layer, double z) const;
 
