@@ -10,6 +10,7 @@
 ///    of X, so W(τ) = W(0) + C(τ) X exactly and the state is C ∈ R^{m×n}. Pre-activations are
 ///    Z = Z(0) + C (X Xᵀ): the right-hand side costs O(m n²) instead of O(m n d) and the span
 ///    invariant holds by construction. Same trajectory, different chart.
+#include "held_kinks.hpp"
 #include "model.hpp"
 
 #include <Eigen/Dense>
@@ -119,14 +120,10 @@ class MarginSystem {
 
 /// The state is θ; margins from Model::forward, ascent from Model::vjp.
 ///
-/// Filippov sliding where the model supports held kinks (Model::supports_held_kinks): the
-/// unknowns are the backward coefficients δ_S on the sliding set S, and since ascent is linear in
-/// (w, δ_S) and ṡ linear in the ascent, the sliding condition ṡ_S = 0 is the |S| × |S| system
-///   A δ_S = −b(w),   A = ∂ṡ_S/∂δ_S (columns: one VJP and one JVP each),   b = ṡ_S at δ_S = 0,
-/// with A a function of θ only, built once per state and reused for every w there. For the
-/// two-layer net A is block diagonal, a_j² Γ_SS per neuron: the system leaky2_span solves.
-/// Each δ_k is then read as a slope δ_k / g_k, clamped to kink_slopes(k) (Filippov's condition:
-/// an unclamped slope outside the range means the field pushes the pair off its kink).
+/// Filippov sliding where the model supports held kinks (Model::supports_held_kinks): the ascent
+/// is HeldKinks::vjp (held_kinks.hpp), the VJP with the held pairs' slopes at their equivalent
+/// values. For the two-layer net its matrix A is block diagonal, a_j² Γ_SS per neuron: the system
+/// leaky2_span solves.
 class FullCoordinates final : public MarginSystem {
  public:
   FullCoordinates(Model& model, const Eigen::VectorXd& y);
@@ -155,30 +152,18 @@ class FullCoordinates final : public MarginSystem {
   }
 
   bool supports_sliding() const override { return m_model.supports_held_kinks(); }
-  void set_sliding(const std::vector<Eigen::Index>& switches) override;
-  const std::vector<Eigen::Index>& sliding() const override { return m_sliding; }
-  std::vector<std::pair<Eigen::Index, bool>> leaving_sliding() const override;
+  void set_sliding(const std::vector<Eigen::Index>& switches) override { m_held.set(switches); }
+  const std::vector<Eigen::Index>& sliding() const override { return m_held.held(); }
+  std::vector<std::pair<Eigen::Index, bool>> leaving_sliding() const override { return m_held.leaving(); }
   void hold_on_sliding_surfaces(Eigen::Ref<Eigen::VectorXd> state) override;
   /// Effective slopes of the sliding pairs at the last ascent, unclamped, in sliding() order.
-  const Eigen::VectorXd& raw_sliding_slopes() const { return m_raw_slopes; }
+  const Eigen::VectorXd& raw_sliding_slopes() const { return m_held.raw_slopes(); }
 
  private:
-  /// A and its factorization at the state of the last margins call.
-  void factor_sliding_matrix();
-  /// dstate = ascent with δ_S solving A δ_S = −b(G); clamp: δ_S moved to the slope range.
-  void sliding_ascent(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<Eigen::VectorXd> dstate, bool clamp);
-  /// ṡ_S along dstate, into m_sdot_held (model switch caches at the last margins state).
-  void held_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate);
-
   Model& m_model;
   Eigen::VectorXd m_y;
   Eigen::VectorXd m_G;
-  std::vector<Eigen::Index> m_sliding;  ///< sorted
-  Eigen::VectorXd m_state;              ///< state of the last margins call
-  bool m_have_factor = false;
-  Eigen::CompleteOrthogonalDecomposition<Eigen::MatrixXd> m_factor;  ///< rank-safe: A is singular when held inputs coincide
-  Eigen::MatrixXd m_A;
-  Eigen::VectorXd m_column, m_s, m_ds, m_zero_G, m_unit, m_delta, m_incoming, m_sdot_held, m_raw_slopes;
+  HeldKinks m_held;
 };
 
 }  // namespace kktflow

@@ -7,8 +7,6 @@
 
 namespace kktflow {
 
-using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
 void validate(const Relu2Params& p) {
   if (p.width < 1) throw std::invalid_argument("model.width = " + std::to_string(p.width) + ": must be an integer ≥ 1");
   if (p.outputs < 1)
@@ -55,14 +53,41 @@ void Relu2::forward(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<E
   out.noalias() = m_H.transpose() * m_V.transpose();
 }
 
-void Relu2::vjp(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<Eigen::VectorXd> grad) {
+void Relu2::gradient_from_coefficients(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<Eigen::VectorXd> grad) const {
   const Eigen::Map<const RowMajorMatrix> Gm(G.data(), m_X.rows(), m_k);
   Eigen::Map<RowMajorMatrix> dW(grad.data(), m_m, m_d);
   Eigen::Map<RowMajorMatrix> dV(grad.data() + m_m * m_d, m_k, m_m);
   dV.noalias() = Gm.transpose() * m_H.transpose();
+  dW.noalias() = m_dZ * m_X;
+}
+
+void Relu2::vjp(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<Eigen::VectorXd> grad) {
+  const Eigen::Map<const RowMajorMatrix> Gm(G.data(), m_X.rows(), m_k);
   m_dZ.noalias() = m_V.transpose() * Gm.transpose();
   m_dZ = (m_Z.array() > 0.0).select(m_dZ, 0.0);  // σ'(0) := 0
-  dW.noalias() = m_dZ * m_X;
+  gradient_from_coefficients(G, grad);
+}
+
+void Relu2::set_held(const std::vector<Eigen::Index>& switches) {
+  m_held.clear();
+  for (Eigen::Index k : switches) m_held.push_back({k / m_X.rows(), k % m_X.rows()});
+}
+
+void Relu2::vjp_held(const Eigen::Ref<const Eigen::VectorXd>& G, const Eigen::Ref<const Eigen::VectorXd>& delta_held,
+                     Eigen::Ref<Eigen::VectorXd> grad, Eigen::Ref<Eigen::VectorXd> incoming_held) {
+  const Eigen::Map<const RowMajorMatrix> Gm(G.data(), m_X.rows(), m_k);
+  m_dZ.noalias() = m_V.transpose() * Gm.transpose();  // the incoming coefficients g
+  for (std::size_t r = 0; r < m_held.size(); ++r) {
+    const auto [j, i] = m_held[r];
+    incoming_held[static_cast<Eigen::Index>(r)] = m_dZ(j, i);
+  }
+  m_dZ = (m_Z.array() > 0.0).select(m_dZ, 0.0);
+  for (std::size_t r = 0; r < m_held.size(); ++r) m_dZ(m_held[r].row, m_held[r].sample) = delta_held[static_cast<Eigen::Index>(r)];
+  gradient_from_coefficients(G, grad);
+}
+
+void Relu2::hold_on_kinks(Eigen::Ref<Eigen::VectorXd> theta) {
+  project_rows_off_inputs(Eigen::Map<RowMajorMatrix>(theta.data(), m_m, m_d), m_X.transpose(), m_held);
 }
 
 void Relu2::switch_functions(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> s) {

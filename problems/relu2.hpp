@@ -54,6 +54,16 @@ class Relu2 final : public Model {
     switch_functions(dtheta, ds);
   }
 
+  /// Held pair (j, i) (Filippov sliding on ⟨w_j, x_i⟩ = 0): σ'_ji ∈ [0, 1] is free; the backward
+  /// coefficient of x_i in dw_j is δ_ji = σ'_ji g_ji with incoming g_ji = (Vᵀ Gᵀ)_ji. dV does not
+  /// see it (σ(0) = 0), so the balance ‖w_j‖² − ‖v_j‖² stays conserved on the kink.
+  bool supports_held_kinks() const override { return true; }
+  void set_held(const std::vector<Eigen::Index>& switches) override;
+  void vjp_held(const Eigen::Ref<const Eigen::VectorXd>& G, const Eigen::Ref<const Eigen::VectorXd>& delta_held,
+                Eigen::Ref<Eigen::VectorXd> grad, Eigen::Ref<Eigen::VectorXd> incoming_held) override;
+  std::pair<double, double> kink_slopes(Eigen::Index) const override { return {0.0, 1.0}; }
+  void hold_on_kinks(Eigen::Ref<Eigen::VectorXd> theta) override;
+
   const Relu2Params& params() const { return m_params; }
   /// θ(0): rows of W and columns of V independent and uniform on the sphere of radius init_radius.
   Eigen::VectorXd initial_theta() const;
@@ -66,6 +76,9 @@ class Relu2 final : public Model {
   Eigen::MatrixXd m_H;  ///< m × n activations σ(Z)
   Eigen::MatrixXd m_V;  ///< V of the last forward
   Eigen::MatrixXd m_dZ; ///< m × n backward buffer
+  std::vector<HeldUnit> m_held;  ///< held switches as (neuron, sample), sorted
+  /// dW = m_dZ X and dV = G Hᵀ from the backward coefficients in m_dZ.
+  void gradient_from_coefficients(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<Eigen::VectorXd> grad) const;
 };
 
 /// Per neuron j: ‖w_j‖² − ‖v_j‖², the quantity gradient flow conserves.

@@ -1,6 +1,7 @@
 // Filippov sliding in θ coordinates (FullCoordinates with a model's held kinks) against a case
-// solved in closed form, the same for two_layer_leaky and for deep = ["relu", "linear"] (the same
-// function when the outer weight is a): one neuron w ∈ R², a = 1,
+// solved in closed form, the same for two_layer_leaky, for deep = ["relu", "linear"] and for relu2
+// with one neuron and one output (the same function when the outer weight is a; relu2's sliding
+// solve is the one its square-loss flow uses): one neuron w ∈ R², a = 1,
 //   x1 = (1, 0), y1 = +1;   x2 = (ρ, 1), y2 = −1;   w = (1, −ρ), so z1 = 1 > 0 and z2 = ⟨w, x2⟩ = 0.
 // With loss weights c = (c1, c2) the ascent is dw = a (c1 φ'(z1) x1 − c2 φ'_2 x2), hence
 //   ż2 = ⟨dw, x2⟩ = a (c1 ρ − c2 φ'_2 (1 + ρ²)).
@@ -13,6 +14,7 @@
 
 #include "problems/deep.hpp"
 #include "problems/margin_system.hpp"
+#include "problems/relu2.hpp"
 #include "problems/two_layer_leaky.hpp"
 
 #include <memory>
@@ -81,8 +83,14 @@ void check_leaving(std::unique_ptr<Model> (*make)(const Eigen::MatrixXd&)) {
   BOOST_TEST(ds[1] == kRho - 0.3 * (1 + kRho * kRho), boost::test_tools::tolerance(1e-14));
 }
 
+std::unique_ptr<Model> relu2_one_neuron(const Eigen::MatrixXd& X) {
+  return std::make_unique<Relu2>(X, Relu2Params{1, 1, 1.0, 0});
+}
+
 }  // namespace
 
+BOOST_AUTO_TEST_CASE(relu2_equivalent_slope_is_the_closed_form) { check_equivalent_slope(relu2_one_neuron); }
+BOOST_AUTO_TEST_CASE(relu2_pair_leaves_when_the_slope_exceeds_one) { check_leaving(relu2_one_neuron); }
 BOOST_AUTO_TEST_CASE(two_layer_equivalent_slope_is_the_closed_form) { check_equivalent_slope(two_layer); }
 BOOST_AUTO_TEST_CASE(relu_linear_equivalent_slope_is_the_closed_form) { check_equivalent_slope(relu_linear); }
 BOOST_AUTO_TEST_CASE(two_layer_pair_leaves_when_the_slope_exceeds_one) { check_leaving(two_layer); }
