@@ -195,7 +195,7 @@ const std::map<std::string, std::set<std::string>>& square_flow_only_keys() {
 /// Every key of these sections that the square-loss flow reads (it writes no checkpoint: no store key).
 const std::map<std::string, std::set<std::string>>& square_flow_keys() {
   static const std::map<std::string, std::set<std::string>> keys{
-      {"flow", {"abs_tol", "rel_tol", "dt_initial"}},
+      {"flow", {"abs_tol", "rel_tol", "dt_initial", "sliding"}},
       {"stop", {"loss", "grad_norm", "log_t_max", "wall_s", "max_steps"}},
       {"output", {"record_every_log_t", "k_top"}},
       {"store", {}},
@@ -318,6 +318,7 @@ void read_square_flow(Reader& r, RunConfig& c) {
   r.get("flow", "abs_tol", q.abs_tol);
   r.get("flow", "rel_tol", q.rel_tol);
   r.get("flow", "dt_initial", q.dt_initial);
+  r.get("flow", "sliding", q.sliding);
   r.get("stop", "loss", q.stop.loss);
   r.get("stop", "grad_norm", q.stop.grad_norm);
   r.get("stop", "log_t_max", q.stop.log_t_max);

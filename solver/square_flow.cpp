@@ -7,6 +7,7 @@
 #include <boost/numeric/odeint.hpp>
 #include <boost/numeric/odeint/external/eigen/eigen.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -40,8 +41,9 @@ void validate(const SquareFlowOptions& o) {
 
 SquareFlow::SquareFlow(Model& model, SquareLoss loss, SquareFlowOptions options)
     : m_model(model), m_loss(std::move(loss)), m_opt(options),
-      m_F(model.num_samples() * model.num_outputs()), m_G(m_F.size()), m_grad(model.dim()),
-      m_s(model.num_switches()), m_s_new(model.num_switches()) {
+      m_held(model), m_F(model.num_samples() * model.num_outputs()), m_G(m_F.size()), m_grad(model.dim()),
+      m_s(model.num_switches()), m_s_new(model.num_switches()), m_sdot(model.num_switches()),
+      m_crossed(static_cast<std::size_t>(model.num_switches()), 0) {
   validate(options);
   if (m_loss.targets().size() != m_F.size())
     throw std::invalid_argument("square loss: " + std::to_string(m_loss.targets().size()) + " targets for " +
@@ -52,7 +54,12 @@ double SquareFlow::loss_and_gradient(const Eigen::VectorXd& theta, Eigen::Vector
   ++m_rhs_evals;
   m_model.forward(theta, m_F);
   const double L = m_loss.gradient(m_F, m_G);
-  m_model.vjp(m_G, grad);
+  if (m_held.empty()) {
+    m_model.vjp(m_G, grad);
+  } else {
+    m_held.moved_to(theta);
+    m_held.vjp(m_G, grad, true);
+  }
   return L;
 }
 
@@ -88,6 +95,7 @@ Record SquareFlow::make_record(const Eigen::VectorXd& theta, double t, double dt
   m_prev_direction = direction;
   m_prev_record_log_t = r.log_t;
   r.switches = m_switches;
+  r.sliding = static_cast<std::int64_t>(m_held.held().size());
   r.rhs_evals = m_rhs_evals;
   r.dt = dt;
   r.err_estimate = err;
@@ -95,16 +103,85 @@ Record SquareFlow::make_record(const Eigen::VectorXd& theta, double t, double dt
   return r;
 }
 
+void SquareFlow::emit(Eigen::Index k, double log_t, int new_sign) {
+  const Eigen::Index n = m_model.num_samples();
+  const SwitchEvent e{m_points, log_t, k / n, k % n, new_sign};
+  for (Observer* o : m_observers) o->on_event(e);
+}
+
 void SquareFlow::report_switches(const Eigen::VectorXd& theta, double log_t) {
   m_model.switch_functions(theta, m_s_new);
-  const Eigen::Index n = m_model.num_samples();
+  const auto& held = m_held.held();
   for (Eigen::Index k = 0; k < m_s.size(); ++k) {
-    if ((m_s[k] > 0) == (m_s_new[k] > 0)) continue;
+    const auto u = static_cast<std::size_t>(k);
+    // A held pair sits at its kink: the sign of its rounding-size s is no crossing.
+    m_crossed[u] = (m_s[k] > 0) != (m_s_new[k] > 0) && !std::binary_search(held.begin(), held.end(), k);
+    if (!m_crossed[u]) continue;
     ++m_switches;
-    const SwitchEvent e{m_points, log_t, k / n, k % n, m_s_new[k] > 0 ? 1 : -1};
-    for (Observer* o : m_observers) o->on_event(e);
+    emit(k, log_t, m_s_new[k] > 0 ? 1 : -1);
   }
   m_s.swap(m_s_new);
+}
+
+std::vector<Eigen::Index> SquareFlow::kink_candidates(const Eigen::VectorXd& dxdt, double dt) {
+  m_model.switch_velocity(dxdt, m_sdot);  // at the θ of report_switches
+  const auto& held = m_held.held();
+  std::vector<Eigen::Index> out;
+  for (Eigen::Index k = 0; k < m_s.size(); ++k) {
+    if (std::binary_search(held.begin(), held.end(), k)) continue;
+    const bool due = m_s[k] * m_sdot[k] < 0 && std::abs(m_s[k]) <= std::abs(m_sdot[k]) * dt;
+    if (m_crossed[static_cast<std::size_t>(k)] || due) out.push_back(k);
+  }
+  return out;
+}
+
+std::vector<Eigen::Index> SquareFlow::capture_attracted(std::vector<Eigen::Index> trial, const Eigen::VectorXd& theta) {
+  const std::vector<Eigen::Index> before = m_held.held();
+  while (!trial.empty()) {
+    std::vector<Eigen::Index> merged;
+    std::merge(before.begin(), before.end(), trial.begin(), trial.end(), std::back_inserter(merged));
+    m_held.set(merged);
+    loss_and_gradient(theta, m_grad);  // the raw slopes of every held pair at θ
+    const auto leaving = m_held.leaving();
+    const auto tested = trial.size();
+    std::erase_if(trial, [&](Eigen::Index k) {
+      return std::any_of(leaving.begin(), leaving.end(), [k](const auto& l) { return l.first == k; });
+    });
+    if (trial.size() == tested) return trial;
+  }
+  m_held.set(before);
+  return {};
+}
+
+bool SquareFlow::update_sliding(Eigen::VectorXd& theta, Eigen::VectorXd& dxdt, double dt, double log_t,
+                                RunResult& result) {
+  if (!sliding_on()) return false;
+  // The raw slopes are those of the step's last field evaluation, at its end (dopri5 is FSAL).
+  const auto leaving = m_held.leaving();
+  std::vector<Eigen::Index> kept = m_held.held();
+  for (const auto& [k, above] : leaving) {
+    std::erase(kept, k);
+    ++result.releases;
+    emit(k, log_t, above ? 2 : -2);
+  }
+  if (!leaving.empty()) m_held.set(kept);
+  std::vector<Eigen::Index> candidates = kink_candidates(dxdt, dt);
+  std::erase_if(candidates, [&](Eigen::Index k) {
+    return std::any_of(leaving.begin(), leaving.end(), [k](const auto& l) { return l.first == k; });
+  });
+  const auto captured = candidates.empty() ? candidates : capture_attracted(std::move(candidates), theta);
+  for (Eigen::Index k : captured) {
+    ++result.captures;
+    emit(k, log_t, 0);
+  }
+  if (!m_held.empty()) m_model.hold_on_kinks(theta);
+  const bool changed = !leaving.empty() || !captured.empty();
+  if (changed) {
+    loss_and_gradient(theta, dxdt);
+    dxdt = -dxdt;
+    m_model.switch_functions(theta, m_s);
+  }
+  return changed;
 }
 
 std::string SquareFlow::describe(Status s, const Record& r) const {
@@ -126,6 +203,7 @@ std::string SquareFlow::describe(Status s, const Record& r) const {
 RunResult SquareFlow::run(Eigen::VectorXd& theta, const std::function<bool()>& interrupted) {
   m_wall0 = now_s();
   m_step = m_switches = m_points = m_rhs_evals = 0;
+  m_held.set({});
   for (Observer* o : m_observers) o->on_snapshot(theta, -1);
   m_model.switch_functions(theta, m_s);
 
@@ -169,9 +247,10 @@ RunResult SquareFlow::run(Eigen::VectorXd& theta, const std::function<bool()>& i
     last_dt = dt;
     last_err = e;
     dt = dt_next;
+    report_switches(theta, std::log(t));
+    update_sliding(theta, dxdt, dt, std::log(t), result);
     gnorm = dxdt.norm();
     L = loss_at(theta);
-    report_switches(theta, std::log(t));
     if (std::log(t) >= next_record) {
       result.last = make_record(theta, t, last_dt, last_err);
       for (Observer* o : m_observers) o->on_record(result.last, theta);
@@ -187,6 +266,7 @@ RunResult SquareFlow::run(Eigen::VectorXd& theta, const std::function<bool()>& i
     ++m_points;
   }
   result.status = status;
+  result.sliding_pairs = static_cast<std::int64_t>(m_held.held().size());
   result.reason = describe(status, result.last);
   for (Observer* o : m_observers) o->on_finish(theta, status, result.reason);
   return result;

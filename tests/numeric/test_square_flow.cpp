@@ -1,6 +1,7 @@
 // The square-loss flow (solver/square_flow.hpp) on Timor, Vardi, Shamir (2023)'s two points:
 // the closed-form limit of §3 (v(0) = 0, w_i(0) active on x_i only), the balancedness it conserves,
-// and each stop rule: loss reached, a stationary point of positive loss, bad option values.
+// each stop rule (loss reached, a stationary point of positive loss, bad option values), and
+// Filippov sliding on a kink that attracts from both sides.
 #define BOOST_TEST_MODULE square_flow
 #include <boost/test/unit_test.hpp>
 
@@ -70,6 +71,47 @@ BOOST_AUTO_TEST_CASE(a_dead_net_stops_as_stationary_at_positive_loss) {
   const RunResult r = flow.run(theta);
   BOOST_TEST(to_string(r.status) == "stationary");
   BOOST_TEST(flow.loss_at(theta) == 0.5);
+}
+
+namespace {
+
+/// The ensemble's options (analysis/relu2_claims.cpp) for model seed 6 of Timor's §3.2 setup, whose
+/// pair (w_0, x_2) is pushed onto its kink from both sides near t = 4.
+RunResult run_model_seed_6(bool sliding, Eigen::VectorXd& theta, Eigen::VectorXd& balance_change) {
+  Setup s;
+  Relu2 model(s.data.X, Relu2Params{2, 2, 1e-4, 6});
+  SquareFlowOptions o;
+  o.stop.loss = 1e-12;
+  o.abs_tol = 1e-14;
+  o.rel_tol = 1e-10;
+  o.stop.log_t_max = 20;
+  o.stop.max_steps = 20'000;
+  o.sliding = sliding;
+  SquareFlow flow(model, s.loss, o);
+  theta = model.initial_theta();
+  const Eigen::VectorXd b0 = relu2_balance(theta, model.params(), 2);
+  const RunResult r = flow.run(theta);
+  balance_change = relu2_balance(theta, model.params(), 2) - b0;
+  return r;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(an_attracting_kink_is_held_instead_of_chattered_across) {
+  Eigen::VectorXd theta, db;
+  // Without sliding the error control chatters across the kink until the step budget, at t ≈ 4.
+  const RunResult chatter = run_model_seed_6(false, theta, db);
+  BOOST_TEST(to_string(chatter.status) == "step_budget");
+  BOOST_TEST(chatter.last.tau < 10.0);
+  // With it the pair is held, and the flow ends at a stationary point: one sample fitted, the other's
+  // output 0, so L = (1/2n)‖e_k‖² = 1/4 exactly.
+  const RunResult held = run_model_seed_6(true, theta, db);
+  BOOST_TEST(to_string(held.status) == "stationary");
+  BOOST_TEST(held.captures >= 1);
+  BOOST_TEST(held.last.step < 2'000);
+  BOOST_TEST(std::exp(held.last.log_loss) == 0.25, boost::test_tools::tolerance(1e-9));
+  // Holding keeps each held row's norm, so ‖w_j‖² − ‖v_j‖² stays conserved (relu2.hpp).
+  BOOST_TEST(db.cwiseAbs().maxCoeff() <= 1e-12);
 }
 
 BOOST_AUTO_TEST_CASE(bad_stop_values_name_the_key) {
