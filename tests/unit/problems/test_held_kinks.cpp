@@ -148,3 +148,19 @@ BOOST_AUTO_TEST_CASE(sliding_gram_is_the_gram_of_the_projected_ascent) {
   BOOST_TEST(std::abs(K(1, 1)) <= 1e-13);
   BOOST_TEST(std::abs(K(0, 1)) <= 1e-13);
 }
+
+BOOST_AUTO_TEST_CASE(a_row_is_not_projected_off_an_input_of_rounding_size) {
+  // model.hpp: an input ‖h‖ ≤ kNegligibleInput · max ‖h‖ (every feature below off or held there)
+  // is left out; projecting w = (1, 1) off h = (1e-18, 3e-18) would turn it by 1.1 rad for nothing.
+  Eigen::MatrixXd H(2, 2);
+  H << 1, 1e-18, 0, 3e-18;
+  Eigen::VectorXd w(2);
+  w << 1, 1;
+  project_rows_off_inputs(Eigen::Map<RowMajorMatrix>(w.data(), 1, 2), H, {{0, 1}});
+  BOOST_TEST(w[0] == 1.0);
+  BOOST_TEST(w[1] == 1.0);
+  // The same row held at the full-size input h = (1, 0) goes to ‖w‖ e2.
+  project_rows_off_inputs(Eigen::Map<RowMajorMatrix>(w.data(), 1, 2), H, {{0, 0}});
+  BOOST_TEST(std::abs(w[0]) <= 1e-15);
+  BOOST_TEST(w[1] == std::sqrt(2.0), boost::test_tools::tolerance(1e-15));
+}
