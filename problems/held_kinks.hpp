@@ -12,6 +12,8 @@
 /// to kink_slopes(k): an unclamped slope outside that range means the field pushes the pair off.
 #include "model.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <utility>
 #include <vector>
 
@@ -48,5 +50,30 @@ class HeldKinks {
   Eigen::MatrixXd m_A;
   Eigen::VectorXd m_column, m_s, m_ds, m_zero_G, m_unit, m_delta, m_incoming, m_sdot_held, m_raw_slopes;
 };
+
+/// Whether switch k is among `leaving` (HeldKinks::leaving, MarginSystem::leaving_sliding).
+inline bool is_leaving(const std::vector<std::pair<Eigen::Index, bool>>& leaving, Eigen::Index k) {
+  return std::any_of(leaving.begin(), leaving.end(), [k](const auto& l) { return l.first == k; });
+}
+
+/// Filippov's capture test, shared by the margin flow's driver and the square-loss flow: holds
+/// the sorted candidates `trial` together with the sorted `held` (hold(held ∪ trial) sets the held
+/// set and evaluates the field there), drops the candidates whose slopes leave their range
+/// (leaving()), and repeats until none does. Returns the candidates kept; when none is, the
+/// caller restores `held`.
+template <class Hold, class Leaving>
+std::vector<Eigen::Index> keep_attracted(const std::vector<Eigen::Index>& held, std::vector<Eigen::Index> trial,
+                                         Hold&& hold, Leaving&& leaving) {
+  while (!trial.empty()) {
+    std::vector<Eigen::Index> merged;
+    std::merge(held.begin(), held.end(), trial.begin(), trial.end(), std::back_inserter(merged));
+    hold(merged);
+    const auto out = leaving();
+    const auto tested = trial.size();
+    std::erase_if(trial, [&](Eigen::Index k) { return is_leaving(out, k); });
+    if (trial.size() == tested) return trial;
+  }
+  return trial;
+}
 
 }  // namespace kktflow

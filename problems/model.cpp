@@ -37,6 +37,13 @@ std::pair<double, double> Model::kink_slopes(Eigen::Index) const { no_held_kinks
 
 void Model::hold_on_kinks(Eigen::Ref<Eigen::VectorXd>) { no_held_kinks(kind()); }
 
+std::vector<HeldUnit> held_units(const std::vector<Eigen::Index>& switches, Eigen::Index samples) {
+  std::vector<HeldUnit> units;
+  units.reserve(switches.size());
+  for (Eigen::Index k : switches) units.push_back({k / samples, k % samples});
+  return units;
+}
+
 void project_rows_off_inputs(Eigen::Map<RowMajorMatrix> W, const Eigen::Ref<const Eigen::MatrixXd>& H,
                              const std::vector<HeldUnit>& held) {
   const double negligible = kNegligibleInput * H.colwise().norm().maxCoeff();

@@ -29,6 +29,9 @@ struct HeldUnit {
   Eigen::Index sample = 0;
 };
 
+/// Switches k = row · n + sample (one weight layer, n samples) as held units, in their order.
+std::vector<HeldUnit> held_units(const std::vector<Eigen::Index>& switches, Eigen::Index samples);
+
 class Model {
  public:
   virtual ~Model() = default;

@@ -68,10 +68,7 @@ void Relu2::vjp(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<Eigen::Ve
   gradient_from_coefficients(G, grad);
 }
 
-void Relu2::set_held(const std::vector<Eigen::Index>& switches) {
-  m_held.clear();
-  for (Eigen::Index k : switches) m_held.push_back({k / m_X.rows(), k % m_X.rows()});
-}
+void Relu2::set_held(const std::vector<Eigen::Index>& switches) { m_held = held_units(switches, m_X.rows()); }
 
 void Relu2::vjp_held(const Eigen::Ref<const Eigen::VectorXd>& G, const Eigen::Ref<const Eigen::VectorXd>& delta_held,
                      Eigen::Ref<Eigen::VectorXd> grad, Eigen::Ref<Eigen::VectorXd> incoming_held) {

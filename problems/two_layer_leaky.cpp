@@ -53,10 +53,7 @@ void TwoLayerLeaky::vjp(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<E
   gradient_from_coefficients(G, grad);
 }
 
-void TwoLayerLeaky::set_held(const std::vector<Eigen::Index>& switches) {
-  m_held.clear();
-  for (Eigen::Index k : switches) m_held.push_back({k / m_X.rows(), k % m_X.rows()});
-}
+void TwoLayerLeaky::set_held(const std::vector<Eigen::Index>& switches) { m_held = held_units(switches, m_X.rows()); }
 
 void TwoLayerLeaky::vjp_held(const Eigen::Ref<const Eigen::VectorXd>& G,
                              const Eigen::Ref<const Eigen::VectorXd>& delta_held, Eigen::Ref<Eigen::VectorXd> grad,

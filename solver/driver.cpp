@@ -294,32 +294,27 @@ bool Driver::flips_often(Eigen::Index index) {
 
 std::vector<Eigen::Index> Driver::capture_attracted(std::vector<Eigen::Index> trial, Eigen::VectorXd& x) {
   MarginSystem& ms = m_sys.margins();
-  const std::vector<Eigen::Index> before = m_sliding;
-  std::vector<Eigen::Index> merged;
-  while (!trial.empty()) {
-    merged.clear();
-    std::merge(before.begin(), before.end(), trial.begin(), trial.end(), std::back_inserter(merged));
-    ms.set_sliding(merged);
-    // The equivalent slope lies in [γ, 1] exactly when the field on both sides of the kink points
-    // into it: Filippov's sliding condition. Candidates outside it cross the kink transversally.
-    // It is tested at x as it stands, a located step's overshoot (kLocatedOvershoot) off the
-    // surfaces: the slopes depend on x only through the margins, which that moves by O(1e-6 dt),
-    // and the products at x are memoised, so a rejected candidate costs no product with Γ.
-    m_sys(x, m_dxdt, m_tau);
-    const auto leaving = ms.leaving_sliding();
-    const auto tested = trial.size();
-    std::erase_if(trial, [&](Eigen::Index k) {
-      return std::any_of(leaving.begin(), leaving.end(), [k](const auto& l) { return l.first == k; });
-    });
-    if (trial.size() == tested) {
-      set_sliding(std::move(merged));
-      refresh_after_projection(x);
-      return trial;
-    }
+  // The equivalent slope lies in [γ, 1] exactly when the field on both sides of the kink points
+  // into it: Filippov's sliding condition. Candidates outside it cross the kink transversally.
+  // It is tested at x as it stands, a located step's overshoot (kLocatedOvershoot) off the
+  // surfaces: the slopes depend on x only through the margins, which that moves by O(1e-6 dt),
+  // and the products at x are memoised, so a rejected candidate costs no product with Γ.
+  const auto kept = keep_attracted(
+      m_sliding, std::move(trial),
+      [&](const std::vector<Eigen::Index>& merged) {
+        ms.set_sliding(merged);
+        m_sys(x, m_dxdt, m_tau);
+      },
+      [&] { return ms.leaving_sliding(); });
+  if (kept.empty()) {
+    ms.set_sliding(m_sliding);
+  } else {
+    std::vector<Eigen::Index> merged;
+    std::merge(m_sliding.begin(), m_sliding.end(), kept.begin(), kept.end(), std::back_inserter(merged));
+    set_sliding(std::move(merged));
   }
-  ms.set_sliding(before);
   refresh_after_projection(x);
-  return {};
+  return kept;
 }
 
 std::vector<Eigen::Index> Driver::pairs_at_kinks(const std::vector<Flip>& flips,

@@ -42,8 +42,7 @@ void validate(const SquareFlowOptions& o) {
 SquareFlow::SquareFlow(Model& model, SquareLoss loss, SquareFlowOptions options)
     : m_model(model), m_loss(std::move(loss)), m_opt(options),
       m_held(model), m_F(model.num_samples() * model.num_outputs()), m_G(m_F.size()), m_grad(model.dim()),
-      m_s(model.num_switches()), m_s_new(model.num_switches()), m_sdot(model.num_switches()),
-      m_crossed(static_cast<std::size_t>(model.num_switches()), 0) {
+      m_s(model.num_switches()), m_s_new(model.num_switches()), m_sdot(model.num_switches()) {
   validate(options);
   if (m_loss.targets().size() != m_F.size())
     throw std::invalid_argument("square loss: " + std::to_string(m_loss.targets().size()) + " targets for " +
@@ -109,53 +108,50 @@ void SquareFlow::emit(Eigen::Index k, double log_t, int new_sign) {
   for (Observer* o : m_observers) o->on_event(e);
 }
 
-void SquareFlow::report_switches(const Eigen::VectorXd& theta, double log_t) {
+std::vector<Eigen::Index> SquareFlow::report_switches(const Eigen::VectorXd& theta, double log_t) {
   m_model.switch_functions(theta, m_s_new);
   const auto& held = m_held.held();
+  std::vector<Eigen::Index> crossed;
   for (Eigen::Index k = 0; k < m_s.size(); ++k) {
-    const auto u = static_cast<std::size_t>(k);
     // A held pair sits at its kink: the sign of its rounding-size s is no crossing.
-    m_crossed[u] = (m_s[k] > 0) != (m_s_new[k] > 0) && !std::binary_search(held.begin(), held.end(), k);
-    if (!m_crossed[u]) continue;
+    if ((m_s[k] > 0) == (m_s_new[k] > 0) || std::binary_search(held.begin(), held.end(), k)) continue;
     ++m_switches;
+    crossed.push_back(k);
     emit(k, log_t, m_s_new[k] > 0 ? 1 : -1);
   }
   m_s.swap(m_s_new);
+  return crossed;
 }
 
-std::vector<Eigen::Index> SquareFlow::kink_candidates(const Eigen::VectorXd& dxdt, double dt) {
+std::vector<Eigen::Index> SquareFlow::kink_candidates(const std::vector<Eigen::Index>& crossed,
+                                                      const Eigen::VectorXd& dxdt, double dt) {
   m_model.switch_velocity(dxdt, m_sdot);  // at the θ of report_switches
   const auto& held = m_held.held();
   std::vector<Eigen::Index> out;
   for (Eigen::Index k = 0; k < m_s.size(); ++k) {
     if (std::binary_search(held.begin(), held.end(), k)) continue;
     const bool due = m_s[k] * m_sdot[k] < 0 && std::abs(m_s[k]) <= std::abs(m_sdot[k]) * dt;
-    if (m_crossed[static_cast<std::size_t>(k)] || due) out.push_back(k);
+    if (due || std::binary_search(crossed.begin(), crossed.end(), k)) out.push_back(k);
   }
   return out;
 }
 
 std::vector<Eigen::Index> SquareFlow::capture_attracted(std::vector<Eigen::Index> trial, const Eigen::VectorXd& theta) {
   const std::vector<Eigen::Index> before = m_held.held();
-  while (!trial.empty()) {
-    std::vector<Eigen::Index> merged;
-    std::merge(before.begin(), before.end(), trial.begin(), trial.end(), std::back_inserter(merged));
-    m_held.set(merged);
-    loss_and_gradient(theta, m_grad);  // the raw slopes of every held pair at θ
-    const auto leaving = m_held.leaving();
-    const auto tested = trial.size();
-    std::erase_if(trial, [&](Eigen::Index k) {
-      return std::any_of(leaving.begin(), leaving.end(), [k](const auto& l) { return l.first == k; });
-    });
-    if (trial.size() == tested) return trial;
-  }
-  m_held.set(before);
-  return {};
+  const auto kept = keep_attracted(
+      before, std::move(trial),
+      [&](const std::vector<Eigen::Index>& merged) {
+        m_held.set(merged);
+        loss_and_gradient(theta, m_grad);  // the raw slopes of every held pair at θ
+      },
+      [&] { return m_held.leaving(); });
+  if (kept.empty()) m_held.set(before);
+  return kept;
 }
 
-bool SquareFlow::update_sliding(Eigen::VectorXd& theta, Eigen::VectorXd& dxdt, double dt, double log_t,
-                                RunResult& result) {
-  if (!sliding_on()) return false;
+void SquareFlow::update_sliding(const std::vector<Eigen::Index>& crossed, Eigen::VectorXd& theta, Eigen::VectorXd& dxdt,
+                                double dt, double log_t, RunResult& result) {
+  if (!sliding_on()) return;
   // The raw slopes are those of the step's last field evaluation, at its end (dopri5 is FSAL).
   const auto leaving = m_held.leaving();
   std::vector<Eigen::Index> kept = m_held.held();
@@ -165,23 +161,18 @@ bool SquareFlow::update_sliding(Eigen::VectorXd& theta, Eigen::VectorXd& dxdt, d
     emit(k, log_t, above ? 2 : -2);
   }
   if (!leaving.empty()) m_held.set(kept);
-  std::vector<Eigen::Index> candidates = kink_candidates(dxdt, dt);
-  std::erase_if(candidates, [&](Eigen::Index k) {
-    return std::any_of(leaving.begin(), leaving.end(), [k](const auto& l) { return l.first == k; });
-  });
+  std::vector<Eigen::Index> candidates = kink_candidates(crossed, dxdt, dt);
+  std::erase_if(candidates, [&](Eigen::Index k) { return is_leaving(leaving, k); });
   const auto captured = candidates.empty() ? candidates : capture_attracted(std::move(candidates), theta);
   for (Eigen::Index k : captured) {
     ++result.captures;
     emit(k, log_t, 0);
   }
   if (!m_held.empty()) m_model.hold_on_kinks(theta);
-  const bool changed = !leaving.empty() || !captured.empty();
-  if (changed) {
-    loss_and_gradient(theta, dxdt);
-    dxdt = -dxdt;
-    m_model.switch_functions(theta, m_s);
-  }
-  return changed;
+  if (leaving.empty() && captured.empty()) return;
+  loss_and_gradient(theta, dxdt);  // the held set changed, and with it the field
+  dxdt = -dxdt;
+  m_model.switch_functions(theta, m_s);
 }
 
 std::string SquareFlow::describe(Status s, const Record& r) const {
@@ -247,8 +238,8 @@ RunResult SquareFlow::run(Eigen::VectorXd& theta, const std::function<bool()>& i
     last_dt = dt;
     last_err = e;
     dt = dt_next;
-    report_switches(theta, std::log(t));
-    update_sliding(theta, dxdt, dt, std::log(t), result);
+    const auto crossed = report_switches(theta, std::log(t));
+    update_sliding(crossed, theta, dxdt, dt, std::log(t), result);
     gnorm = dxdt.norm();
     L = loss_at(theta);
     if (std::log(t) >= next_record) {

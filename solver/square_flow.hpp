@@ -70,13 +70,16 @@ class SquareFlow {
  private:
   Record make_record(const Eigen::VectorXd& theta, double t, double dt, double err);
   std::string describe(Status s, const Record& r) const;
-  void report_switches(const Eigen::VectorXd& theta, double log_t);
-  /// After an accepted step of size dt ending at θ with velocity dxdt: releases held pairs whose
-  /// slope left its range, captures attracted pairs, keeps θ on the held surfaces. Returns whether
-  /// the field changed (dxdt is then re-evaluated here).
-  bool update_sliding(Eigen::VectorXd& theta, Eigen::VectorXd& dxdt, double dt, double log_t, RunResult& result);
+  /// Emits the crossings since the last call (held pairs excepted) and returns them, sorted.
+  std::vector<Eigen::Index> report_switches(const Eigen::VectorXd& theta, double log_t);
+  /// After an accepted step of size dt ending at θ with velocity dxdt, in which `crossed` crossed:
+  /// releases held pairs whose slope left its range, captures attracted pairs, keeps θ on the held
+  /// surfaces; when the held set changed, dxdt is evaluated again at θ.
+  void update_sliding(const std::vector<Eigen::Index>& crossed, Eigen::VectorXd& theta, Eigen::VectorXd& dxdt,
+                      double dt, double log_t, RunResult& result);
   /// Non-held pairs that crossed in the last step or are due at their kinks within dt.
-  std::vector<Eigen::Index> kink_candidates(const Eigen::VectorXd& dxdt, double dt);
+  std::vector<Eigen::Index> kink_candidates(const std::vector<Eigen::Index>& crossed, const Eigen::VectorXd& dxdt,
+                                            double dt);
   /// Holds `trial` with the held set; keeps the largest subset whose slopes stay in range.
   std::vector<Eigen::Index> capture_attracted(std::vector<Eigen::Index> trial, const Eigen::VectorXd& theta);
   void emit(Eigen::Index k, double log_t, int new_sign);
@@ -88,7 +91,6 @@ class SquareFlow {
   std::vector<Observer*> m_observers;
   HeldKinks m_held;
   Eigen::VectorXd m_F, m_G, m_grad, m_s, m_s_new, m_sdot, m_prev_direction;
-  std::vector<char> m_crossed;  ///< per switch: changed sign in the last accepted step
   std::int64_t m_rhs_evals = 0;
   std::int64_t m_step = 0;
   std::int64_t m_switches = 0;
