@@ -27,3 +27,7 @@ if(KKTFLOW_BLAS STREQUAL "openblas")
   target_compile_definitions(kktflow_flags INTERFACE EIGEN_USE_BLAS)
   target_link_libraries(kktflow_flags INTERFACE BLAS::BLAS)
 endif()
+# OpenMP on every target alike, for the same reason (EIGEN_HAS_OPENMP changes Eigen's inline
+# functions): Eigen's products then use both cores where a run asks them to
+# (solver/product_threads.hpp).
+target_link_libraries(kktflow_flags INTERFACE OpenMP::OpenMP_CXX)

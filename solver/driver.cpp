@@ -1,6 +1,7 @@
 #include "driver.hpp"
 
 #include "problems/leaky2_span.hpp"
+#include "product_threads.hpp"
 #include "run_text.hpp"
 
 #include <algorithm>
@@ -629,6 +630,7 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
   m_theta.resize(ms.theta_dim());
   m_pattern = m_opt.freeze_pattern && m_method->adaptive() ? ms.frozen_pattern() : nullptr;
   const ThawOnExit thaw{m_pattern};
+  const ScopedProductThreads threads(static_cast<double>(ms.state_dim()) * static_cast<double>(ms.num_samples()));
 
   try {
     if (m_resume) {

@@ -1,6 +1,7 @@
 #include "square_flow.hpp"
 
 #include "metrics.hpp"
+#include "product_threads.hpp"
 #include "run_text.hpp"
 #include "step_control.hpp"
 
@@ -194,6 +195,7 @@ std::string SquareFlow::describe(Status s, const Record& r) const {
 RunResult SquareFlow::run(Eigen::VectorXd& theta, const std::function<bool()>& interrupted) {
   m_wall0 = now_s();
   m_step = m_switches = m_points = m_rhs_evals = 0;
+  const ScopedProductThreads threads(static_cast<double>(m_model.dim()) * static_cast<double>(m_model.num_samples()));
   m_held.set({});
   for (Observer* o : m_observers) o->on_snapshot(theta, -1);
   m_model.switch_functions(theta, m_s);

@@ -1,0 +1,57 @@
+#pragma once
+/// \file product_threads.hpp
+/// How many threads the matrix products of a run use (issue 5: the RHS on both cores).
+///
+/// Eigen 3.4 splits every product above ~50 000 flops per thread over all OpenMP threads, and
+/// OpenBLAS (KKTFLOW_BLAS = openblas) its dgemm over its own threads. On the small products of a
+/// demo-size run the fork and join cost more than they save: with Eigen's GEMM the demo ran
+/// 2.85 s wall on 2 threads against 2.52 s on 1, at twice the CPU time. Where the products
+/// dominate, two threads halve the RHS time (bench/rhs at (1000, 1000, 10000), Eigen's GEMM:
+/// RHS/GEMM 0.49 on one thread, 0.97 on two). So a run uses every thread when one right-hand
+/// side does at least kParallelWork multiply-adds, estimated as state dimension × samples
+/// (θ chart m d · n, span chart m n · n), and one thread below. kParallelWork = 1e7 is ours, set
+/// between those two measurements. OMP_NUM_THREADS (OPENBLAS_NUM_THREADS) caps "every thread";
+/// a resumed run reproduces its original bit for bit only under the same cap.
+#include <Eigen/Core>
+
+#ifdef EIGEN_USE_BLAS
+extern "C" {
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
+}
+#endif
+
+namespace kktflow {
+
+inline constexpr double kParallelWork = 1e7;
+
+/// 0 (every thread, the libraries' default) for work ≥ kParallelWork, else 1.
+inline int product_threads_for(double work_per_rhs) { return work_per_rhs >= kParallelWork ? 0 : 1; }
+
+/// Sets the product threads for a scope and restores the defaults on exit.
+class ScopedProductThreads {
+ public:
+  explicit ScopedProductThreads(double work_per_rhs) {
+    const int threads = product_threads_for(work_per_rhs);
+    Eigen::setNbThreads(threads);
+#ifdef EIGEN_USE_BLAS
+    m_blas_default = openblas_get_num_threads();
+    if (threads == 1) openblas_set_num_threads(1);
+#endif
+  }
+  ~ScopedProductThreads() {
+    Eigen::setNbThreads(0);
+#ifdef EIGEN_USE_BLAS
+    openblas_set_num_threads(m_blas_default);
+#endif
+  }
+  ScopedProductThreads(const ScopedProductThreads&) = delete;
+  ScopedProductThreads& operator=(const ScopedProductThreads&) = delete;
+
+ private:
+#ifdef EIGEN_USE_BLAS
+  int m_blas_default = 1;
+#endif
+};
+
+}  // namespace kktflow
