@@ -17,12 +17,13 @@
 /// /proc/self/status before the case starts).
 ///
 /// KKTFLOW_BENCH_SCALE selects the cases: unset or "quick" (the default of `make bench`: the
-/// three that converge, ~2.5 minutes on 2 cores), "full" (all 12), or "n,d,m" (one case). KKTFLOW_BENCH_SCALE_BUDGET sets
+/// three that converge, ~40 s on 2 cores), "full" (all 12), or "n,d,m" (one case). KKTFLOW_BENCH_SCALE_BUDGET sets
 /// the wall budget per case in seconds (default 120, the target at the largest size);
 /// a case that runs out prints "—" and the ε it reached.
 #include "problems/dataset.hpp"
 #include "problems/leaky2_span.hpp"
 #include "solver/driver.hpp"
+#include "solver/product_threads.hpp"
 
 #include <Eigen/Core>
 
@@ -126,8 +127,9 @@ class ScaleCase {
   Eigen::VectorXd initial_state() const { return m_span.initial_state(); }
   const Trace& trace() const { return m_trace; }
 
-  /// Wall seconds of one metrics evaluation (one record) at `state`.
+  /// Wall seconds of one metrics evaluation (one record) at `state`, on the threads a run uses.
   double time_metrics(const Eigen::VectorXd& state) {
+    const ScopedProductThreads threads(static_cast<double>(m_span.state_dim()) * static_cast<double>(m_span.num_samples()));
     Record r;
     Eigen::VectorXd theta;
     const auto start = std::chrono::steady_clock::now();
