@@ -11,8 +11,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 #include <thread>
 
 namespace kktflow {
@@ -54,6 +56,14 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
 }
 
 }  // namespace
+
+ProcessSlots::ProcessSlots(int slots) : m_slots(slots) {
+  // Read by OpenMP and OpenBLAS when a child starts; overwrite = 0 keeps what the user set.
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const std::string threads = std::to_string(std::max(1u, cores / static_cast<unsigned>(std::max(1, slots))));
+  setenv("OMP_NUM_THREADS", threads.c_str(), 0);
+  setenv("OPENBLAS_NUM_THREADS", threads.c_str(), 0);
+}
 
 ProcessSlots::~ProcessSlots() {
   interrupt();

@@ -61,9 +61,11 @@ class TaskExecutor {
 
 /// Up to `slots` tasks at a time, each command a child process. A child is sent SIGTERM when this
 /// process dies (PR_SET_PDEATHSIG), so that a killed sweep leaves no run writing behind it.
+/// The children share the cores: unless OMP_NUM_THREADS or OPENBLAS_NUM_THREADS is set, each
+/// child's products get cores / slots threads (at least 1), not every core.
 class ProcessSlots final : public TaskExecutor {
  public:
-  explicit ProcessSlots(int slots) : m_slots(slots) {}
+  explicit ProcessSlots(int slots);
   /// Interrupts the children still running and waits for them.
   ~ProcessSlots() override;
   ProcessSlots(const ProcessSlots&) = delete;
