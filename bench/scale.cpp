@@ -129,7 +129,7 @@ class ScaleCase {
 
   /// Wall seconds of one metrics evaluation (one record) at `state`, on the threads a run uses.
   double time_metrics(const Eigen::VectorXd& state) {
-    const ScopedProductThreads threads(static_cast<double>(m_span.state_dim()) * static_cast<double>(m_span.num_samples()));
+    const ScopedProductThreads threads(rhs_work(m_span));
     Record r;
     Eigen::VectorXd theta;
     const auto start = std::chrono::steady_clock::now();

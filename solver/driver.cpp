@@ -630,7 +630,7 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
   m_theta.resize(ms.theta_dim());
   m_pattern = m_opt.freeze_pattern && m_method->adaptive() ? ms.frozen_pattern() : nullptr;
   const ThawOnExit thaw{m_pattern};
-  const ScopedProductThreads threads(static_cast<double>(ms.state_dim()) * static_cast<double>(ms.num_samples()));
+  const ScopedProductThreads threads(rhs_work(ms));
 
   try {
     if (m_resume) {

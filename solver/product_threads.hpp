@@ -12,6 +12,8 @@
 /// (θ chart m d · n, span chart m n · n), and one thread below. kParallelWork = 1e7 is ours, set
 /// between those two measurements. OMP_NUM_THREADS (OPENBLAS_NUM_THREADS) caps "every thread";
 /// a resumed run reproduces its original bit for bit only under the same cap.
+#include "problems/margin_system.hpp"
+
 #include <Eigen/Core>
 
 #ifdef EIGEN_USE_BLAS
@@ -24,6 +26,15 @@ int openblas_get_num_threads(void);
 namespace kktflow {
 
 inline constexpr double kParallelWork = 1e7;
+
+/// Multiply-adds of one right-hand side, estimated as state dimension × samples.
+inline double rhs_work(const MarginSystem& ms) {
+  return static_cast<double>(ms.state_dim()) * static_cast<double>(ms.num_samples());
+}
+/// The same for a flow on the model's own parameters (θ chart).
+inline double rhs_work(const Model& model) {
+  return static_cast<double>(model.dim()) * static_cast<double>(model.num_samples());
+}
 
 /// 0 (every thread, the libraries' default) for work ≥ kParallelWork, else 1.
 inline int product_threads_for(double work_per_rhs) { return work_per_rhs >= kParallelWork ? 0 : 1; }

@@ -195,7 +195,7 @@ std::string SquareFlow::describe(Status s, const Record& r) const {
 RunResult SquareFlow::run(Eigen::VectorXd& theta, const std::function<bool()>& interrupted) {
   m_wall0 = now_s();
   m_step = m_switches = m_points = m_rhs_evals = 0;
-  const ScopedProductThreads threads(static_cast<double>(m_model.dim()) * static_cast<double>(m_model.num_samples()));
+  const ScopedProductThreads threads(rhs_work(m_model));
   m_held.set({});
   for (Observer* o : m_observers) o->on_snapshot(theta, -1);
   m_model.switch_functions(theta, m_s);

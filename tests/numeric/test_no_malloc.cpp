@@ -9,10 +9,11 @@
 // Demo-size problem (n = 50, d = 2000, m = 100) in the span chart (the default), with and
 // without pairs held on kinks, and in the θ chart when OpenBLAS does the products
 // (KKTFLOW_BLAS = openblas, the default). On one thread, as a run below 1e7 multiply-adds an
-// RHS has its products (solver/product_threads.hpp): on two, OpenBLAS 0.3.21 takes its job table
-// from the heap once per product (2 calls an RHS here, measured). With Eigen's own kernels the θ chart's GEMM
-// (m × d · d × n) packs its operands into a 175 KiB buffer that it takes from the heap on every
-// call (above its 128 KiB stack limit, EIGEN_STACK_ALLOCATION_LIMIT): measured, and left as it is.
+// RHS has its products (solver/product_threads.hpp): on two, OpenBLAS 0.3.21 takes its job
+// table from the heap once per product (2 calls an RHS here, measured). With Eigen's own kernels
+// the θ chart's GEMM (m × d · d × n) packs its operands into a 175 KiB buffer that it takes from
+// the heap on every call (above its 128 KiB stack limit, EIGEN_STACK_ALLOCATION_LIMIT):
+// measured, and left as it is.
 #define BOOST_TEST_MODULE no_malloc
 #include <boost/test/unit_test.hpp>
 
