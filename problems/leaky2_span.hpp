@@ -75,6 +75,23 @@ class Leaky2Span final : public MarginSystem, public FrozenPattern {
   /// kernel of every right-hand side and switch evaluation, the work measure of bench/late_phase.
   std::int64_t gram_products() const { return m_products; }
 
+  // What a stepper that moves the pattern inside a step needs (solver/switch_batch_stepper.hpp).
+  const Eigen::MatrixXd& gram() const { return m_Gram; }
+  const Eigen::VectorXd& labels() const { return m_y; }
+  const Eigen::VectorXd& outer_weights() const { return m_a; }
+  double gamma() const { return m_gamma; }
+  /// The frozen pattern's slopes: 1 on the positive side, γ on the other, m × n.
+  const Eigen::MatrixXd& frozen_slopes() const { return m_frozen_D; }
+  /// Neuron j's sliding samples S_j, sorted; empty when none of its pairs slides.
+  const std::vector<Eigen::Index>& sliding_samples(Eigen::Index j) const {
+    return m_blocks[static_cast<std::size_t>(j)].samples;
+  }
+  /// Coefficient put on sample l of neuron j ∉ S_j, with the pattern frozen, moves the sliding
+  /// coefficients by −r, r = Γ_SS⁻¹ Γ_{S,l} (region_ascent's column l), and the pre-activation
+  /// row Z_j by dz = Γ_{l,:} − rᵀ Γ_{S,:}, which is 0 on S. r's first |S_j| entries get r.
+  void unit_response(Eigen::Index j, Eigen::Index l, Eigen::Ref<Eigen::VectorXd> dz,
+                     Eigen::Ref<Eigen::VectorXd> r) const;
+
  private:
   /// One neuron's sliding set S with what both solves need: Γ_{S,:} and the Cholesky factor of Γ_SS.
   struct SlideBlock {

@@ -105,11 +105,12 @@ bool Driver::late_phase_begun() const {
 
 void Driver::require_support_for(const Stepper& stepper) const {
   if (!stepper.needs_frozen_pattern()) return;
+  const std::string name = stepper.resolves_switches() ? "switch_batch" : "region_ros2";
   if (m_sys.mode() != TimeMode::loss)
-    throw std::invalid_argument("flow.stepper = \"region_ros2\" integrates in loss time: needs flow.time = \"loss\"");
+    throw std::invalid_argument("flow.stepper = \"" + name + "\" integrates in loss time: needs flow.time = \"loss\"");
   if (!m_opt.freeze_pattern || !m_sys.margins().frozen_pattern())
     throw std::invalid_argument(
-        "flow.stepper = \"region_ros2\" needs flow.freeze_pattern = true and a model with a frozen-pattern chart "
+        "flow.stepper = \"" + name + "\" needs flow.freeze_pattern = true and a model with a frozen-pattern chart "
         "(leaky2_fixed_outer with flow.coordinates = \"span\")");
 }
 
@@ -223,7 +224,8 @@ void Driver::advance_clock(const Eigen::VectorXd& x0, const Eigen::VectorXd& x1,
     m_clock.set_plain_time(m_tau + dt);
     return;
   }
-  m_clock.advance_loss_time(l0, midpoint_log_loss(x0, x1, f0, f1, dt), l1, dt);
+  const double known = m_method->midpoint_log_loss();
+  m_clock.advance_loss_time(l0, std::isfinite(known) ? known : midpoint_log_loss(x0, x1, f0, f1, dt), l1, dt);
 }
 
 double Driver::midpoint_log_loss(const Eigen::VectorXd& x0, const Eigen::VectorXd& x1, const Eigen::VectorXd& f0,
@@ -336,6 +338,13 @@ std::vector<Eigen::Index> Driver::pairs_at_kinks(const std::vector<Flip>& flips,
   return out;
 }
 
+std::vector<Eigen::Index> Driver::arrived_at_end(const std::vector<Eigen::Index>& crossed, double dt) const {
+  std::vector<Eigen::Index> out;
+  for (Eigen::Index k : crossed)
+    if (std::abs(m_s[k]) <= kLocatedTol * dt * std::abs(m_sdot[k])) out.push_back(k);
+  return out;
+}
+
 std::vector<Eigen::Index> Driver::capture_candidates(const std::vector<Eigen::Index>& at_kinks,
                                                      const std::vector<Eigen::Index>& often) const {
   if (!sliding_on()) return {};
@@ -377,7 +386,7 @@ void Driver::report_switches(const std::vector<Eigen::Index>& crossed, const std
   }
 }
 
-void Driver::after_step(const std::vector<Flip>& flips, Eigen::VectorXd& x) {
+void Driver::after_step(const std::vector<Flip>& flips, Eigen::VectorXd& x, double dt) {
   m_sys.margins().switch_velocity(m_dxdt, m_sdot);
   m_sdot_stale = false;
   const auto released = sliding_on() && !m_sliding.empty() ? release_leaving() : std::vector<Eigen::Index>{};
@@ -387,7 +396,7 @@ void Driver::after_step(const std::vector<Flip>& flips, Eigen::VectorXd& x) {
     set_side(k, m_side[static_cast<std::size_t>(k)] == 0);
     if (flips_often(k)) often.push_back(k);
   }
-  const auto candidates = capture_candidates(crossed, often);
+  const auto candidates = capture_candidates(m_method->resolves_switches() ? arrived_at_end(crossed, dt) : crossed, often);
   // capture_attracted leaves x settled; otherwise a changed set or pattern needs a new field.
   const auto captured = candidates.empty() ? candidates : capture_attracted(candidates, x);
   // A pair that keeps crossing and cannot slide chatters: for a window its crossings are taken at
@@ -656,7 +665,8 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
       if (m_step >= m_opt.stop.max_steps) { status = Status::step_budget; break; }
 
       const double l0 = m_log_loss_x;
-      if (m_pattern && !m_q_start_fresh) {  // for midpoint_log_loss; x is still memoised here
+      const bool resolving = m_method->resolves_switches();
+      if (m_pattern && !m_q_start_fresh && !resolving) {  // for midpoint_log_loss; x is still memoised here
         ms.margins(x, m_q_start);
         m_pattern->frozen_margin_velocity(m_dxdt, m_dq_start);
         m_q_start_fresh = true;
@@ -664,7 +674,7 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
       const double fixed_step = m_method->fixed_step();
       double dt = fixed_step > 0 ? fixed_step : std::min({m_dt, m_opt.dt_max, m_record_dt_cap});
       bool predicted = false;
-      if (m_pattern && event_retries == 0) {
+      if (m_pattern && event_retries == 0 && !resolving) {
         // Aim at the first switch Newton from the step's start puts inside it: when Newton is
         // close, this saves the attempt that would only have located the switch.
         if (m_sdot_stale) {
@@ -681,19 +691,26 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
       const StepAttempt a = m_method->attempt(m_sys, x, m_dxdt, m_tau, dt, x_new, f_new);
       if (!a.accepted) {
         if (!m_method->adaptive()) { status = Status::non_finite; break; }
+        if (a.event_restart) {  // the method met a sliding onset inside the step: end there
+          if (event_retries++ == 0) dt_before_event = dt;
+          ++m_event_restarts;
+          m_dt = a.dt_next;
+          continue;
+        }
         ++m_rejected;
         m_dt = a.dt_next;
         if (m_dt < 1e-13 * std::max(1.0, std::abs(m_tau))) { status = Status::no_progress; break; }
         continue;
       }
+      if (a.dt_taken > 0) dt = a.dt_taken;  // the method ended the step at an event inside it
       ms.switch_functions(x_new, s_new);
-      if (m_sdot_stale && any_flip(s_new)) {
+      if (m_sdot_stale && !resolving && any_flip(s_new)) {
         ms.switch_velocity(m_dxdt, m_sdot);
         m_sdot_stale = false;
       }
       auto flips = flipped_switches(s_new, dt);
       bool have_f_new = a.has_dxdt_out;
-      if (!flips.empty() && m_method->adaptive() && event_retries < kMaxEventRetries) {
+      if (!flips.empty() && !resolving && m_method->adaptive() && event_retries < kMaxEventRetries) {
         if (m_pattern) {  // the step's field is smooth: its Hermite interpolant locates switches
           if (!have_f_new) m_sys(x_new, f_new, m_tau + dt);
           have_f_new = true;
@@ -735,7 +752,7 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
       m_q_start_fresh = false;
       ++m_step;
       m_dt = event_step ? std::max(a.dt_next, dt_before_event) : a.dt_next;
-      after_step(flips, x);
+      after_step(flips, x, dt);
       if (!std::isfinite(m_log_loss_x)) { status = Status::non_finite; break; }
       if (m_late && m_method != m_late && late_phase_begun()) {
         m_method = m_late;

@@ -1,6 +1,7 @@
 #include "stepper.hpp"
 
 #include "region_stepper.hpp"
+#include "switch_batch_stepper.hpp"
 #include "step_control.hpp"
 
 #include <boost/numeric/odeint.hpp>
@@ -24,8 +25,10 @@ StepperKind parse_stepper_kind(const std::string& text, const std::string& key) 
   if (text == "bulirsch_stoer") return StepperKind::bulirsch_stoer;
   if (text == "gd") return StepperKind::gd;
   if (text == "region_ros2") return StepperKind::region_ros2;
+  if (text == "switch_batch") return StepperKind::switch_batch;
   throw std::invalid_argument(key + " = \"" + text +
-                              "\": allowed values are dopri5, bs3, cash_karp54, fehlberg78, bulirsch_stoer, gd, region_ros2");
+                              "\": allowed values are dopri5, bs3, cash_karp54, fehlberg78, bulirsch_stoer, gd, "
+                              "region_ros2, switch_batch");
 }
 
 std::string to_string(StepperKind kind) {
@@ -37,6 +40,7 @@ std::string to_string(StepperKind kind) {
     case StepperKind::bulirsch_stoer: return "bulirsch_stoer";
     case StepperKind::gd: return "gd";
     case StepperKind::region_ros2: return "region_ros2";
+    case StepperKind::switch_batch: return "switch_batch";
   }
   return "unknown";
 }
@@ -200,6 +204,7 @@ std::unique_ptr<Stepper> make_stepper(const StepperOptions& options) {
     case StepperKind::bulirsch_stoer: return std::make_unique<BulirschStoer>(options);
     case StepperKind::gd: return std::make_unique<GradientDescent>(options);
     case StepperKind::region_ros2: return std::make_unique<RegionRosenbrock>(options);
+    case StepperKind::switch_batch: return std::make_unique<SwitchBatch>(options);
   }
   throw std::logic_error("unhandled stepper kind");
 }

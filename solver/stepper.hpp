@@ -16,15 +16,18 @@
 ///    step η = c/L of Lyu & Li (2020, §4), since Δθ = −c ∇L/L.
 ///  - region_ros2: the late-phase method of region_stepper.hpp (region-wise reduction to the
 ///    margins' n-dimensional ODE, ROS2 on it); loss time and a frozen pattern only.
+///  - switch_batch: the early-phase method of switch_batch_stepper.hpp (neurons stepped apart
+///    through their own switches, Lobatto IIIA in the loss weights); loss time, span chart.
 #include "flow_system.hpp"
 #include "precision.hpp"
 
+#include <limits>
 #include <memory>
 #include <string>
 
 namespace kktflow {
 
-enum class StepperKind { dopri5, bs3, cash_karp54, fehlberg78, bulirsch_stoer, gd, region_ros2 };
+enum class StepperKind { dopri5, bs3, cash_karp54, fehlberg78, bulirsch_stoer, gd, region_ros2, switch_batch };
 StepperKind parse_stepper_kind(const std::string& text, const std::string& key = "flow.stepper");
 std::string to_string(StepperKind kind);
 
@@ -44,6 +47,8 @@ struct StepAttempt {
   double error = -1;       ///< normalized error (≤ 1 on acceptance); −1 if the method has none
   double dt_next = 0;      ///< suggested next step
   bool has_dxdt_out = false;  ///< dxdt_out holds the velocity at out (first-same-as-last)
+  bool event_restart = false; ///< not accepted: an event inside the step; attempt dt_next instead
+  double dt_taken = 0;        ///< accepted: the step the method took, where it ended early (0: all of dt)
 };
 
 class Stepper {
@@ -77,6 +82,14 @@ class Stepper {
   /// True when the method relies on the driver holding the activation pattern fixed inside
   /// each step (region_ros2).
   virtual bool needs_frozen_pattern() const { return false; }
+  /// True when the method locates and crosses the switches inside its steps itself
+  /// (switch_batch): the driver then neither aims steps at switches nor restarts them there, and
+  /// moves its pattern on to every pair whose side changed over the step.
+  virtual bool resolves_switches() const { return false; }
+  /// log L at the middle of the last accepted step, where the method knows it (switch_batch:
+  /// the pattern changes inside its steps, so the frozen-pattern midpoint would not be exact);
+  /// NaN otherwise.
+  virtual double midpoint_log_loss() const { return std::numeric_limits<double>::quiet_NaN(); }
 };
 
 std::unique_ptr<Stepper> make_stepper(const StepperOptions& options);

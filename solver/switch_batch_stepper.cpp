@@ -1,0 +1,251 @@
+#include "switch_batch_stepper.hpp"
+
+#include "problems/leaky2_span.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <utility>
+
+namespace kktflow {
+
+namespace {
+
+// All ours. Picard sweeps before a step is refused and halved; the fixed point counts as reached
+// when one more sweep would move C(h) by this much in the error norm (far below the step's own
+// error, which the norm holds at ≤ 1).
+constexpr int kMaxSweeps = 8;
+constexpr double kFixedPointTol = 1e-3;
+// A step with a sliding onset in its second half ends kOnsetOvershoot past it (the driver's
+// kLocatedOvershoot), on the step's polynomials; one in its first half is attempted again as a
+// step that ends there, so the weights' quadratic is fitted to the step that is taken.
+constexpr double kOnsetRetryBelow = 0.5;
+constexpr double kOnsetOvershoot = 1e-6;
+// Crossings are bracketed on this grid of the rest of the step (a cubic turns at most twice), then
+// bisected to this width in u.
+constexpr int kGrid = 16;
+constexpr double kRootWidth = 1e-13;
+
+using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+double cubic(const double* p, double u) { return p[0] + u * (p[1] + u * (p[2] + u * p[3])); }
+double cubic_slope(const double* p, double u) { return p[1] + u * (2 * p[2] + 3 * u * p[3]); }
+
+/// The first u in (lo, 1] at which the cubic p leaves side `positive` (p > 0; the other side is
+/// p ≤ 0) after having been on it, to kRootWidth; 2 if it does not. A pair that starts a hair
+/// off its committed side (moved on at its kink just short of it) is on it once it gets there.
+double first_exit(const double* p, bool positive, double lo) {
+  const double z = cubic(p, lo);
+  const double reach = std::abs(p[1]) * (1 - lo) + std::abs(p[2]) * (1 - lo * lo) + std::abs(p[3]) * (1 - lo * lo * lo);
+  if (positive ? z - reach > 0 : z + reach <= 0) return 2;
+  auto off = [&](double u) { return (cubic(p, u) > 0) != positive; };
+  bool on = !off(lo);
+  double last_on = lo;
+  for (int g = 1; g <= kGrid; ++g) {
+    const double u = lo + (1 - lo) * g / kGrid;
+    if (!off(u)) {
+      on = true;
+      last_on = u;
+      continue;
+    }
+    if (!on) continue;
+    double a = last_on, b = u;
+    for (int it = 0; it < 64 && b - a > kRootWidth; ++it) {
+      const double mid = 0.5 * (a + b);
+      (off(mid) ? b : a) = mid;
+    }
+    return b;
+  }
+  return 2;
+}
+
+}  // namespace
+
+void SwitchBatch::set_weight_cubic() {
+  m_b1 = m_w0;
+  m_b2 = -1.5 * m_w0 + 2.0 * m_wm - 0.5 * m_w1;
+  m_b3 = (2.0 / 3.0) * (m_w0 - 2.0 * m_wm + m_w1);
+}
+
+void SwitchBatch::node_products(Leaky2Span& span) {
+  for (auto [w, G] : {std::pair{&m_wm, &m_Gm}, std::pair{&m_w1, &m_G1}}) {
+    span.region_ascent(*w, m_work);
+    span.switch_velocity(m_work, Eigen::Map<Eigen::VectorXd>(G->data(), G->size()));
+  }
+}
+
+void SwitchBatch::sweep_neuron(const Leaky2Span& span, Eigen::Index j, double h, Lane& lane) const {
+  const Eigen::Index n = span.num_samples();
+  const double a = span.outer_weights()[j], gamma = span.gamma();
+  const Eigen::VectorXd& y = span.labels();
+  const Eigen::Map<const RowMajorMatrix> Z(m_s.data(), m_G0.rows(), n);
+  Eigen::MatrixXd& P = lane.P;
+  P.row(0) = Z.row(j);
+  P.row(1) = h * m_G0.row(j);
+  P.row(2) = h * (-1.5 * m_G0.row(j) + 2.0 * m_Gm.row(j) - 0.5 * m_G1.row(j));
+  P.row(3) = (2.0 * h / 3.0) * (m_G0.row(j) - 2.0 * m_Gm.row(j) + m_G1.row(j));
+  lane.slopes = span.frozen_slopes().row(j).transpose();
+  for (Eigen::Index i = 0; i < n; ++i) lane.positive[static_cast<std::size_t>(i)] = lane.slopes[i] == 1.0;
+  const auto& held = span.sliding_samples(j);
+  auto is_held = [&](Eigen::Index i) { return std::binary_search(held.begin(), held.end(), i); };
+
+  std::array<bool, 3> recorded{};
+  auto record_nodes_before = [&](double u) {
+    for (std::size_t k = 0; k < m_nodes.size(); ++k) {
+      if (recorded[k] || m_nodes[k] >= u) continue;
+      recorded[k] = true;
+      for (Eigen::Index i = 0; i < n; ++i) lane.q(i, k) += a * lane.slopes[i] * cubic(P.col(i).data(), m_nodes[k]);
+    }
+  };
+  auto exit_of = [&](Eigen::Index i, double lo) {
+    return is_held(i) ? 2.0 : first_exit(P.col(i).data(), lane.positive[static_cast<std::size_t>(i)] != 0, lo);
+  };
+  Eigen::VectorXd& exits = lane.exits;
+  for (Eigen::Index i = 0; i < n; ++i) exits[i] = exit_of(i, 0.0);
+  for (;;) {
+    Eigen::Index l = 0;
+    const double u = exits.minCoeff(&l);
+    if (u > 1) break;
+    record_nodes_before(u);
+    const bool to_positive = lane.positive[static_cast<std::size_t>(l)] == 0;
+    const double new_slope = to_positive ? 1.0 : gamma;
+    const double alpha = a * y[l] * (new_slope - lane.slopes[l]);
+    span.unit_response(j, l, lane.dz, lane.r);
+    const double W_l = h * u * (m_b1[l] + u * (m_b2[l] + u * m_b3[l]));
+    const double w_l = m_b1[l] + u * (2 * m_b2[l] + 3 * u * m_b3[l]);
+    const double before = cubic_slope(P.col(l).data(), u);
+    const double after = before + alpha * h * w_l * lane.dz[l];
+    if (after * before <= 0) {  // the new side's field points back at the kink: sliding onset
+      lane.onset = std::min(lane.onset, u);
+      break;
+    }
+    P.row(0) -= (alpha * W_l) * lane.dz.transpose();
+    P.row(1) += (alpha * h * m_b1[l]) * lane.dz.transpose();
+    P.row(2) += (alpha * h * m_b2[l]) * lane.dz.transpose();
+    P.row(3) += (alpha * h * m_b3[l]) * lane.dz.transpose();
+    lane.positive[static_cast<std::size_t>(l)] = to_positive ? 1 : 0;
+    lane.slopes[l] = new_slope;
+    lane.crossings.push_back({j, l, u, alpha});
+    for (Eigen::Index i = 0; i < n; ++i) exits[i] = exit_of(i, u);
+  }
+  record_nodes_before(3.0);
+}
+
+void SwitchBatch::sweep(Leaky2Span& span, double h, double u_extra) {
+  m_nodes = {0.5, 1.0, u_extra};
+  const Eigen::Index m = m_G0.rows(), n = span.num_samples();
+  const int threads = std::max(1, Eigen::nbThreads());
+  if (static_cast<int>(m_lanes.size()) != threads) m_lanes.resize(static_cast<std::size_t>(threads));
+  for (Lane& lane : m_lanes) {
+    lane.P.resize(4, n);
+    for (Eigen::VectorXd* v : {&lane.slopes, &lane.dz, &lane.r, &lane.exits}) v->resize(n);
+    lane.q.setZero(n, 3);
+    lane.positive.resize(static_cast<std::size_t>(n));
+    lane.crossings.clear();
+    lane.onset = 2;
+  }
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (Eigen::Index j = 0; j < m; ++j) sweep_neuron(span, j, h, m_lanes[static_cast<std::size_t>(omp_get_thread_num())]);
+  m_q.setZero(n, 3);
+  for (const Lane& lane : m_lanes) m_q += lane.q;
+  m_q = span.labels().asDiagonal() * m_q;
+}
+
+void SwitchBatch::state_change(Leaky2Span& span, double h, double u_end, Eigen::Ref<Eigen::VectorXd> dC) {
+  const Eigen::Index n = span.num_samples();
+  const Eigen::VectorXd W_h = (h * u_end) * (m_b1 + u_end * (m_b2 + u_end * m_b3));
+  span.region_ascent(W_h, dC);
+  Lane& lane = m_lanes.front();
+  for (const Lane& from : m_lanes)
+    for (const Crossing& c : from.crossings) {
+      if (c.u >= u_end) continue;
+      const double W_u = h * c.u * (m_b1[c.l] + c.u * (m_b2[c.l] + c.u * m_b3[c.l]));
+      const double moved = c.alpha * (W_h[c.l] - W_u);
+      dC[c.j * n + c.l] += moved;
+      const auto& held = span.sliding_samples(c.j);
+      if (held.empty()) continue;
+      span.unit_response(c.j, c.l, lane.dz, lane.r);
+      for (std::size_t k = 0; k < held.size(); ++k)
+        dC[c.j * n + held[k]] -= moved * lane.r[static_cast<Eigen::Index>(k)];
+    }
+}
+
+double SwitchBatch::state_norm(Leaky2Span& span, const Eigen::VectorXd& x, const Eigen::VectorXd& v) {
+  span.region_ascent(v, m_work);
+  return error_norm(x, x, m_work, m_opt.abs_tol, m_opt.rel_tol);
+}
+
+StepAttempt SwitchBatch::attempt(FlowSystem& sys, const Eigen::VectorXd& x, const Eigen::VectorXd& dxdt, double, double dt,
+                                 Eigen::VectorXd& out, Eigen::VectorXd&) {
+  auto* span = dynamic_cast<Leaky2Span*>(&sys.margins());
+  if (!span)
+    throw std::logic_error("switch_batch needs the span chart (leaky2_fixed_outer with flow.coordinates = \"span\")");
+  const Eigen::Index m = span->outer_weights().size(), n = span->num_samples();
+  m_s.resize(m * n);
+  m_work.resize(m * n);
+  m_scratch_state.resize(m * n);
+  for (Eigen::VectorXd* v : {&m_w0, &m_wm_new, &m_w1_new}) v->resize(n);
+  span->switch_functions(x, m_s);
+  span->margins(x, m_w0);
+  sys.loss().weights(m_w0, m_w0);
+  // Without sliding pairs region_ascent(w0) is dxdt to the bit, whose product with Γ the driver
+  // has usually taken already (memoised by its argument's bits, so this costs nothing then).
+  span->region_ascent(m_w0, m_scratch_state);
+  // Counted as RHS evaluations: the products beyond the driver's, by what the step needs (not by
+  // the memo's hits, which depend on history, so a resumed run counts what the original did).
+  std::int64_t products = (m_scratch_state.array() == dxdt.array()).all() ? 0 : 1;
+  span->switch_velocity(m_scratch_state, m_work);
+  m_G0 = Eigen::Map<const RowMajorMatrix>(m_work.data(), m, n);
+  m_wm = m_w0;
+  m_w1 = m_w0;
+  m_Gm = m_G0;
+  m_G1 = m_G0;
+  bool converged = false;
+  for (int s = 0; s < kMaxSweeps && !converged; ++s) {
+    if (s > 0) {
+      m_wm = m_wm_new;
+      m_w1 = m_w1_new;
+      node_products(*span);
+      products += 2;
+    }
+    set_weight_cubic();
+    sweep(*span, dt);
+    m_log_loss_mid = sys.loss().weights(m_q.col(0), m_wm_new);
+    sys.loss().weights(m_q.col(1), m_w1_new);
+    m_scratch = dt * ((2.0 / 3.0) * (m_wm_new - m_wm) + (1.0 / 6.0) * (m_w1_new - m_w1));
+    converged = state_norm(*span, x, m_scratch) <= kFixedPointTol;
+  }
+  sys.add_rhs_evals(products);  // a span-chart RHS costs one product with Γ
+  StepAttempt a;
+  if (!converged) {
+    a.dt_next = 0.5 * dt;
+    return a;
+  }
+  double onset = 2;
+  for (const Lane& lane : m_lanes) onset = std::min(onset, lane.onset);
+  if (onset < kOnsetRetryBelow) {
+    a.event_restart = true;
+    a.dt_next = dt * onset * (1 + kOnsetOvershoot);
+    return a;
+  }
+  const double u_end = std::min(1.0, onset * (1 + kOnsetOvershoot));
+  if (u_end < 1) {  // the clock's midpoint: one more sweep, no products
+    sweep(*span, dt, 0.5 * u_end);
+    m_log_loss_mid = sys.loss().log_value(m_q.col(2));
+  }
+  out.resize(x.size());
+  state_change(*span, dt, u_end, out);
+  out += x;
+  // Simpson's rule for W(h) against the trapezoid rule, at the weights the last sweep found.
+  m_scratch = (2.0 * dt / 3.0) * (m_wm_new - 0.5 * (m_w0 + m_w1_new));
+  span->region_ascent(m_scratch, m_work);
+  StepAttempt r = judge_embedded_step(x, out, m_work, m_opt, m_control, dt);
+  if (u_end < 1) r.dt_taken = dt * u_end;
+  return r;
+}
+
+}  // namespace kktflow

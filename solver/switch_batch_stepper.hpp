@@ -1,0 +1,94 @@
+#pragma once
+/// \file switch_batch_stepper.hpp
+/// `switch_batch`: the early-phase method of the span chart (leaky2_span.hpp) when switches are
+/// many. An event-driven step ends at every activation switch, and the early phase of a
+/// small-init run has O(m n) of them (bench/scale at (n, d, m) = (1000, 10000, 1000): ~5e5), so
+/// its step count is the switch count. This method takes hundreds of switches in one step.
+///
+/// Structure (loss time, dC_ji/dτ = a_j φ'_ji y_i w_i(τ)): the neurons couple only through the n
+/// loss weights w(τ). Given w on a step, each neuron's row moves on its own, and between its own
+/// switches its pre-activations are Z_j(σ) = Z_j(0) + Σ_i a_j D_ji y_i Γ_{i,:} W_i(σ), with
+/// W(σ) = ∫₀^σ w. So:
+///  1. w on [0, h] is the quadratic through w(0), w(h/2), w(h) (3-stage Lobatto IIIA collocation,
+///     order 4): W is a cubic and every Z_ji(σ) a cubic in σ, formed by two products with Γ.
+///  2. Per neuron (in parallel), its switches are located in time order as the roots of those
+///     cubics (grid and bisection, to 1e-13 of the step); each moves the neuron's row by the
+///     rank-one term a_j y_l Δφ' dz (W_l(σ) − W_l(σ_s)), dz = Γ_{l,:} projected off the neuron's
+///     sliding kinks (Leaky2Span::unit_response), O(n) a switch.
+///  3. The margins at h/2 and h follow, hence new weights there; the step is iterated to a fixed
+///     point in w (Picard; converged when the change moves C(h) by ≤ 1e-3 of the error norm).
+///  4. The error estimate is Simpson's rule against the trapezoid rule for W(h), mapped to C.
+/// A switch after which the pair's field points back at its kink is a sliding onset (Filippov:
+/// both sides attract). It ends the step: the attempt is cut to end just past it (an event
+/// restart), and the driver's capture test decides there, as after a located switch.
+///
+/// Inside a step the sliding set is held, with unclamped equivalent slopes (region_ascent), as
+/// region_ros2 holds it; a sliding slope that leaves [γ, 1] is released by the driver at the
+/// step's end. Needs the driver to freeze the pattern; the driver moves its pattern on to every
+/// pair whose side changed over the step, and reports those switches at the step's end.
+#include "step_control.hpp"
+#include "stepper.hpp"
+
+#include <array>
+#include <vector>
+
+namespace kktflow {
+
+class Leaky2Span;
+
+class SwitchBatch final : public Stepper {
+ public:
+  explicit SwitchBatch(const StepperOptions& options) : m_opt(options), m_control(2) {}
+
+  StepAttempt attempt(FlowSystem& sys, const Eigen::VectorXd& x, const Eigen::VectorXd& dxdt, double tau, double dt,
+                      Eigen::VectorXd& out, Eigen::VectorXd& dxdt_out) override;
+  void reset() override { m_control.reset(); }
+  Eigen::VectorXd memory() const override { return m_control.memory(); }
+  void restore_memory(const Eigen::VectorXd& memory) override { m_control.restore(controller_memory(memory)); }
+  int order() const override { return 4; }
+  bool needs_frozen_pattern() const override { return true; }
+  bool resolves_switches() const override { return true; }
+  double midpoint_log_loss() const override { return m_log_loss_mid; }
+
+ private:
+  /// One switch inside the step: neuron j's pair (j, l) at fraction u of it, slope change
+  /// folded into alpha = a_j y_l Δφ'.
+  struct Crossing {
+    Eigen::Index j, l;
+    double u, alpha;
+  };
+  /// Per-thread work space, sized once.
+  struct Lane {
+    Eigen::MatrixXd P;           ///< the neuron's cubic: 4 × n coefficients in u = σ/h
+    Eigen::VectorXd slopes, dz, r, exits;
+    Eigen::MatrixXd q;           ///< the neurons' shares of the margins at the nodes, n × 3
+    std::vector<char> positive;
+    std::vector<Crossing> crossings;
+    double onset = 2;            ///< earliest sliding onset (fraction of the step); 2: none
+  };
+
+  /// The weights' quadratic on the step: W(u h) = h (u b1 + u² b2 + u³ b3).
+  void set_weight_cubic();
+  /// Z products: G = region_ascent(w) Γ for the current wm, w1 (G0 is fixed for the step).
+  void node_products(Leaky2Span& span);
+  /// Steps every neuron through its switches on the current cubic; the margins at u = 1/2, 1 and
+  /// u_extra (> 1: none) into the columns of m_q.
+  void sweep(Leaky2Span& span, double h, double u_extra = 2.0);
+  void sweep_neuron(const Leaky2Span& span, Eigen::Index j, double h, Lane& lane) const;
+  /// The state change to u_end h on the current cubic, with the crossings before it.
+  void state_change(Leaky2Span& span, double h, double u_end, Eigen::Ref<Eigen::VectorXd> dC);
+  /// error_norm of the state change region_ascent(v) at x.
+  double state_norm(Leaky2Span& span, const Eigen::VectorXd& x, const Eigen::VectorXd& v);
+
+  StepperOptions m_opt;
+  StepController m_control;
+  double m_log_loss_mid = 0;
+  Eigen::VectorXd m_w0, m_wm, m_w1, m_b1, m_b2, m_b3, m_wm_new, m_w1_new, m_s, m_work, m_scratch, m_scratch_state;
+  Eigen::MatrixXd m_q;                  ///< margins at the nodes, n × 3
+  std::array<double, 3> m_nodes{0.5, 1.0, 2.0};  ///< u of the margins sweep records
+  using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  RowMajorMatrix m_G0, m_Gm, m_G1;  ///< region_ascent(w) Γ at the three nodes, m × n
+  std::vector<Lane> m_lanes;
+};
+
+}  // namespace kktflow
