@@ -7,7 +7,9 @@
 ///   dopri5       explicit, loss time, event-driven switches
 ///   bs3          explicit Bogacki–Shampine 3(2), the same with half the evaluations a step
 ///   region_ros2  the margins' n-dimensional ODE per activation region, ROS2 (region_stepper.hpp)
-///   auto         bs3, handing off to region_ros2 once the pattern has held (LatePhaseOptions)
+///   auto         switch_batch (switch_batch_stepper.hpp: many switches a step), handing off to
+///                region_ros2 once the pattern has held (LatePhaseOptions)
+///   bs3+ros2     the same hand-off from bs3, one switch a step (the default before switch_batch)
 ///   gd           Lyu & Li's loss-based step η = c/L (c = 0.5), as the papers ran it
 ///
 /// Work is counted in products with Γ (Leaky2Span::gram_products: Z = Z0 + C Γ, dZ = dC Γ),
@@ -103,7 +105,8 @@ void print_work_ratio(const Reached& auto_last, const Reached& dopri5_at_1e6) {
 }
 
 void print_problem(double gamma) {
-  const std::vector<Method> methods{{"auto", StepperKind::bs3, true},
+  const std::vector<Method> methods{{"auto", StepperKind::switch_batch, true},
+                                    {"bs3+ros2", StepperKind::bs3, true},
                                     {"dopri5", StepperKind::dopri5, false},
                                     {"bs3", StepperKind::bs3, false},
                                     {"region_ros2", StepperKind::region_ros2, false},
