@@ -721,6 +721,13 @@ Handle open_existing(const std::string& path, unsigned flags, hid_t access, cons
                         "e.g. by an interrupted copy or a full disk, and cannot be read",
                         detail));
   }
+  if (detail.find("not already open for SWMR writing") != std::string::npos ||
+      detail.find("already open for write") != std::string::npos) {
+    at.fail(fmt::format("cannot open file ({}): a writer holds it outside SWMR mode, or was killed while it "
+                        "did (e.g. while a run wrote /final); if none is alive, `kktflow run --resume` or "
+                        "`h5clear -s` clears the mark",
+                        detail));
+  }
   return Handle(at.check(file, what), H5Fclose);
 }
 
@@ -746,6 +753,8 @@ File File::open_to_continue(const std::string& path) {
   at.check(H5Pset(access.id(), "clear_status_flags", &clear_status_flags), "ask to clear the file's status flags");
   return File(open_existing(path, H5F_ACC_RDWR, access.id(), "open file for writing"), path);
 }
+
+void File::clear_writer_marks(const std::string& path) { open_to_continue(path); }
 
 Group File::root() const {
   Handle group(Where{m_path, "/"}.check(H5Gopen2(m_handle.id(), "/", H5P_DEFAULT), "open root group"),

@@ -255,6 +255,9 @@ class File {
   /// no public call, but h5clear sets the file-access property "clear_status_flags", which is
   /// registered with every file-access list). It does not detect a writer that is still alive.
   static File open_to_continue(const std::string& path);
+  /// Clears the marks a killed writer left in `path` (open_to_continue(), then close), so that
+  /// readers, which cannot clear them, can open it. Like it, does not detect a live writer.
+  static void clear_writer_marks(const std::string& path);
 
   [[nodiscard]] Group root() const;
   /// Writes every dirty object and chunk of this file to disk (H5Fflush, local scope).

@@ -190,6 +190,8 @@ bool may_change_on_resume(const std::string& key) { return key.starts_with("stop
 /// given config does not extend its stop rules. Throws ConfigError when the config differs from
 /// the file's in a key that shapes the trajectory, h5::Error when the file cannot be continued.
 std::optional<StoredCheckpoint> checkpoint_to_resume(const std::string& out, const RunConfig& c) {
+  // A run killed while it wrote /final (outside SWMR mode) leaves a mark no reader may pass.
+  h5::File::clear_writer_marks(out);
   const RunSummary stored = read_run_summary(out);
   bool stop_changed = false;
   for (const KeyChange& change : changed_keys(stored.config, c.resolved_toml)) {
