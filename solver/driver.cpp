@@ -339,9 +339,10 @@ std::vector<Eigen::Index> Driver::pairs_at_kinks(const std::vector<Flip>& flips,
 }
 
 std::vector<Eigen::Index> Driver::arrived_at_end(const std::vector<Eigen::Index>& crossed, double dt) const {
-  std::vector<Eigen::Index> out;
+  std::vector<Eigen::Index> out = m_method->held_inside_step();
   for (Eigen::Index k : crossed)
     if (std::abs(m_s[k]) <= kLocatedTol * dt * std::abs(m_sdot[k])) out.push_back(k);
+  sort_unique(out);
   return out;
 }
 
@@ -691,18 +692,11 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
       const StepAttempt a = m_method->attempt(m_sys, x, m_dxdt, m_tau, dt, x_new, f_new);
       if (!a.accepted) {
         if (!m_method->adaptive()) { status = Status::non_finite; break; }
-        if (a.event_restart) {  // the method met a sliding onset inside the step: end there
-          if (event_retries++ == 0) dt_before_event = dt;
-          ++m_event_restarts;
-          m_dt = a.dt_next;
-          continue;
-        }
         ++m_rejected;
         m_dt = a.dt_next;
         if (m_dt < 1e-13 * std::max(1.0, std::abs(m_tau))) { status = Status::no_progress; break; }
         continue;
       }
-      if (a.dt_taken > 0) dt = a.dt_taken;  // the method ended the step at an event inside it
       ms.switch_functions(x_new, s_new);
       if (m_sdot_stale && !resolving && any_flip(s_new)) {
         ms.switch_velocity(m_dxdt, m_sdot);

@@ -156,9 +156,10 @@ class Driver {
                            const Eigen::VectorXd& f1, double dt);
   /// After an accepted step of size dt: releases, captures and moves the pattern past located switches.
   void after_step(const std::vector<Flip>& flips, Eigen::VectorXd& x, double dt);
-  /// Of the pairs that crossed in a step of a method that resolves switches
-  /// (Stepper::resolves_switches), those that crossed in its last kLocatedTol, at their kinks now:
-  /// the others crossed transversally inside the step and are no sliding candidates.
+  /// The sliding candidates after a step of a method that resolves switches
+  /// (Stepper::resolves_switches): the pairs it held inside the step, and of the pairs that crossed
+  /// those that crossed in its last kLocatedTol, at their kinks now; the others crossed
+  /// transversally inside the step.
   std::vector<Eigen::Index> arrived_at_end(const std::vector<Eigen::Index>& crossed, double dt) const;
   /// Pairs that crossed in the step or (frozen pattern) are due at their kinks right after it.
   std::vector<Eigen::Index> pairs_at_kinks(const std::vector<Flip>& flips,

@@ -24,6 +24,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace kktflow {
 
@@ -47,8 +48,6 @@ struct StepAttempt {
   double error = -1;       ///< normalized error (≤ 1 on acceptance); −1 if the method has none
   double dt_next = 0;      ///< suggested next step
   bool has_dxdt_out = false;  ///< dxdt_out holds the velocity at out (first-same-as-last)
-  bool event_restart = false; ///< not accepted: an event inside the step; attempt dt_next instead
-  double dt_taken = 0;        ///< accepted: the step the method took, where it ended early (0: all of dt)
 };
 
 class Stepper {
@@ -90,6 +89,9 @@ class Stepper {
   /// the pattern changes inside its steps, so the frozen-pattern midpoint would not be exact);
   /// NaN otherwise.
   virtual double midpoint_log_loss() const { return std::numeric_limits<double>::quiet_NaN(); }
+  /// The switches a method that resolves switches put on their kinks inside its last accepted
+  /// step (sliding onsets), sorted: the driver tests them for capture at the step's end.
+  virtual std::vector<Eigen::Index> held_inside_step() const { return {}; }
 };
 
 std::unique_ptr<Stepper> make_stepper(const StepperOptions& options);

@@ -20,11 +20,10 @@ namespace {
 // error, which the norm holds at ≤ 1).
 constexpr int kMaxSweeps = 8;
 constexpr double kFixedPointTol = 1e-3;
-// A step with a sliding onset in its second half ends kOnsetOvershoot past it (the driver's
-// kLocatedOvershoot), on the step's polynomials; one in its first half is attempted again as a
-// step that ends there, so the weights' quadratic is fitted to the step that is taken.
-constexpr double kOnsetRetryBelow = 0.5;
-constexpr double kOnsetOvershoot = 1e-6;
+// A neuron with more switches and onsets than this in one sweep is chattering: the step is refused
+// and halved.
+constexpr int kMaxEventsPerNeuron = 10000;
+constexpr std::array<double, 2> kNodes{0.5, 1.0};
 // Crossings are bracketed on this grid of the rest of the step (a cubic turns at most twice), then
 // bisected to this width in u.
 constexpr int kGrid = 16;
@@ -78,10 +77,35 @@ void SwitchBatch::node_products(Leaky2Span& span) {
   }
 }
 
-void SwitchBatch::sweep_neuron(const Leaky2Span& span, Eigen::Index j, double h, Lane& lane) const {
+namespace {
+
+/// The Cholesky factor of Γ_SS for the lane's held set S.
+void factor_held(const Eigen::MatrixXd& G, SwitchBatch::Lane& lane) {
+  const auto s = static_cast<Eigen::Index>(lane.held.size());
+  Eigen::MatrixXd G_SS(s, s);
+  for (Eigen::Index r = 0; r < s; ++r)
+    for (Eigen::Index c = 0; c < s; ++c) G_SS(r, c) = G(lane.held[static_cast<std::size_t>(r)], lane.held[static_cast<std::size_t>(c)]);
+  lane.held_factor.compute(G_SS);
+}
+
+/// X − Γ_{:,S} Γ_SS⁻¹ X_S, column by column: the change X of a neuron's pre-activations with its
+/// held pairs kept on their kinks, which moves its held coefficients by −Γ_SS⁻¹ X_S.
+void project_off_held(const Eigen::MatrixXd& G, const SwitchBatch::Lane& lane, Eigen::Ref<Eigen::MatrixXd> X) {
+  if (lane.held.empty()) return;
+  const auto s = static_cast<Eigen::Index>(lane.held.size());
+  Eigen::MatrixXd X_S(s, X.cols());
+  for (Eigen::Index r = 0; r < s; ++r) X_S.row(r) = X.row(lane.held[static_cast<std::size_t>(r)]);
+  const Eigen::MatrixXd held_coefficients = lane.held_factor.solve(X_S);
+  for (Eigen::Index r = 0; r < s; ++r) X -= G.col(lane.held[static_cast<std::size_t>(r)]) * held_coefficients.row(r);
+}
+
+}  // namespace
+
+void SwitchBatch::sweep_neuron(const Leaky2Span& span, Eigen::Index j, double h, Lane& lane) {
   const Eigen::Index n = span.num_samples();
   const double a = span.outer_weights()[j], gamma = span.gamma();
   const Eigen::VectorXd& y = span.labels();
+  const Eigen::MatrixXd& G = span.gram();
   const Eigen::Map<const RowMajorMatrix> Z(m_s.data(), m_G0.rows(), n);
   Eigen::MatrixXd& P = lane.P;
   P.row(0) = Z.row(j);
@@ -90,88 +114,116 @@ void SwitchBatch::sweep_neuron(const Leaky2Span& span, Eigen::Index j, double h,
   P.row(3) = (2.0 * h / 3.0) * (m_G0.row(j) - 2.0 * m_Gm.row(j) + m_G1.row(j));
   lane.slopes = span.frozen_slopes().row(j).transpose();
   for (Eigen::Index i = 0; i < n; ++i) lane.positive[static_cast<std::size_t>(i)] = lane.slopes[i] == 1.0;
-  const auto& held = span.sliding_samples(j);
-  auto is_held = [&](Eigen::Index i) { return std::binary_search(held.begin(), held.end(), i); };
+  lane.held = span.sliding_samples(j);
+  std::fill(lane.is_held.begin(), lane.is_held.end(), 0);
+  for (Eigen::Index k : lane.held) lane.is_held[static_cast<std::size_t>(k)] = 1;
+  if (!lane.held.empty()) factor_held(G, lane);
+  auto W = [&](Eigen::Index i, double u) { return h * u * (m_b1[i] + u * (m_b2[i] + u * m_b3[i])); };
 
-  std::array<bool, 3> recorded{};
+  std::array<bool, 2> recorded{};
   auto record_nodes_before = [&](double u) {
-    for (std::size_t k = 0; k < m_nodes.size(); ++k) {
-      if (recorded[k] || m_nodes[k] >= u) continue;
+    for (std::size_t k = 0; k < kNodes.size(); ++k) {
+      if (recorded[k] || kNodes[k] >= u) continue;
       recorded[k] = true;
-      for (Eigen::Index i = 0; i < n; ++i) lane.q(i, k) += a * lane.slopes[i] * cubic(P.col(i).data(), m_nodes[k]);
+      for (Eigen::Index i = 0; i < n; ++i) lane.q(i, k) += a * lane.slopes[i] * cubic(P.col(i).data(), kNodes[k]);
     }
   };
+  // C_j over [u_from, u] with the slopes and held set of that stretch (region_ascent's row).
+  double u_from = 0;
+  lane.dC.setZero();
+  auto close_stretch = [&](double u) {
+    for (Eigen::Index i = 0; i < n; ++i)
+      lane.v[i] = lane.is_held[static_cast<std::size_t>(i)] ? 0.0 : a * y[i] * lane.slopes[i] * (W(i, u) - W(i, u_from));
+    lane.dC += lane.v;
+    if (!lane.held.empty()) {
+      Eigen::VectorXd g(static_cast<Eigen::Index>(lane.held.size()));
+      for (std::size_t r = 0; r < lane.held.size(); ++r) g[static_cast<Eigen::Index>(r)] = G.col(lane.held[r]).dot(lane.v);
+      const Eigen::VectorXd held_coefficients = lane.held_factor.solve(g);
+      for (std::size_t r = 0; r < lane.held.size(); ++r) lane.dC[lane.held[r]] -= held_coefficients[static_cast<Eigen::Index>(r)];
+    }
+    u_from = u;
+  };
+  // From u on, with the held set just enlarged: the neuron's cubic anew, its held pairs fixed.
+  auto hold_from = [&](double u) {
+    for (Eigen::Index i = 0; i < n; ++i) {
+      lane.v[i] = cubic(P.col(i).data(), u);
+      const double c = lane.is_held[static_cast<std::size_t>(i)] ? 0.0 : a * y[i] * lane.slopes[i] * h;
+      lane.T(i, 0) = c * m_b1[i];
+      lane.T(i, 1) = c * m_b2[i];
+      lane.T(i, 2) = c * m_b3[i];
+    }
+    lane.GT.noalias() = G.lazyProduct(lane.T);  // coefficient-wise: no BLAS call from inside the parallel loop
+    project_off_held(G, lane, lane.GT);
+    P.bottomRows(3) = lane.GT.transpose();
+    P.row(0) = lane.v.transpose() - u * P.row(1) - u * u * P.row(2) - u * u * u * P.row(3);
+  };
   auto exit_of = [&](Eigen::Index i, double lo) {
-    return is_held(i) ? 2.0 : first_exit(P.col(i).data(), lane.positive[static_cast<std::size_t>(i)] != 0, lo);
+    return lane.is_held[static_cast<std::size_t>(i)] ? 2.0
+                                                    : first_exit(P.col(i).data(), lane.positive[static_cast<std::size_t>(i)] != 0, lo);
   };
   Eigen::VectorXd& exits = lane.exits;
   for (Eigen::Index i = 0; i < n; ++i) exits[i] = exit_of(i, 0.0);
-  for (;;) {
+  for (int events = 0;; ++events) {
     Eigen::Index l = 0;
     const double u = exits.minCoeff(&l);
     if (u > 1) break;
+    if (events == kMaxEventsPerNeuron) {
+      lane.overflow = true;
+      break;
+    }
     record_nodes_before(u);
+    close_stretch(u);
     const bool to_positive = lane.positive[static_cast<std::size_t>(l)] == 0;
     const double new_slope = to_positive ? 1.0 : gamma;
     const double alpha = a * y[l] * (new_slope - lane.slopes[l]);
-    span.unit_response(j, l, lane.dz, lane.r);
-    const double W_l = h * u * (m_b1[l] + u * (m_b2[l] + u * m_b3[l]));
+    lane.dz = G.col(l);
+    project_off_held(G, lane, lane.dz);
     const double w_l = m_b1[l] + u * (2 * m_b2[l] + 3 * u * m_b3[l]);
     const double before = cubic_slope(P.col(l).data(), u);
     const double after = before + alpha * h * w_l * lane.dz[l];
     if (after * before <= 0) {  // the new side's field points back at the kink: sliding onset
-      lane.onset = std::min(lane.onset, u);
-      break;
+      lane.held.insert(std::upper_bound(lane.held.begin(), lane.held.end(), l), l);
+      lane.is_held[static_cast<std::size_t>(l)] = 1;
+      lane.captured.push_back(j * n + l);
+      factor_held(G, lane);
+      hold_from(u);
+    } else {
+      const double W_l = W(l, u);
+      P.row(0) -= (alpha * W_l) * lane.dz.transpose();
+      P.row(1) += (alpha * h * m_b1[l]) * lane.dz.transpose();
+      P.row(2) += (alpha * h * m_b2[l]) * lane.dz.transpose();
+      P.row(3) += (alpha * h * m_b3[l]) * lane.dz.transpose();
+      lane.positive[static_cast<std::size_t>(l)] = to_positive ? 1 : 0;
+      lane.slopes[l] = new_slope;
     }
-    P.row(0) -= (alpha * W_l) * lane.dz.transpose();
-    P.row(1) += (alpha * h * m_b1[l]) * lane.dz.transpose();
-    P.row(2) += (alpha * h * m_b2[l]) * lane.dz.transpose();
-    P.row(3) += (alpha * h * m_b3[l]) * lane.dz.transpose();
-    lane.positive[static_cast<std::size_t>(l)] = to_positive ? 1 : 0;
-    lane.slopes[l] = new_slope;
-    lane.crossings.push_back({j, l, u, alpha});
     for (Eigen::Index i = 0; i < n; ++i) exits[i] = exit_of(i, u);
   }
-  record_nodes_before(3.0);
+  record_nodes_before(2.0);
+  close_stretch(1.0);
+  m_dC.row(j) = lane.dC.transpose();
 }
 
-void SwitchBatch::sweep(Leaky2Span& span, double h, double u_extra) {
-  m_nodes = {0.5, 1.0, u_extra};
+void SwitchBatch::sweep(Leaky2Span& span, double h) {
   const Eigen::Index m = m_G0.rows(), n = span.num_samples();
   const int threads = std::max(1, Eigen::nbThreads());
   if (static_cast<int>(m_lanes.size()) != threads) m_lanes.resize(static_cast<std::size_t>(threads));
   for (Lane& lane : m_lanes) {
     lane.P.resize(4, n);
-    for (Eigen::VectorXd* v : {&lane.slopes, &lane.dz, &lane.r, &lane.exits}) v->resize(n);
-    lane.q.setZero(n, 3);
+    for (Eigen::VectorXd* v : {&lane.slopes, &lane.dz, &lane.v, &lane.dC, &lane.exits}) v->resize(n);
+    lane.T.resize(n, 3);
+    lane.GT.resize(n, 3);
+    lane.q.setZero(n, 2);
     lane.positive.resize(static_cast<std::size_t>(n));
-    lane.crossings.clear();
-    lane.onset = 2;
+    lane.is_held.resize(static_cast<std::size_t>(n));
+    lane.captured.clear();
+    lane.overflow = false;
   }
+  m_dC.resize(m, n);
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (Eigen::Index j = 0; j < m; ++j) sweep_neuron(span, j, h, m_lanes[static_cast<std::size_t>(omp_get_thread_num())]);
-  m_q.setZero(n, 3);
+  m_q.setZero(n, 2);
   for (const Lane& lane : m_lanes) m_q += lane.q;
   m_q = span.labels().asDiagonal() * m_q;
-}
-
-void SwitchBatch::state_change(Leaky2Span& span, double h, double u_end, Eigen::Ref<Eigen::VectorXd> dC) {
-  const Eigen::Index n = span.num_samples();
-  const Eigen::VectorXd W_h = (h * u_end) * (m_b1 + u_end * (m_b2 + u_end * m_b3));
-  span.region_ascent(W_h, dC);
-  Lane& lane = m_lanes.front();
-  for (const Lane& from : m_lanes)
-    for (const Crossing& c : from.crossings) {
-      if (c.u >= u_end) continue;
-      const double W_u = h * c.u * (m_b1[c.l] + c.u * (m_b2[c.l] + c.u * m_b3[c.l]));
-      const double moved = c.alpha * (W_h[c.l] - W_u);
-      dC[c.j * n + c.l] += moved;
-      const auto& held = span.sliding_samples(c.j);
-      if (held.empty()) continue;
-      span.unit_response(c.j, c.l, lane.dz, lane.r);
-      for (std::size_t k = 0; k < held.size(); ++k)
-        dC[c.j * n + held[k]] -= moved * lane.r[static_cast<Eigen::Index>(k)];
-    }
 }
 
 double SwitchBatch::state_norm(Leaky2Span& span, const Eigen::VectorXd& x, const Eigen::VectorXd& v) {
@@ -221,31 +273,19 @@ StepAttempt SwitchBatch::attempt(FlowSystem& sys, const Eigen::VectorXd& x, cons
   }
   sys.add_rhs_evals(products);  // a span-chart RHS costs one product with Γ
   StepAttempt a;
-  if (!converged) {
+  const bool overflow = std::any_of(m_lanes.begin(), m_lanes.end(), [](const Lane& l) { return l.overflow; });
+  if (!converged || overflow) {
     a.dt_next = 0.5 * dt;
     return a;
   }
-  double onset = 2;
-  for (const Lane& lane : m_lanes) onset = std::min(onset, lane.onset);
-  if (onset < kOnsetRetryBelow) {
-    a.event_restart = true;
-    a.dt_next = dt * onset * (1 + kOnsetOvershoot);
-    return a;
-  }
-  const double u_end = std::min(1.0, onset * (1 + kOnsetOvershoot));
-  if (u_end < 1) {  // the clock's midpoint: one more sweep, no products
-    sweep(*span, dt, 0.5 * u_end);
-    m_log_loss_mid = sys.loss().log_value(m_q.col(2));
-  }
-  out.resize(x.size());
-  state_change(*span, dt, u_end, out);
-  out += x;
+  m_captured.clear();
+  for (const Lane& lane : m_lanes) m_captured.insert(m_captured.end(), lane.captured.begin(), lane.captured.end());
+  std::sort(m_captured.begin(), m_captured.end());
+  out = x + Eigen::Map<const Eigen::VectorXd>(m_dC.data(), m_dC.size());
   // Simpson's rule for W(h) against the trapezoid rule, at the weights the last sweep found.
   m_scratch = (2.0 * dt / 3.0) * (m_wm_new - 0.5 * (m_w0 + m_w1_new));
   span->region_ascent(m_scratch, m_work);
-  StepAttempt r = judge_embedded_step(x, out, m_work, m_opt, m_control, dt);
-  if (u_end < 1) r.dt_taken = dt * u_end;
-  return r;
+  return judge_embedded_step(x, out, m_work, m_opt, m_control, dt);
 }
 
 }  // namespace kktflow

@@ -19,17 +19,18 @@
 ///     point in w (Picard; converged when the change moves C(h) by ≤ 1e-3 of the error norm).
 ///  4. The error estimate is Simpson's rule against the trapezoid rule for W(h), mapped to C.
 /// A switch after which the pair's field points back at its kink is a sliding onset (Filippov:
-/// both sides attract). It ends the step: the attempt is cut to end just past it (an event
-/// restart), and the driver's capture test decides there, as after a located switch.
-///
-/// Inside a step the sliding set is held, with unclamped equivalent slopes (region_ascent), as
-/// region_ros2 holds it; a sliding slope that leaves [γ, 1] is released by the driver at the
-/// step's end. Needs the driver to freeze the pattern; the driver moves its pattern on to every
-/// pair whose side changed over the step, and reports those switches at the step's end.
+/// both sides attract, the equivalent slope lies in [γ, 1]). The neuron goes on with the pair held
+/// on its kink: its cubic is formed anew from there with its held pairs' pre-activations fixed
+/// (a rank-|S| projection, O(n²) a onset), and the driver's capture test takes the pairs the step
+/// held (Stepper::held_inside_step) at its end. Releases are the driver's, at the step's end:
+/// inside a step the held set only grows, with unclamped equivalent slopes, as region_ros2 holds
+/// it. Needs the driver to freeze the pattern; the driver moves its pattern on to every pair whose
+/// side changed over the step, and reports those switches at the step's end.
 #include "step_control.hpp"
 #include "stepper.hpp"
 
-#include <array>
+#include <Eigen/Cholesky>
+
 #include <vector>
 
 namespace kktflow {
@@ -49,34 +50,30 @@ class SwitchBatch final : public Stepper {
   bool needs_frozen_pattern() const override { return true; }
   bool resolves_switches() const override { return true; }
   double midpoint_log_loss() const override { return m_log_loss_mid; }
+  std::vector<Eigen::Index> held_inside_step() const override { return m_captured; }
+
+  /// One thread's work space for the neurons it sweeps, sized once per run.
+  struct Lane {
+    Eigen::MatrixXd P;              ///< the neuron's cubic: 4 × n coefficients in u = σ/h
+    Eigen::MatrixXd T, GT;          ///< n × 3: a cubic's coefficient weights and their product with Γ
+    Eigen::VectorXd slopes, dz, v, dC, exits;
+    Eigen::MatrixXd q;              ///< the neurons' shares of the margins at u = 1/2 and 1, n × 2
+    std::vector<char> positive, is_held;
+    std::vector<Eigen::Index> held;        ///< the neuron's held samples, sorted
+    Eigen::LLT<Eigen::MatrixXd> held_factor;  ///< of Γ_SS, S = held
+    std::vector<Eigen::Index> captured;    ///< switches j·n + l whose onset the sweeps met
+    bool overflow = false;                 ///< a neuron met kMaxEventsPerNeuron events
+  };
 
  private:
-  /// One switch inside the step: neuron j's pair (j, l) at fraction u of it, slope change
-  /// folded into alpha = a_j y_l Δφ'.
-  struct Crossing {
-    Eigen::Index j, l;
-    double u, alpha;
-  };
-  /// Per-thread work space, sized once.
-  struct Lane {
-    Eigen::MatrixXd P;           ///< the neuron's cubic: 4 × n coefficients in u = σ/h
-    Eigen::VectorXd slopes, dz, r, exits;
-    Eigen::MatrixXd q;           ///< the neurons' shares of the margins at the nodes, n × 3
-    std::vector<char> positive;
-    std::vector<Crossing> crossings;
-    double onset = 2;            ///< earliest sliding onset (fraction of the step); 2: none
-  };
-
   /// The weights' quadratic on the step: W(u h) = h (u b1 + u² b2 + u³ b3).
   void set_weight_cubic();
-  /// Z products: G = region_ascent(w) Γ for the current wm, w1 (G0 is fixed for the step).
+  /// G = region_ascent(w) Γ for the current wm, w1 (G0 is fixed for the step).
   void node_products(Leaky2Span& span);
-  /// Steps every neuron through its switches on the current cubic; the margins at u = 1/2, 1 and
-  /// u_extra (> 1: none) into the columns of m_q.
-  void sweep(Leaky2Span& span, double h, double u_extra = 2.0);
-  void sweep_neuron(const Leaky2Span& span, Eigen::Index j, double h, Lane& lane) const;
-  /// The state change to u_end h on the current cubic, with the crossings before it.
-  void state_change(Leaky2Span& span, double h, double u_end, Eigen::Ref<Eigen::VectorXd> dC);
+  /// Steps every neuron through its switches and onsets on the current cubic: the margins at
+  /// u = 1/2 and 1 into m_q's columns, and the state change over the step into m_dC.
+  void sweep(Leaky2Span& span, double h);
+  void sweep_neuron(const Leaky2Span& span, Eigen::Index j, double h, Lane& lane);
   /// error_norm of the state change region_ascent(v) at x.
   double state_norm(Leaky2Span& span, const Eigen::VectorXd& x, const Eigen::VectorXd& v);
 
@@ -84,11 +81,12 @@ class SwitchBatch final : public Stepper {
   StepController m_control;
   double m_log_loss_mid = 0;
   Eigen::VectorXd m_w0, m_wm, m_w1, m_b1, m_b2, m_b3, m_wm_new, m_w1_new, m_s, m_work, m_scratch, m_scratch_state;
-  Eigen::MatrixXd m_q;                  ///< margins at the nodes, n × 3
-  std::array<double, 3> m_nodes{0.5, 1.0, 2.0};  ///< u of the margins sweep records
+  Eigen::MatrixXd m_q;  ///< margins at u = 1/2 and 1, n × 2
   using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   RowMajorMatrix m_G0, m_Gm, m_G1;  ///< region_ascent(w) Γ at the three nodes, m × n
+  RowMajorMatrix m_dC;              ///< the state change over the step, m × n
   std::vector<Lane> m_lanes;
+  std::vector<Eigen::Index> m_captured;
 };
 
 }  // namespace kktflow

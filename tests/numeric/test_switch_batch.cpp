@@ -133,10 +133,8 @@ BOOST_AUTO_TEST_CASE(switch_batch_has_order_four_inside_a_region) {
     Eigen::VectorXd f(x0.size()), out(x0.size()), f_out(x0.size());
     system(x0, f, 0.0);
     out.setConstant(NAN);
-    const StepAttempt a = batch->attempt(system, x0, f, 0.0, h, out, f_out);
-    BOOST_REQUIRE(!a.event_restart);
-    BOOST_REQUIRE(a.dt_taken == 0.0);
-    BOOST_REQUIRE(out.allFinite());  // the sweeps converged (accepted or not, out is the step's end)
+    batch->attempt(system, x0, f, 0.0, h, out, f_out);  // accepted or not, out is the step's end
+    BOOST_REQUIRE(out.allFinite());  // the sweeps converged
     return out;
   };
   auto crosses = [&](const Eigen::VectorXd& end) {  // sides are monotone over so short a step
