@@ -1,24 +1,77 @@
 #include "nnls.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 namespace kktflow {
 
 namespace {
 
-// Solves K_PP s_P = b_P on the passive set P (least-squares if K_PP is singular).
-Eigen::VectorXd solve_passive(const Eigen::Ref<const Eigen::MatrixXd>& K, const Eigen::Ref<const Eigen::VectorXd>& b,
-                              const std::vector<Eigen::Index>& P) {
-  const auto p = static_cast<Eigen::Index>(P.size());
-  Eigen::MatrixXd Kpp(p, p);
-  Eigen::VectorXd bp(p);
-  for (Eigen::Index r = 0; r < p; ++r) {
-    bp[r] = b[P[r]];
-    for (Eigen::Index c = 0; c < p; ++c) Kpp(r, c) = K(P[r], P[c]);
+// A pivot below this fraction of its diagonal entry (ours) counts as K_PP singular: the passive
+// set's gradients are dependent, and its solves fall back to a complete orthogonal decomposition.
+constexpr double kPivotFloor = 1e-12;
+
+/// The passive set P in the order its members entered, with the Cholesky factor L of K_PP in
+/// that order: adding a member costs O(p²) instead of a new factorization.
+class PassiveSet {
+ public:
+  PassiveSet(const Eigen::Ref<const Eigen::MatrixXd>& K, const Eigen::Ref<const Eigen::VectorXd>& b)
+      : m_K(K), m_b(b), m_L(b.size(), b.size()), m_row(b.size()) {}
+
+  const std::vector<Eigen::Index>& members() const { return m_P; }
+
+  void add(Eigen::Index j) {
+    m_P.push_back(j);
+    if (!m_factored) return;
+    const auto p = static_cast<Eigen::Index>(m_P.size()) - 1;
+    for (Eigen::Index r = 0; r < p; ++r) m_row[r] = m_K(m_P[static_cast<std::size_t>(r)], j);
+    auto L = m_L.topLeftCorner(p, p).triangularView<Eigen::Lower>();
+    L.solveInPlace(m_row.head(p));
+    const double pivot2 = m_K(j, j) - m_row.head(p).squaredNorm();
+    if (!(pivot2 > kPivotFloor * m_K(j, j))) {
+      m_factored = false;
+      return;
+    }
+    m_L.row(p).head(p) = m_row.head(p).transpose();
+    m_L(p, p) = std::sqrt(pivot2);
   }
-  return Kpp.completeOrthogonalDecomposition().solve(bp);
-}
+
+  /// Keeps the members with keep(i) true, in their order, and factors K_PP afresh.
+  template <class Keep>
+  void retain(Keep&& keep) {
+    std::erase_if(m_P, [&](Eigen::Index i) { return !keep(i); });
+    const std::vector<Eigen::Index> kept = std::move(m_P);
+    m_P.clear();
+    m_factored = true;
+    for (Eigen::Index i : kept) add(i);
+  }
+
+  /// s with K_PP s = b_P (least squares where K_PP is singular).
+  Eigen::VectorXd solve() const {
+    const auto p = static_cast<Eigen::Index>(m_P.size());
+    Eigen::VectorXd s(p);
+    for (Eigen::Index r = 0; r < p; ++r) s[r] = m_b[m_P[static_cast<std::size_t>(r)]];
+    if (m_factored) {
+      const auto L = m_L.topLeftCorner(p, p).triangularView<Eigen::Lower>();
+      L.solveInPlace(s);
+      L.transpose().solveInPlace(s);
+      return s;
+    }
+    Eigen::MatrixXd Kpp(p, p);
+    for (Eigen::Index r = 0; r < p; ++r)
+      for (Eigen::Index c = 0; c < p; ++c) Kpp(r, c) = m_K(m_P[static_cast<std::size_t>(r)], m_P[static_cast<std::size_t>(c)]);
+    return Kpp.completeOrthogonalDecomposition().solve(s);
+  }
+
+ private:
+  const Eigen::Ref<const Eigen::MatrixXd>& m_K;
+  const Eigen::Ref<const Eigen::VectorXd>& m_b;
+  std::vector<Eigen::Index> m_P;
+  Eigen::MatrixXd m_L;
+  Eigen::VectorXd m_row;
+  bool m_factored = true;
+};
 
 }  // namespace
 
@@ -27,6 +80,7 @@ NnlsResult nnls_normal(const Eigen::Ref<const Eigen::MatrixXd>& K, const Eigen::
   NnlsResult res;
   res.lambda = Eigen::VectorXd::Zero(n);
   std::vector<bool> passive(static_cast<std::size_t>(n), false);
+  PassiveSet P(K, b);
   // Optimality tolerance (ours): gradients below 1e-13 of the problem's scale are rounding.
   const double tol = 1e-13 * std::max(b.cwiseAbs().maxCoeff(), 1e-300);
   const int max_iter = static_cast<int>(3 * n + 10);
@@ -41,21 +95,21 @@ NnlsResult nnls_normal(const Eigen::Ref<const Eigen::MatrixXd>& K, const Eigen::
       break;
     }
     passive[static_cast<std::size_t>(j)] = true;
+    P.add(j);
     for (int inner = 0; inner < max_iter; ++inner) {
-      std::vector<Eigen::Index> P;
-      for (Eigen::Index i = 0; i < n; ++i)
-        if (passive[static_cast<std::size_t>(i)]) P.push_back(i);
-      const Eigen::VectorXd s = solve_passive(K, b, P);
+      const auto& members = P.members();
+      const Eigen::VectorXd s = P.solve();
       double alpha = 1.0;
-      for (std::size_t r = 0; r < P.size(); ++r) {
+      for (std::size_t r = 0; r < members.size(); ++r) {
         const auto rr = static_cast<Eigen::Index>(r);
-        if (s[rr] <= 0) alpha = std::min(alpha, res.lambda[P[r]] / (res.lambda[P[r]] - s[rr]));
+        if (s[rr] <= 0) alpha = std::min(alpha, res.lambda[members[r]] / (res.lambda[members[r]] - s[rr]));
       }
-      for (std::size_t r = 0; r < P.size(); ++r)
-        res.lambda[P[r]] += alpha * (s[static_cast<Eigen::Index>(r)] - res.lambda[P[r]]);
+      for (std::size_t r = 0; r < members.size(); ++r)
+        res.lambda[members[r]] += alpha * (s[static_cast<Eigen::Index>(r)] - res.lambda[members[r]]);
       if (alpha >= 1.0) break;
-      for (Eigen::Index i : P)
+      for (Eigen::Index i : members)
         if (res.lambda[i] <= 0) res.lambda[i] = 0, passive[static_cast<std::size_t>(i)] = false;
+      P.retain([&](Eigen::Index i) { return passive[static_cast<std::size_t>(i)]; });
     }
   }
   return res;

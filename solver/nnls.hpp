@@ -3,7 +3,11 @@
 /// Non-negative least squares in normal-equation form:
 ///   min_{λ ≥ 0} ½ λᵀ K λ − bᵀ λ,   K symmetric positive semi-definite,
 /// which is min_{λ≥0} ‖θ − G λ‖² with K = GᵀG, b = Gᵀθ. Lawson & Hanson (1974, ch. 23)
-/// active-set method; exact in finitely many steps, n ≤ a few thousand.
+/// active-set method; exact in finitely many steps, n ≤ a few thousand. The passive set's K_PP
+/// is kept as a Cholesky factor that grows by one row per added member (O(p²)) and is formed afresh
+/// only when members leave, so a solve with p ≈ n supports costs O(n³) in all, not O(n⁴) (a
+/// record at n = 1000 took 44 s with a new factorization per iteration). Where K_PP is singular
+/// (dependent gradients) the solves fall back to a complete orthogonal decomposition.
 #include <Eigen/Dense>
 
 namespace kktflow {
