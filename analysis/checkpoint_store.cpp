@@ -116,8 +116,8 @@ void create_slot(h5::Group slot) {
   create_named<std::int64_t>(slot, "counters", names_of(kCounters));
   create_named<std::int64_t>(slot, "lengths", vector_names());
   create_named<std::int64_t>(slot, "rows", {kRowNames.begin(), kRowNames.end()});
-  for (const auto& field : kRealVectors) slot.create_appendable(field.name, {h5::Type::f64, 0, kVectorChunk, false});
-  for (const auto& field : kIntVectors) slot.create_appendable(field.name, {h5::Type::i64, 0, kVectorChunk, false});
+  for (const auto& field : kRealVectors) slot.create_appendable(field.name, {h5::Type::f64, 0, kVectorChunk});
+  for (const auto& field : kIntVectors) slot.create_appendable(field.name, {h5::Type::i64, 0, kVectorChunk});
 }
 
 void write_slot(const h5::Group& slot, const DriverCheckpoint& c, const RowCounts& rows) {

@@ -661,10 +661,6 @@ Appendable Group::create_appendable(const std::string& name, const AppendableSpe
   chunk[0] = spec.chunk_rows;
   const Handle create(at.check(H5Pcreate(H5P_DATASET_CREATE), "create dataset properties"), H5Pclose);
   at.check(H5Pset_chunk(create.id(), static_cast<int>(chunk.size()), chunk.data()), "set chunk shape");
-  if (spec.compress) {
-    at.check(H5Pset_shuffle(create.id()), "set shuffle filter");
-    at.check(H5Pset_deflate(create.id(), 4), "set gzip filter");
-  }
   return Appendable(create_dataset(name, file_type(spec.type), dims, max_dims, create.id()), 0, spec.columns);
 }
 

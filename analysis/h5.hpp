@@ -162,7 +162,6 @@ struct AppendableSpec {
   Type type = Type::f64;
   hsize_t columns = 0;  ///< 0: 1-D (unlimited rows); otherwise unlimited rows × `columns`
   hsize_t chunk_rows = 1024;
-  bool compress = false;  ///< shuffle + gzip level 4
 };
 
 /// A chunked dataset with an unlimited first dimension that grows one row per append.

@@ -154,8 +154,8 @@ BOOST_AUTO_TEST_CASE(appendable_grows_row_by_row) {
   {
     h5::File file = h5::File::create(path, false);
     h5::Group root = file.root();
-    h5::Appendable scalar = root.create_appendable("scalar", {h5::Type::f64, 0, 4, false});
-    h5::Appendable rows = root.create_appendable("rows", {h5::Type::i64, 3, 2, true});
+    h5::Appendable scalar = root.create_appendable("scalar", {h5::Type::f64, 0, 4});
+    h5::Appendable rows = root.create_appendable("rows", {h5::Type::i64, 3, 2});
     for (std::int64_t i = 0; i < 10; ++i) {
       scalar.append(0.5 * static_cast<double>(i));
       const std::vector<std::int64_t> row{i, -i, i * i};
@@ -174,7 +174,7 @@ BOOST_AUTO_TEST_CASE(appendable_grows_row_by_row) {
   }
   {
     h5::File file = h5::File::create(path, true);
-    h5::Appendable rows = file.root().create_appendable("rows", {h5::Type::f64, 2, 8, true});
+    h5::Appendable rows = file.root().create_appendable("rows", {h5::Type::f64, 2, 8});
     rows.append(std::span<const double>(std::vector<double>{1.0, 2.0}));
   }
   const h5::File file = h5::File::open_read_only(path);
@@ -190,7 +190,7 @@ BOOST_AUTO_TEST_CASE(appendable_reopens_and_continues) {
   {
     h5::File file = h5::File::create(path, false);
     h5::Group root = file.root();
-    h5::Appendable column = root.create_appendable("column", {h5::Type::i64, 0, 3, false});
+    h5::Appendable column = root.create_appendable("column", {h5::Type::i64, 0, 3});
     for (std::int64_t i = 0; i < 5; ++i) {
       column.append(i);
     }
@@ -212,9 +212,9 @@ BOOST_AUTO_TEST_CASE(dimension_scales_attach) {
   {
     h5::File file = h5::File::create(path, false);
     h5::Group root = file.root();
-    h5::Appendable point = root.create_appendable("point", {h5::Type::i64, 0, 16, false});
+    h5::Appendable point = root.create_appendable("point", {h5::Type::i64, 0, 16});
     point.make_scale("point");
-    h5::Appendable sigma = root.create_appendable("sigma", {h5::Type::f64, 2, 16, false});
+    h5::Appendable sigma = root.create_appendable("sigma", {h5::Type::f64, 2, 16});
     sigma.attach_scale(point, 0);
     BOOST_TEST(throws_error_with([&] { sigma.attach_scale(point, 5); }, {"/sigma", "dimension 5"}));
   }
