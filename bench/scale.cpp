@@ -236,7 +236,7 @@ std::vector<Size> selected_sizes() {
   if (mode != "quick")
     std::fprintf(stderr, "KKTFLOW_BENCH_SCALE = \"%s\": expected quick, full or n,d,m; running quick\n", mode.c_str());
   // The cases that reach the target within the budget on 2 shared cores (the others cannot yet:
-  // every activation switch ends an early-phase step, and the early phase has ~m·n/2 of them).
+  // their early phase alone, ~m·n/2 switches over hundreds of O(m·n·d) steps, outlasts it).
   return {{50, 2000, 100}, {50, 10000, 100}, {200, 2000, 100}};
 }
 

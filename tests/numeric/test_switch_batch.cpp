@@ -88,8 +88,9 @@ BOOST_AUTO_TEST_CASE(switch_batch_holds_the_same_pairs_on_their_kinks) {
   BOOST_TEST(batch.result.captures == reference.result.captures);
   BOOST_TEST(batch.result.sliding_pairs == reference.result.sliding_pairs);
   BOOST_TEST(batch.events == reference.events);
-  // Both end a captured pair's step 1e-6 of a step past its kink (kLocatedOvershoot), with the
-  // field of the side it left: each capture moves the state by about that much of a step.
+  // bs3 ends a captured pair's step 1e-6 of a step past its kink (kLocatedOvershoot), with the
+  // field of the side it left, where switch_batch holds the pair from its onset: each capture
+  // moves the two states apart by about that much of a step.
   BOOST_TEST(relative_gap(batch.state, reference.state) <= 1e-6);
 }
 
