@@ -2,22 +2,44 @@
 
 #include "nnls.hpp"
 
-#include <Eigen/SVD>
-
 #include <cmath>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+// LAPACK's dgesvd (OpenBLAS ships LAPACK), Fortran calling convention: gfortran passes the
+// lengths of the two job strings as hidden trailing arguments.
+extern "C" void dgesvd_(const char* jobu, const char* jobvt, const int* m, const int* n, double* a,
+                        const int* lda, double* s, double* u, const int* ldu, double* vt, const int* ldvt,
+                        double* work, const int* lwork, int* info, std::size_t jobu_len, std::size_t jobvt_len);
 
 namespace kktflow {
 
 using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 Eigen::VectorXd singular_values(const Eigen::Ref<const Eigen::MatrixXd>& W) {
-  // Reduce the long side by Householder QR first (backward stable, so small singular values keep
-  // their absolute accuracy ~ u‖W‖); the SVD then runs on a min(rows, cols)² triangle.
-  const bool wide = W.cols() > W.rows();
-  const Eigen::Index k = std::min(W.rows(), W.cols());
-  Eigen::HouseholderQR<Eigen::MatrixXd> qr(wide ? Eigen::MatrixXd(W.transpose()) : Eigen::MatrixXd(W));
-  const Eigen::MatrixXd R = qr.matrixQR().topRows(k).triangularView<Eigen::Upper>();
-  return Eigen::BDCSVD<Eigen::MatrixXd>(R).singularValues();
+  // dgesvd without vectors: QR of the long side when it is much longer, Householder
+  // bidiagonalization, then implicit zero-shift QR on the bidiagonal (dbdsqr, Demmel & Kahan
+  // 1990). Backward stable, so small singular values keep their absolute accuracy ~ u‖W‖. It
+  // took 1.5 ms on the demo's 100 × 150 chart where Householder QR + Eigen's BDCSVD took 3.4 ms.
+  Eigen::MatrixXd A = W;
+  const int rows = static_cast<int>(A.rows()), cols = static_cast<int>(A.cols()), one = 1;
+  Eigen::VectorXd s(std::min(A.rows(), A.cols()));
+  if (s.size() == 0) return s;
+  double no_vectors = 0, work_size = 0;
+  int info = 0, query = -1;
+  dgesvd_("N", "N", &rows, &cols, A.data(), &rows, s.data(), &no_vectors, &one, &no_vectors, &one, &work_size,
+          &query, &info, 1, 1);
+  const int lwork = static_cast<int>(work_size);
+  std::vector<double> work(static_cast<std::size_t>(std::max(1, lwork)));
+  dgesvd_("N", "N", &rows, &cols, A.data(), &rows, s.data(), &no_vectors, &one, &no_vectors, &one, work.data(),
+          &lwork, &info, 1, 1);
+  if (info != 0)
+    throw std::runtime_error("singular values of a " + std::to_string(rows) + " × " + std::to_string(cols) +
+                             " matrix: LAPACK dgesvd returned info = " + std::to_string(info) +
+                             (info > 0 ? " (the bidiagonal QR did not converge)" : " (bad argument)"));
+  return s;
 }
 
 MetricsEvaluator::MetricsEvaluator(MarginSystem& margins, const MarginLoss& loss, LayerView first_layer, int k_top)

@@ -16,7 +16,7 @@
 
 namespace kktflow {
 
-/// Singular values of W, descending, via QR of the long side then divide-and-conquer SVD of the triangle.
+/// Singular values of W, descending (LAPACK dgesvd without vectors; absolute accuracy ~ u‖W‖).
 Eigen::VectorXd singular_values(const Eigen::Ref<const Eigen::MatrixXd>& W);
 
 class MetricsEvaluator {
