@@ -251,7 +251,7 @@ void print_header(double budget) {
       "bench/scale: time to ε_KKT ≤ %.0e, stepper auto (switch_batch → region_ros2), span chart, frei2023.toml's problem\n"
       "  Gaussian data seed 1, γ = 0.5, m balanced ±1/√m, ω = 1e-3, exp loss; budget %.0f s per case (— : not reached,\n"
       "  ε shown is the last record's); wall = driver time to the first record at the target, setup = data, XXᵀ, W(0);\n"
-      "  switches = activation switches located (each ends a step); log t where the row's figures were taken;\n"
+      "  switches = activation switches located (switch_batch takes many a step); log t where the row's figures were taken;\n"
       "  early | late = wall s / steps / RHS evaluations before and after the hand-off to region_ros2;\n"
       "  rec = records taken, 1 rec = wall s of one metrics evaluation at the end state;\n"
       "  peak = ru_maxrss of the child process that ran the case, base = its VmRSS before the case (MiB).\n"
