@@ -210,16 +210,6 @@ void Leaky2Span::region_ascent(const Eigen::Ref<const Eigen::VectorXd>& c, Eigen
   }
 }
 
-void Leaky2Span::unit_response(Eigen::Index j, Eigen::Index l, Eigen::Ref<Eigen::VectorXd> dz,
-                               Eigen::Ref<Eigen::VectorXd> r) const {
-  dz = m_Gram.col(l);
-  const SlideBlock& b = m_blocks[static_cast<std::size_t>(j)];
-  if (b.samples.empty()) return;
-  auto rs = r.head(static_cast<Eigen::Index>(b.samples.size()));
-  rs = b.gram_ss.solve(b.gram_rows.col(l));
-  dz.noalias() -= b.gram_rows.transpose() * rs;
-}
-
 void Leaky2Span::region_gram(Eigen::Ref<Eigen::MatrixXd> K) const { projected_gram(m_frozen_D, K); }
 
 void Leaky2Span::switch_functions(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> s) {

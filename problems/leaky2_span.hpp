@@ -86,11 +86,6 @@ class Leaky2Span final : public MarginSystem, public FrozenPattern {
   const std::vector<Eigen::Index>& sliding_samples(Eigen::Index j) const {
     return m_blocks[static_cast<std::size_t>(j)].samples;
   }
-  /// Coefficient put on sample l of neuron j ∉ S_j, with the pattern frozen, moves the sliding
-  /// coefficients by −r, r = Γ_SS⁻¹ Γ_{S,l} (region_ascent's column l), and the pre-activation
-  /// row Z_j by dz = Γ_{l,:} − rᵀ Γ_{S,:}, which is 0 on S. r's first |S_j| entries get r.
-  void unit_response(Eigen::Index j, Eigen::Index l, Eigen::Ref<Eigen::VectorXd> dz,
-                     Eigen::Ref<Eigen::VectorXd> r) const;
 
  private:
   /// One neuron's sliding set S with what both solves need: Γ_{S,:} and the Cholesky factor of Γ_SS.

@@ -79,24 +79,27 @@ void SwitchBatch::node_products(Leaky2Span& span) {
 
 namespace {
 
-/// The Cholesky factor of Γ_SS for the lane's held set S.
-void factor_held(const Eigen::MatrixXd& G, SwitchBatch::Lane& lane) {
-  const auto s = static_cast<Eigen::Index>(lane.held.size());
+using HeldFactor = Eigen::LLT<Eigen::MatrixXd>;
+
+/// The Cholesky factor of Γ_SS for the held set S.
+void factor_held(const Eigen::MatrixXd& G, const std::vector<Eigen::Index>& held, HeldFactor& factor) {
+  const auto s = static_cast<Eigen::Index>(held.size());
   Eigen::MatrixXd G_SS(s, s);
   for (Eigen::Index r = 0; r < s; ++r)
-    for (Eigen::Index c = 0; c < s; ++c) G_SS(r, c) = G(lane.held[static_cast<std::size_t>(r)], lane.held[static_cast<std::size_t>(c)]);
-  lane.held_factor.compute(G_SS);
+    for (Eigen::Index c = 0; c < s; ++c) G_SS(r, c) = G(held[static_cast<std::size_t>(r)], held[static_cast<std::size_t>(c)]);
+  factor.compute(G_SS);
 }
 
 /// X − Γ_{:,S} Γ_SS⁻¹ X_S, column by column: the change X of a neuron's pre-activations with its
 /// held pairs kept on their kinks, which moves its held coefficients by −Γ_SS⁻¹ X_S.
-void project_off_held(const Eigen::MatrixXd& G, const SwitchBatch::Lane& lane, Eigen::Ref<Eigen::MatrixXd> X) {
-  if (lane.held.empty()) return;
-  const auto s = static_cast<Eigen::Index>(lane.held.size());
+void project_off_held(const Eigen::MatrixXd& G, const std::vector<Eigen::Index>& held, const HeldFactor& factor,
+                      Eigen::Ref<Eigen::MatrixXd> X) {
+  if (held.empty()) return;
+  const auto s = static_cast<Eigen::Index>(held.size());
   Eigen::MatrixXd X_S(s, X.cols());
-  for (Eigen::Index r = 0; r < s; ++r) X_S.row(r) = X.row(lane.held[static_cast<std::size_t>(r)]);
-  const Eigen::MatrixXd held_coefficients = lane.held_factor.solve(X_S);
-  for (Eigen::Index r = 0; r < s; ++r) X -= G.col(lane.held[static_cast<std::size_t>(r)]) * held_coefficients.row(r);
+  for (Eigen::Index r = 0; r < s; ++r) X_S.row(r) = X.row(held[static_cast<std::size_t>(r)]);
+  const Eigen::MatrixXd held_coefficients = factor.solve(X_S);
+  for (Eigen::Index r = 0; r < s; ++r) X -= G.col(held[static_cast<std::size_t>(r)]) * held_coefficients.row(r);
 }
 
 }  // namespace
@@ -117,7 +120,7 @@ void SwitchBatch::sweep_neuron(const Leaky2Span& span, Eigen::Index j, double h,
   lane.held = span.sliding_samples(j);
   std::fill(lane.is_held.begin(), lane.is_held.end(), 0);
   for (Eigen::Index k : lane.held) lane.is_held[static_cast<std::size_t>(k)] = 1;
-  if (!lane.held.empty()) factor_held(G, lane);
+  if (!lane.held.empty()) factor_held(G, lane.held, lane.held_factor);
   auto W = [&](Eigen::Index i, double u) { return h * u * (m_b1[i] + u * (m_b2[i] + u * m_b3[i])); };
 
   std::array<bool, 2> recorded{};
@@ -153,7 +156,7 @@ void SwitchBatch::sweep_neuron(const Leaky2Span& span, Eigen::Index j, double h,
       lane.T(i, 2) = c * m_b3[i];
     }
     lane.GT.noalias() = G.lazyProduct(lane.T);  // coefficient-wise: no BLAS call from inside the parallel loop
-    project_off_held(G, lane, lane.GT);
+    project_off_held(G, lane.held, lane.held_factor, lane.GT);
     P.bottomRows(3) = lane.GT.transpose();
     P.row(0) = lane.v.transpose() - u * P.row(1) - u * u * P.row(2) - u * u * u * P.row(3);
   };
@@ -177,7 +180,7 @@ void SwitchBatch::sweep_neuron(const Leaky2Span& span, Eigen::Index j, double h,
     const double new_slope = to_positive ? 1.0 : gamma;
     const double alpha = a * y[l] * (new_slope - lane.slopes[l]);
     lane.dz = G.col(l);
-    project_off_held(G, lane, lane.dz);
+    project_off_held(G, lane.held, lane.held_factor, lane.dz);
     const double w_l = m_b1[l] + u * (2 * m_b2[l] + 3 * u * m_b3[l]);
     const double before = cubic_slope(P.col(l).data(), u);
     const double after = before + alpha * h * w_l * lane.dz[l];
@@ -185,7 +188,7 @@ void SwitchBatch::sweep_neuron(const Leaky2Span& span, Eigen::Index j, double h,
       lane.held.insert(std::upper_bound(lane.held.begin(), lane.held.end(), l), l);
       lane.is_held[static_cast<std::size_t>(l)] = 1;
       lane.captured.push_back(j * n + l);
-      factor_held(G, lane);
+      factor_held(G, lane.held, lane.held_factor);
       hold_from(u);
     } else {
       const double W_l = W(l, u);

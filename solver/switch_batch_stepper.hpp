@@ -14,7 +14,7 @@
 ///  2. Per neuron (in parallel), its switches are located in time order as the roots of those
 ///     cubics (grid and bisection, to 1e-13 of the step); each moves the neuron's row by the
 ///     rank-one term a_j y_l Δφ' dz (W_l(σ) − W_l(σ_s)), dz = Γ_{l,:} projected off the neuron's
-///     sliding kinks (Leaky2Span::unit_response), O(n) a switch.
+///     held kinks (project_off_held in the .cpp), O(n |S|) a switch.
 ///  3. The margins at h/2 and h follow, hence new weights there; the step is iterated to a fixed
 ///     point in w (Picard; converged when the change moves C(h) by ≤ 1e-3 of the error norm).
 ///  4. The error estimate is Simpson's rule against the trapezoid rule for W(h), mapped to C.
@@ -52,6 +52,7 @@ class SwitchBatch final : public Stepper {
   double midpoint_log_loss() const override { return m_log_loss_mid; }
   std::vector<Eigen::Index> held_inside_step() const override { return m_captured; }
 
+ private:
   /// One thread's work space for the neurons it sweeps, sized once per run.
   struct Lane {
     Eigen::MatrixXd P;              ///< the neuron's cubic: 4 × n coefficients in u = σ/h
@@ -65,7 +66,6 @@ class SwitchBatch final : public Stepper {
     bool overflow = false;                 ///< a neuron met kMaxEventsPerNeuron events
   };
 
- private:
   /// The weights' quadratic on the step: W(u h) = h (u b1 + u² b2 + u³ b3).
   void set_weight_cubic();
   /// G = region_ascent(w) Γ for the current wm, w1 (G0 is fixed for the step).
