@@ -45,6 +45,12 @@ void MarginLoss::weights_jacobian(const Eigen::Ref<const Eigen::VectorXd>& q,
   loss_formulas::weights_jacobian<double>(m_kind, q, w, J);
 }
 
+void MarginLoss::weights_derivative(const Eigen::Ref<const Eigen::VectorXd>& q,
+                                    const Eigen::Ref<const Eigen::VectorXd>& w,
+                                    const Eigen::Ref<const Eigen::VectorXd>& dq, Eigen::Ref<Eigen::VectorXd> dw) const {
+  loss_formulas::weights_derivative<double>(m_kind, q, w, dq, dw);
+}
+
 double MarginLoss::inverse_of_total(double log_value, Eigen::Index n) const {
   const double log_total = log_value + std::log(static_cast<double>(n));
   if (m_kind == LossKind::exp) return -log_total;

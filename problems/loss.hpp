@@ -47,6 +47,10 @@ class MarginLoss {
   void weights_jacobian(const Eigen::Ref<const Eigen::VectorXd>& q, const Eigen::Ref<const Eigen::VectorXd>& w,
                         Eigen::Ref<Eigen::MatrixXd> J) const;
 
+  /// dw = J dq with J as in weights_jacobian, in O(n) and without forming J.
+  void weights_derivative(const Eigen::Ref<const Eigen::VectorXd>& q, const Eigen::Ref<const Eigen::VectorXd>& w,
+                          const Eigen::Ref<const Eigen::VectorXd>& dq, Eigen::Ref<Eigen::VectorXd> dw) const;
+
   /// Lyu & Li's smoothed-margin numerator ℓ^{-1}(Σ_i ℓ(q_i)) = ℓ^{-1}(n L), from log L and n.
   /// exp: −log(nL); logistic: −log(e^{nL} − 1). Equals q_min up to O(log n).
   double inverse_of_total(double log_value, Eigen::Index n) const;

@@ -81,4 +81,15 @@ void weights_jacobian(LossKind kind, const In& q, const In& w, Mat& J) {
   }
 }
 
+/// dw = (∂w/∂q) dq = w (wᵀdq) − w ρ dq, the Jacobian above applied in O(n).
+template <class S, class In, class Out>
+void weights_derivative(LossKind kind, const In& q, const In& w, const In& dq, Out& dw) {
+  using std::exp;
+  const S mean = w.dot(dq);
+  for (Eigen::Index i = 0; i < q.size(); ++i) {
+    const S rho = kind == LossKind::exp ? S(1) : S(S(1) / (S(1) + exp(S(-q[i]))));
+    dw[i] = w[i] * (mean - rho * dq[i]);
+  }
+}
+
 }  // namespace kktflow::loss_formulas
