@@ -41,10 +41,14 @@ class PassiveSet {
   template <class Keep>
   void retain(Keep&& keep) {
     std::erase_if(m_P, [&](Eigen::Index i) { return !keep(i); });
-    const std::vector<Eigen::Index> kept = std::move(m_P);
-    m_P.clear();
-    m_factored = true;
-    for (Eigen::Index i : kept) add(i);
+    factor();
+  }
+
+  /// Makes `members` the passive set and factors K_PP in one blocked Cholesky (O(p³/3) at
+  /// matrix-product speed, where p adds would each take a triangular solve).
+  void assign(std::vector<Eigen::Index> members) {
+    m_P = std::move(members);
+    factor();
   }
 
   /// s with K_PP s = b_P (least squares where K_PP is singular).
@@ -65,6 +69,20 @@ class PassiveSet {
   }
 
  private:
+  void factor() {
+    const auto p = static_cast<Eigen::Index>(m_P.size());
+    Eigen::MatrixXd Kpp(p, p);
+    for (Eigen::Index c = 0; c < p; ++c)
+      for (Eigen::Index r = 0; r < p; ++r) Kpp(r, c) = m_K(m_P[static_cast<std::size_t>(r)], m_P[static_cast<std::size_t>(c)]);
+    const Eigen::LLT<Eigen::MatrixXd> llt(Kpp);
+    m_factored = llt.info() == Eigen::Success;
+    for (Eigen::Index r = 0; r < p && m_factored; ++r) {
+      const double pivot = llt.matrixLLT()(r, r);
+      m_factored = pivot * pivot > kPivotFloor * Kpp(r, r);
+    }
+    if (m_factored) m_L.topLeftCorner(p, p).triangularView<Eigen::Lower>() = llt.matrixL();
+  }
+
   const Eigen::Ref<const Eigen::MatrixXd>& m_K;
   const Eigen::Ref<const Eigen::VectorXd>& m_b;
   std::vector<Eigen::Index> m_P;
@@ -75,12 +93,47 @@ class PassiveSet {
 
 }  // namespace
 
+namespace {
+
+// Rounds of the seeded start (ours) before it gives up and starts from the empty set.
+constexpr int kSeedRounds = 8;
+
+/// The seeded start: the unconstrained solution's positive support, shrunk to the positive part
+/// of each restricted solution until that solution is positive. Leaves λ the solution on the
+/// final set, a feasible point from which Lawson–Hanson's outer loop goes on; false (λ = 0, P
+/// empty) when no round ended positive.
+bool seed_passive_set(PassiveSet& P, std::vector<bool>& passive, Eigen::VectorXd& lambda) {
+  const auto n = static_cast<Eigen::Index>(passive.size());
+  std::vector<Eigen::Index> members(static_cast<std::size_t>(n));
+  for (Eigen::Index i = 0; i < n; ++i) members[static_cast<std::size_t>(i)] = i;
+  for (int round = 0; round < kSeedRounds && !members.empty(); ++round) {
+    P.assign(members);
+    const Eigen::VectorXd s = P.solve();
+    std::vector<Eigen::Index> positive;
+    for (std::size_t r = 0; r < members.size(); ++r)
+      if (s[static_cast<Eigen::Index>(r)] > 0) positive.push_back(members[r]);
+    if (positive.size() == members.size()) {
+      for (std::size_t r = 0; r < members.size(); ++r) {
+        lambda[members[r]] = s[static_cast<Eigen::Index>(r)];
+        passive[static_cast<std::size_t>(members[r])] = true;
+      }
+      return true;
+    }
+    members = std::move(positive);
+  }
+  P.assign({});
+  return false;
+}
+
+}  // namespace
+
 NnlsResult nnls_normal(const Eigen::Ref<const Eigen::MatrixXd>& K, const Eigen::Ref<const Eigen::VectorXd>& b) {
   const Eigen::Index n = b.size();
   NnlsResult res;
   res.lambda = Eigen::VectorXd::Zero(n);
   std::vector<bool> passive(static_cast<std::size_t>(n), false);
   PassiveSet P(K, b);
+  seed_passive_set(P, passive, res.lambda);
   // Optimality tolerance (ours): gradients below 1e-13 of the problem's scale are rounding.
   const double tol = 1e-13 * std::max(b.cwiseAbs().maxCoeff(), 1e-300);
   const int max_iter = static_cast<int>(3 * n + 10);

@@ -8,6 +8,12 @@
 /// only when members leave, so a solve with p ≈ n supports costs O(n³) in all, not O(n⁴) (a
 /// record at n = 1000 took 44 s with a new factorization per iteration). Where K_PP is singular
 /// (dependent gradients) the solves fall back to a complete orthogonal decomposition.
+///
+/// Seeded start (ours): Lawson–Hanson's outer loop may start from any feasible λ whose support is
+/// the passive set. We start from the unconstrained solution's positive support, shrunk until the
+/// restricted solution is positive (a few blocked Cholesky factorizations); late in a run nearly
+/// every sample is a support vector and this is the answer, so the outer loop, which adds one
+/// member per O(n²) iteration, has nothing left to do (a record at n = 1000: 0.13 s → 0.01 s).
 #include <Eigen/Dense>
 
 namespace kktflow {

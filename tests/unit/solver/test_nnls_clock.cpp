@@ -41,6 +41,33 @@ BOOST_AUTO_TEST_CASE(nnls_satisfies_kkt_conditions_on_a_random_problem) {
   BOOST_TEST(std::abs(r.lambda.dot(g)) <= 1e-10 * b.squaredNorm());
 }
 
+BOOST_AUTO_TEST_CASE(nnls_finds_a_planted_solution_with_half_the_multipliers_at_zero) {
+  // Planted KKT point: λ* ≥ 0 with zeros on Z and a slack μ ≥ 0 supported on Z, b = Kλ* − μ; then
+  // g = Kλ* − b = μ ≥ 0 and λ*ᵢ μᵢ = 0, so λ* is the minimizer (K positive definite: unique). The
+  // unconstrained solution K⁻¹b = λ* − K⁻¹μ is negative on part of Z, so the seeded start has to
+  // shrink its set.
+  const Eigen::Index n = 120;
+  const Eigen::MatrixXd G = Eigen::MatrixXd::Random(300, n);
+  const Eigen::MatrixXd K = G.transpose() * G;
+  Eigen::VectorXd lambda_star = Eigen::VectorXd::Random(n).cwiseAbs();
+  Eigen::VectorXd mu = Eigen::VectorXd::Zero(n);
+  for (Eigen::Index i = 0; i < n; i += 2) lambda_star[i] = 0, mu[i] = 1.0 + std::abs(std::sin(double(i))) * 50;
+  const auto r = nnls_normal(K, K * lambda_star - mu);
+  BOOST_TEST(r.converged);
+  BOOST_TEST((r.lambda - lambda_star).cwiseAbs().maxCoeff() < 1e-10);
+}
+
+BOOST_AUTO_TEST_CASE(nnls_positive_unconstrained_solution_needs_no_iteration) {
+  // Every multiplier positive: the seeded start's first round is the answer.
+  const Eigen::MatrixXd G = Eigen::MatrixXd::Random(400, 200);
+  const Eigen::MatrixXd K = G.transpose() * G;
+  const Eigen::VectorXd lambda_true = Eigen::VectorXd::Random(200).cwiseAbs().array() + 0.1;
+  const auto r = nnls_normal(K, K * lambda_true);
+  BOOST_TEST(r.converged);
+  BOOST_TEST(r.iterations == 0);
+  BOOST_TEST((r.lambda - lambda_true).cwiseAbs().maxCoeff() < 1e-10);
+}
+
 BOOST_AUTO_TEST_CASE(clock_integrates_linear_exponent_exactly) {
   // ∫₀^h e^{−(l0 + c s)} ds = e^{−l0}(1 − e^{−c h})/c, here with l0 = −5000 (e^{5000} overflows).
   const double l0 = -5000, c = -30, h = 2;  // ℓ falls by 60 over the step
