@@ -143,6 +143,30 @@ BOOST_FIXTURE_TEST_CASE(region_gram_predicts_the_margins_along_region_ascent, Fi
   for (Eigen::Index k : sliding) BOOST_TEST(std::abs(s[k]) <= 1e-12);
 }
 
+BOOST_AUTO_TEST_CASE(region_gram_predicts_the_margins_with_many_sliding_pairs) {
+  // As above with 720 sliding pairs (12 on each of 60 neurons): the projection term is summed
+  // over chunks of 512 stacked rows (leaky2_span.cpp), so this crosses a chunk boundary.
+  const Dataset data = make_dataset(gaussian_spec(40, 80, 5));
+  const Leaky2FixedOuter model(data.X, {60, 0.3, true, 0.5, 6});
+  Leaky2Span span(model, data.y, model.initial_theta());
+  Eigen::VectorXd C = Eigen::VectorXd::LinSpaced(span.state_dim(), -0.02, 0.03);
+  freeze_pattern_at(span, C);
+  std::vector<Eigen::Index> sliding;
+  for (Eigen::Index j = 0; j < 60; ++j)
+    for (Eigen::Index r = 0; r < 12; ++r) sliding.push_back(j * 40 + (j + 3 * r) % 40);
+  span.set_sliding(sliding);
+  span.hold_on_sliding_surfaces(C);
+
+  Eigen::VectorXd q0(40), q1(40), dC(span.state_dim());
+  span.margins(C, q0);
+  const Eigen::VectorXd c = Eigen::VectorXd::LinSpaced(40, 0.3, 2.0);
+  span.region_ascent(c, dC);
+  span.margins(C + dC, q1);
+  Eigen::MatrixXd K(40, 40);
+  span.region_gram(K);
+  BOOST_TEST((q1 - q0 - K * c).norm() <= 1e-12 * (K * c).norm());
+}
+
 BOOST_FIXTURE_TEST_CASE(frozen_margin_velocity_is_the_margins_affine_part, Fixture) {
   // With the pattern frozen, q is affine in the state (the frozen branch is continued across
   // kinks), so q(C + V) − q(C) = frozen_margin_velocity(V) for any V, however far: the driver's
