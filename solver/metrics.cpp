@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -14,7 +15,43 @@ extern "C" void dgesvd_(const char* jobu, const char* jobvt, const int* m, const
                         const int* lda, double* s, double* u, const int* ldu, double* vt, const int* ldvt,
                         double* work, const int* lwork, int* info, std::size_t jobu_len, std::size_t jobvt_len);
 
+// LAPACK dsyevr: selected eigenvalues of a symmetric matrix (MRRR / bisection after tridiagonal
+// reduction); three hidden string lengths.
+extern "C" void dsyevr_(const char* jobz, const char* range, const char* uplo, const int* n, double* a, const int* lda,
+                        const double* vl, const double* vu, const int* il, const int* iu, const double* abstol,
+                        int* found, double* w, double* z, const int* ldz, int* isuppz, double* work, const int* lwork,
+                        int* iwork, const int* liwork, int* info, std::size_t jobz_len, std::size_t range_len,
+                        std::size_t uplo_len);
+
 namespace kktflow {
+
+namespace {
+
+constexpr Eigen::Index kGramMinSide = 256;  // ours: below it dgesvd takes a few ms anyway
+constexpr double kGramRelError = 1e-9;      // ours: the relative error accepted from the Gram route
+
+/// The k largest eigenvalues of the symmetric G (lower triangle read), descending.
+Eigen::VectorXd top_eigenvalues(Eigen::MatrixXd& G, Eigen::Index k) {
+  const int n = static_cast<int>(G.rows()), il = n - static_cast<int>(k) + 1, iu = n, one = 1;
+  const double unused = 0, abstol = 0;
+  int found = 0, info = 0, query = -1, iwork_size = 0;
+  double work_size = 0, no_vectors = 0;
+  Eigen::VectorXd values(n);
+  std::vector<int> isuppz(static_cast<std::size_t>(2 * k));
+  dsyevr_("N", "I", "L", &n, G.data(), &n, &unused, &unused, &il, &iu, &abstol, &found, values.data(), &no_vectors,
+          &one, isuppz.data(), &work_size, &query, &iwork_size, &query, &info, 1, 1, 1);
+  const int lwork = static_cast<int>(work_size), liwork = iwork_size;
+  std::vector<double> work(static_cast<std::size_t>(std::max(1, lwork)));
+  std::vector<int> iwork(static_cast<std::size_t>(std::max(1, liwork)));
+  dsyevr_("N", "I", "L", &n, G.data(), &n, &unused, &unused, &il, &iu, &abstol, &found, values.data(), &no_vectors,
+          &one, isuppz.data(), work.data(), &lwork, iwork.data(), &liwork, &info, 1, 1, 1);
+  if (info != 0 || found != static_cast<int>(k))
+    throw std::runtime_error("top eigenvalues of a " + std::to_string(n) + " × " + std::to_string(n) +
+                             " Gram matrix: LAPACK dsyevr returned info = " + std::to_string(info));
+  return values.head(k).reverse();
+}
+
+}  // namespace
 
 using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
@@ -40,6 +77,26 @@ Eigen::VectorXd singular_values(const Eigen::Ref<const Eigen::MatrixXd>& W) {
                              " matrix: LAPACK dgesvd returned info = " + std::to_string(info) +
                              (info > 0 ? " (the bidiagonal QR did not converge)" : " (bad argument)"));
   return s;
+}
+
+TopSingularValues top_singular_values(const Eigen::Ref<const Eigen::MatrixXd>& W, Eigen::Index k) {
+  TopSingularValues out;
+  out.frobenius2 = W.squaredNorm();
+  const Eigen::Index r = std::min(W.rows(), W.cols());
+  k = std::min(k, r);
+  if (r > kGramMinSide && k > 0) {
+    Eigen::MatrixXd G = Eigen::MatrixXd::Zero(r, r);
+    if (W.rows() <= W.cols()) G.selfadjointView<Eigen::Lower>().rankUpdate(W);
+    else G.selfadjointView<Eigen::Lower>().rankUpdate(W.transpose());
+    const Eigen::VectorXd lambda = top_eigenvalues(G, k);
+    const double floor = lambda[0] * std::numeric_limits<double>::epsilon() / (2 * kGramRelError);
+    if (lambda[k - 1] >= floor) {
+      out.sigma = lambda.cwiseMax(0.0).cwiseSqrt();
+      return out;
+    }
+  }
+  out.sigma = singular_values(W).head(k);
+  return out;
 }
 
 MetricsEvaluator::MetricsEvaluator(MarginSystem& margins, const MarginLoss& loss, LayerView first_layer, int k_top)
@@ -90,10 +147,11 @@ void MetricsEvaluator::kkt(const Eigen::VectorXd& theta_c, double q_min, Record&
 
 void MetricsEvaluator::spectrum(const Eigen::VectorXd& theta_c, Record& row) const {
   const Eigen::Map<const RowMajorMatrix> W(theta_c.data() + m_layer.offset, m_layer.rows, m_layer.cols);
-  const Eigen::VectorXd s = singular_values(W);
+  const TopSingularValues top = top_singular_values(W, m_k_top);
   row.sigma = Eigen::VectorXd::Zero(m_k_top);
-  row.sigma.head(std::min<Eigen::Index>(m_k_top, s.size())) = s.head(std::min<Eigen::Index>(m_k_top, s.size()));
-  row.stable_rank = s[0] > 0 ? s.squaredNorm() / (s[0] * s[0]) : 0.0;
+  row.sigma.head(top.sigma.size()) = top.sigma;
+  const double s1 = top.sigma.size() > 0 ? top.sigma[0] : 0.0;
+  row.stable_rank = s1 > 0 ? top.frobenius2 / (s1 * s1) : 0.0;
 }
 
 }  // namespace kktflow

@@ -1,0 +1,58 @@
+// top_singular_values (solver/metrics.hpp), what every trajectory row's σ and stable rank come
+// from, against matrices built with known singular values: W = U diag(s) Vᵀ with orthonormal U, V.
+#define BOOST_TEST_MODULE spectrum
+#include <boost/test/unit_test.hpp>
+
+#include "solver/metrics.hpp"
+
+#include <Eigen/QR>
+
+using namespace kktflow;
+
+namespace {
+
+/// rows × cols with singular values s (descending), from the QR factors of random matrices.
+Eigen::MatrixXd with_singular_values(Eigen::Index rows, Eigen::Index cols, const Eigen::VectorXd& s) {
+  const Eigen::Index r = s.size();
+  const Eigen::MatrixXd U = Eigen::HouseholderQR<Eigen::MatrixXd>(Eigen::MatrixXd::Random(rows, r)).householderQ() *
+                            Eigen::MatrixXd::Identity(rows, r);
+  const Eigen::MatrixXd V = Eigen::HouseholderQR<Eigen::MatrixXd>(Eigen::MatrixXd::Random(cols, r)).householderQ() *
+                            Eigen::MatrixXd::Identity(cols, r);
+  return U * s.asDiagonal() * V.transpose();
+}
+
+/// A spectrum of 300 values: `top` first, then a tail falling from tail_start geometrically.
+Eigen::VectorXd spectrum(std::initializer_list<double> top, double tail_start) {
+  Eigen::VectorXd s(300);
+  Eigen::Index i = 0;
+  for (double v : top) s[i++] = v;
+  for (double v = tail_start; i < s.size(); v *= 0.97) s[i++] = v;
+  return s;
+}
+
+void check(const Eigen::MatrixXd& W, const Eigen::VectorXd& s, double rel_tol) {
+  const TopSingularValues top = top_singular_values(W, 4);
+  BOOST_REQUIRE_EQUAL(top.sigma.size(), 4);
+  for (Eigen::Index i = 0; i < 4; ++i) BOOST_TEST(top.sigma[i] == s[i], boost::test_tools::tolerance(rel_tol));
+  BOOST_TEST(top.frobenius2 == s.squaredNorm(), boost::test_tools::tolerance(1e-12));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(gram_route_on_a_wide_matrix_with_a_resolved_tail) {
+  // Short side 300 > 256 and σ4/σ1 = 1e-2: the Gram's values, accurate to ~u σ1²/σ4² ≈ 1e-12.
+  const Eigen::VectorXd s = spectrum({50, 18, 0.9, 0.5}, 0.3);
+  check(with_singular_values(300, 700, s), s, 1e-10);
+}
+
+BOOST_AUTO_TEST_CASE(gram_route_on_a_tall_matrix) {
+  const Eigen::VectorXd s = spectrum({7, 6, 5, 4}, 1.0);
+  check(with_singular_values(700, 300, s), s, 1e-10);
+}
+
+BOOST_AUTO_TEST_CASE(an_unresolved_tail_falls_back_to_the_svd) {
+  // σ3/σ1 = 1e-9: the Gram cannot see σ3 (its eigenvalue 1e-18 σ1² is below u σ1²); the SVD,
+  // with absolute accuracy ~u σ1, gives it to ~1e-7 relative.
+  const Eigen::VectorXd s = spectrum({1, 0.4, 1e-9, 5e-10}, 1e-10);
+  check(with_singular_values(300, 700, s), s, 1e-5);
+}
