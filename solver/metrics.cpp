@@ -29,26 +29,58 @@ namespace {
 
 constexpr Eigen::Index kGramMinSide = 256;  // ours: below it dgesvd takes a few ms anyway
 constexpr double kGramRelError = 1e-9;      // ours: the relative error accepted from the Gram route
+constexpr double kDeflationGap = 4;         // ours: λ_{p+1} ≤ λ_p / 4 where the Gram route deflates
 
-/// The k largest eigenvalues of the symmetric G (lower triangle read), descending.
-Eigen::VectorXd top_eigenvalues(Eigen::MatrixXd& G, Eigen::Index k) {
-  const int n = static_cast<int>(G.rows()), il = n - static_cast<int>(k) + 1, iu = n, one = 1;
+/// The k largest eigenvalues of the symmetric G (lower triangle read), descending, and their
+/// eigenvectors as the columns of `vectors`.
+Eigen::VectorXd top_eigenpairs(Eigen::MatrixXd& G, Eigen::Index k, Eigen::MatrixXd& vectors) {
+  const int n = static_cast<int>(G.rows()), il = n - static_cast<int>(k) + 1, iu = n;
   const double unused = 0, abstol = 0;
   int found = 0, info = 0, query = -1, iwork_size = 0;
-  double work_size = 0, no_vectors = 0;
+  double work_size = 0;
   Eigen::VectorXd values(n);
+  Eigen::MatrixXd Z(n, k);
   std::vector<int> isuppz(static_cast<std::size_t>(2 * k));
-  dsyevr_("N", "I", "L", &n, G.data(), &n, &unused, &unused, &il, &iu, &abstol, &found, values.data(), &no_vectors,
-          &one, isuppz.data(), &work_size, &query, &iwork_size, &query, &info, 1, 1, 1);
+  dsyevr_("V", "I", "L", &n, G.data(), &n, &unused, &unused, &il, &iu, &abstol, &found, values.data(), Z.data(), &n,
+          isuppz.data(), &work_size, &query, &iwork_size, &query, &info, 1, 1, 1);
   const int lwork = static_cast<int>(work_size), liwork = iwork_size;
   std::vector<double> work(static_cast<std::size_t>(std::max(1, lwork)));
   std::vector<int> iwork(static_cast<std::size_t>(std::max(1, liwork)));
-  dsyevr_("N", "I", "L", &n, G.data(), &n, &unused, &unused, &il, &iu, &abstol, &found, values.data(), &no_vectors,
-          &one, isuppz.data(), work.data(), &lwork, iwork.data(), &liwork, &info, 1, 1, 1);
+  dsyevr_("V", "I", "L", &n, G.data(), &n, &unused, &unused, &il, &iu, &abstol, &found, values.data(), Z.data(), &n,
+          isuppz.data(), work.data(), &lwork, iwork.data(), &liwork, &info, 1, 1, 1);
   if (info != 0 || found != static_cast<int>(k))
-    throw std::runtime_error("top eigenvalues of a " + std::to_string(n) + " × " + std::to_string(n) +
+    throw std::runtime_error("top eigenpairs of a " + std::to_string(n) + " × " + std::to_string(n) +
                              " Gram matrix: LAPACK dsyevr returned info = " + std::to_string(info));
+  vectors = Z.rowwise().reverse();
   return values.head(k).reverse();
+}
+
+/// The k largest singular values of W through its Gram, deflating past the values the Gram
+/// cannot resolve (see top_singular_values); empty when there is no gap to deflate at.
+Eigen::VectorXd gram_singular_values(const Eigen::Ref<const Eigen::MatrixXd>& W, Eigen::Index k) {
+  const bool wide = W.rows() <= W.cols();
+  const Eigen::Index r = std::min(W.rows(), W.cols());
+  Eigen::MatrixXd G = Eigen::MatrixXd::Zero(r, r), vectors;
+  if (wide) G.selfadjointView<Eigen::Lower>().rankUpdate(W);
+  else G.selfadjointView<Eigen::Lower>().rankUpdate(W.transpose());
+  const Eigen::VectorXd lambda = top_eigenpairs(G, k, vectors);
+  const double floor = lambda[0] * std::numeric_limits<double>::epsilon() / (2 * kGramRelError);
+  Eigen::Index resolved = 0;
+  while (resolved < k && lambda[resolved] >= floor) ++resolved;
+  if (resolved == k) return lambda.cwiseMax(0.0).cwiseSqrt();
+  // Deflate the leading p values, p ≤ resolved with λ_{p+1} ≤ λ_p/4 (ours): the Gram's
+  // eigenvectors there are accurate to δ ~ u λ1/(λ_p − λ_{p+1}), and the rest of the spectrum is
+  // that of W with them projected out, to δσ1.
+  Eigen::Index p = resolved;
+  while (p > 0 && !(lambda[p] <= lambda[p - 1] / kDeflationGap)) --p;
+  if (p == 0) return {};
+  const auto U = vectors.leftCols(p);
+  const Eigen::MatrixXd rest = wide ? Eigen::MatrixXd(W - U * (U.transpose() * W)) : Eigen::MatrixXd(W - (W * U) * U.transpose());
+  const Eigen::VectorXd tail = gram_singular_values(rest, k - p);
+  if (tail.size() == 0) return {};
+  Eigen::VectorXd out(k);
+  out << lambda.head(p).cwiseSqrt(), tail;
+  return out;
 }
 
 }  // namespace
@@ -85,15 +117,8 @@ TopSingularValues top_singular_values(const Eigen::Ref<const Eigen::MatrixXd>& W
   const Eigen::Index r = std::min(W.rows(), W.cols());
   k = std::min(k, r);
   if (r > kGramMinSide && k > 0) {
-    Eigen::MatrixXd G = Eigen::MatrixXd::Zero(r, r);
-    if (W.rows() <= W.cols()) G.selfadjointView<Eigen::Lower>().rankUpdate(W);
-    else G.selfadjointView<Eigen::Lower>().rankUpdate(W.transpose());
-    const Eigen::VectorXd lambda = top_eigenvalues(G, k);
-    const double floor = lambda[0] * std::numeric_limits<double>::epsilon() / (2 * kGramRelError);
-    if (lambda[k - 1] >= floor) {
-      out.sigma = lambda.cwiseMax(0.0).cwiseSqrt();
-      return out;
-    }
+    out.sigma = gram_singular_values(W, k);
+    if (out.sigma.size() == k) return out;
   }
   out.sigma = singular_values(W).head(k);
   return out;

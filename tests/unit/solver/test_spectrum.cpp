@@ -50,9 +50,15 @@ BOOST_AUTO_TEST_CASE(gram_route_on_a_tall_matrix) {
   check(with_singular_values(700, 300, s), s, 1e-10);
 }
 
-BOOST_AUTO_TEST_CASE(an_unresolved_tail_falls_back_to_the_svd) {
-  // σ3/σ1 = 1e-9: the Gram cannot see σ3 (its eigenvalue 1e-18 σ1² is below u σ1²); the SVD,
-  // with absolute accuracy ~u σ1, gives it to ~1e-7 relative.
+BOOST_AUTO_TEST_CASE(an_unresolved_tail_is_deflated) {
+  // σ3/σ1 = 1e-9: the Gram cannot see σ3 (its eigenvalue 1e-18 σ1² is below u σ1²); with σ1, σ2
+  // projected out it can, to ~u σ1 (σ1/σ2)² ≈ 7e-16 absolutely, 7e-7 of σ3 (dgesvd: ~1e-7).
   const Eigen::VectorXd s = spectrum({1, 0.4, 1e-9, 5e-10}, 1e-10);
   check(with_singular_values(300, 700, s), s, 1e-5);
+}
+
+BOOST_AUTO_TEST_CASE(a_tail_three_scales_down_is_deflated_twice) {
+  // σ2/σ1 = 1e-5 (resolved only by deflating σ1), σ3/σ2 = 1e-5 (by deflating σ2 in turn).
+  const Eigen::VectorXd s = spectrum({1, 1e-5, 1e-10, 9e-11}, 5e-11);
+  check(with_singular_values(700, 300, s), s, 1e-4);
 }
