@@ -143,6 +143,27 @@ BOOST_FIXTURE_TEST_CASE(region_gram_predicts_the_margins_along_region_ascent, Fi
   for (Eigen::Index k : sliding) BOOST_TEST(std::abs(s[k]) <= 1e-12);
 }
 
+BOOST_FIXTURE_TEST_CASE(region_gram_follows_a_change_of_the_region, Fixture) {
+  // region_gram is kept per region: after a pair moves to its other side, the Gram must be the
+  // new region's (the identity q(C + region_ascent(c)) − q(C) = K c holds again) and differ.
+  Leaky2Span span(model, data.y, theta);
+  const Eigen::VectorXd C = Eigen::VectorXd::LinSpaced(span.state_dim(), -0.05, 0.05);
+  freeze_pattern_at(span, C);
+  Eigen::MatrixXd K_before(data.n(), data.n()), K(data.n(), data.n());
+  span.region_gram(K_before);
+  Eigen::VectorXd s(span.num_switches());
+  span.switch_functions(C, s);
+  span.set_side(3, !(s[3] > 0));
+  span.region_gram(K);
+  Eigen::VectorXd q0(data.n()), q1(data.n()), dC(span.state_dim());
+  span.margins(C, q0);
+  const Eigen::VectorXd c = Eigen::VectorXd::LinSpaced(data.n(), 0.3, 2.0);
+  span.region_ascent(c, dC);
+  span.margins(C + dC, q1);
+  BOOST_TEST((K - K_before).norm() > 1e-3 * K.norm());
+  BOOST_TEST((q1 - q0 - K * c).norm() <= 1e-12 * (K * c).norm());
+}
+
 BOOST_AUTO_TEST_CASE(region_gram_predicts_the_margins_with_many_sliding_pairs) {
   // As above with 720 sliding pairs (12 on each of 60 neurons): the projection term is summed
   // over chunks of 512 stacked rows (leaky2_span.cpp), so this crosses a chunk boundary.
