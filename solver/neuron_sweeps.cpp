@@ -1,0 +1,211 @@
+#include "neuron_sweeps.hpp"
+
+#include "problems/leaky2_span.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace kktflow {
+
+namespace {
+
+// All ours. A neuron with more switches and onsets than this in one sweep is chattering: the
+// caller refuses the step.
+constexpr int kMaxEventsPerNeuron = 10000;
+// Crossings are bracketed on this grid of the rest of the step (a cubic turns at most twice), then
+// bisected to this width in u.
+constexpr int kGrid = 16;
+constexpr double kRootWidth = 1e-13;
+
+double cubic(const double* p, double u) { return p[0] + u * (p[1] + u * (p[2] + u * p[3])); }
+double cubic_slope(const double* p, double u) { return p[1] + u * (2 * p[2] + 3 * u * p[3]); }
+
+/// The first u in (lo, 1] at which the cubic p leaves side `positive` (p > 0; the other side is
+/// p ≤ 0) after having been on it, to kRootWidth; 2 if it does not. A pair that starts a hair
+/// off its committed side (moved on at its kink just short of it) is on it once it gets there.
+double first_exit(const double* p, bool positive, double lo) {
+  const double z = cubic(p, lo);
+  const double reach = std::abs(p[1]) * (1 - lo) + std::abs(p[2]) * (1 - lo * lo) + std::abs(p[3]) * (1 - lo * lo * lo);
+  if (positive ? z - reach > 0 : z + reach <= 0) return 2;
+  auto off = [&](double u) { return (cubic(p, u) > 0) != positive; };
+  bool on = !off(lo);
+  double last_on = lo;
+  for (int g = 1; g <= kGrid; ++g) {
+    const double u = lo + (1 - lo) * g / kGrid;
+    if (!off(u)) {
+      on = true;
+      last_on = u;
+      continue;
+    }
+    if (!on) continue;
+    double a = last_on, b = u;
+    for (int it = 0; it < 64 && b - a > kRootWidth; ++it) {
+      const double mid = 0.5 * (a + b);
+      (off(mid) ? b : a) = mid;
+    }
+    return b;
+  }
+  return 2;
+}
+
+using HeldFactor = Eigen::LLT<Eigen::MatrixXd>;
+
+/// The Cholesky factor of Γ_SS for the held set S.
+void factor_held(const Eigen::MatrixXd& G, const std::vector<Eigen::Index>& held, HeldFactor& factor) {
+  const auto s = static_cast<Eigen::Index>(held.size());
+  Eigen::MatrixXd G_SS(s, s);
+  for (Eigen::Index r = 0; r < s; ++r)
+    for (Eigen::Index c = 0; c < s; ++c) G_SS(r, c) = G(held[static_cast<std::size_t>(r)], held[static_cast<std::size_t>(c)]);
+  factor.compute(G_SS);
+}
+
+/// X − Γ_{:,S} Γ_SS⁻¹ X_S, column by column: the change X of a neuron's pre-activations with its
+/// held pairs kept on their kinks, which moves its held coefficients by −Γ_SS⁻¹ X_S.
+void project_off_held(const Eigen::MatrixXd& G, const std::vector<Eigen::Index>& held, const HeldFactor& factor,
+                      Eigen::Ref<Eigen::MatrixXd> X) {
+  if (held.empty()) return;
+  const auto s = static_cast<Eigen::Index>(held.size());
+  Eigen::MatrixXd X_S(s, X.cols());
+  for (Eigen::Index r = 0; r < s; ++r) X_S.row(r) = X.row(held[static_cast<std::size_t>(r)]);
+  const Eigen::MatrixXd held_coefficients = factor.solve(X_S);
+  for (Eigen::Index r = 0; r < s; ++r) X -= G.col(held[static_cast<std::size_t>(r)]) * held_coefficients.row(r);
+}
+
+}  // namespace
+
+void NeuronSweeps::sweep_neuron(const Leaky2Span& span, const Eigen::Ref<const Eigen::VectorXd>& Zflat,
+                                const WeightCubic& path, Eigen::Index j, double h, const std::vector<double>& nodes,
+                                Lane& lane) {
+  const Eigen::Index n = span.num_samples();
+  const double a = span.outer_weights()[j], gamma = span.gamma();
+  const Eigen::VectorXd& y = span.labels();
+  const Eigen::MatrixXd& G = span.gram();
+  const Eigen::Map<const RowMajorMatrix> Z(Zflat.data(), path.G1.rows(), n);
+  const Eigen::VectorXd &b1 = path.b1, &b2 = path.b2, &b3 = path.b3;
+  Eigen::MatrixXd& P = lane.P;
+  P.row(0) = Z.row(j);
+  P.row(1) = h * path.G1.row(j);
+  P.row(2) = h * path.G2.row(j);
+  P.row(3) = h * path.G3.row(j);
+  lane.slopes = span.frozen_slopes().row(j).transpose();
+  for (Eigen::Index i = 0; i < n; ++i) lane.positive[static_cast<std::size_t>(i)] = lane.slopes[i] == 1.0;
+  lane.held = span.sliding_samples(j);
+  std::fill(lane.is_held.begin(), lane.is_held.end(), 0);
+  for (Eigen::Index k : lane.held) lane.is_held[static_cast<std::size_t>(k)] = 1;
+  if (!lane.held.empty()) factor_held(G, lane.held, lane.held_factor);
+  auto W = [&](Eigen::Index i, double u) { return h * u * (b1[i] + u * (b2[i] + u * b3[i])); };
+
+  std::size_t next_node = 0;
+  auto record_nodes_before = [&](double u) {
+    for (; next_node < nodes.size() && nodes[next_node] < u; ++next_node) {
+      const auto k = static_cast<Eigen::Index>(next_node);
+      for (Eigen::Index i = 0; i < n; ++i) lane.q(i, k) += a * lane.slopes[i] * cubic(P.col(i).data(), nodes[next_node]);
+    }
+  };
+  // C_j over [u_from, u] with the slopes and held set of that stretch (region_ascent's row).
+  double u_from = 0;
+  lane.dC.setZero();
+  auto close_stretch = [&](double u) {
+    for (Eigen::Index i = 0; i < n; ++i)
+      lane.v[i] = lane.is_held[static_cast<std::size_t>(i)] ? 0.0 : a * y[i] * lane.slopes[i] * (W(i, u) - W(i, u_from));
+    lane.dC += lane.v;
+    if (!lane.held.empty()) {
+      Eigen::VectorXd g(static_cast<Eigen::Index>(lane.held.size()));
+      for (std::size_t r = 0; r < lane.held.size(); ++r) g[static_cast<Eigen::Index>(r)] = G.col(lane.held[r]).dot(lane.v);
+      const Eigen::VectorXd held_coefficients = lane.held_factor.solve(g);
+      for (std::size_t r = 0; r < lane.held.size(); ++r) lane.dC[lane.held[r]] -= held_coefficients[static_cast<Eigen::Index>(r)];
+    }
+    u_from = u;
+  };
+  // From u on, with the held set just enlarged: the neuron's cubic anew, its held pairs fixed.
+  auto hold_from = [&](double u) {
+    for (Eigen::Index i = 0; i < n; ++i) {
+      lane.v[i] = cubic(P.col(i).data(), u);
+      const double c = lane.is_held[static_cast<std::size_t>(i)] ? 0.0 : a * y[i] * lane.slopes[i] * h;
+      lane.T(i, 0) = c * b1[i];
+      lane.T(i, 1) = c * b2[i];
+      lane.T(i, 2) = c * b3[i];
+    }
+    lane.GT.noalias() = G.lazyProduct(lane.T);  // coefficient-wise: no BLAS call from inside the parallel loop
+    project_off_held(G, lane.held, lane.held_factor, lane.GT);
+    P.bottomRows(3) = lane.GT.transpose();
+    P.row(0) = lane.v.transpose() - u * P.row(1) - u * u * P.row(2) - u * u * u * P.row(3);
+  };
+  auto exit_of = [&](Eigen::Index i, double lo) {
+    return lane.is_held[static_cast<std::size_t>(i)] ? 2.0
+                                                    : first_exit(P.col(i).data(), lane.positive[static_cast<std::size_t>(i)] != 0, lo);
+  };
+  Eigen::VectorXd& exits = lane.exits;
+  for (Eigen::Index i = 0; i < n; ++i) exits[i] = exit_of(i, 0.0);
+  for (int events = 0;; ++events) {
+    Eigen::Index l = 0;
+    const double u = exits.minCoeff(&l);
+    if (u > 1) break;
+    if (events == kMaxEventsPerNeuron) {
+      lane.overflow = true;
+      break;
+    }
+    record_nodes_before(u);
+    close_stretch(u);
+    const bool to_positive = lane.positive[static_cast<std::size_t>(l)] == 0;
+    const double new_slope = to_positive ? 1.0 : gamma;
+    const double alpha = a * y[l] * (new_slope - lane.slopes[l]);
+    lane.dz = G.col(l);
+    project_off_held(G, lane.held, lane.held_factor, lane.dz);
+    const double w_l = b1[l] + u * (2 * b2[l] + 3 * u * b3[l]);
+    const double before = cubic_slope(P.col(l).data(), u);
+    const double after = before + alpha * h * w_l * lane.dz[l];
+    if (after * before <= 0) {  // the new side's field points back at the kink: sliding onset
+      lane.held.insert(std::upper_bound(lane.held.begin(), lane.held.end(), l), l);
+      lane.is_held[static_cast<std::size_t>(l)] = 1;
+      lane.captured.push_back(j * n + l);
+      factor_held(G, lane.held, lane.held_factor);
+      hold_from(u);
+    } else {
+      const double W_l = W(l, u);
+      P.row(0) -= (alpha * W_l) * lane.dz.transpose();
+      P.row(1) += (alpha * h * b1[l]) * lane.dz.transpose();
+      P.row(2) += (alpha * h * b2[l]) * lane.dz.transpose();
+      P.row(3) += (alpha * h * b3[l]) * lane.dz.transpose();
+      lane.positive[static_cast<std::size_t>(l)] = to_positive ? 1 : 0;
+      lane.slopes[l] = new_slope;
+    }
+    for (Eigen::Index i = 0; i < n; ++i) exits[i] = exit_of(i, u);
+  }
+  record_nodes_before(2.0);
+  close_stretch(1.0);
+  m_dC.row(j) = lane.dC.transpose();
+}
+
+bool NeuronSweeps::run(const Leaky2Span& span, const Eigen::Ref<const Eigen::VectorXd>& Z, const WeightCubic& path,
+                       double h, const std::vector<double>& nodes) {
+  const Eigen::Index m = path.G1.rows(), n = span.num_samples(), k = static_cast<Eigen::Index>(nodes.size());
+  const int threads = std::max(1, Eigen::nbThreads());
+  if (static_cast<int>(m_lanes.size()) != threads) m_lanes.resize(static_cast<std::size_t>(threads));
+  for (Lane& lane : m_lanes) {
+    lane.P.resize(4, n);
+    for (Eigen::VectorXd* v : {&lane.slopes, &lane.dz, &lane.v, &lane.dC, &lane.exits}) v->resize(n);
+    lane.T.resize(n, 3);
+    lane.GT.resize(n, 3);
+    lane.q.setZero(n, k);
+    lane.positive.resize(static_cast<std::size_t>(n));
+    lane.is_held.resize(static_cast<std::size_t>(n));
+    lane.captured.clear();
+    lane.overflow = false;
+  }
+  m_dC.resize(m, n);
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (Eigen::Index j = 0; j < m; ++j)
+    sweep_neuron(span, Z, path, j, h, nodes, m_lanes[static_cast<std::size_t>(omp_get_thread_num())]);
+  m_q.setZero(n, k);
+  for (const Lane& lane : m_lanes) m_q += lane.q;
+  m_q = span.labels().asDiagonal() * m_q;
+  m_captured.clear();
+  for (const Lane& lane : m_lanes) m_captured.insert(m_captured.end(), lane.captured.begin(), lane.captured.end());
+  std::sort(m_captured.begin(), m_captured.end());
+  return std::none_of(m_lanes.begin(), m_lanes.end(), [](const Lane& l) { return l.overflow; });
+}
+
+}  // namespace kktflow

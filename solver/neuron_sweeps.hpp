@@ -1,0 +1,82 @@
+#pragma once
+/// \file neuron_sweeps.hpp
+/// The per-neuron half of the switch-batching steppers (switch_batch_stepper.hpp,
+/// switch_radau_stepper.hpp) on the span chart (leaky2_span.hpp).
+///
+/// In loss time dC_ji/dτ = a_j φ'_ji y_i w_i(τ): the neurons couple only through the n loss
+/// weights. Given the weights' path over a step as a cubic in their integral,
+///   W(u h) = ∫₀^{uh} w = h (u b1 + u² b2 + u³ b3),   u ∈ [0, 1],
+/// each neuron's pre-activations are cubics in u between its own switches,
+///   Z_j(u) = Z_j(0) + h (u G1_j + u² G2_j + u³ G3_j),   G_p = region_ascent(b_p) Γ,
+/// and every neuron is stepped on its own (in parallel): its switches are located in time order
+/// as the roots of those cubics (grid and bisection, to 1e-13 of the step) and each moves the
+/// neuron's row by the rank-one term a_j y_l Δφ' dz (W_l(u) − W_l(u_s)), dz = Γ_{l,:} projected
+/// off the neuron's held kinks, O(n |S|) a switch. A switch after which the pair's field points
+/// back at its kink is a sliding onset (Filippov: both sides attract): the neuron goes on with the
+/// pair held, its cubic formed anew with the rank-|S| projection (O(n²) an onset), and the pair is
+/// reported (captured()) for the driver's capture test at the step's end. Inside a sweep the held
+/// set only grows, with unclamped equivalent slopes, as region_ros2 holds it.
+///
+/// Outputs: the margins at given nodes u_k (what the stepper's fixed-point or Newton iteration
+/// needs), the state change over the step, and the onsets met.
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+
+#include <vector>
+
+namespace kktflow {
+
+class Leaky2Span;
+
+using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// The weights' path over a step (see the file comment): coefficients b_p and their products G_p.
+struct WeightCubic {
+  const Eigen::VectorXd& b1;
+  const Eigen::VectorXd& b2;
+  const Eigen::VectorXd& b3;
+  const RowMajorMatrix& G1;
+  const RowMajorMatrix& G2;
+  const RowMajorMatrix& G3;
+};
+
+class NeuronSweeps {
+ public:
+  /// Steps every neuron of `span` (pattern and sliding set as frozen there) from pre-activations
+  /// Z (m·n, row-major) over a step of length h along `path`; records the margins at `nodes`
+  /// (ascending, in (0, 1]). Returns false when a neuron met more switches and onsets than
+  /// kMaxEventsPerNeuron (chattering: the caller should refuse the step).
+  bool run(const Leaky2Span& span, const Eigen::Ref<const Eigen::VectorXd>& Z, const WeightCubic& path, double h,
+           const std::vector<double>& nodes);
+
+  /// q_i(u_k) (n × nodes) of the last run.
+  const Eigen::MatrixXd& margins() const { return m_q; }
+  /// C(h) − C(0), m × n, of the last run.
+  const RowMajorMatrix& state_change() const { return m_dC; }
+  /// Switches j·n + l whose sliding onset the last run met, sorted.
+  const std::vector<Eigen::Index>& captured() const { return m_captured; }
+
+ private:
+  /// One thread's work space for the neurons it sweeps, sized once per run.
+  struct Lane {
+    Eigen::MatrixXd P;              ///< the neuron's cubic: 4 × n coefficients in u = σ/h
+    Eigen::MatrixXd T, GT;          ///< n × 3: a cubic's coefficient weights and their product with Γ
+    Eigen::VectorXd slopes, dz, v, dC, exits;
+    Eigen::MatrixXd q;              ///< the neurons' shares of the margins at the nodes, n × nodes
+    std::vector<char> positive, is_held;
+    std::vector<Eigen::Index> held;        ///< the neuron's held samples, sorted
+    Eigen::LLT<Eigen::MatrixXd> held_factor;  ///< of Γ_SS, S = held
+    std::vector<Eigen::Index> captured;    ///< switches j·n + l whose onset the sweeps met
+    bool overflow = false;                 ///< a neuron met kMaxEventsPerNeuron events
+  };
+
+  void sweep_neuron(const Leaky2Span& span, const Eigen::Ref<const Eigen::VectorXd>& Z, const WeightCubic& path,
+                    Eigen::Index j, double h, const std::vector<double>& nodes, Lane& lane);
+
+  std::vector<Lane> m_lanes;
+  Eigen::MatrixXd m_q;
+  RowMajorMatrix m_dC;
+  std::vector<Eigen::Index> m_captured;
+};
+
+}  // namespace kktflow
