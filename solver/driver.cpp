@@ -105,12 +105,12 @@ bool Driver::late_phase_begun() const {
 
 void Driver::require_support_for(const Stepper& stepper) const {
   if (!stepper.needs_frozen_pattern()) return;
-  const std::string name = stepper.resolves_switches() ? "switch_batch" : "region_ros2";
+  const std::string name = stepper.resolves_switches() ? "\"switch_batch\" or \"switch_radau\"" : "\"region_ros2\"";
   if (m_sys.mode() != TimeMode::loss)
-    throw std::invalid_argument("flow.stepper = \"" + name + "\" integrates in loss time: needs flow.time = \"loss\"");
+    throw std::invalid_argument("flow.stepper = " + name + " integrates in loss time: needs flow.time = \"loss\"");
   if (!m_opt.freeze_pattern || !m_sys.margins().frozen_pattern())
     throw std::invalid_argument(
-        "flow.stepper = \"" + name + "\" needs flow.freeze_pattern = true and a model with a frozen-pattern chart "
+        "flow.stepper = " + name + " needs flow.freeze_pattern = true and a model with a frozen-pattern chart "
         "(leaky2_fixed_outer with flow.coordinates = \"span\")");
 }
 
@@ -411,7 +411,10 @@ void Driver::after_step(const std::vector<Flip>& flips, Eigen::VectorXd& x, doub
       m_unlocated_until[static_cast<std::size_t>(k)] = m_step + m_opt.sliding.window_steps;
   const bool pattern_moved = m_pattern && !crossed.empty();
   const bool field_changed = pattern_moved || !released.empty();
-  if (candidates.empty() && (field_changed || !m_sliding.empty())) refresh_after_projection(x, field_changed);
+  // A method that resolves switches kept the held pairs on their kinks inside its step, so
+  // holding them again only moves x by rounding, at the price of a product with Γ.
+  const bool hold = field_changed || (!m_sliding.empty() && !m_method->resolves_switches());
+  if (candidates.empty() && hold) refresh_after_projection(x, field_changed);
   report_switches(crossed, captured);
   if (!m_pattern)  // the field follows sign(s): so does the bookkeeping
     for (Eigen::Index k = 0; k < m_s.size(); ++k) m_side[static_cast<std::size_t>(k)] = m_s[k] > 0;

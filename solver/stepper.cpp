@@ -2,6 +2,7 @@
 
 #include "region_stepper.hpp"
 #include "switch_batch_stepper.hpp"
+#include "switch_radau_stepper.hpp"
 #include "step_control.hpp"
 
 #include <boost/numeric/odeint.hpp>
@@ -26,9 +27,10 @@ StepperKind parse_stepper_kind(const std::string& text, const std::string& key) 
   if (text == "gd") return StepperKind::gd;
   if (text == "region_ros2") return StepperKind::region_ros2;
   if (text == "switch_batch") return StepperKind::switch_batch;
+  if (text == "switch_radau") return StepperKind::switch_radau;
   throw std::invalid_argument(key + " = \"" + text +
                               "\": allowed values are dopri5, bs3, cash_karp54, fehlberg78, bulirsch_stoer, gd, "
-                              "region_ros2, switch_batch");
+                              "region_ros2, switch_batch, switch_radau");
 }
 
 std::string to_string(StepperKind kind) {
@@ -41,6 +43,7 @@ std::string to_string(StepperKind kind) {
     case StepperKind::gd: return "gd";
     case StepperKind::region_ros2: return "region_ros2";
     case StepperKind::switch_batch: return "switch_batch";
+    case StepperKind::switch_radau: return "switch_radau";
   }
   return "unknown";
 }
@@ -205,6 +208,7 @@ std::unique_ptr<Stepper> make_stepper(const StepperOptions& options) {
     case StepperKind::gd: return std::make_unique<GradientDescent>(options);
     case StepperKind::region_ros2: return std::make_unique<RegionRosenbrock>(options);
     case StepperKind::switch_batch: return std::make_unique<SwitchBatch>(options);
+    case StepperKind::switch_radau: return std::make_unique<SwitchRadau>(options);
   }
   throw std::logic_error("unhandled stepper kind");
 }

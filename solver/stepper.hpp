@@ -18,6 +18,9 @@
 ///    margins' n-dimensional ODE, ROS2 on it); loss time and a frozen pattern only.
 ///  - switch_batch: the early-phase method of switch_batch_stepper.hpp (neurons stepped apart
 ///    through their own switches, Lobatto IIIA in the loss weights); loss time, span chart.
+///  - switch_radau: the same sweeps with the weights' path from Radau IIA collocation solved by
+///    simplified Newton (switch_radau_stepper.hpp): implicit, so it also carries the stiff late
+///    phase; loss time, span chart.
 #include "flow_system.hpp"
 #include "precision.hpp"
 
@@ -28,7 +31,7 @@
 
 namespace kktflow {
 
-enum class StepperKind { dopri5, bs3, cash_karp54, fehlberg78, bulirsch_stoer, gd, region_ros2, switch_batch };
+enum class StepperKind { dopri5, bs3, cash_karp54, fehlberg78, bulirsch_stoer, gd, region_ros2, switch_batch, switch_radau };
 StepperKind parse_stepper_kind(const std::string& text, const std::string& key = "flow.stepper");
 std::string to_string(StepperKind kind);
 

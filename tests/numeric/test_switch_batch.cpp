@@ -1,11 +1,15 @@
-// switch_batch (solver/switch_batch_stepper.hpp) against the event-driven driver with bs3, which
-// ends a step at every switch, on small fixed-outer leaky-ReLU nets in the span chart:
+// The switch-batching steppers, switch_batch (Lobatto IIIA, fixed-point sweeps) and switch_radau
+// (Radau IIA, simplified Newton; solver/switch_*_stepper.hpp), against the event-driven driver with
+// bs3, which ends a step at every switch, on small fixed-outer leaky-ReLU nets in the span chart:
 //  - through an early phase of many switches: the same switches (pair and direction), and the
 //    same state at the same log t to the tolerances' size;
 //  - through sliding onsets (γ = 0.1, frei2023_outside's regime): the same pairs held on their
 //    kinks, and the same state;
-//  - inside one region (no switch in the step): order 4, Lobatto IIIA's (Hairer & Wanner II,
-//    §IV.5): halving the step divides the local error by about 2⁵.
+//  - inside one region (no switch in the step): the method's order (Hairer & Wanner II, §IV.5):
+//    halving the step divides the local error by about 2^(p+1), p = 4 for Lobatto IIIA's three
+//    stages and 5 for Radau IIA's;
+//  - switch_radau deep into the stiff late phase: it agrees with region_ros2 there and takes
+//    steps that grow with τ.
 #define BOOST_TEST_MODULE switch_batch
 #include <boost/test/unit_test.hpp>
 
@@ -15,6 +19,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <tuple>
 #include <vector>
 
@@ -24,7 +29,9 @@ namespace {
 
 struct Events final : Observer {
   std::vector<std::tuple<std::int64_t, std::int64_t, int>> seen;  ///< (neuron, sample, new sign)
+  DriverCheckpoint last;
   void on_event(const SwitchEvent& e) override { seen.emplace_back(e.neuron, e.sample, e.new_sign); }
+  void on_checkpoint(const DriverCheckpoint& c) override { last = c; }
 };
 
 struct Net {
@@ -39,30 +46,34 @@ struct Net {
 struct Run {
   Eigen::VectorXd state;
   RunResult result;
+  DriverCheckpoint end;  ///< the checkpoint taken at the run's end
   std::vector<std::tuple<std::int64_t, std::int64_t, int>> events;
 };
 
 /// Runs the net's flow (exp loss, loss time, pattern frozen between events) to log t = log_t_end.
-Run run_to(double gamma, double init_scale, StepperKind kind, double log_t_end) {
+Run run_to(double gamma, double init_scale, StepperKind kind, double log_t_end,
+           const std::optional<DriverCheckpoint>& from = std::nullopt, double rel_tol = 1e-11) {
   Net net(gamma, init_scale);
   const MarginLoss loss(LossKind::exp);
   FlowSystem system(net.span, loss, TimeMode::loss);
   StepperOptions so;
   so.kind = kind;
-  so.rel_tol = 1e-11;
-  so.abs_tol = 1e-14;
+  so.rel_tol = rel_tol;
+  so.abs_tol = rel_tol * 1e-3;
   auto stepper = make_stepper(so);
   MetricsEvaluator metrics(net.span, loss, net.model.layers().front(), 2);
   DriverOptions o;
   o.stop.kkt_eps = 1e-300;  // never converged: run to log_t_max
   o.stop.log_t_max = log_t_end;
   Driver driver(system, *stepper, metrics, o);
+  if (from) driver.resume_from(*from, std::nullopt);
   Events events;
   driver.add_observer(events);
   Run r;
   r.state = net.span.initial_state();
   r.result = driver.run(r.state, [] { return false; });
   r.events = events.seen;
+  r.end = events.last;
   std::sort(r.events.begin(), r.events.end());
   return r;
 }
@@ -71,30 +82,53 @@ double relative_gap(const Eigen::VectorXd& a, const Eigen::VectorXd& b) { return
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(switch_batch_crosses_the_same_switches_as_the_event_driven_run) {
+void crosses_the_same_switches_as_the_event_driven_run(StepperKind kind) {
   const Run reference = run_to(0.5, 1e-2, StepperKind::bs3, 3.0);
-  const Run batch = run_to(0.5, 1e-2, StepperKind::switch_batch, 3.0);
+  const Run batch = run_to(0.5, 1e-2, kind, 3.0);
   BOOST_TEST(to_string(reference.result.status) == "log_t_max");
   BOOST_TEST(to_string(batch.result.status) == "log_t_max");
   BOOST_REQUIRE_GE(reference.events.size(), 40u);  // an early phase with many switches
   BOOST_TEST(batch.events == reference.events);
-  BOOST_TEST(relative_gap(batch.state, reference.state) <= 1e-7);
+  BOOST_TEST_MESSAGE(to_string(kind) << ": relative gap " << relative_gap(batch.state, reference.state));
+  // The reference's own error sets the scale: bs3 ends each located step 1e-6 of a step past its
+  // switch (kLocatedOvershoot) with the field of the side it left. Measured 2e-8 to 2.1e-7 for
+  // the two methods in Debug and Release builds; a misplaced switch moves the state by ~1e-3.
+  BOOST_TEST(relative_gap(batch.state, reference.state) <= 5e-7);
 }
 
-BOOST_AUTO_TEST_CASE(switch_batch_holds_the_same_pairs_on_their_kinks) {
+void holds_the_same_pairs_on_their_kinks(StepperKind kind) {
   const Run reference = run_to(0.1, 1e-2, StepperKind::bs3, 3.0);
-  const Run batch = run_to(0.1, 1e-2, StepperKind::switch_batch, 3.0);
+  const Run batch = run_to(0.1, 1e-2, kind, 3.0);
   BOOST_REQUIRE_GE(reference.result.captures, 3);
   BOOST_TEST(batch.result.captures == reference.result.captures);
   BOOST_TEST(batch.result.sliding_pairs == reference.result.sliding_pairs);
   BOOST_TEST(batch.events == reference.events);
+  BOOST_TEST_MESSAGE(to_string(kind) << ": relative gap " << relative_gap(batch.state, reference.state));
   // bs3 ends a captured pair's step 1e-6 of a step past its kink (kLocatedOvershoot), with the
-  // field of the side it left, where switch_batch holds the pair from its onset: each capture
-  // moves the two states apart by about that much of a step.
+  // field of the side it left, where the batching methods hold the pair from its onset: each
+  // capture moves the two states apart by about that much of a step.
   BOOST_TEST(relative_gap(batch.state, reference.state) <= 1e-6);
 }
 
-BOOST_AUTO_TEST_CASE(switch_batch_has_order_four_inside_a_region) {
+BOOST_AUTO_TEST_CASE(switch_batch_crosses_the_same_switches_as_the_event_driven_run) {
+  crosses_the_same_switches_as_the_event_driven_run(StepperKind::switch_batch);
+}
+
+BOOST_AUTO_TEST_CASE(switch_radau_crosses_the_same_switches_as_the_event_driven_run) {
+  crosses_the_same_switches_as_the_event_driven_run(StepperKind::switch_radau);
+}
+
+BOOST_AUTO_TEST_CASE(switch_batch_holds_the_same_pairs_on_their_kinks) {
+  holds_the_same_pairs_on_their_kinks(StepperKind::switch_batch);
+}
+
+BOOST_AUTO_TEST_CASE(switch_radau_holds_the_same_pairs_on_their_kinks) {
+  holds_the_same_pairs_on_their_kinks(StepperKind::switch_radau);
+}
+
+/// e(h)/e(h/2) for one step of `kind` from x0 inside its region, against dopri5 at 1e-14, at the
+/// longest step h that stays inside the region; e(h) itself in `e1`.
+double local_error_ratio(StepperKind kind, double& e1) {
   Net net(0.5, 1.0);
   FlowSystem system(net.span, MarginLoss(LossKind::exp), TimeMode::loss);
   const Eigen::VectorXd x0 = net.span.initial_state();
@@ -109,8 +143,8 @@ BOOST_AUTO_TEST_CASE(switch_batch_has_order_four_inside_a_region) {
   tight.rel_tol = 1e-14;
   tight.abs_tol = 1e-16;
   auto dopri5 = make_stepper(tight);
-  StepperOptions fine;  // the Picard sweeps run to 3e-2 of this; the step's error is measured, not controlled
-  fine.kind = StepperKind::switch_batch;
+  StepperOptions fine;  // the iterations run to 3e-2 of this; the step's error is measured, not controlled
+  fine.kind = kind;
   fine.rel_tol = 1e-9;
   fine.abs_tol = 1e-12;
   auto batch = make_stepper(fine);
@@ -147,9 +181,46 @@ BOOST_AUTO_TEST_CASE(switch_batch_has_order_four_inside_a_region) {
   for (; crosses(end); end = exact(h)) h /= 2;  // the longest step from x0 inside its region
   BOOST_TEST_MESSAGE("region step h = " << h);
 
-  const double e1 = (one_step(h) - end).norm(), e2 = (one_step(h / 2) - exact(h / 2)).norm();
-  BOOST_TEST_MESSAGE("local errors " << e1 << ", " << e2);
+  e1 = (one_step(h) - end).norm();
+  const double e2 = (one_step(h / 2) - exact(h / 2)).norm();
+  BOOST_TEST_MESSAGE(to_string(kind) << ": local errors " << e1 << ", " << e2);
+  return e1 / e2;
+}
+
+BOOST_AUTO_TEST_CASE(switch_batch_has_order_four_inside_a_region) {
+  double e1 = 0;
+  const double ratio = local_error_ratio(StepperKind::switch_batch, e1);
   BOOST_TEST(e1 > 1e-12);  // far above rounding, so the ratio measures the method
-  BOOST_TEST(e1 / e2 >= 20.0);  // 2^5 = 32 for a local error O(h^5)
-  BOOST_TEST(e1 / e2 <= 50.0);
+  BOOST_TEST(ratio >= 20.0);  // 2^5 = 32 for a local error O(h^5)
+  BOOST_TEST(ratio <= 50.0);
+}
+
+BOOST_AUTO_TEST_CASE(switch_radau_has_order_five_inside_a_region) {
+  double e1 = 0;
+  const double ratio = local_error_ratio(StepperKind::switch_radau, e1);
+  BOOST_TEST(e1 > 1e-12);
+  // 2^6 = 64 for a local error O(h^6); measured 126 here and 106 at the next halving (the h^6
+  // term is small on this net), against switch_batch's 23 and 24: order 5 or more.
+  BOOST_TEST(ratio >= 48.0);
+  BOOST_TEST(ratio <= 160.0);
+}
+
+BOOST_AUTO_TEST_CASE(switch_radau_carries_the_flow_into_the_stiff_late_phase) {
+  // From log t = 3 (past the early switches, bs3's run) to log t = 1e3, where ‖θ‖ has grown
+  // ~300-fold and an explicit step would be O(1/‖J‖): against region_ros2, linearly implicit and
+  // L-stable, from the same checkpoint.
+  const Run early = run_to(0.5, 1e-2, StepperKind::bs3, 3.0);
+  DriverCheckpoint from = early.end;
+  from.stopped_status = -1;  // carry on past where the early run stopped
+  const Run reference = run_to(0.5, 1e-2, StepperKind::region_ros2, 1e3, from, 1e-9);
+  const Run radau = run_to(0.5, 1e-2, StepperKind::switch_radau, 1e3, from, 1e-9);
+  BOOST_TEST(to_string(reference.result.status) == "log_t_max");
+  BOOST_TEST(to_string(radau.result.status) == "log_t_max");
+  BOOST_TEST_MESSAGE("steps: radau " << radau.result.last.step - from.step << ", region_ros2 "
+                                     << reference.result.last.step - from.step);
+  BOOST_TEST_MESSAGE("relative gap " << relative_gap(radau.state, reference.state));
+  BOOST_TEST(radau.events == reference.events);
+  BOOST_TEST(relative_gap(radau.state, reference.state) <= 1e-9);  // measured 6.7e-12
+  // Order 5 against order 2 at rel_tol 1e-9: measured 293 steps against 66 911.
+  BOOST_TEST(20 * (radau.result.last.step - from.step) <= reference.result.last.step - from.step);
 }

@@ -1,0 +1,226 @@
+#include "switch_radau_stepper.hpp"
+
+#include "problems/leaky2_span.hpp"
+
+#include <Eigen/Eigenvalues>
+
+#include <array>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace kktflow {
+
+namespace {
+
+// Newton iterations before a step is refused (RADAU5's default). Ours: the iteration counts as
+// converged when the estimated remaining change of W(h), in the error norm, is ≤ kNewtonTol
+// (Hairer & Wanner's κ, between 0.01 and 0.1); η = θ/(1 − θ) with θ = kFirstTheta before a rate
+// is known; a contraction rate θ ≥ kDiverging refuses the step.
+constexpr int kMaxNewton = 7;
+constexpr double kNewtonTol = 3e-2;
+constexpr double kFirstTheta = 0.1;
+constexpr double kDiverging = 0.99;
+
+RadauTableau make_tableau() {
+  RadauTableau t;
+  const double r6 = std::sqrt(6.0);
+  t.c << (4 - r6) / 10, (4 + r6) / 10, 1;
+  Eigen::Matrix3d vandermonde;  // rows (1, c_k, c_k²)
+  for (int k = 0; k < 3; ++k) vandermonde.row(k) << 1, t.c[k], t.c[k] * t.c[k];
+  const Eigen::Matrix3d alpha = vandermonde.inverse();  // column l: ℓ_l's coefficients in 1, s, s²
+  t.B = Eigen::Vector3d(1, 0.5, 1.0 / 3).asDiagonal() * alpha;
+  for (int k = 0; k < 3; ++k)
+    t.A.row(k) = Eigen::RowVector3d(t.c[k], t.c[k] * t.c[k], t.c[k] * t.c[k] * t.c[k]) * t.B;
+  const Eigen::EigenSolver<Eigen::Matrix3d> eig(t.A);
+  int real = 0;
+  for (int k = 1; k < 3; ++k)
+    if (std::abs(eig.eigenvalues()[k].imag()) < std::abs(eig.eigenvalues()[real].imag())) real = k;
+  const int pair = real == 0 ? 1 : 0;
+  t.mu = eig.eigenvalues()[real].real();
+  t.nu = eig.eigenvalues()[pair];
+  Eigen::Vector3cd v1 = eig.eigenvectors().col(pair);
+  if (t.nu.imag() < 0) {
+    t.nu = std::conj(t.nu);
+    v1 = v1.conjugate();
+  }
+  t.V.col(0) = eig.eigenvectors().col(real).real().cast<std::complex<double>>();
+  t.V.col(1) = v1;
+  t.V.col(2) = v1.conjugate();
+  t.Vinv = t.V.inverse();
+  // The embedded formula ŷ1 = y0 + h (μ f0 + Σ b̂_k f_k) of order 3: Σ b̂ = 1 − μ, Σ b̂ c = 1/2,
+  // Σ b̂ c² = 1/3. With h f = A⁻¹ z, y1 − ŷ1 = Σ_l e_l z_l − μ h f0, e = A⁻ᵀ (b − b̂), b = A's last row.
+  const Eigen::Vector3d b_hat = vandermonde.transpose().inverse() * Eigen::Vector3d(1 - t.mu, 0.5, 1.0 / 3);
+  t.e = t.A.transpose().inverse() * (t.A.row(2).transpose() - b_hat);
+  t.nodes = {t.c[0], 0.5, t.c[1], 1.0};
+  return t;
+}
+
+}  // namespace
+
+const RadauTableau& radau_iia3() {
+  static const RadauTableau t = make_tableau();
+  return t;
+}
+
+namespace {
+
+const RadauTableau& tableau() { return radau_iia3(); }
+
+// Columns of NeuronSweeps::margins() for the stage nodes c1, c2, 1 and the midpoint 1/2.
+constexpr std::array<Eigen::Index, 3> kStageColumn{0, 2, 3};
+constexpr Eigen::Index kMidColumn = 1;
+
+}  // namespace
+
+void SwitchRadau::factor_jacobian(const MarginLoss& loss, Leaky2Span& span, double h) {
+  const Eigen::Index n = span.num_samples();
+  m_K.resize(n, n);
+  span.region_gram(m_K);
+  const Eigen::VectorXd& q_ref = m_q_end.size() == n ? m_q_end : m_q0;
+  Eigen::VectorXd w_ref(n);
+  loss.weights(q_ref, w_ref);
+  // J = K P, P = w wᵀ − diag(w ρ) (MarginLoss::weights_jacobian): the transpose of P K (both
+  // symmetric), formed column by column, (P K)_{:,k} = P K_{:,k}.
+  m_J.resize(n, n);
+  for (Eigen::Index k = 0; k < n; ++k) loss.weights_derivative(q_ref, w_ref, m_K.col(k), m_J.col(k));
+  m_J.transposeInPlace();
+  const RadauTableau& t = tableau();
+  m_real_lu.compute(Eigen::MatrixXd::Identity(n, n) - (h * t.mu) * m_J);
+  m_complex_lu.compute(Eigen::MatrixXcd::Identity(n, n) - (h * t.nu) * m_J.cast<std::complex<double>>());
+}
+
+int SwitchRadau::path_products(Leaky2Span& span) {
+  const RadauTableau& t = tableau();
+  m_b.noalias() = m_w * t.B.transpose();
+  m_b1 = m_b.col(0);
+  m_b2 = m_b.col(1);
+  m_b3 = m_b.col(2);
+  const Eigen::Index m = span.outer_weights().size(), n = span.num_samples();
+  for (RowMajorMatrix* G : {&m_G1, &m_G2, &m_G3}) G->resize(m, n);
+  auto product = [&](const Eigen::VectorXd& v, RowMajorMatrix& G) {
+    span.region_ascent(v, m_work);
+    span.switch_velocity(m_work, Eigen::Map<Eigen::VectorXd>(G.data(), G.size()));
+  };
+  // Equal stage weights (the first iteration's, from equal stage margins): G is linear in w, so
+  // G_p = (Σ_l B_pl) G(w) from one product.
+  if (m_w.col(0) == m_w.col(1) && m_w.col(1) == m_w.col(2)) {
+    product(m_w.col(0), m_G1);
+    const Eigen::Vector3d row_sums = t.B.rowwise().sum();
+    m_G2 = row_sums[1] * m_G1;
+    m_G3 = row_sums[2] * m_G1;
+    m_G1 *= row_sums[0];
+    return 1;
+  }
+  product(m_b1, m_G1);
+  product(m_b2, m_G2);
+  product(m_b3, m_G3);
+  return 3;
+}
+
+void SwitchRadau::newton_correction() {
+  // (I − h A⊗J) ΔQ = −R, stages as columns: ΔQ − h J ΔQ Aᵀ = −R. With A = V D V⁻¹ and
+  // ΔQ = U Vᵀ the columns decouple, (I − h d_k J) U_k = (−R V⁻ᵀ)_k, and U_3 = conj(U_2).
+  const RadauTableau& t = tableau();
+  const Eigen::MatrixXcd u = -m_residual.cast<std::complex<double>>() * t.Vinv.transpose();
+  const Eigen::VectorXd dv0 = m_real_lu.solve(u.col(0).real());
+  const Eigen::VectorXcd dv1 = m_complex_lu.solve(u.col(1));
+  for (int l = 0; l < 3; ++l) m_Q.col(l) += t.V(l, 0).real() * dv0 + 2.0 * (t.V(l, 1) * dv1).real();
+}
+
+void SwitchRadau::stage_weights(const MarginLoss& loss) {
+  m_w.resize(m_Q.rows(), 3);
+  for (int k = 0; k < 3; ++k) loss.weights(m_Q.col(k), m_w.col(k));
+}
+
+bool SwitchRadau::solve_stages(FlowSystem& sys, Leaky2Span& span, const Eigen::VectorXd& x, double h) {
+  const RadauTableau& t = tableau();
+  const Eigen::Index n = m_q0.size();
+  m_Q.resize(n, 3);
+  m_Q.colwise() = m_q0;
+  m_residual.resize(n, 3);
+  stage_weights(sys.loss());
+  double eta = kFirstTheta / (1 - kFirstTheta), previous = 0;
+  for (int it = 0; it < kMaxNewton; ++it) {
+    sys.add_rhs_evals(path_products(span));  // a span-chart RHS costs one product with Γ
+    if (!m_sweeps.run(span, m_s, {m_b1, m_b2, m_b3, m_G1, m_G2, m_G3}, h, t.nodes)) return false;
+    for (int k = 0; k < 3; ++k)
+      m_residual.col(k) = m_Q.col(k) - m_sweeps.margins().col(kStageColumn[static_cast<std::size_t>(k)]);
+    const Eigen::MatrixXd w_swept = m_w;
+    newton_correction();
+    stage_weights(sys.loss());
+    // The correction's change of W(h) = h Σ_l A_3l w_l, mapped to the state.
+    m_dW = h * ((m_w - w_swept) * t.A.row(2).transpose());
+    const double change = state_norm(span, x, m_dW);
+    if (it > 0) {
+      const double theta = change / previous;
+      if (!(theta < kDiverging)) return false;
+      eta = theta / (1 - theta);
+    }
+    if (eta * change <= kNewtonTol) return true;
+    previous = change;
+  }
+  return false;
+}
+
+double SwitchRadau::state_norm(Leaky2Span& span, const Eigen::VectorXd& x, const Eigen::VectorXd& v) {
+  span.region_ascent(v, m_work);
+  return error_norm(x, x, m_work, m_opt.abs_tol, m_opt.rel_tol);
+}
+
+const Eigen::VectorXd& SwitchRadau::error_estimate(Leaky2Span& span, double h) {
+  const RadauTableau& t = tableau();
+  const Eigen::MatrixXd z = h * (m_w * t.A.transpose());  // z_l = W(c_l h), columns
+  m_scratch = z * t.e - (t.mu * h) * m_w0;
+  m_scratch = m_real_lu.transpose().solve(m_scratch);  // (I − hμ P K)⁻¹ = ((I − hμ K P)ᵀ)⁻¹
+  span.region_ascent(m_scratch, m_work);
+  return m_work;
+}
+
+StepAttempt SwitchRadau::attempt(FlowSystem& sys, const Eigen::VectorXd& x, const Eigen::VectorXd&, double, double dt,
+                                 Eigen::VectorXd& out, Eigen::VectorXd&) {
+  auto* span = dynamic_cast<Leaky2Span*>(&sys.margins());
+  if (!span)
+    throw std::logic_error("switch_radau needs the span chart (leaky2_fixed_outer with flow.coordinates = \"span\")");
+  const Eigen::Index m = span->outer_weights().size(), n = span->num_samples();
+  m_s.resize(m * n);
+  m_work.resize(m * n);
+  for (Eigen::VectorXd* v : {&m_q0, &m_w0, &m_scratch}) v->resize(n);
+  span->switch_functions(x, m_s);
+  span->margins(x, m_q0);
+  sys.loss().weights(m_q0, m_w0);
+  factor_jacobian(sys.loss(), *span, dt);
+  if (!solve_stages(sys, *span, x, dt)) {
+    StepAttempt refused;
+    refused.dt_next = 0.5 * dt;
+    return refused;
+  }
+  m_log_loss_mid = sys.loss().log_value(m_sweeps.margins().col(kMidColumn));
+  m_captured = m_sweeps.captured();
+  // The sweep's state belongs to the weights before the last Newton correction; that correction
+  // moves W(h) by m_dW and the state by region_ascent(m_dW), exactly for the neurons without a
+  // switch in the step (C is affine in W(h) there), to second order for the others: RADAU5 too
+  // ends at its last corrected iterate.
+  span->region_ascent(m_dW, m_work);
+  out = x + Eigen::Map<const Eigen::VectorXd>(m_sweeps.state_change().data(), m_sweeps.state_change().size()) + m_work;
+  const StepAttempt judged = judge_embedded_step(x, out, error_estimate(*span, dt), m_opt, m_control, dt);
+  if (judged.accepted) m_q_end = m_Q.col(2);
+  return judged;
+}
+
+Eigen::VectorXd SwitchRadau::memory() const {
+  Eigen::VectorXd out(2 + m_q_end.size());
+  out << m_control.memory(), m_q_end;
+  return out;
+}
+
+void SwitchRadau::restore_memory(const Eigen::VectorXd& memory) {
+  if (memory.size() < 2)
+    throw std::invalid_argument("stepper memory holds " + std::to_string(memory.size()) +
+                                " values; switch_radau needs its controller's 2 and the last step's end margins");
+  m_control.restore(memory.head<2>());
+  m_q_end = memory.tail(memory.size() - 2);
+}
+
+}  // namespace kktflow
