@@ -360,18 +360,18 @@ void read_sections(Reader& r, const toml::table& root, RunConfig& c) {
   if (c.model_kind != "leaky2_fixed_outer") c.coordinates = "full";
   r.get("flow", "coordinates", c.coordinates);
   r.get("flow", "freeze_pattern", c.driver.freeze_pattern);
-  // "auto" (the default): switch_batch, handing off to region_ros2 once the late phase begins,
+  // "auto" (the default): switch_radau, handing off to region_ros2 once the late phase begins,
   // wherever both apply; dopri5 elsewhere (README, "Late phase": chosen by bench/late_phase and
-  // bench/scale). Before the hand-off switch events set an event-driven step, and switch_batch
-  // takes hundreds of them in one step.
+  // bench/scale). Before the hand-off switch events set an event-driven step, and switch_radau
+  // takes hundreds of them in one step, stiff or not.
   const bool region_ok = c.time == TimeMode::loss && c.coordinates == "span" && c.driver.freeze_pattern;
   std::string stepper = "auto";
   r.get("flow", "stepper", stepper);
   r.get("flow", "late_phase_ratio", c.driver.late.stable_ratio);
   r.get("flow", "late_phase_log_t", c.driver.late.log_t_min);
   c.hand_off = stepper == "auto" && region_ok;
-  c.stepper_label = stepper != "auto" ? stepper : region_ok ? "auto (switch_batch, then region_ros2)" : "auto (dopri5)";
-  if (stepper == "auto") stepper = to_string(region_ok ? StepperKind::switch_batch : StepperKind::dopri5);
+  c.stepper_label = stepper != "auto" ? stepper : region_ok ? "auto (switch_radau, then region_ros2)" : "auto (dopri5)";
+  if (stepper == "auto") stepper = to_string(region_ok ? StepperKind::switch_radau : StepperKind::dopri5);
   r.get("flow", "abs_tol", c.stepper.abs_tol);
   r.get("flow", "rel_tol", c.stepper.rel_tol);
   r.get("flow", "gd_step", c.stepper.gd_step);

@@ -7,8 +7,11 @@
 ///   dopri5       explicit, loss time, event-driven switches
 ///   bs3          explicit Bogacki–Shampine 3(2), the same with half the evaluations a step
 ///   region_ros2  the margins' n-dimensional ODE per activation region, ROS2 (region_stepper.hpp)
-///   auto         switch_batch (switch_batch_stepper.hpp: many switches a step), handing off to
-///                region_ros2 once the pattern has held (LatePhaseOptions)
+///   auto         switch_radau (switch_radau_stepper.hpp: many switches a step, implicit in the
+///                weights), handing off to region_ros2 once the pattern has held (LatePhaseOptions)
+///   sb+ros2      the same hand-off from switch_batch (explicit in the weights; the default
+///                before 2026-12-05)
+///   switch_radau alone, to the end
 ///   bs3+ros2     the same hand-off from bs3, one switch a step (the default before switch_batch)
 ///   gd           Lyu & Li's loss-based step η = c/L (c = 0.5), as the papers ran it
 ///
@@ -105,7 +108,9 @@ void print_work_ratio(const Reached& auto_last, const Reached& dopri5_at_1e6) {
 }
 
 void print_problem(double gamma) {
-  const std::vector<Method> methods{{"auto", StepperKind::switch_batch, true},
+  const std::vector<Method> methods{{"auto", StepperKind::switch_radau, true},
+                                    {"sb+ros2", StepperKind::switch_batch, true},
+                                    {"switch_radau", StepperKind::switch_radau, false},
                                     {"bs3+ros2", StepperKind::bs3, true},
                                     {"dopri5", StepperKind::dopri5, false},
                                     {"bs3", StepperKind::bs3, false},

@@ -1,6 +1,6 @@
 /// \file scale.cpp
 /// Growth: wall time, RHS evaluations, steps and memory peak to reach ε_KKT ≤ 1e−6 with the
-/// default stepper (`auto`: switch_batch, then region_ros2) on the demo's problem scaled up
+/// default stepper (`auto`: switch_radau, then region_ros2) on the demo's problem scaled up
 /// (data/configs/frei2023.toml: Gaussian data, γ = 0.5, balanced a_j = ±1/√m, ω = 1e−3, exp
 /// loss, loss time, span chart), for n ∈ {50, 200, 1000}, d ∈ {2000, 10000}, m ∈ {100, 1000};
 /// then the least-squares exponent p of wall ∝ (n·m·d)^p over the cases that got there.
@@ -115,7 +115,7 @@ class ScaleCase {
         m_span(m_model, m_data.y, m_model.initial_theta()),
         m_loss(LossKind::exp),
         m_flow(m_span, m_loss, TimeMode::loss),
-        m_early(make_stepper(stepper(StepperKind::switch_batch))),
+        m_early(make_stepper(stepper(StepperKind::switch_radau))),
         m_late(make_stepper(stepper(StepperKind::region_ros2))),
         m_metrics(m_span, m_loss, m_model.layers().front(), 4),
         m_driver(m_flow, *m_early, m_metrics, options(budget)) {
@@ -248,10 +248,10 @@ double budget_seconds() {
 
 void print_header(double budget) {
   std::printf(
-      "bench/scale: time to ε_KKT ≤ %.0e, stepper auto (switch_batch → region_ros2), span chart, frei2023.toml's problem\n"
+      "bench/scale: time to ε_KKT ≤ %.0e, stepper auto (switch_radau → region_ros2), span chart, frei2023.toml's problem\n"
       "  Gaussian data seed 1, γ = 0.5, m balanced ±1/√m, ω = 1e-3, exp loss; budget %.0f s per case (— : not reached,\n"
       "  ε shown is the last record's); wall = driver time to the first record at the target, setup = data, XXᵀ, W(0);\n"
-      "  switches = activation switches located (switch_batch takes many a step); log t where the row's figures were taken;\n"
+      "  switches = activation switches located (switch_radau takes many a step); log t where the row's figures were taken;\n"
       "  early | late = wall s / steps / RHS evaluations before and after the hand-off to region_ros2;\n"
       "  rec = records taken, 1 rec = wall s of one metrics evaluation at the end state;\n"
       "  peak = ru_maxrss of the child process that ran the case, base = its VmRSS before the case (MiB).\n"
