@@ -1,11 +1,17 @@
 #include "neuron_sweeps.hpp"
 
+#include "flow_system.hpp"
+#include "step_control.hpp"
+#include "stepper.hpp"
+
 #include "problems/leaky2_span.hpp"
 
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 namespace kktflow {
 
@@ -177,6 +183,20 @@ void NeuronSweeps::sweep_neuron(const Leaky2Span& span, const Eigen::Ref<const E
   record_nodes_before(2.0);
   close_stretch(1.0);
   m_dC.row(j) = lane.dC.transpose();
+}
+
+Leaky2Span& span_chart(FlowSystem& sys, const char* method) {
+  auto* span = dynamic_cast<Leaky2Span*>(&sys.margins());
+  if (!span)
+    throw std::logic_error(std::string(method) +
+                           " needs the span chart (leaky2_fixed_outer with flow.coordinates = \"span\")");
+  return *span;
+}
+
+double state_change_norm(Leaky2Span& span, const Eigen::VectorXd& x, const Eigen::VectorXd& v,
+                         const StepperOptions& options, Eigen::VectorXd& work) {
+  span.region_ascent(v, work);
+  return error_norm(x, x, work, options.abs_tol, options.rel_tol);
 }
 
 bool NeuronSweeps::run(const Leaky2Span& span, const Eigen::Ref<const Eigen::VectorXd>& Z, const WeightCubic& path,

@@ -26,7 +26,15 @@
 
 namespace kktflow {
 
+class FlowSystem;
 class Leaky2Span;
+struct StepperOptions;
+
+/// The span chart `sys` integrates on; throws std::logic_error naming `method` when it is another.
+Leaky2Span& span_chart(FlowSystem& sys, const char* method);
+/// error_norm of the state change region_ascent(v) at x (`work` is the state-sized scratch).
+double state_change_norm(Leaky2Span& span, const Eigen::VectorXd& x, const Eigen::VectorXd& v,
+                         const StepperOptions& options, Eigen::VectorXd& work);
 
 using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 

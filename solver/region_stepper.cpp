@@ -39,18 +39,11 @@ StepAttempt RegionRosenbrock::attempt(FlowSystem& sys, const Eigen::VectorXd& x,
 }
 
 Eigen::VectorXd RegionRosenbrock::memory() const {
-  const Eigen::VectorXd margins = m_carry_margins ? m_margins->memory() : Eigen::VectorXd();
-  Eigen::VectorXd out(2 + margins.size());
-  out << m_control.memory(), margins;
-  return out;
+  return memory_with_controller(m_control, m_carry_margins ? m_margins->memory() : Eigen::VectorXd());
 }
 
 void RegionRosenbrock::restore_memory(const Eigen::VectorXd& memory) {
-  if (memory.size() < 2)
-    throw std::invalid_argument("stepper memory holds " + std::to_string(memory.size()) +
-                                " values; region_ros2 needs its controller's 2 and the carried margins");
-  m_control.restore(memory.head<2>());
-  m_margins->restore(memory.tail(memory.size() - 2));
+  m_margins->restore(restore_controller(m_control, memory, "region_ros2's carried margins"));
   m_have_gram = false;
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 namespace kktflow {
 
@@ -60,5 +61,11 @@ class StepController {
 /// StepController memory from a checkpoint's stepper memory; throws std::invalid_argument
 /// unless it holds exactly the controller's two values.
 Eigen::Vector2d controller_memory(const Eigen::VectorXd& memory);
+
+/// A stepper's memory that keeps more than its controller: the controller's two values, then `tail`.
+Eigen::VectorXd memory_with_controller(const StepController& control, const Eigen::VectorXd& tail);
+/// Restores `control` from such a memory and returns its tail; throws std::invalid_argument, with
+/// `what` naming what the tail should hold, when there are fewer than two values.
+Eigen::VectorXd restore_controller(StepController& control, const Eigen::VectorXd& memory, const std::string& what);
 
 }  // namespace kktflow

@@ -66,6 +66,19 @@ void Stepper::restore_memory(const Eigen::VectorXd& memory) {
 }
 
 /// StepController's memory from a checkpoint, checking its size.
+Eigen::VectorXd memory_with_controller(const StepController& control, const Eigen::VectorXd& tail) {
+  Eigen::VectorXd out(2 + tail.size());
+  out << control.memory(), tail;
+  return out;
+}
+
+Eigen::VectorXd restore_controller(StepController& control, const Eigen::VectorXd& memory, const std::string& what) {
+  if (memory.size() < 2)
+    throw std::invalid_argument("stepper memory holds " + std::to_string(memory.size()) + " values; needs the controller's 2 and " + what);
+  control.restore(memory.head<2>());
+  return memory.tail(memory.size() - 2);
+}
+
 Eigen::Vector2d controller_memory(const Eigen::VectorXd& memory) {
   if (memory.size() != 2)
     throw std::invalid_argument("stepper memory holds " + std::to_string(memory.size()) +

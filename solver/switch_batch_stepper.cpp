@@ -2,11 +2,6 @@
 
 #include "problems/leaky2_span.hpp"
 
-#include <algorithm>
-#include <array>
-#include <cmath>
-#include <limits>
-#include <stdexcept>
 #include <utility>
 
 namespace kktflow {
@@ -59,16 +54,9 @@ void SwitchBatch::predict_node_weights(FlowSystem& sys, Leaky2Span& span, double
   m_G1 = m_G0 + h * dG;
 }
 
-double SwitchBatch::state_norm(Leaky2Span& span, const Eigen::VectorXd& x, const Eigen::VectorXd& v) {
-  span.region_ascent(v, m_work);
-  return error_norm(x, x, m_work, m_opt.abs_tol, m_opt.rel_tol);
-}
-
 StepAttempt SwitchBatch::attempt(FlowSystem& sys, const Eigen::VectorXd& x, const Eigen::VectorXd& dxdt, double, double dt,
                                  Eigen::VectorXd& out, Eigen::VectorXd&) {
-  auto* span = dynamic_cast<Leaky2Span*>(&sys.margins());
-  if (!span)
-    throw std::logic_error("switch_batch needs the span chart (leaky2_fixed_outer with flow.coordinates = \"span\")");
+  Leaky2Span* span = &span_chart(sys, "switch_batch");
   const Eigen::Index m = span->outer_weights().size(), n = span->num_samples();
   m_s.resize(m * n);
   m_work.resize(m * n);
@@ -100,7 +88,7 @@ StepAttempt SwitchBatch::attempt(FlowSystem& sys, const Eigen::VectorXd& x, cons
     m_log_loss_mid = sys.loss().weights(m_sweeps.margins().col(0), m_wm_new);
     sys.loss().weights(m_sweeps.margins().col(1), m_w1_new);
     m_scratch = dt * ((2.0 / 3.0) * (m_wm_new - m_wm) + (1.0 / 6.0) * (m_w1_new - m_w1));
-    converged = state_norm(*span, x, m_scratch) <= kFixedPointTol;
+    converged = state_change_norm(*span, x, m_scratch, m_opt, m_work) <= kFixedPointTol;
   }
   sys.add_rhs_evals(products);  // a span-chart RHS costs one product with Γ
   StepAttempt a;

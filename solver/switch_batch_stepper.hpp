@@ -57,8 +57,6 @@ class SwitchBatch final : public Stepper {
   /// Against the constant w0 it saved one to two sweeps a step (bench/scale at (200, 2000, 100):
   /// 3 660 → 2 662 early RHS evaluations together with kFixedPointTol).
   void predict_node_weights(FlowSystem& sys, Leaky2Span& span, double h);
-  /// error_norm of the state change region_ascent(v) at x.
-  double state_norm(Leaky2Span& span, const Eigen::VectorXd& x, const Eigen::VectorXd& v);
 
   StepperOptions m_opt;
   StepController m_control;

@@ -6,8 +6,6 @@
 
 #include <array>
 #include <cmath>
-#include <stdexcept>
-#include <string>
 #include <utility>
 
 namespace kktflow {
@@ -152,7 +150,7 @@ bool SwitchRadau::solve_stages(FlowSystem& sys, Leaky2Span& span, const Eigen::V
     stage_weights(sys.loss());
     // The correction's change of W(h) = h Σ_l A_3l w_l, mapped to the state.
     m_dW = h * ((m_w - w_swept) * t.A.row(2).transpose());
-    const double change = state_norm(span, x, m_dW);
+    const double change = state_change_norm(span, x, m_dW, m_opt, m_work);
     if (it > 0) {
       const double theta = change / previous;
       if (!(theta < kDiverging)) return false;
@@ -162,11 +160,6 @@ bool SwitchRadau::solve_stages(FlowSystem& sys, Leaky2Span& span, const Eigen::V
     previous = change;
   }
   return false;
-}
-
-double SwitchRadau::state_norm(Leaky2Span& span, const Eigen::VectorXd& x, const Eigen::VectorXd& v) {
-  span.region_ascent(v, m_work);
-  return error_norm(x, x, m_work, m_opt.abs_tol, m_opt.rel_tol);
 }
 
 const Eigen::VectorXd& SwitchRadau::error_estimate(Leaky2Span& span, double h) {
@@ -180,9 +173,7 @@ const Eigen::VectorXd& SwitchRadau::error_estimate(Leaky2Span& span, double h) {
 
 StepAttempt SwitchRadau::attempt(FlowSystem& sys, const Eigen::VectorXd& x, const Eigen::VectorXd&, double, double dt,
                                  Eigen::VectorXd& out, Eigen::VectorXd&) {
-  auto* span = dynamic_cast<Leaky2Span*>(&sys.margins());
-  if (!span)
-    throw std::logic_error("switch_radau needs the span chart (leaky2_fixed_outer with flow.coordinates = \"span\")");
+  Leaky2Span* span = &span_chart(sys, "switch_radau");
   const Eigen::Index m = span->outer_weights().size(), n = span->num_samples();
   m_s.resize(m * n);
   m_work.resize(m * n);
@@ -209,18 +200,10 @@ StepAttempt SwitchRadau::attempt(FlowSystem& sys, const Eigen::VectorXd& x, cons
   return judged;
 }
 
-Eigen::VectorXd SwitchRadau::memory() const {
-  Eigen::VectorXd out(2 + m_q_end.size());
-  out << m_control.memory(), m_q_end;
-  return out;
-}
+Eigen::VectorXd SwitchRadau::memory() const { return memory_with_controller(m_control, m_q_end); }
 
 void SwitchRadau::restore_memory(const Eigen::VectorXd& memory) {
-  if (memory.size() < 2)
-    throw std::invalid_argument("stepper memory holds " + std::to_string(memory.size()) +
-                                " values; switch_radau needs its controller's 2 and the last step's end margins");
-  m_control.restore(memory.head<2>());
-  m_q_end = memory.tail(memory.size() - 2);
+  m_q_end = restore_controller(m_control, memory, "switch_radau's last end-stage margins");
 }
 
 }  // namespace kktflow

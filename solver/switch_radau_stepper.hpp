@@ -108,8 +108,6 @@ class SwitchRadau final : public Stepper {
   void stage_weights(const MarginLoss& loss);
   /// The filtered error estimate of the step, mapped to the state.
   const Eigen::VectorXd& error_estimate(Leaky2Span& span, double h);
-  /// error_norm of the state change region_ascent(v) at x.
-  double state_norm(Leaky2Span& span, const Eigen::VectorXd& x, const Eigen::VectorXd& v);
 
   StepperOptions m_opt;
   StepController m_control;
