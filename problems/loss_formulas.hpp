@@ -81,6 +81,17 @@ void weights_jacobian(LossKind kind, const In& q, const In& w, Mat& J) {
   }
 }
 
+/// JK = (∂w/∂q) K = w (wᵀK) − diag(w ρ) K, in O(n²) where forming J and multiplying is O(n³).
+template <class S, class In, class Mat>
+void weights_jacobian_times(LossKind kind, const In& q, const In& w, const Mat& K, Mat& JK) {
+  using std::exp;
+  JK.noalias() = w * (w.transpose() * K);
+  for (Eigen::Index i = 0; i < q.size(); ++i) {
+    const S rho = kind == LossKind::exp ? S(1) : S(S(1) / (S(1) + exp(S(-q[i]))));
+    JK.row(i) -= (w[i] * rho) * K.row(i);
+  }
+}
+
 /// dw = (∂w/∂q) dq = w (wᵀdq) − w ρ dq, the Jacobian above applied in O(n).
 template <class S, class In, class Out>
 void weights_derivative(LossKind kind, const In& q, const In& w, const In& dq, Out& dw) {

@@ -411,9 +411,10 @@ void Driver::after_step(const std::vector<Flip>& flips, Eigen::VectorXd& x, doub
       m_unlocated_until[static_cast<std::size_t>(k)] = m_step + m_opt.sliding.window_steps;
   const bool pattern_moved = m_pattern && !crossed.empty();
   const bool field_changed = pattern_moved || !released.empty();
-  // A method that resolves switches kept the held pairs on their kinks inside its step, so
-  // holding them again only moves x by rounding, at the price of a product with Γ.
-  const bool hold = field_changed || (!m_sliding.empty() && !m_method->resolves_switches());
+  // The region methods (region_ros2, switch_batch, switch_radau) move the state by region_ascent,
+  // which keeps the held pairs on their kinks, so holding them again only moves x by rounding, at
+  // the price of a product with Γ.
+  const bool hold = field_changed || (!m_sliding.empty() && !m_method->needs_frozen_pattern());
   if (candidates.empty() && hold) refresh_after_projection(x, field_changed);
   report_switches(crossed, captured);
   if (!m_pattern)  // the field follows sign(s): so does the bookkeeping

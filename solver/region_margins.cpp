@@ -46,8 +46,8 @@ class Ros2Margins final : public RegionMargins {
     m_w.resize(n);
     m_J.resize(n, n);
     loss_formulas::weights<S>(loss.kind(), m_q, m_w);
-    loss_formulas::weights_jacobian<S>(loss.kind(), m_q, m_w, m_J);
-    m_lu.compute(Mat::Identity(n, n) - (gamma * hs) * (m_J * m_K));
+    loss_formulas::weights_jacobian_times<S>(loss.kind(), m_q, m_w, m_K, m_J);  // (∂w/∂q) K in O(n²)
+    m_lu.compute(Mat::Identity(n, n) - (gamma * hs) * m_J);
     m_k1 = m_lu.solve(m_w);
     m_q_stage = m_q;
     m_q_stage.noalias() += hs * (m_K * m_k1);

@@ -89,7 +89,7 @@ void SwitchRadau::factor_jacobian(const MarginLoss& loss, Leaky2Span& span, doub
   m_complex_lu.compute(Eigen::MatrixXcd::Identity(n, n) - (h * t.nu) * m_J.cast<std::complex<double>>());
 }
 
-int SwitchRadau::path_products(Leaky2Span& span) {
+int SwitchRadau::path_products(Leaky2Span& span, const Eigen::VectorXd& dxdt) {
   const RadauTableau& t = tableau();
   m_b.noalias() = m_w * t.B.transpose();
   m_b1 = m_b.col(0);
@@ -101,15 +101,18 @@ int SwitchRadau::path_products(Leaky2Span& span) {
     span.region_ascent(v, m_work);
     span.switch_velocity(m_work, Eigen::Map<Eigen::VectorXd>(G.data(), G.size()));
   };
-  // Equal stage weights (the first iteration's, from equal stage margins): G is linear in w, so
-  // G_p = (Σ_l B_pl) G(w) from one product.
-  if (m_w.col(0) == m_w.col(1) && m_w.col(1) == m_w.col(2)) {
-    product(m_w.col(0), m_G1);
+  // Equal stage weights (the first iteration's, from stage margins at q0): G is linear in w, so
+  // G_p = (Σ_l B_pl) G(w0), and G(w0) is the product of the velocity at x, ascent(w0), which the
+  // driver has taken (memoised by its bits): ascent's Filippov slopes on held pairs differ from
+  // region_ascent's only by rounding, or where one is clamped to [γ, 1] and about to be released;
+  // the next iterations' products are region_ascent's.
+  if (m_w.col(0) == m_w0 && m_w.col(1) == m_w0 && m_w.col(2) == m_w0) {
+    span.switch_velocity(dxdt, Eigen::Map<Eigen::VectorXd>(m_G1.data(), m_G1.size()));
     const Eigen::Vector3d row_sums = t.B.rowwise().sum();
     m_G2 = row_sums[1] * m_G1;
     m_G3 = row_sums[2] * m_G1;
     m_G1 *= row_sums[0];
-    return 1;
+    return 0;
   }
   product(m_b1, m_G1);
   product(m_b2, m_G2);
@@ -132,7 +135,8 @@ void SwitchRadau::stage_weights(const MarginLoss& loss) {
   for (int k = 0; k < 3; ++k) loss.weights(m_Q.col(k), m_w.col(k));
 }
 
-bool SwitchRadau::solve_stages(FlowSystem& sys, Leaky2Span& span, const Eigen::VectorXd& x, double h) {
+bool SwitchRadau::solve_stages(FlowSystem& sys, Leaky2Span& span, const Eigen::VectorXd& x, const Eigen::VectorXd& dxdt,
+                               double h) {
   const RadauTableau& t = tableau();
   const Eigen::Index n = m_q0.size();
   m_Q.resize(n, 3);
@@ -141,7 +145,7 @@ bool SwitchRadau::solve_stages(FlowSystem& sys, Leaky2Span& span, const Eigen::V
   stage_weights(sys.loss());
   double eta = kFirstTheta / (1 - kFirstTheta), previous = 0;
   for (int it = 0; it < kMaxNewton; ++it) {
-    sys.add_rhs_evals(path_products(span));  // a span-chart RHS costs one product with Γ
+    sys.add_rhs_evals(path_products(span, dxdt));  // a span-chart RHS costs one product with Γ
     if (!m_sweeps.run(span, m_s, {m_b1, m_b2, m_b3, m_G1, m_G2, m_G3}, h, t.nodes)) return false;
     for (int k = 0; k < 3; ++k)
       m_residual.col(k) = m_Q.col(k) - m_sweeps.margins().col(kStageColumn[static_cast<std::size_t>(k)]);
@@ -166,12 +170,12 @@ const Eigen::VectorXd& SwitchRadau::error_estimate(Leaky2Span& span, double h) {
   const RadauTableau& t = tableau();
   const Eigen::MatrixXd z = h * (m_w * t.A.transpose());  // z_l = W(c_l h), columns
   m_scratch = z * t.e - (t.mu * h) * m_w0;
-  m_scratch = m_real_lu.transpose().solve(m_scratch);  // (I − hμ P K)⁻¹ = ((I − hμ K P)ᵀ)⁻¹
+  m_scratch = m_real_lu.solve(m_scratch, true);  // (I − hμ P K)⁻¹ = ((I − hμ K P)ᵀ)⁻¹
   span.region_ascent(m_scratch, m_work);
   return m_work;
 }
 
-StepAttempt SwitchRadau::attempt(FlowSystem& sys, const Eigen::VectorXd& x, const Eigen::VectorXd&, double, double dt,
+StepAttempt SwitchRadau::attempt(FlowSystem& sys, const Eigen::VectorXd& x, const Eigen::VectorXd& dxdt, double, double dt,
                                  Eigen::VectorXd& out, Eigen::VectorXd&) {
   Leaky2Span* span = &span_chart(sys, "switch_radau");
   const Eigen::Index m = span->outer_weights().size(), n = span->num_samples();
@@ -182,7 +186,7 @@ StepAttempt SwitchRadau::attempt(FlowSystem& sys, const Eigen::VectorXd& x, cons
   span->margins(x, m_q0);
   sys.loss().weights(m_q0, m_w0);
   factor_jacobian(sys.loss(), *span, dt);
-  if (!solve_stages(sys, *span, x, dt)) {
+  if (!solve_stages(sys, *span, x, dxdt, dt)) {
     StepAttempt refused;
     refused.dt_next = 0.5 * dt;
     return refused;

@@ -37,10 +37,11 @@
 /// a step); extrapolating the last step's polynomial for starting values, 1.0e4 (pairs reaching
 /// their kinks at the step boundaries make the extrapolation miss by ~100 tolerances).
 ///
-/// A step costs three products with Γ per Newton iteration (the cubic's coefficients for all
-/// neurons; two iterations in most steps), a real and a complex LU of order n, and the region
-/// Gram when the region changed.
+/// A step costs three products with Γ per Newton iteration but the first (the cubic's coefficients
+/// for all neurons; two iterations in most steps), a real and a complex LU of order n
+/// (newton_lu.hpp), and the region Gram when the region changed.
 #include "neuron_sweeps.hpp"
+#include "newton_lu.hpp"
 #include "step_control.hpp"
 #include "stepper.hpp"
 
@@ -89,8 +90,6 @@ class SwitchRadau final : public Stepper {
   std::vector<Eigen::Index> held_inside_step() const override { return m_captured; }
 
  private:
-  using ComplexLU = Eigen::PartialPivLU<Eigen::MatrixXcd>;
-
   /// J = K P for the span's current region and the LU factors of I − hμJ and I − hνJ. P is taken
   /// where the last accepted step's stages ended, not at the state: late, the state's margins
   /// carry errors of rel_tol·‖q‖ (O(1) at ‖q‖ ~ 1e8) that put its softmax weights tens of per cent
@@ -98,10 +97,10 @@ class SwitchRadau final : public Stepper {
   /// contracting by only ~0.3 an iteration on the demo.
   void factor_jacobian(const MarginLoss& loss, Leaky2Span& span, double h);
   /// b_p of W(u h) = h (u b1 + u² b2 + u³ b3) from the stage weights, and G_p = region_ascent(b_p) Γ;
-  /// returns the products with Γ it took.
-  int path_products(Leaky2Span& span);
+  /// returns the products with Γ it took. `dxdt` is the velocity at x, ascent(w0).
+  int path_products(Leaky2Span& span, const Eigen::VectorXd& dxdt);
   /// Runs the simplified Newton iteration from the stage margins at q0; true when it converged.
-  bool solve_stages(FlowSystem& sys, Leaky2Span& span, const Eigen::VectorXd& x, double h);
+  bool solve_stages(FlowSystem& sys, Leaky2Span& span, const Eigen::VectorXd& x, const Eigen::VectorXd& dxdt, double h);
   /// The simplified Newton correction of the stage margins for the residuals in m_residual.
   void newton_correction();
   /// m_w from m_Q: the stage weights, positive at any stage margins.
@@ -114,8 +113,8 @@ class SwitchRadau final : public Stepper {
   double m_log_loss_mid = 0;
   Eigen::VectorXd m_q_end;  ///< the last accepted step's stage margins at u = 1
   Eigen::MatrixXd m_K, m_J;
-  Eigen::PartialPivLU<Eigen::MatrixXd> m_real_lu;
-  ComplexLU m_complex_lu;
+  NewtonLU<double> m_real_lu;
+  NewtonLU<std::complex<double>> m_complex_lu;
   // The step.
   Eigen::VectorXd m_s, m_q0, m_w0, m_dW, m_work, m_scratch;
   Eigen::MatrixXd m_Q;         ///< stage margins q(c_k h), n × 3: the Newton unknowns

@@ -44,3 +44,19 @@ BOOST_AUTO_TEST_CASE(weight_cubic_interpolates_the_stage_weights) {
   for (int k = 0; k < 3; ++k)
     BOOST_TEST(b[0] + 2 * t.c[k] * b[1] + 3 * t.c[k] * t.c[k] * b[2] == w[k], boost::test_tools::tolerance(1e-13));
 }
+
+BOOST_AUTO_TEST_CASE(newton_lu_solves_real_complex_and_transposed_systems) {
+  // switch_radau's LAPACK factors (newton_lu.hpp) against the residual of the systems they solve.
+  const Eigen::Index n = 60;
+  const Eigen::MatrixXd M = Eigen::MatrixXd::Random(n, n) + 4 * Eigen::MatrixXd::Identity(n, n);
+  const Eigen::VectorXd b = Eigen::VectorXd::LinSpaced(n, -1, 2);
+  NewtonLU<double> real;
+  real.compute(M);
+  BOOST_TEST((M * real.solve(b) - b).norm() < 1e-12 * b.norm());
+  BOOST_TEST((M.transpose() * real.solve(b, true) - b).norm() < 1e-12 * b.norm());
+  const Eigen::MatrixXcd Mc = M.cast<std::complex<double>>() * std::complex<double>(0.5, -2.0);
+  const Eigen::VectorXcd bc = b.cast<std::complex<double>>() * std::complex<double>(1.0, 1.0);
+  NewtonLU<std::complex<double>> complex;
+  complex.compute(Mc);
+  BOOST_TEST((Mc * complex.solve(bc) - bc).norm() < 1e-12 * bc.norm());
+}
