@@ -16,8 +16,8 @@
 /// bytes), W(0) and the few MiB the parent had when it forked ("base": the child's VmRSS from
 /// /proc/self/status before the case starts).
 ///
-/// KKTFLOW_BENCH_SCALE selects the cases: unset or "quick" (the default of `make bench`: the
-/// three that converge, ~40 s on 2 cores), "full" (all 12), or "n,d,m" (one case). KKTFLOW_BENCH_SCALE_BUDGET sets
+/// KKTFLOW_BENCH_SCALE selects the cases: unset or "quick" (the default of `make bench`: three
+/// that take seconds), "full" (all 12, ~9 minutes on 2 cores), or "n,d,m" (one case). KKTFLOW_BENCH_SCALE_BUDGET sets
 /// the wall budget per case in seconds (default 120, the target at the largest size);
 /// a case that runs out prints "—" and the ε it reached.
 #include "problems/dataset.hpp"
@@ -235,8 +235,8 @@ std::vector<Size> selected_sizes() {
   if (std::sscanf(mode.c_str(), "%ld,%ld,%ld", &n, &d, &m) == 3) return {{n, d, m}};
   if (mode != "quick")
     std::fprintf(stderr, "KKTFLOW_BENCH_SCALE = \"%s\": expected quick, full or n,d,m; running quick\n", mode.c_str());
-  // The cases that reach the target within the budget on 2 shared cores (the others cannot yet:
-  // their early phase alone, ~m·n/2 switches over hundreds of O(m·n·d) steps, outlasts it).
+  // Three that take seconds (README's growth table: with m = 1000 a case takes 20-130 s, most of
+  // it the late phase's trajectory rows; n = 1000, d = 2000 does not converge within 120 s).
   return {{50, 2000, 100}, {50, 10000, 100}, {200, 2000, 100}};
 }
 
