@@ -39,13 +39,14 @@ void check(const Eigen::MatrixXd& W, const Eigen::VectorXd& s, double rel_tol) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(gram_route_on_a_wide_matrix_with_a_resolved_tail) {
-  // Short side 300 > 256 and σ4/σ1 = 1e-2: the Gram's values, accurate to ~u σ1²/σ4² ≈ 1e-12.
+BOOST_AUTO_TEST_CASE(a_head_over_a_resolved_tail_is_deflated_from_a_sketch) {
+  // Short side 300 > 256, λ3 ≤ λ2/4: σ1, σ2 from the sketch, σ3, σ4 from the rest's Gram.
   const Eigen::VectorXd s = spectrum({50, 18, 0.9, 0.5}, 0.3);
   check(with_singular_values(300, 700, s), s, 1e-10);
 }
 
-BOOST_AUTO_TEST_CASE(gram_route_on_a_tall_matrix) {
+BOOST_AUTO_TEST_CASE(gram_route_on_a_tall_matrix_without_a_head) {
+  // No gap λ_{p+1} ≤ λ_p/4: the Gram's values, accurate to ~u σ1²/(2σ4²) ≈ 2e-16.
   const Eigen::VectorXd s = spectrum({7, 6, 5, 4}, 1.0);
   check(with_singular_values(700, 300, s), s, 1e-10);
 }
@@ -61,4 +62,13 @@ BOOST_AUTO_TEST_CASE(a_tail_three_scales_down_is_deflated_twice) {
   // σ2/σ1 = 1e-5 (resolved only by deflating σ1), σ3/σ2 = 1e-5 (by deflating σ2 in turn).
   const Eigen::VectorXd s = spectrum({1, 1e-5, 1e-10, 9e-11}, 5e-11);
   check(with_singular_values(700, 300, s), s, 1e-4);
+}
+
+BOOST_AUTO_TEST_CASE(a_late_run_spectrum_is_deflated_from_a_sketch) {
+  // What records see late in bench/scale's largest case: a rank-2 head 1e7 times the rest
+  // (σ3/σ1 ≈ 1e-7 at ε_KKT ≈ 1e-6) over a slowly falling bulk. The head is found by the
+  // randomized range finder, the bulk from the deflated rest: ~u σ1 (σ1/σ2)² ≈ 1e-9 absolutely,
+  // 7e-9 of σ3 (dgesvd: u σ1 ≈ 3e-10, 2e-9 of σ3).
+  const Eigen::VectorXd s = spectrum({1.4e6, 5.1e5, 0.15, 0.147}, 0.14);
+  check(with_singular_values(400, 900, s), s, 5e-8);
 }
