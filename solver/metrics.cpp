@@ -35,6 +35,7 @@ constexpr Eigen::Index kGramMinSide = 256;  // ours: below it dgesvd takes a few
 constexpr double kGramRelError = 1e-9;      // ours: the relative error accepted from the Gram route
 constexpr double kDeflationGap = 4;         // ours: λ_{p+1} ≤ λ_p / 4 where the Gram route deflates
 constexpr Eigen::Index kSketchExtra = 4;    // ours: sketch columns beyond the k values asked for
+constexpr int kMaxPowerSteps = 3;           // ours: past it the Gram route costs less
 constexpr std::uint64_t kSketchSeed = 0x6b6b74666c6f77;  // ours: a fixed test matrix, so σ is a function of W
 
 /// The k largest eigenvalues of the symmetric G (lower triangle read), descending, and their
@@ -103,49 +104,64 @@ Eigen::MatrixXd orthonormal_basis(const Eigen::MatrixXd& Y) {
   return Eigen::HouseholderQR<Eigen::MatrixXd>(Y).householderQ() * Eigen::MatrixXd::Identity(Y.rows(), Y.cols());
 }
 
-/// The k largest singular values of a wide W whose leading p < k stand apart from the rest
-/// (λ_{p+1} ≤ λ_p/4, as where the Gram route deflates), without W's Gram: a randomized range
-/// finder with one power step (Halko, Martinsson & Tropp 2011, SIAM Review 53(2), Alg. 4.3,
-/// q = 1) gives Ritz pairs; its leading p vectors U are deflated, W = U B + R with UᵀR = 0, and
-/// the rest taken from R by gram_singular_values. In the basis [U, U⊥] W Wᵀ is
-/// [[B Bᵀ, E], [Eᵀ, R Rᵀ]] with E = B Rᵀ, so with g the gap between the two blocks' spectra every
-/// eigenvalue is within ‖E‖²/g of a block's (the quadratic residual bound, Mathias 1998; Li & Li
-/// 2005): σ_i keeps the relative error kGramRelError when ‖E‖² ≤ 2 kGramRelError g σ_k². Empty
-/// when W has no such head or the bound does not hold. Four passes over W and one Gram of R,
-/// where the Gram route forms one Gram and factors it, and a second pair once σ_k/σ₁ ≲ 3e-4
-/// (bench/scale's largest case, 1000 × 2000, late: 0.065 s against 0.14 s).
+/// The k largest singular values of a wide W whose leading p stand apart from the rest
+/// (λ_{p+1} ≤ λ_p/4) where the rest is too small for W's Gram to resolve (σ_k/σ₁ ≲ 3e-4: late in a
+/// run W nears rank 2 and σ3/σ1 falls like 1/log t), without W's Gram: a randomized range finder
+/// with power steps (Halko, Martinsson & Tropp 2011, SIAM Review 53(2), Alg. 4.3) gives Ritz
+/// pairs; their leading p vectors U are deflated, W = U B + R with UᵀR = 0, and the rest taken
+/// from R by gram_singular_values. In the basis [U, U⊥] W Wᵀ is [[B Bᵀ, E], [Eᵀ, R Rᵀ]] with
+/// E = B Rᵀ, so with g the gap between the two blocks' spectra every eigenvalue is within ‖E‖²/g of
+/// a block's (the quadratic residual bound, Mathias 1998; Li & Li 2005): σ_i keeps the relative
+/// error kGramRelError when ‖E‖² ≤ 2 kGramRelError g σ_k². Power steps go on until the Ritz
+/// values say that holds (at most kMaxPowerSteps); it is checked again with R's values. Empty
+/// where W has no such head or the bound does not hold: the Gram route then. Late in bench/scale's
+/// largest case (1000 × 2000) one power step does: 0.065 s where the Gram route's two Grams and
+/// their tridiagonal reductions took 0.14 s.
 Eigen::VectorXd sketched_singular_values(const Eigen::Ref<const Eigen::MatrixXd>& W, Eigen::Index k) {
-  // The head's values come from B Bᵀ, accurate to ~u λ₁: only values the Gram resolves join it.
-  auto head_size = [k](const Eigen::VectorXd& lambda) {
+  auto resolved_count = [k](const Eigen::VectorXd& lambda) {
     const double floor = lambda[0] * std::numeric_limits<double>::epsilon() / (2 * kGramRelError);
     Eigen::Index p = 0;
-    while (p < k - 1 && lambda[p] >= floor) ++p;
-    while (p > 0 && !(lambda[p] <= lambda[p - 1] / kDeflationGap)) --p;
+    while (p < k && lambda[p] >= floor) ++p;
     return p;
   };
-  auto ritz_values = [](const Eigen::MatrixXd& B) {
-    return Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>((B * B.transpose()).eval(), Eigen::EigenvaluesOnly)
-        .eigenvalues()
-        .reverse()
-        .eval();
+  auto allowed_coupling2 = [](const Eigen::VectorXd& lambda, Eigen::Index p, double lambda_next, double lambda_k) {
+    return 2 * kGramRelError * (lambda[p - 1] - lambda_next) * lambda_k;
   };
-  // No head in the plain sketch (early in a run): the Gram route, after two passes instead of four.
-  const Eigen::MatrixXd B0 = orthonormal_basis(W * fixed_gaussian(W.cols(), k + kSketchExtra)).transpose() * W;
-  if (head_size(ritz_values(B0)) == 0) return {};
-  const Eigen::MatrixXd Q = orthonormal_basis(W * B0.transpose());
-  const Eigen::MatrixXd B = Q.transpose() * W;
-  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> ritz((B * B.transpose()).eval());
-  const Eigen::VectorXd lambda = ritz.eigenvalues().reverse();  // descending
-  const Eigen::Index p = head_size(lambda);
-  if (p == 0) return {};
-  const Eigen::MatrixXd V = ritz.eigenvectors().rowwise().reverse().leftCols(p);
-  const Eigen::MatrixXd U = Q * V, Bp = V.transpose() * B;
-  const Eigen::MatrixXd R = W - U * Bp;
+  // Resolved in the plain sketch (no power step): the Gram route takes them in one round, and this
+  // cost two passes over W.
+  Eigen::MatrixXd B = orthonormal_basis(W * fixed_gaussian(W.cols(), k + kSketchExtra)).transpose() * W;
+  {
+    const Eigen::VectorXd lambda0 = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>((B * B.transpose()).eval(),
+                                                                                     Eigen::EigenvaluesOnly)
+                                        .eigenvalues()
+                                        .reverse();
+    if (resolved_count(lambda0) == k) return {};
+  }
+  Eigen::Index p = 0;
+  Eigen::VectorXd lambda;
+  Eigen::MatrixXd Bp, R;
+  double coupling2 = 0;
+  for (int step = 1;; ++step) {
+    const Eigen::MatrixXd Q = orthonormal_basis(W * B.transpose());  // span of W Wᵀ Q_previous
+    B = Q.transpose() * W;
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> ritz((B * B.transpose()).eval());
+    lambda = ritz.eigenvalues().reverse();  // descending
+    // The head's values come from B Bᵀ, accurate to ~u λ₁: only values the Gram resolves join it.
+    p = std::min(resolved_count(lambda), k - 1);
+    while (p > 0 && !(lambda[p] <= lambda[p - 1] / kDeflationGap)) --p;
+    if (p == 0) return {};
+    const Eigen::MatrixXd V = ritz.eigenvectors().rowwise().reverse().leftCols(p);
+    Bp = V.transpose() * B;
+    R = W - (Q * V) * Bp;
+    coupling2 = (Bp * R.transpose()).squaredNorm();
+    if (coupling2 <= allowed_coupling2(lambda, p, lambda[p], lambda[k - 1])) break;
+    if (step == kMaxPowerSteps) return {};
+  }
   const Eigen::VectorXd tail = gram_singular_values(R, k - p);
   if (tail.size() == 0) return {};
-  const double gap = lambda[p - 1] - tail[0] * tail[0];
-  const double coupling2 = (Bp * R.transpose()).squaredNorm();
-  if (!(gap > 0 && coupling2 <= 2 * kGramRelError * gap * tail[k - p - 1] * tail[k - p - 1])) return {};
+  const double lambda_k = tail[k - p - 1] * tail[k - p - 1];
+  if (!(lambda[p - 1] > tail[0] * tail[0] && coupling2 <= allowed_coupling2(lambda, p, tail[0] * tail[0], lambda_k)))
+    return {};
   Eigen::VectorXd out(k);
   out << lambda.head(p).cwiseSqrt(), tail;
   return out;

@@ -29,12 +29,11 @@ struct TopSingularValues {
 /// r × r Gram (a symmetric rank-r update, then LAPACK dsyevr on those k only): 3-4× faster than
 /// dgesvd at r = 1000. The Gram's eigenvalues carry an absolute error ~ u σ₁², so σ_i a relative
 /// error ~ u σ₁²/(2σ_i²); values with that ≤ 1e-9 (ours, σ_i/σ₁ ≳ 3.3e-4) are taken as they are.
-/// Where the leading p < k stand apart (λ_{p+1} ≤ λ_p/4: late in a run W nears rank 2 and σ3/σ1
-/// falls like 1/log t) they are deflated and the rest taken the same way from W with their
-/// singular vectors projected out, accurate to ~u σ₁ (σ₁/σ_p)² absolutely, as dgesvd is to
-/// ~u σ₁. Those vectors come from a randomized range finder when its coupling bound certifies
-/// them (metrics.cpp), else from the Gram; where no such gap exists, and for smaller matrices,
-/// dgesvd.
+/// Past them (late in a run σ3/σ1 falls like 1/log t) the leading p are deflated at a gap
+/// λ_{p+1} ≤ λ_p/4 and the rest taken the same way from W with those singular vectors projected
+/// out, accurate to ~u σ₁ (σ₁/σ_p)² absolutely, as dgesvd is to ~u σ₁. The vectors come from a
+/// randomized range finder where its coupling bound certifies them (metrics.cpp), else from the
+/// Gram; where no such gap exists, and for smaller matrices, dgesvd.
 TopSingularValues top_singular_values(const Eigen::Ref<const Eigen::MatrixXd>& W, Eigen::Index k);
 
 class MetricsEvaluator {

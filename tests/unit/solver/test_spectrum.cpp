@@ -39,8 +39,8 @@ void check(const Eigen::MatrixXd& W, const Eigen::VectorXd& s, double rel_tol) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(a_head_over_a_resolved_tail_is_deflated_from_a_sketch) {
-  // Short side 300 > 256, λ3 ≤ λ2/4: σ1, σ2 from the sketch, σ3, σ4 from the rest's Gram.
+BOOST_AUTO_TEST_CASE(gram_route_on_a_wide_matrix_with_a_resolved_tail) {
+  // Short side 300 > 256 and σ4/σ1 = 1e-2: the Gram's values, accurate to ~u σ1²/σ4² ≈ 1e-12.
   const Eigen::VectorXd s = spectrum({50, 18, 0.9, 0.5}, 0.3);
   check(with_singular_values(300, 700, s), s, 1e-10);
 }
