@@ -257,6 +257,11 @@ const Eigen::MatrixXd& Leaky2Span::pre_activation_velocity(const Eigen::Ref<cons
   return dZ;
 }
 
+void Leaky2Span::velocity_product(const Eigen::Ref<const Eigen::VectorXd>& dstate, RowMajorMatrix& dZ) {
+  dZ.noalias() = Eigen::Map<const RowMajorMatrix>(dstate.data(), m_m, m_n) * m_Gram;
+  ++m_products;
+}
+
 void Leaky2Span::switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate, Eigen::Ref<Eigen::VectorXd> ds) {
   Eigen::Map<RowMajorMatrix>(ds.data(), m_m, m_n) = pre_activation_velocity(dstate);
 }

@@ -79,6 +79,11 @@ class Leaky2Span final : public MarginSystem, public FrozenPattern {
   /// Products with Γ computed so far (Z = Z0 + C Γ on a cache miss, dZ = dC Γ): the O(m n²)
   /// kernel of every right-hand side and switch evaluation, the work measure of bench/late_phase.
   std::int64_t gram_products() const { return m_products; }
+  /// dZ = dC Γ for a state velocity, m × n row-major like the state, counted in gram_products()
+  /// but not memoised: for velocities asked for once (the weight paths inside switch_batch's and
+  /// switch_radau's steps), where the memo's copy of the key and the transposing copy out of
+  /// its column-major value cost 5 ms of a 25 ms product at (n, m) = (1000, 1000).
+  void velocity_product(const Eigen::Ref<const Eigen::VectorXd>& dstate, RowMajorMatrix& dZ);
 
   // What a stepper that moves the pattern inside a step needs (solver/switch_batch_stepper.hpp).
   const Eigen::MatrixXd& gram() const { return m_Gram; }

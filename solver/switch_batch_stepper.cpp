@@ -29,7 +29,7 @@ void SwitchBatch::set_weight_cubic() {
 void SwitchBatch::node_products(Leaky2Span& span) {
   for (auto [w, G] : {std::pair{&m_wm, &m_Gm}, std::pair{&m_w1, &m_G1}}) {
     span.region_ascent(*w, m_work);
-    span.switch_velocity(m_work, Eigen::Map<Eigen::VectorXd>(G->data(), G->size()));
+    span.velocity_product(m_work, *G);
   }
 }
 

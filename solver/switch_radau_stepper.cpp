@@ -99,7 +99,7 @@ int SwitchRadau::path_products(Leaky2Span& span, const Eigen::VectorXd& dxdt) {
   for (RowMajorMatrix* G : {&m_G1, &m_G2, &m_G3}) G->resize(m, n);
   auto product = [&](const Eigen::VectorXd& v, RowMajorMatrix& G) {
     span.region_ascent(v, m_work);
-    span.switch_velocity(m_work, Eigen::Map<Eigen::VectorXd>(G.data(), G.size()));
+    span.velocity_product(m_work, G);
   };
   // Equal stage weights (the first iteration's, from stage margins at q0): G is linear in w, so
   // G_p = (Σ_l B_pl) G(w0), and G(w0) is the product of the velocity at x, ascent(w0), which the
