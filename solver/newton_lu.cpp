@@ -34,8 +34,7 @@ void getrs(const char* trans, int n, const std::complex<double>* a, const int* i
 }  // namespace
 
 template <class Scalar>
-void NewtonLU<Scalar>::compute(Matrix M) {
-  m_lu = std::move(M);
+void NewtonLU<Scalar>::factor() {
   const int n = static_cast<int>(m_lu.rows());
   m_pivots.resize(static_cast<std::size_t>(n));
   int info = 0;

@@ -20,13 +20,21 @@ class NewtonLU {
   using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
   using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
 
-  /// Factors M (square), which it takes over. A singular M leaves factors whose solves give
-  /// non-finite values, which the Newton iteration takes for divergence.
-  void compute(Matrix M);
+  /// Factors M (square), evaluated into the storage of the last factors (an attempt's matrices
+  /// at n = 1000 are 8 and 16 MB: fresh ones cost page faults and zeroing every attempt). A
+  /// singular M leaves factors whose solves give non-finite values, which the Newton iteration
+  /// takes for divergence.
+  template <class Derived>
+  void compute(const Eigen::MatrixBase<Derived>& M) {
+    m_lu = M;
+    factor();
+  }
   /// M⁻¹ b, or M⁻ᵀ b with `transposed` (the transpose, not the conjugate transpose).
   Vector solve(const Vector& b, bool transposed = false) const;
 
  private:
+  void factor();
+
   Matrix m_lu;
   std::vector<int> m_pivots;
 };
