@@ -235,7 +235,7 @@ std::vector<Size> selected_sizes() {
   if (std::sscanf(mode.c_str(), "%ld,%ld,%ld", &n, &d, &m) == 3) return {{n, d, m}};
   if (mode != "quick")
     std::fprintf(stderr, "KKTFLOW_BENCH_SCALE = \"%s\": expected quick, full or n,d,m; running quick\n", mode.c_str());
-  // Three that take seconds (README's growth table: with m = 1000 a case takes 20-130 s, most of
+  // Three that take seconds (README's growth table: with m = 1000 a case takes 18-125 s, much of
   // it the late phase's trajectory rows; n = 1000, d = 2000 does not converge within 120 s).
   return {{50, 2000, 100}, {50, 10000, 100}, {200, 2000, 100}};
 }
