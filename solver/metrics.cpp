@@ -62,6 +62,30 @@ Eigen::VectorXd top_eigenpairs(Eigen::MatrixXd& G, Eigen::Index k, Eigen::Matrix
   return values.head(k).reverse();
 }
 
+/// How many of the leading k of a Gram's eigenvalues λ (descending) it resolves to
+/// kGramRelError: those ≥ u λ₁ / (2 kGramRelError).
+Eigen::Index resolved_count(const Eigen::VectorXd& lambda, Eigen::Index k) {
+  const double floor = lambda[0] * std::numeric_limits<double>::epsilon() / (2 * kGramRelError);
+  Eigen::Index resolved = 0;
+  while (resolved < k && lambda[resolved] >= floor) ++resolved;
+  return resolved;
+}
+
+/// The largest p ≤ at_most with λ_{p+1} ≤ λ_p / kDeflationGap: how many leading values to
+/// deflate; 0 where there is no such gap.
+Eigen::Index deflation_point(const Eigen::VectorXd& lambda, Eigen::Index at_most) {
+  Eigen::Index p = at_most;
+  while (p > 0 && !(lambda[p] <= lambda[p - 1] / kDeflationGap)) --p;
+  return p;
+}
+
+/// σ from the p deflated eigenvalues λ, then the rest's singular values.
+Eigen::VectorXd deflated_and_rest(const Eigen::VectorXd& lambda, Eigen::Index p, const Eigen::VectorXd& rest) {
+  Eigen::VectorXd out(p + rest.size());
+  out << lambda.head(p).cwiseSqrt(), rest;
+  return out;
+}
+
 /// The k largest singular values of W through its Gram, deflating past the values the Gram
 /// cannot resolve (see top_singular_values); empty when there is no gap to deflate at.
 Eigen::VectorXd gram_singular_values(const Eigen::Ref<const Eigen::MatrixXd>& W, Eigen::Index k) {
@@ -71,23 +95,18 @@ Eigen::VectorXd gram_singular_values(const Eigen::Ref<const Eigen::MatrixXd>& W,
   if (wide) G.selfadjointView<Eigen::Lower>().rankUpdate(W);
   else G.selfadjointView<Eigen::Lower>().rankUpdate(W.transpose());
   const Eigen::VectorXd lambda = top_eigenpairs(G, k, vectors);
-  const double floor = lambda[0] * std::numeric_limits<double>::epsilon() / (2 * kGramRelError);
-  Eigen::Index resolved = 0;
-  while (resolved < k && lambda[resolved] >= floor) ++resolved;
+  const Eigen::Index resolved = resolved_count(lambda, k);
   if (resolved == k) return lambda.cwiseMax(0.0).cwiseSqrt();
   // Deflate the leading p values, p ≤ resolved with λ_{p+1} ≤ λ_p/4 (ours): the Gram's
   // eigenvectors there are accurate to δ ~ u λ1/(λ_p − λ_{p+1}), and the rest of the spectrum is
   // that of W with them projected out, to δσ1.
-  Eigen::Index p = resolved;
-  while (p > 0 && !(lambda[p] <= lambda[p - 1] / kDeflationGap)) --p;
+  const Eigen::Index p = deflation_point(lambda, resolved);
   if (p == 0) return {};
   const auto U = vectors.leftCols(p);
   const Eigen::MatrixXd rest = wide ? Eigen::MatrixXd(W - U * (U.transpose() * W)) : Eigen::MatrixXd(W - (W * U) * U.transpose());
   const Eigen::VectorXd tail = gram_singular_values(rest, k - p);
   if (tail.size() == 0) return {};
-  Eigen::VectorXd out(k);
-  out << lambda.head(p).cwiseSqrt(), tail;
-  return out;
+  return deflated_and_rest(lambda, p, tail);
 }
 
 /// `cols` × `width` standard normal entries from a fixed seed: the same test matrix at every call.
@@ -118,12 +137,6 @@ Eigen::MatrixXd orthonormal_basis(const Eigen::MatrixXd& Y) {
 /// largest case (1000 × 2000) one power step does: 0.065 s where the Gram route's two Grams and
 /// their tridiagonal reductions took 0.14 s.
 Eigen::VectorXd sketched_singular_values(const Eigen::Ref<const Eigen::MatrixXd>& W, Eigen::Index k) {
-  auto resolved_count = [k](const Eigen::VectorXd& lambda) {
-    const double floor = lambda[0] * std::numeric_limits<double>::epsilon() / (2 * kGramRelError);
-    Eigen::Index p = 0;
-    while (p < k && lambda[p] >= floor) ++p;
-    return p;
-  };
   auto allowed_coupling2 = [](const Eigen::VectorXd& lambda, Eigen::Index p, double lambda_next, double lambda_k) {
     return 2 * kGramRelError * (lambda[p - 1] - lambda_next) * lambda_k;
   };
@@ -135,7 +148,7 @@ Eigen::VectorXd sketched_singular_values(const Eigen::Ref<const Eigen::MatrixXd>
                                                                                      Eigen::EigenvaluesOnly)
                                         .eigenvalues()
                                         .reverse();
-    if (resolved_count(lambda0) == k) return {};
+    if (resolved_count(lambda0, k) == k) return {};
   }
   Eigen::Index p = 0;
   Eigen::VectorXd lambda;
@@ -147,8 +160,7 @@ Eigen::VectorXd sketched_singular_values(const Eigen::Ref<const Eigen::MatrixXd>
     Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> ritz((B * B.transpose()).eval());
     lambda = ritz.eigenvalues().reverse();  // descending
     // The head's values come from B Bᵀ, accurate to ~u λ₁: only values the Gram resolves join it.
-    p = std::min(resolved_count(lambda), k - 1);
-    while (p > 0 && !(lambda[p] <= lambda[p - 1] / kDeflationGap)) --p;
+    p = deflation_point(lambda, std::min(resolved_count(lambda, k), k - 1));
     if (p == 0) return {};
     const Eigen::MatrixXd V = ritz.eigenvectors().rowwise().reverse().leftCols(p);
     Bp = V.transpose() * B;
@@ -162,9 +174,7 @@ Eigen::VectorXd sketched_singular_values(const Eigen::Ref<const Eigen::MatrixXd>
   const double lambda_k = tail[k - p - 1] * tail[k - p - 1];
   if (!(lambda[p - 1] > tail[0] * tail[0] && coupling2 <= allowed_coupling2(lambda, p, tail[0] * tail[0], lambda_k)))
     return {};
-  Eigen::VectorXd out(k);
-  out << lambda.head(p).cwiseSqrt(), tail;
-  return out;
+  return deflated_and_rest(lambda, p, tail);
 }
 
 }  // namespace
