@@ -193,6 +193,18 @@ Leaky2Span& span_chart(FlowSystem& sys, const char* method) {
   return *span;
 }
 
+Leaky2Span& begin_batched_step(FlowSystem& sys, const char* method, const Eigen::VectorXd& x, Eigen::VectorXd& s,
+                               Eigen::VectorXd& q0, Eigen::VectorXd& w0) {
+  Leaky2Span& span = span_chart(sys, method);
+  s.resize(span.num_switches());
+  q0.resize(span.num_samples());
+  w0.resize(span.num_samples());
+  span.switch_functions(x, s);
+  span.margins(x, q0);
+  sys.loss().weights(q0, w0);
+  return span;
+}
+
 double state_change_norm(Leaky2Span& span, const Eigen::VectorXd& x, const Eigen::VectorXd& v,
                          const StepperOptions& options, Eigen::VectorXd& work) {
   span.region_ascent(v, work);

@@ -32,6 +32,11 @@ struct StepperOptions;
 
 /// The span chart `sys` integrates on; throws std::logic_error naming `method` when it is another.
 Leaky2Span& span_chart(FlowSystem& sys, const char* method);
+/// Where a batched step (switch_batch, switch_radau) starts at x: its span chart (span_chart),
+/// the switch functions Z(x) in `s` (row-major, the sweeps' input), the margins in `q0` and their
+/// loss weights in `w0`, each sized here.
+Leaky2Span& begin_batched_step(FlowSystem& sys, const char* method, const Eigen::VectorXd& x, Eigen::VectorXd& s,
+                               Eigen::VectorXd& q0, Eigen::VectorXd& w0);
 /// error_norm of the state change region_ascent(v) at x (`work` is the state-sized scratch).
 double state_change_norm(Leaky2Span& span, const Eigen::VectorXd& x, const Eigen::VectorXd& v,
                          const StepperOptions& options, Eigen::VectorXd& work);

@@ -56,15 +56,11 @@ void SwitchBatch::predict_node_weights(FlowSystem& sys, Leaky2Span& span, double
 
 StepAttempt SwitchBatch::attempt(FlowSystem& sys, const Eigen::VectorXd& x, const Eigen::VectorXd& dxdt, double, double dt,
                                  Eigen::VectorXd& out, Eigen::VectorXd&) {
-  Leaky2Span* span = &span_chart(sys, "switch_batch");
+  Leaky2Span* span = &begin_batched_step(sys, "switch_batch", x, m_s, m_q0, m_w0);
   const Eigen::Index m = span->outer_weights().size(), n = span->num_samples();
-  m_s.resize(m * n);
   m_work.resize(m * n);
   m_scratch_state.resize(m * n);
-  for (Eigen::VectorXd* v : {&m_q0, &m_dq0, &m_dw0, &m_w0, &m_wm_new, &m_w1_new}) v->resize(n);
-  span->switch_functions(x, m_s);
-  span->margins(x, m_q0);
-  sys.loss().weights(m_q0, m_w0);
+  for (Eigen::VectorXd* v : {&m_dq0, &m_dw0, &m_wm_new, &m_w1_new}) v->resize(n);
   // Without sliding pairs region_ascent(w0) is dxdt to the bit, whose product with Γ the driver
   // has usually taken already (memoised by its argument's bits, so this costs nothing then).
   span->region_ascent(m_w0, m_scratch_state);

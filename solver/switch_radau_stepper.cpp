@@ -177,14 +177,9 @@ const Eigen::VectorXd& SwitchRadau::error_estimate(Leaky2Span& span, double h) {
 
 StepAttempt SwitchRadau::attempt(FlowSystem& sys, const Eigen::VectorXd& x, const Eigen::VectorXd& dxdt, double, double dt,
                                  Eigen::VectorXd& out, Eigen::VectorXd&) {
-  Leaky2Span* span = &span_chart(sys, "switch_radau");
-  const Eigen::Index m = span->outer_weights().size(), n = span->num_samples();
-  m_s.resize(m * n);
-  m_work.resize(m * n);
-  for (Eigen::VectorXd* v : {&m_q0, &m_w0, &m_scratch}) v->resize(n);
-  span->switch_functions(x, m_s);
-  span->margins(x, m_q0);
-  sys.loss().weights(m_q0, m_w0);
+  Leaky2Span* span = &begin_batched_step(sys, "switch_radau", x, m_s, m_q0, m_w0);
+  m_work.resize(span->state_dim());
+  m_scratch.resize(span->num_samples());
   factor_jacobian(sys.loss(), *span, dt);
   if (!solve_stages(sys, *span, x, dxdt, dt)) {
     StepAttempt refused;
