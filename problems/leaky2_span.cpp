@@ -62,11 +62,16 @@ void Leaky2Span::GramProductMemo::reserve(Eigen::Index key_size, Eigen::Index ro
   }
 }
 
-const Eigen::MatrixXd* Leaky2Span::GramProductMemo::find(const Eigen::Ref<const Eigen::VectorXd>& key) const {
+Eigen::MatrixXd* Leaky2Span::GramProductMemo::find(const Eigen::Ref<const Eigen::VectorXd>& key) {
   for (const std::size_t slot : {m_newest, 1 - m_newest})
-    if (m_valid[slot] && (m_key[slot].array() == key.array()).all()) return &m_value[slot];
+    if (m_valid[slot] && (m_key[slot].array() == key.array()).all()) {
+      m_newest = slot;
+      return &m_value[slot];
+    }
   return nullptr;
 }
+
+void Leaky2Span::GramProductMemo::rekey_newest(const Eigen::Ref<const Eigen::VectorXd>& key) { m_key[m_newest] = key; }
 
 Eigen::MatrixXd& Leaky2Span::GramProductMemo::insert(const Eigen::Ref<const Eigen::VectorXd>& key) {
   m_newest = 1 - m_newest;
@@ -162,6 +167,8 @@ void Leaky2Span::set_sliding(const std::vector<Eigen::Index>& switches) {
 }
 
 void Leaky2Span::hold_on_sliding_surfaces(Eigen::Ref<Eigen::VectorXd> state) {
+  if (m_sliding.empty()) return;
+  Eigen::MatrixXd* Z = m_Z_memo.find(state);
   Eigen::Map<RowMajorMatrix> C(state.data(), m_m, m_n);
   for (Eigen::Index j = 0; j < m_m; ++j) {
     const SlideBlock& b = m_blocks[static_cast<std::size_t>(j)];
@@ -172,7 +179,18 @@ void Leaky2Span::hold_on_sliding_surfaces(Eigen::Ref<Eigen::VectorXd> state) {
     for (Eigen::Index r = 0; r < s; ++r) z[r] += m_Z0(j, b.samples[static_cast<std::size_t>(r)]);
     b.gram_ss.solveInPlace(z);
     for (Eigen::Index r = 0; r < s; ++r) C(j, b.samples[static_cast<std::size_t>(r)]) -= z[r];
+    if (Z) Z->row(j).noalias() -= z.transpose() * b.gram_rows;
   }
+  if (Z) m_Z_memo.rekey_newest(state);
+}
+
+void Leaky2Span::resume_switch_functions(const Eigen::Ref<const Eigen::VectorXd>& state,
+                                         const Eigen::Ref<const Eigen::VectorXd>& s) {
+  m_Z_memo.insert(state) = Eigen::Map<const RowMajorMatrix>(s.data(), m_m, m_n);
+}
+
+void Leaky2Span::adopt_pre_activations(const Eigen::Ref<const Eigen::VectorXd>& state, const RowMajorMatrix& Z) {
+  m_Z_memo.insert(state) = Z;
 }
 
 Eigen::VectorBlock<Eigen::VectorXd> Leaky2Span::sliding_coefficients(const SlideBlock& b) {

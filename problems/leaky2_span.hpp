@@ -53,7 +53,11 @@ class Leaky2Span final : public MarginSystem, public FrozenPattern {
   void set_sliding(const std::vector<Eigen::Index>& switches) override;
   const std::vector<Eigen::Index>& sliding() const override { return m_sliding; }
   std::vector<std::pair<Eigen::Index, bool>> leaving_sliding() const override;
+  /// Carries the memoised Z along: the projection moves only the sliding pairs' coefficients,
+  /// so Z changes by Σ_S ΔC_jk Γ_{k,:}, O(n) a pair instead of a product with Γ.
   void hold_on_sliding_surfaces(Eigen::Ref<Eigen::VectorXd> state) override;
+  void resume_switch_functions(const Eigen::Ref<const Eigen::VectorXd>& state,
+                               const Eigen::Ref<const Eigen::VectorXd>& s) override;
 
   void freeze_pattern(const std::vector<char>& positive) override;
   void set_side(Eigen::Index k, bool positive) override;
@@ -84,6 +88,9 @@ class Leaky2Span final : public MarginSystem, public FrozenPattern {
   /// switch_radau's steps), where the memo's copy of the key and the transposing copy out of
   /// its column-major value cost 5 ms of a 25 ms product at (n, m) = (1000, 1000).
   void velocity_product(const Eigen::Ref<const Eigen::VectorXd>& dstate, RowMajorMatrix& dZ);
+  /// Takes Z (m × n, row-major) as the pre-activations at `state`: a stepper that has carried
+  /// them over its step (switch_radau's sweeps) saves the product with Γ there.
+  void adopt_pre_activations(const Eigen::Ref<const Eigen::VectorXd>& state, const RowMajorMatrix& Z);
 
   // What a stepper that moves the pattern inside a step needs (solver/switch_batch_stepper.hpp).
   const Eigen::MatrixXd& gram() const { return m_Gram; }
@@ -140,15 +147,20 @@ class Leaky2Span final : public MarginSystem, public FrozenPattern {
   Eigen::MatrixXd m_W0c;    ///< m × k, W0 in that basis
   Eigen::MatrixXd m_Gram;   ///< Γ = X Xᵀ, n × n
   Eigen::MatrixXd m_Z0;     ///< m × n
-  /// The last two values of a product with Γ, keyed by the exact bits of its argument: a hit
-  /// returns what the product would compute, so results never depend on the memo's history
-  /// (a resumed run, which starts with it empty, stays bit-exact). Slots are sized once.
+  /// The last two values of a product with Γ, keyed by the exact bits of its argument. A hit
+  /// returns what the product computed, or, for Z, what was carried to that state by exact
+  /// updates (hold_on_sliding_surfaces, adopt_pre_activations: equal to rounding). Carried values
+  /// make results depend on the run's history, so a resumed run seeds the memo with the
+  /// checkpoint's switch functions (resume_switch_functions) and stays bit-exact. Slots are sized
+  /// once; the entry last found or inserted is the newest, so an insert never evicts it.
   class GramProductMemo {
    public:
     void reserve(Eigen::Index key_size, Eigen::Index rows, Eigen::Index cols);
-    const Eigen::MatrixXd* find(const Eigen::Ref<const Eigen::VectorXd>& key) const;
+    Eigen::MatrixXd* find(const Eigen::Ref<const Eigen::VectorXd>& key);
     /// The slot of the older entry, now keyed by `key`; the caller fills it.
     Eigen::MatrixXd& insert(const Eigen::Ref<const Eigen::VectorXd>& key);
+    /// Keys the newest entry (the one find just returned) by `key`, for a value updated in place.
+    void rekey_newest(const Eigen::Ref<const Eigen::VectorXd>& key);
 
    private:
     std::array<Eigen::VectorXd, 2> m_key;

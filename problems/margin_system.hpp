@@ -111,6 +111,11 @@ class MarginSystem {
   virtual std::vector<std::pair<Eigen::Index, bool>> leaving_sliding() const { return {}; }
   /// Projects `state` (minimal norm in θ) so every sliding switch is exactly 0.
   virtual void hold_on_sliding_surfaces(Eigen::Ref<Eigen::VectorXd> /*state*/) {}
+  /// Takes `s` as the switch functions at `state`, as switch_functions computed them in the run
+  /// that checkpointed both: a system that carries them from step to step (Leaky2Span) starts a
+  /// resumed run from those bits. Default: nothing to carry.
+  virtual void resume_switch_functions(const Eigen::Ref<const Eigen::VectorXd>& /*state*/,
+                                       const Eigen::Ref<const Eigen::VectorXd>& /*s*/) {}
   /// Event-driven switching support, or nullptr when the system has none.
   virtual FrozenPattern* frozen_pattern() { return nullptr; }
 

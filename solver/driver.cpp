@@ -531,6 +531,7 @@ void Driver::restore(Eigen::VectorXd& x) {
   x = c.state;
   m_dxdt = c.dxdt;
   m_s = c.switches;
+  m_sys.margins().resume_switch_functions(x, m_s);
   m_sdot = c.switch_velocity;
   m_sdot_stale = c.switch_velocity_stale != 0;
   m_prev_direction = c.prev_direction;

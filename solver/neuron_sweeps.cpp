@@ -183,6 +183,7 @@ void NeuronSweeps::sweep_neuron(const Leaky2Span& span, const Eigen::Ref<const E
   record_nodes_before(2.0);
   close_stretch(1.0);
   m_dC.row(j) = lane.dC.transpose();
+  m_Z_end.row(j) = P.colwise().sum();
 }
 
 Leaky2Span& span_chart(FlowSystem& sys, const char* method) {
@@ -228,6 +229,7 @@ bool NeuronSweeps::run(const Leaky2Span& span, const Eigen::Ref<const Eigen::Vec
     lane.overflow = false;
   }
   m_dC.resize(m, n);
+  m_Z_end.resize(m, n);
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (Eigen::Index j = 0; j < m; ++j)
     sweep_neuron(span, Z, path, j, h, nodes, m_lanes[static_cast<std::size_t>(omp_get_thread_num())]);

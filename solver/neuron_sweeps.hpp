@@ -18,7 +18,8 @@
 /// set only grows, with unclamped equivalent slopes, as region_ros2 holds it.
 ///
 /// Outputs: the margins at given nodes u_k (what the stepper's fixed-point or Newton iteration
-/// needs), the state change over the step, and the onsets met.
+/// needs), the state change over the step, the pre-activations at its end (the next step's
+/// switch functions, without a product with Γ), and the onsets met.
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
 
@@ -66,6 +67,8 @@ class NeuronSweeps {
   const Eigen::MatrixXd& margins() const { return m_q; }
   /// C(h) − C(0), m × n, of the last run.
   const RowMajorMatrix& state_change() const { return m_dC; }
+  /// Z(h), m × n: the pre-activations at C(0) + state_change(), each neuron's cubic at u = 1.
+  const RowMajorMatrix& end_pre_activations() const { return m_Z_end; }
   /// Switches j·n + l whose sliding onset the last run met, sorted.
   const std::vector<Eigen::Index>& captured() const { return m_captured; }
 
@@ -88,7 +91,7 @@ class NeuronSweeps {
 
   std::vector<Lane> m_lanes;
   Eigen::MatrixXd m_q;
-  RowMajorMatrix m_dC;
+  RowMajorMatrix m_dC, m_Z_end;
   std::vector<Eigen::Index> m_captured;
 };
 

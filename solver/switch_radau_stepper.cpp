@@ -188,14 +188,17 @@ StepAttempt SwitchRadau::attempt(FlowSystem& sys, const Eigen::VectorXd& x, cons
   }
   m_log_loss_mid = sys.loss().log_value(m_sweeps.margins().col(kMidColumn));
   m_captured = m_sweeps.captured();
-  // The sweep's state belongs to the weights before the last Newton correction; that correction
-  // moves W(h) by m_dW and the state by region_ascent(m_dW), exactly for the neurons without a
-  // switch in the step (C is affine in W(h) there), to second order for the others: RADAU5 too
-  // ends at its last corrected iterate.
-  span->region_ascent(m_dW, m_work);
-  out = x + Eigen::Map<const Eigen::VectorXd>(m_sweeps.state_change().data(), m_sweeps.state_change().size()) + m_work;
+  // The step ends at the last swept iterate, the state of the weights before the last Newton
+  // correction (converged too: that correction's change is within κ of the tolerance), whose
+  // sweep carried every neuron's pre-activations to the end of the step, switches included: the
+  // next step starts from them instead of a product with Γ. RADAU5 ends at the corrected
+  // iterate; here that would move the state by region_ascent(m_dW) and cost the product.
+  out = x + Eigen::Map<const Eigen::VectorXd>(m_sweeps.state_change().data(), m_sweeps.state_change().size());
   const StepAttempt judged = judge_embedded_step(x, out, error_estimate(*span, dt), m_opt, m_control, dt);
-  if (judged.accepted) m_q_end = m_Q.col(2);
+  if (judged.accepted) {
+    m_q_end = m_Q.col(2);
+    span->adopt_pre_activations(out, m_sweeps.end_pre_activations());
+  }
   return judged;
 }
 
