@@ -45,6 +45,12 @@ void MarginLoss::weights_jacobian(const Eigen::Ref<const Eigen::VectorXd>& q,
   loss_formulas::weights_jacobian<double>(m_kind, q, w, J);
 }
 
+void MarginLoss::weights_jacobian_diagonal(const Eigen::Ref<const Eigen::VectorXd>& q,
+                                           const Eigen::Ref<const Eigen::VectorXd>& w,
+                                           Eigen::Ref<Eigen::VectorXd> v) const {
+  loss_formulas::weights_jacobian_diagonal<double>(m_kind, q, w, v);
+}
+
 void MarginLoss::weights_derivative(const Eigen::Ref<const Eigen::VectorXd>& q,
                                     const Eigen::Ref<const Eigen::VectorXd>& w,
                                     const Eigen::Ref<const Eigen::VectorXd>& dq, Eigen::Ref<Eigen::VectorXd> dw) const {

@@ -47,6 +47,10 @@ class MarginLoss {
   void weights_jacobian(const Eigen::Ref<const Eigen::VectorXd>& q, const Eigen::Ref<const Eigen::VectorXd>& w,
                         Eigen::Ref<Eigen::MatrixXd> J) const;
 
+  /// v = w ρ, so that J = w wᵀ − diag(v) (weights_jacobian). Allocates nothing.
+  void weights_jacobian_diagonal(const Eigen::Ref<const Eigen::VectorXd>& q, const Eigen::Ref<const Eigen::VectorXd>& w,
+                                 Eigen::Ref<Eigen::VectorXd> v) const;
+
   /// dw = J dq with J as in weights_jacobian, in O(n) and without forming J.
   void weights_derivative(const Eigen::Ref<const Eigen::VectorXd>& q, const Eigen::Ref<const Eigen::VectorXd>& w,
                           const Eigen::Ref<const Eigen::VectorXd>& dq, Eigen::Ref<Eigen::VectorXd> dw) const;

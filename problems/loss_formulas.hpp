@@ -70,37 +70,38 @@ S weights(LossKind kind, const In& q, Out& w) {
   return S(vmax + log(sum) - log(S(q.size())));
 }
 
+/// ρ(q) = −ℓ''(q)/ℓ'(q): 1 for exp, the sigmoid 1/(1 + e^{−q}) for logistic.
+template <class S>
+S curvature_ratio(LossKind kind, const S& q) {
+  using std::exp;
+  return kind == LossKind::exp ? S(1) : S(S(1) / (S(1) + exp(S(-q))));
+}
+
 /// J = ∂w/∂q = w wᵀ − diag(w ρ), ρ = −ℓ''/ℓ' (1 for exp, the sigmoid for logistic).
 template <class S, class In, class Mat>
 void weights_jacobian(LossKind kind, const In& q, const In& w, Mat& J) {
-  using std::exp;
   J.noalias() = w * w.transpose();
-  for (Eigen::Index i = 0; i < q.size(); ++i) {
-    const S rho = kind == LossKind::exp ? S(1) : S(S(1) / (S(1) + exp(S(-q[i]))));
-    J(i, i) -= w[i] * rho;
-  }
+  for (Eigen::Index i = 0; i < q.size(); ++i) J(i, i) -= w[i] * curvature_ratio<S>(kind, S(q[i]));
+}
+
+/// v = w ρ, the diagonal part of J = w wᵀ − diag(v).
+template <class S, class In, class Out>
+void weights_jacobian_diagonal(LossKind kind, const In& q, const In& w, Out& v) {
+  for (Eigen::Index i = 0; i < q.size(); ++i) v[i] = w[i] * curvature_ratio<S>(kind, S(q[i]));
 }
 
 /// JK = (∂w/∂q) K = w (wᵀK) − diag(w ρ) K, in O(n²) where forming J and multiplying is O(n³).
 template <class S, class In, class Mat>
 void weights_jacobian_times(LossKind kind, const In& q, const In& w, const Mat& K, Mat& JK) {
-  using std::exp;
   JK.noalias() = w * (w.transpose() * K);
-  for (Eigen::Index i = 0; i < q.size(); ++i) {
-    const S rho = kind == LossKind::exp ? S(1) : S(S(1) / (S(1) + exp(S(-q[i]))));
-    JK.row(i) -= (w[i] * rho) * K.row(i);
-  }
+  for (Eigen::Index i = 0; i < q.size(); ++i) JK.row(i) -= (w[i] * curvature_ratio<S>(kind, S(q[i]))) * K.row(i);
 }
 
 /// dw = (∂w/∂q) dq = w (wᵀdq) − w ρ dq, the Jacobian above applied in O(n).
 template <class S, class In, class Out>
 void weights_derivative(LossKind kind, const In& q, const In& w, const In& dq, Out& dw) {
-  using std::exp;
   const S mean = w.dot(dq);
-  for (Eigen::Index i = 0; i < q.size(); ++i) {
-    const S rho = kind == LossKind::exp ? S(1) : S(S(1) / (S(1) + exp(S(-q[i]))));
-    dw[i] = w[i] * (mean - rho * dq[i]);
-  }
+  for (Eigen::Index i = 0; i < q.size(); ++i) dw[i] = w[i] * (mean - curvature_ratio<S>(kind, S(q[i])) * dq[i]);
 }
 
 }  // namespace kktflow::loss_formulas

@@ -77,16 +77,14 @@ void SwitchRadau::factor_jacobian(const MarginLoss& loss, Leaky2Span& span, doub
   m_K.resize(n, n);
   span.region_gram(m_K);
   const Eigen::VectorXd& q_ref = m_q_end.size() == n ? m_q_end : m_q0;
-  Eigen::VectorXd w_ref(n);
+  // J = K P, P = w wᵀ − diag(v) (MarginLoss::weights_jacobian) at the reference margins.
+  Eigen::VectorXd w_ref(n), v_ref(n);
   loss.weights(q_ref, w_ref);
-  // J = K P, P = w wᵀ − diag(w ρ) (MarginLoss::weights_jacobian): the transpose of P K (both
-  // symmetric), formed column by column, (P K)_{:,k} = P K_{:,k}.
-  m_J.resize(n, n);
-  for (Eigen::Index k = 0; k < n; ++k) loss.weights_derivative(q_ref, w_ref, m_K.col(k), m_J.col(k));
-  m_J.transposeInPlace();
+  loss.weights_jacobian_diagonal(q_ref, w_ref, v_ref);
   const RadauTableau& t = tableau();
-  m_real_lu.compute(Eigen::MatrixXd::Identity(n, n) - (h * t.mu) * m_J);
-  m_complex_lu.compute(Eigen::MatrixXcd::Identity(n, n) - (h * t.nu) * m_J.cast<std::complex<double>>());
+  m_jacobian.compute(m_K, w_ref, v_ref);
+  m_real_newton.compute(m_jacobian, h * t.mu);
+  m_complex_newton.compute(m_jacobian, h * t.nu);
 }
 
 int SwitchRadau::path_products(Leaky2Span& span, const Eigen::VectorXd& dxdt) {
@@ -125,8 +123,8 @@ void SwitchRadau::newton_correction() {
   // ΔQ = U Vᵀ the columns decouple, (I − h d_k J) U_k = (−R V⁻ᵀ)_k, and U_3 = conj(U_2).
   const RadauTableau& t = tableau();
   const Eigen::MatrixXcd u = -m_residual.cast<std::complex<double>>() * t.Vinv.transpose();
-  const Eigen::VectorXd dv0 = m_real_lu.solve(u.col(0).real());
-  const Eigen::VectorXcd dv1 = m_complex_lu.solve(u.col(1));
+  const Eigen::VectorXd dv0 = m_real_newton.solve(u.col(0).real());
+  const Eigen::VectorXcd dv1 = m_complex_newton.solve(u.col(1));
   for (int l = 0; l < 3; ++l) m_Q.col(l) += t.V(l, 0).real() * dv0 + 2.0 * (t.V(l, 1) * dv1).real();
 }
 
@@ -170,7 +168,7 @@ const Eigen::VectorXd& SwitchRadau::error_estimate(Leaky2Span& span, double h) {
   const RadauTableau& t = tableau();
   const Eigen::MatrixXd z = h * (m_w * t.A.transpose());  // z_l = W(c_l h), columns
   m_scratch = z * t.e - (t.mu * h) * m_w0;
-  m_scratch = m_real_lu.solve(m_scratch, true);  // (I − hμ P K)⁻¹ = ((I − hμ K P)ᵀ)⁻¹
+  m_scratch = m_real_newton.solve(m_scratch, true);  // (I − hμ P K)⁻¹ = ((I − hμ K P)ᵀ)⁻¹
   span.region_ascent(m_scratch, m_work);
   return m_work;
 }

@@ -29,7 +29,7 @@
 /// b̂0 = μ (A's real eigenvalue), err = (I − hμ P K)⁻¹ (Σ e_l z_l − μ h w0), z_l = W(c_l h),
 /// bounded as hJ → ∞, then mapped to the state.
 ///
-/// J and its LU factors are formed at every attempt (K itself is cached per region by
+/// J's factors are formed at every attempt (K itself is cached per region by
 /// Leaky2Span), from the stages where the last accepted step ended, and Newton starts from the
 /// stage margins at q0 (RADAU5's zero stage increments). Measured at (1000, 10000, 1000) from
 /// log t = 130 for 60 s: log t 2.7e4 so; keeping J across steps until Newton contracted slowly
@@ -38,10 +38,10 @@
 /// their kinks at the step boundaries make the extrapolation miss by ~100 tolerances).
 ///
 /// A step costs three products with Γ per Newton iteration but the first (the cubic's coefficients
-/// for all neurons; two iterations in most steps), a real and a complex LU of order n
-/// (newton_lu.hpp), and the region Gram when the region changed.
+/// for all neurons; two iterations in most steps), a real and a complex symmetric factorization
+/// of order n (margin_newton.hpp), and the region Gram when the region changed.
 #include "neuron_sweeps.hpp"
-#include "newton_lu.hpp"
+#include "margin_newton.hpp"
 #include "step_control.hpp"
 #include "stepper.hpp"
 
@@ -90,7 +90,7 @@ class SwitchRadau final : public Stepper {
   std::vector<Eigen::Index> held_inside_step() const override { return m_captured; }
 
  private:
-  /// J = K P for the span's current region and the LU factors of I − hμJ and I − hνJ. P is taken
+  /// J = K P for the span's current region and the factors of I − hμJ and I − hνJ. P is taken
   /// where the last accepted step's stages ended, not at the state: late, the state's margins
   /// carry errors of rel_tol·‖q‖ (O(1) at ‖q‖ ~ 1e8) that put its softmax weights tens of per cent
   /// off the slow manifold the stages relax to at once, and a Jacobian there left Newton
@@ -112,9 +112,10 @@ class SwitchRadau final : public Stepper {
   StepController m_control;
   double m_log_loss_mid = 0;
   Eigen::VectorXd m_q_end;  ///< the last accepted step's stage margins at u = 1
-  Eigen::MatrixXd m_K, m_J;
-  NewtonLU<double> m_real_lu;
-  NewtonLU<std::complex<double>> m_complex_lu;
+  Eigen::MatrixXd m_K;
+  MarginJacobian m_jacobian;
+  MarginNewton<double> m_real_newton;
+  MarginNewton<std::complex<double>> m_complex_newton;
   // The step.
   Eigen::VectorXd m_s, m_q0, m_w0, m_dW, m_work, m_scratch;
   Eigen::MatrixXd m_Q;         ///< stage margins q(c_k h), n × 3: the Newton unknowns
