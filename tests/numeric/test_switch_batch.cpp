@@ -9,13 +9,16 @@
 //    halving the step divides the local error by about 2^(p+1), p = 4 for Lobatto IIIA's three
 //    stages and 5 for Radau IIA's;
 //  - switch_radau deep into the stiff late phase: it agrees with region_ros2 there and takes
-//    steps that grow with τ.
+//    steps that grow with τ;
+//  - the sweeps' pre-activations at a step's end, which the next step starts from, are those a
+//    product with Γ gives at the step's end state.
 #define BOOST_TEST_MODULE switch_batch
 #include <boost/test/unit_test.hpp>
 
 #include "problems/dataset.hpp"
 #include "problems/leaky2_span.hpp"
 #include "solver/driver.hpp"
+#include "solver/neuron_sweeps.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -116,6 +119,46 @@ BOOST_AUTO_TEST_CASE(switch_batch_crosses_the_same_switches_as_the_event_driven_
 
 BOOST_AUTO_TEST_CASE(switch_radau_crosses_the_same_switches_as_the_event_driven_run) {
   crosses_the_same_switches_as_the_event_driven_run(StepperKind::switch_radau);
+}
+
+BOOST_AUTO_TEST_CASE(sweeps_end_at_the_pre_activations_of_their_end_state) {
+  // One sweep over a step long enough to cross switches and meet sliding onsets (γ = 0.1): each
+  // neuron's cubic at u = 1, carried through its own events, against Z0 + (C + ΔC) Γ from a chart
+  // that never saw the step. The switch_radau and switch_batch steps hand those values on instead
+  // of that product, so an error here would move every later switch function.
+  Net net(0.1, 1e-2);
+  Leaky2Span& span = net.span;
+  const Eigen::Index m = span.outer_weights().size(), n = span.num_samples();
+  const Eigen::VectorXd C = Eigen::VectorXd::LinSpaced(span.state_dim(), -0.02, 0.02);
+  Eigen::VectorXd Z(span.num_switches());
+  span.switch_functions(C, Z);
+  std::vector<char> side(static_cast<std::size_t>(Z.size()));
+  for (Eigen::Index k = 0; k < Z.size(); ++k) side[static_cast<std::size_t>(k)] = Z[k] > 0;
+  span.freeze_pattern(side);
+  const Eigen::VectorXd b1 = Eigen::VectorXd::LinSpaced(n, 0.5, 1.5), b2 = Eigen::VectorXd::LinSpaced(n, -0.2, 0.2),
+                        b3 = Eigen::VectorXd::LinSpaced(n, 0.1, -0.1);
+  std::vector<RowMajorMatrix> G(3);
+  Eigen::VectorXd dC(span.state_dim());
+  for (std::size_t p = 0; p < 3; ++p) {
+    span.region_ascent(p == 0 ? b1 : p == 1 ? b2 : b3, dC);
+    G[p].resize(m, n);
+    span.velocity_product(dC, G[p]);
+  }
+  NeuronSweeps sweeps;
+  BOOST_REQUIRE(sweeps.run(span, Z, {b1, b2, b3, G[0], G[1], G[2]}, 2.0, {0.5, 1.0}));
+  const RowMajorMatrix& Z_end = sweeps.end_pre_activations();
+  const Eigen::VectorXd C_end =
+      C + Eigen::Map<const Eigen::VectorXd>(sweeps.state_change().data(), sweeps.state_change().size());
+  Net fresh(0.1, 1e-2);
+  Eigen::VectorXd Z_product(span.num_switches());
+  fresh.span.switch_functions(C_end, Z_product);
+  const Eigen::Map<const Eigen::VectorXd> Z_carried(Z_end.data(), Z_end.size());
+  Eigen::Index crossed = 0;
+  for (Eigen::Index k = 0; k < Z.size(); ++k) crossed += (Z_product[k] > 0) != (Z[k] > 0);
+  BOOST_REQUIRE_GE(crossed, 10);
+  BOOST_REQUIRE_GE(sweeps.captured().size(), 1u);
+  BOOST_TEST_MESSAGE(crossed << " pairs crossed, " << sweeps.captured().size() << " onsets");
+  BOOST_TEST((Z_carried - Z_product).norm() <= 1e-12 * Z_product.norm());
 }
 
 BOOST_AUTO_TEST_CASE(switch_batch_holds_the_same_pairs_on_their_kinks) {

@@ -188,6 +188,30 @@ BOOST_AUTO_TEST_CASE(region_gram_predicts_the_margins_with_many_sliding_pairs) {
   BOOST_TEST((q1 - q0 - K * c).norm() <= 1e-12 * (K * c).norm());
 }
 
+BOOST_AUTO_TEST_CASE(holding_carries_the_pre_activations_a_product_gives) {
+  // hold_on_sliding_surfaces moves only the sliding pairs' coefficients and updates the memoised
+  // Z by their rank-one terms instead of a product with Γ: the switch functions after it must be
+  // those a chart that never held anything computes at the held state (720 pairs on 60 neurons).
+  const Dataset data = make_dataset(gaussian_spec(40, 80, 5));
+  const Leaky2FixedOuter model(data.X, {60, 0.3, true, 0.5, 6});
+  Leaky2Span span(model, data.y, model.initial_theta());
+  Eigen::VectorXd C = Eigen::VectorXd::LinSpaced(span.state_dim(), -0.02, 0.03);
+  freeze_pattern_at(span, C);  // Z at C is memoised now
+  std::vector<Eigen::Index> sliding;
+  for (Eigen::Index j = 0; j < 60; ++j)
+    for (Eigen::Index r = 0; r < 12; ++r) sliding.push_back(j * 40 + (j + 3 * r) % 40);
+  span.set_sliding(sliding);
+  Eigen::VectorXd before(span.num_switches()), carried(span.num_switches()), product(span.num_switches());
+  span.switch_functions(C, before);
+  span.hold_on_sliding_surfaces(C);
+  span.switch_functions(C, carried);
+  Leaky2Span fresh(model, data.y, model.initial_theta());
+  fresh.switch_functions(C, product);
+  BOOST_REQUIRE((before - product).norm() > 1e-3 * product.norm());  // the hold moved Z
+  BOOST_TEST((carried - product).norm() <= 1e-13 * product.norm());
+  for (Eigen::Index k : sliding) BOOST_TEST(std::abs(carried[k]) <= 1e-12 * product.norm());
+}
+
 BOOST_FIXTURE_TEST_CASE(frozen_margin_velocity_is_the_margins_affine_part, Fixture) {
   // With the pattern frozen, q is affine in the state (the frozen branch is continued across
   // kinks), so q(C + V) − q(C) = frozen_margin_velocity(V) for any V, however far: the driver's
