@@ -17,7 +17,7 @@ void validate(const Relu2Params& p) {
 }
 
 Relu2::Relu2(const Eigen::MatrixXd& X, const Relu2Params& params)
-    : m_X(X), m_params(params), m_m(params.width), m_d(X.cols()), m_k(params.outputs), m_Z(params.width, X.rows()),
+    : m_first(X, params.width), m_params(params), m_m(params.width), m_d(X.cols()), m_k(params.outputs), m_Z(params.width, X.rows()),
       m_H(params.width, X.rows()), m_V(params.outputs, params.width), m_dZ(params.width, X.rows()) {
   validate(params);
 }
@@ -45,52 +45,39 @@ Eigen::VectorXd Relu2::initial_theta() const {
 }
 
 void Relu2::forward(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> F) {
-  const Eigen::Map<const RowMajorMatrix> W(theta.data(), m_m, m_d);
   m_V = Eigen::Map<const RowMajorMatrix>(theta.data() + m_m * m_d, m_k, m_m);
-  m_Z.noalias() = W * m_X.transpose();
+  m_first.pre_activations(theta, m_Z);
   m_H = m_Z.cwiseMax(0.0);
-  Eigen::Map<RowMajorMatrix> out(F.data(), m_X.rows(), m_k);
+  Eigen::Map<RowMajorMatrix> out(F.data(), m_first.samples(), m_k);
   out.noalias() = m_H.transpose() * m_V.transpose();
 }
 
 void Relu2::gradient_from_coefficients(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<Eigen::VectorXd> grad) const {
-  const Eigen::Map<const RowMajorMatrix> Gm(G.data(), m_X.rows(), m_k);
-  Eigen::Map<RowMajorMatrix> dW(grad.data(), m_m, m_d);
+  const Eigen::Map<const RowMajorMatrix> Gm(G.data(), m_first.samples(), m_k);
   Eigen::Map<RowMajorMatrix> dV(grad.data() + m_m * m_d, m_k, m_m);
   dV.noalias() = Gm.transpose() * m_H.transpose();
-  dW.noalias() = m_dZ * m_X;
+  m_first.weight_gradient(m_dZ, grad);
 }
 
 void Relu2::vjp(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<Eigen::VectorXd> grad) {
-  const Eigen::Map<const RowMajorMatrix> Gm(G.data(), m_X.rows(), m_k);
+  const Eigen::Map<const RowMajorMatrix> Gm(G.data(), m_first.samples(), m_k);
   m_dZ.noalias() = m_V.transpose() * Gm.transpose();
   m_dZ = (m_Z.array() > 0.0).select(m_dZ, 0.0);  // σ'(0) := 0
   gradient_from_coefficients(G, grad);
 }
 
-void Relu2::set_held(const std::vector<Eigen::Index>& switches) { m_held = held_units(switches, m_X.rows()); }
-
 void Relu2::vjp_held(const Eigen::Ref<const Eigen::VectorXd>& G, const Eigen::Ref<const Eigen::VectorXd>& delta_held,
                      Eigen::Ref<Eigen::VectorXd> grad, Eigen::Ref<Eigen::VectorXd> incoming_held) {
-  const Eigen::Map<const RowMajorMatrix> Gm(G.data(), m_X.rows(), m_k);
+  const Eigen::Map<const RowMajorMatrix> Gm(G.data(), m_first.samples(), m_k);
   m_dZ.noalias() = m_V.transpose() * Gm.transpose();  // the incoming coefficients g
-  for (std::size_t r = 0; r < m_held.size(); ++r) {
-    const auto [j, i] = m_held[r];
+  const std::vector<HeldUnit>& held = m_first.held();
+  for (std::size_t r = 0; r < held.size(); ++r) {
+    const auto [j, i] = held[r];
     incoming_held[static_cast<Eigen::Index>(r)] = m_dZ(j, i);
   }
   m_dZ = (m_Z.array() > 0.0).select(m_dZ, 0.0);
-  for (std::size_t r = 0; r < m_held.size(); ++r) m_dZ(m_held[r].row, m_held[r].sample) = delta_held[static_cast<Eigen::Index>(r)];
+  for (std::size_t r = 0; r < held.size(); ++r) m_dZ(held[r].row, held[r].sample) = delta_held[static_cast<Eigen::Index>(r)];
   gradient_from_coefficients(G, grad);
-}
-
-void Relu2::hold_on_kinks(Eigen::Ref<Eigen::VectorXd> theta) {
-  project_rows_off_inputs(Eigen::Map<RowMajorMatrix>(theta.data(), m_m, m_d), m_X.transpose(), m_held);
-}
-
-void Relu2::switch_functions(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> s) {
-  const Eigen::Map<const RowMajorMatrix> W(theta.data(), m_m, m_d);
-  Eigen::Map<RowMajorMatrix> S(s.data(), m_m, m_X.rows());
-  S.noalias() = W * m_X.transpose();
 }
 
 Eigen::VectorXd relu2_balance(const Eigen::Ref<const Eigen::VectorXd>& theta, const Relu2Params& p, Eigen::Index features) {

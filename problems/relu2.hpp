@@ -16,6 +16,7 @@
 ///    s∞ with s∞² = (s0² + √(s0⁴ + 4))/2 (from s² − a² = s0² and a s = 1 at zero loss, a = ‖v_i‖).
 /// Convention: σ'(0) := 0, as in the paper. θ layout: W row-major (m·d), then V row-major (k·m).
 /// Outputs: F is n × k row-major (num_outputs() = k).
+#include "first_layer.hpp"
 #include "model.hpp"
 
 #include <cstdint>
@@ -37,18 +38,20 @@ class Relu2 final : public Model {
   Relu2(const Eigen::MatrixXd& X, const Relu2Params& params);
 
   std::string kind() const override { return "relu2"; }
-  Eigen::Index dim() const override { return m_m * m_d + m_k * m_m; }
-  Eigen::Index num_samples() const override { return m_X.rows(); }
+  Eigen::Index dim() const override { return m_first.size() + m_k * m_m; }
+  Eigen::Index num_samples() const override { return m_first.samples(); }
   Eigen::Index num_outputs() const override { return m_k; }
   int homogeneity() const override { return 2; }
-  std::vector<LayerView> layers() const override { return {{"W", m_m, m_d, 0}, {"V", m_k, m_m, m_m * m_d}}; }
+  std::vector<LayerView> layers() const override { return {m_first.view(), {"V", m_k, m_m, m_first.size()}}; }
 
   void forward(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> F) override;
   void vjp(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<Eigen::VectorXd> grad) override;
 
-  Eigen::Index num_switches() const override { return m_m * m_X.rows(); }
+  Eigen::Index num_switches() const override { return m_m * m_first.samples(); }
   /// s_{j·n+i} = ⟨w_j, x_i⟩.
-  void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> s) override;
+  void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> s) override {
+    m_first.switch_functions(theta, s);
+  }
   /// The pre-activations are linear in W and do not depend on V: ds = s(dθ).
   void switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dtheta, Eigen::Ref<Eigen::VectorXd> ds) override {
     switch_functions(dtheta, ds);
@@ -58,25 +61,24 @@ class Relu2 final : public Model {
   /// coefficient of x_i in dw_j is δ_ji = σ'_ji g_ji with incoming g_ji = (Vᵀ Gᵀ)_ji. dV does not
   /// see it (σ(0) = 0), so the balance ‖w_j‖² − ‖v_j‖² stays conserved on the kink.
   bool supports_held_kinks() const override { return true; }
-  void set_held(const std::vector<Eigen::Index>& switches) override;
+  void set_held(const std::vector<Eigen::Index>& switches) override { m_first.set_held(switches); }
   void vjp_held(const Eigen::Ref<const Eigen::VectorXd>& G, const Eigen::Ref<const Eigen::VectorXd>& delta_held,
                 Eigen::Ref<Eigen::VectorXd> grad, Eigen::Ref<Eigen::VectorXd> incoming_held) override;
   std::pair<double, double> kink_slopes(Eigen::Index) const override { return {0.0, 1.0}; }
-  void hold_on_kinks(Eigen::Ref<Eigen::VectorXd> theta) override;
+  void hold_on_kinks(Eigen::Ref<Eigen::VectorXd> theta) override { m_first.hold_on_kinks(theta); }
 
   const Relu2Params& params() const { return m_params; }
   /// θ(0): rows of W and columns of V independent and uniform on the sphere of radius init_radius.
   Eigen::VectorXd initial_theta() const;
 
  private:
-  Eigen::MatrixXd m_X;
+  FirstLayer m_first;
   Relu2Params m_params;
   Eigen::Index m_m, m_d, m_k;
   Eigen::MatrixXd m_Z;  ///< m × n pre-activations of the last forward
   Eigen::MatrixXd m_H;  ///< m × n activations σ(Z)
   Eigen::MatrixXd m_V;  ///< V of the last forward
   Eigen::MatrixXd m_dZ; ///< m × n backward buffer
-  std::vector<HeldUnit> m_held;  ///< held switches as (neuron, sample), sorted
   /// dW = m_dZ X and dV = G Hᵀ from the backward coefficients in m_dZ.
   void gradient_from_coefficients(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<Eigen::VectorXd> grad) const;
 };

@@ -19,7 +19,7 @@ void validate(const TwoLayerLeakyParams& p) {
 }
 
 TwoLayerLeaky::TwoLayerLeaky(const Eigen::MatrixXd& X, const TwoLayerLeakyParams& params)
-    : m_X(X), m_params(params), m_m(params.width), m_d(X.cols()), m_Z(params.width, X.rows()),
+    : m_first(X, params.width), m_params(params), m_m(params.width), m_Z(params.width, X.rows()),
       m_Phi(params.width, X.rows()), m_M(params.width, X.rows()), m_a(params.width) {
   validate(params);
 }
@@ -29,9 +29,8 @@ Eigen::VectorXd TwoLayerLeaky::initial_theta() const {
 }
 
 void TwoLayerLeaky::forward(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> F) {
-  const Eigen::Map<const RowMajorMatrix> W(theta.data(), m_m, m_d);
   m_a = theta.tail(m_m);
-  m_Z.noalias() = W * m_X.transpose();
+  m_first.pre_activations(theta, m_Z);
   m_Phi = m_Z.unaryExpr([this](double z) { return phi(z); });
   F.noalias() = m_Phi.transpose() * m_a;
 }
@@ -43,8 +42,7 @@ void TwoLayerLeaky::backward_coefficients(const Eigen::Ref<const Eigen::VectorXd
 
 void TwoLayerLeaky::gradient_from_coefficients(const Eigen::Ref<const Eigen::VectorXd>& G,
                                                Eigen::Ref<Eigen::VectorXd> grad) const {
-  Eigen::Map<RowMajorMatrix> dW(grad.data(), m_m, m_d);
-  dW.noalias() = m_M * m_X;
+  m_first.weight_gradient(m_M, grad);
   grad.tail(m_m).noalias() = m_Phi * G;
 }
 
@@ -53,29 +51,18 @@ void TwoLayerLeaky::vjp(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<E
   gradient_from_coefficients(G, grad);
 }
 
-void TwoLayerLeaky::set_held(const std::vector<Eigen::Index>& switches) { m_held = held_units(switches, m_X.rows()); }
-
 void TwoLayerLeaky::vjp_held(const Eigen::Ref<const Eigen::VectorXd>& G,
                              const Eigen::Ref<const Eigen::VectorXd>& delta_held, Eigen::Ref<Eigen::VectorXd> grad,
                              Eigen::Ref<Eigen::VectorXd> incoming_held) {
   backward_coefficients(G);
-  for (std::size_t r = 0; r < m_held.size(); ++r) {
-    const auto [j, i] = m_held[r];
+  const std::vector<HeldUnit>& held = m_first.held();
+  for (std::size_t r = 0; r < held.size(); ++r) {
+    const auto [j, i] = held[r];
     const auto k = static_cast<Eigen::Index>(r);
     incoming_held[k] = m_a[j] * G[i];
     m_M(j, i) = delta_held[k];
   }
   gradient_from_coefficients(G, grad);
-}
-
-void TwoLayerLeaky::hold_on_kinks(Eigen::Ref<Eigen::VectorXd> theta) {
-  project_rows_off_inputs(Eigen::Map<RowMajorMatrix>(theta.data(), m_m, m_d), m_X.transpose(), m_held);
-}
-
-void TwoLayerLeaky::switch_functions(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> s) {
-  const Eigen::Map<const RowMajorMatrix> W(theta.data(), m_m, m_d);
-  Eigen::Map<RowMajorMatrix> S(s.data(), m_m, m_X.rows());
-  S.noalias() = W * m_X.transpose();
 }
 
 Eigen::VectorXd neuron_balance(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Index width, Eigen::Index features) {

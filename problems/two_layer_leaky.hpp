@@ -13,6 +13,7 @@
 /// f is linear with f(x) − f(−x) = (1+α)⟨Σ_j a_j w_j, x⟩, the vector Σ_j a_j w_j ∥ w*.
 /// Convention: φ'(0) := α (the left derivative, as for leaky2_fixed_outer).
 /// θ layout: W row-major (m·d entries), then a (m entries).
+#include "first_layer.hpp"
 #include "model.hpp"
 
 #include <cstdint>
@@ -34,17 +35,19 @@ class TwoLayerLeaky final : public Model {
   TwoLayerLeaky(const Eigen::MatrixXd& X, const TwoLayerLeakyParams& params);
 
   std::string kind() const override { return "two_layer_leaky"; }
-  Eigen::Index dim() const override { return m_m * m_d + m_m; }
-  Eigen::Index num_samples() const override { return m_X.rows(); }
+  Eigen::Index dim() const override { return m_first.size() + m_m; }
+  Eigen::Index num_samples() const override { return m_first.samples(); }
   int homogeneity() const override { return 2; }
-  std::vector<LayerView> layers() const override { return {{"W", m_m, m_d, 0}, {"a", 1, m_m, m_m * m_d}}; }
+  std::vector<LayerView> layers() const override { return {m_first.view(), {"a", 1, m_m, m_first.size()}}; }
 
   void forward(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> F) override;
   void vjp(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<Eigen::VectorXd> grad) override;
 
-  Eigen::Index num_switches() const override { return m_m * m_X.rows(); }
+  Eigen::Index num_switches() const override { return m_m * m_first.samples(); }
   /// s_{j·n+i} = ⟨w_j, x_i⟩.
-  void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> s) override;
+  void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> s) override {
+    m_first.switch_functions(theta, s);
+  }
   /// The pre-activations are linear in W and do not depend on a: ds = s(dθ).
   void switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dtheta, Eigen::Ref<Eigen::VectorXd> ds) override {
     switch_functions(dtheta, ds);
@@ -53,11 +56,11 @@ class TwoLayerLeaky final : public Model {
   /// Held pair (j, i): φ'_ji ∈ [α, 1] is free; δ_ji = a_j φ'_ji G_i, the coefficient of x_i in
   /// dw_j, so the incoming coefficient is a_j G_i. ȧ_j does not see it (φ(0) = 0).
   bool supports_held_kinks() const override { return true; }
-  void set_held(const std::vector<Eigen::Index>& switches) override;
+  void set_held(const std::vector<Eigen::Index>& switches) override { m_first.set_held(switches); }
   void vjp_held(const Eigen::Ref<const Eigen::VectorXd>& G, const Eigen::Ref<const Eigen::VectorXd>& delta_held,
                 Eigen::Ref<Eigen::VectorXd> grad, Eigen::Ref<Eigen::VectorXd> incoming_held) override;
   std::pair<double, double> kink_slopes(Eigen::Index) const override { return {m_params.alpha, 1.0}; }
-  void hold_on_kinks(Eigen::Ref<Eigen::VectorXd> theta) override;
+  void hold_on_kinks(Eigen::Ref<Eigen::VectorXd> theta) override { m_first.hold_on_kinks(theta); }
 
   const TwoLayerLeakyParams& params() const { return m_params; }
   /// θ(0): W and a with entries N(0, ω²) from the seed.
@@ -71,15 +74,13 @@ class TwoLayerLeaky final : public Model {
   double phi(double z) const { return z > 0 ? z : m_params.alpha * z; }
   double dphi(double z) const { return z > 0 ? 1.0 : m_params.alpha; }
 
-  Eigen::MatrixXd m_X;
+  FirstLayer m_first;
   TwoLayerLeakyParams m_params;
   Eigen::Index m_m;
-  Eigen::Index m_d;
   Eigen::MatrixXd m_Z;    ///< m × n pre-activations of the last forward
   Eigen::MatrixXd m_Phi;  ///< m × n activations φ(Z)
   Eigen::MatrixXd m_M;    ///< m × n backward coefficients a_j φ'(Z_ji) G_i
   Eigen::VectorXd m_a;    ///< a of the last forward
-  std::vector<HeldUnit> m_held;  ///< held switches as (neuron, sample), sorted
 };
 
 /// Per neuron j: a_j² − ‖w_j‖², the quantity gradient flow conserves.
