@@ -175,18 +175,6 @@ toml::table parse_file(const std::string& path) {
   }
 }
 
-/// The model.* keys each kind reads besides kind, loss and seed.
-const std::map<std::string, std::set<std::string>>& model_keys() {
-  static const std::map<std::string, std::set<std::string>> keys{
-      {"leaky2_fixed_outer", {"width", "gamma", "signs", "init_scale"}},
-      {"two_layer_leaky", {"width", "alpha", "init_scale"}},
-      {"deep", {"layers", "width", "skip", "init_scale"}},
-      {"linear", {"init_scale"}},
-      {"relu2", {"width", "init_radius"}},
-  };
-  return keys;
-}
-
 /// Keys that only the square-loss flow (model.kind = "relu2") reads.
 const std::map<std::string, std::set<std::string>>& square_flow_only_keys() {
   static const std::map<std::string, std::set<std::string>> keys{{"stop", {"loss", "grad_norm"}}};
@@ -224,65 +212,66 @@ void check_square_flow_keys(const toml::table& root, const std::string& kind) {
 
 /// Refuses a model.* key that the chosen kind does not read (it would be silently ignored).
 void check_model_keys(const toml::table& root, const std::string& kind) {
-  const auto it = model_keys().find(kind);
-  if (it == model_keys().end())
-    throw ConfigError("model.kind = \"" + kind + "\": allowed values are \"leaky2_fixed_outer\", \"two_layer_leaky\", "
-                      "\"deep\", \"linear\", \"relu2\"");
+  const std::set<std::string>* keys = nullptr;
+  try {
+    keys = &model_keys(kind);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(e.what());
+  }
   const auto* model = root.get_as<toml::table>("model");
   if (!model) return;
   for (const auto& [key, _] : *model) {
     const std::string k(key.str());
-    if (k != "kind" && k != "loss" && k != "seed" && !it->second.count(k))
+    if (k != "kind" && k != "loss" && k != "seed" && !keys->count(k))
       throw ConfigError("model." + k + " does not apply to model.kind = \"" + kind + "\"; its keys are kind, loss, seed, " +
-                        join(it->second));
+                        join(*keys));
   }
 }
 
 /// model.loss: "square" for relu2 (vector outputs), a margin loss for every other kind.
 void read_loss(Reader& r, RunConfig& c) {
-  const bool square = c.model_kind == "relu2";
+  const bool square = c.model.kind == "relu2";
   std::string loss = square ? "square" : to_string(c.loss);
   r.get("model", "loss", loss);
   if (square && loss != "square")
     throw ConfigError("model.loss = \"" + loss + "\": model.kind = \"relu2\" trains with the square loss; allowed value is \"square\"");
   if (!square && loss == "square")
     throw ConfigError("model.loss = \"square\": only model.kind = \"relu2\" has vector outputs and the square loss; allowed "
-                      "values for model.kind = \"" + c.model_kind + "\" are \"exp\", \"logistic\"");
+                      "values for model.kind = \"" + c.model.kind + "\" are \"exp\", \"logistic\"");
   if (!square) c.loss = parse_loss_kind(loss);
 }
 
-void read_model(Reader& r, const toml::table& root, RunConfig& c) {
-  r.get("model", "kind", c.model_kind);
-  check_model_keys(root, c.model_kind);
-  check_square_flow_keys(root, c.model_kind);
+void read_model(Reader& r, const toml::table& root, RunConfig& c, std::uint64_t seed) {
+  ModelSpec& m = c.model;
+  r.get("model", "kind", m.kind);
+  check_model_keys(root, m.kind);
+  check_square_flow_keys(root, m.kind);
   read_loss(r, c);
-  r.get("model", "seed", c.model.seed);
-  if (c.model_kind == "leaky2_fixed_outer") {
-    std::string signs = c.model.balanced_signs ? "balanced" : "random";
-    r.get("model", "width", c.model.width);
-    r.get("model", "gamma", c.model.gamma);
+  r.get("model", "seed", seed);
+  set_model_seed(m, seed);
+  if (m.kind == "leaky2_fixed_outer") {
+    std::string signs = m.leaky2.balanced_signs ? "balanced" : "random";
+    r.get("model", "width", m.leaky2.width);
+    r.get("model", "gamma", m.leaky2.gamma);
     r.get("model", "signs", signs);
-    r.get("model", "init_scale", c.model.init_scale);
+    r.get("model", "init_scale", m.leaky2.init_scale);
     if (signs != "balanced" && signs != "random")
       throw ConfigError("model.signs = \"" + signs + "\": allowed values are \"balanced\", \"random\"");
-    c.model.balanced_signs = signs == "balanced";
-  } else if (c.model_kind == "two_layer_leaky") {
-    c.two_layer.seed = c.model.seed;
-    r.get("model", "width", c.two_layer.width);
-    r.get("model", "alpha", c.two_layer.alpha);
-    r.get("model", "init_scale", c.two_layer.init_scale);
-  } else if (c.model_kind == "deep") {
-    c.deep.seed = c.model.seed;
-    r.get("model", "layers", c.deep.layers);
-    r.get("model", "width", c.deep.width);
-    r.get("model", "skip", c.deep.skip);
-    r.get("model", "init_scale", c.deep.init_scale);
-  } else if (c.model_kind == "relu2") {
-    c.relu2.seed = c.model.seed;
-    r.get("model", "width", c.relu2.width);
-    r.get("model", "init_radius", c.relu2.init_radius);
+    m.leaky2.balanced_signs = signs == "balanced";
+  } else if (m.kind == "two_layer_leaky") {
+    r.get("model", "width", m.two_layer.width);
+    r.get("model", "alpha", m.two_layer.alpha);
+    r.get("model", "init_scale", m.two_layer.init_scale);
+  } else if (m.kind == "deep") {
+    r.get("model", "layers", m.deep.layers);
+    r.get("model", "width", m.deep.width);
+    r.get("model", "skip", m.deep.skip);
+    r.get("model", "init_scale", m.deep.init_scale);
+  } else if (m.kind == "relu2") {
+    r.get("model", "width", m.relu2.width);
+    r.get("model", "init_radius", m.relu2.init_radius);
   } else {
-    r.get("model", "init_scale", c.linear_init_scale);
+    r.get("model", "init_scale", m.linear.init_scale);
   }
 }
 
@@ -302,7 +291,7 @@ void read_shift(Reader& r, const toml::table& root, RunConfig& c) {
 /// losses only: the square-loss flow of relu2 has no margin to scale the direction to.
 void read_init(Reader& r, const toml::table& root, RunConfig& c) {
   const auto* init = root.get_as<toml::table>("init");
-  if (init && c.model_kind == "relu2")
+  if (init && c.model.kind == "relu2")
     throw ConfigError("[init] does not apply to model.kind = \"relu2\": a warm start is scaled to a margin, and relu2 trains "
                       "with the square loss");
   if (!init) return;  // nothing stored: configurations without a warm start read as before [init] existed
@@ -333,7 +322,6 @@ void read_square_flow(Reader& r, RunConfig& c) {
 void read_sections(Reader& r, const toml::table& root, RunConfig& c) {
   r.get("", "seed", c.seed);
   c.data.seed = c.seed;
-  c.model.seed = c.seed + 1;
   r.get("data", "kind", c.data.kind);
   r.get("data", "n", c.data.n);
   r.get("data", "d", c.data.d);
@@ -345,9 +333,9 @@ void read_sections(Reader& r, const toml::table& root, RunConfig& c) {
   r.get("data", "unit_norm", c.data.unit_norm);
   r.get("data", "path", c.data.path);
 
-  read_model(r, root, c);
+  read_model(r, root, c, c.seed + 1);
   read_init(r, root, c);
-  if (c.model_kind == "relu2") {
+  if (c.model.kind == "relu2") {
     c.coordinates = "full";
     read_square_flow(r, c);
     return;
@@ -357,7 +345,7 @@ void read_sections(Reader& r, const toml::table& root, RunConfig& c) {
   r.get("flow", "time", time);
   c.time = parse_time_mode(time);
   // Only the fixed-outer net has the data-span chart; every other model integrates θ itself.
-  if (c.model_kind != "leaky2_fixed_outer") c.coordinates = "full";
+  if (c.model.kind != "leaky2_fixed_outer") c.coordinates = "full";
   r.get("flow", "coordinates", c.coordinates);
   r.get("flow", "freeze_pattern", c.driver.freeze_pattern);
   // "auto" (the default): switch_radau, handing off to region_ros2 once the late phase begins,
@@ -439,17 +427,12 @@ toml::table parse_resolved(const std::string& text, const std::string& what) {
 void validate(const RunConfig& c) {
   if (c.coordinates != "span" && c.coordinates != "full")
     throw ConfigError("flow.coordinates = \"" + c.coordinates + "\": allowed values are \"span\", \"full\"");
-  if (c.coordinates == "span" && c.model_kind != "leaky2_fixed_outer")
+  if (c.coordinates == "span" && c.model.kind != "leaky2_fixed_outer")
     throw ConfigError("flow.coordinates = \"span\": the data-span chart exists only for model.kind = "
-                      "\"leaky2_fixed_outer\"; use \"full\" with model.kind = \"" + c.model_kind + "\"");
+                      "\"leaky2_fixed_outer\"; use \"full\" with model.kind = \"" + c.model.kind + "\"");
   validate(c.data);
-  if (c.model_kind == "leaky2_fixed_outer") validate(c.model);
-  if (c.model_kind == "two_layer_leaky") validate(c.two_layer);
-  if (c.model_kind == "deep") validate(c.deep);
-  if (c.model_kind == "relu2") validate(c.relu2);
-  if (c.model_kind == "relu2") validate(c.square);
-  if (!(c.linear_init_scale >= 0 && std::isfinite(c.linear_init_scale)))
-    throw ConfigError("model.init_scale = " + std::to_string(c.linear_init_scale) + ": must be a finite number ≥ 0");
+  validate(c.model);
+  if (c.model.kind == "relu2") validate(c.square);
   if (!(c.init.margin > 0 && std::isfinite(c.init.margin)))
     throw ConfigError("init.margin = " + std::to_string(c.init.margin) + ": must be a finite number > 0");
   validate(c.stepper);

@@ -4,11 +4,8 @@
 /// Every error names the key, the bad value and the allowed range (LBFGSpp's validate habit),
 /// and is a ConfigError so the CLI can exit with code 2.
 #include "problems/dataset.hpp"
-#include "problems/deep.hpp"
-#include "problems/leaky2_fixed_outer.hpp"
 #include "problems/loss.hpp"
-#include "problems/relu2.hpp"
-#include "problems/two_layer_leaky.hpp"
+#include "problems/model_registry.hpp"
 #include "solver/driver.hpp"
 #include "solver/flow_system.hpp"
 #include "solver/square_flow.hpp"
@@ -34,13 +31,8 @@ struct WarmStart {
 struct RunConfig {
   std::uint64_t seed = 0;
   DatasetSpec data;
-  std::string model_kind = "leaky2_fixed_outer";  ///< leaky2_fixed_outer, two_layer_leaky, deep, linear or relu2
-  Leaky2Params model;                 ///< leaky2_fixed_outer; model.seed of every kind
-  TwoLayerLeakyParams two_layer;      ///< two_layer_leaky
-  DeepParams deep;                    ///< deep
-  Relu2Params relu2;                  ///< relu2
+  ModelSpec model;                    ///< [model]: the kind and its parameters (problems/model_registry.hpp)
   SquareFlowOptions square;           ///< relu2: the square-loss flow (its flow.*, stop.*, output.* keys)
-  double linear_init_scale = 0;       ///< linear: θ(0) entries ~ N(0, ω²); 0 starts at θ = 0
   WarmStart init;                     ///< [init]; margin losses only
   LossKind loss = LossKind::exp;      ///< margin loss; relu2 has the square loss instead
   TimeMode time = TimeMode::loss;

@@ -3,8 +3,8 @@
 /// `kktflow info --follow OUT.h5`: one line per new trajectory row while the run writes it.
 #include "commands.hpp"
 
-#include "analysis/h5.hpp"
-#include "analysis/run_store.hpp"
+#include "analysis/io/h5_error.hpp"
+#include "analysis/io/run_store.hpp"
 
 #include <fmt/format.h>
 

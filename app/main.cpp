@@ -3,8 +3,8 @@
 #include "commands.hpp"
 #include "config.hpp"
 
-#include "analysis/h5.hpp"
-#include "analysis/sweep_spec.hpp"
+#include "analysis/io/h5_error.hpp"
+#include "analysis/sweep/sweep_spec.hpp"
 
 #include <cstdio>
 #include <stdexcept>

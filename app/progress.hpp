@@ -2,7 +2,7 @@
 /// \file progress.hpp
 /// Progress of a run, and of a sweep's cases: a live line on a terminal, nothing otherwise (the
 /// summary comes at the end).
-#include "analysis/sweep_runner.hpp"
+#include "analysis/sweep/sweep_runner.hpp"
 #include "solver/observer.hpp"
 
 #include <cstdio>

@@ -2,12 +2,11 @@
 #include "config.hpp"
 #include "progress.hpp"
 
-#include "analysis/data_file.hpp"
-#include "analysis/run_store.hpp"
+#include "analysis/io/data_file.hpp"
+#include "analysis/io/run_store.hpp"
 #include "problems/init.hpp"
 #include "problems/leaky2_span.hpp"
-#include "problems/linear.hpp"
-#include "problems/relu2.hpp"
+#include "problems/model_registry.hpp"
 #include "solver/driver.hpp"
 #include "solver/square_flow.hpp"
 
@@ -63,39 +62,6 @@ Dataset load_data(const RunConfig& c) {
   return data;
 }
 
-/// The config's model bound to the data, with θ(0).
-struct BuiltModel {
-  std::unique_ptr<Model> model;
-  Eigen::VectorXd theta0;
-};
-
-BuiltModel build_model(const RunConfig& c, const Dataset& data) {
-  if (c.model_kind == "two_layer_leaky") {
-    auto model = std::make_unique<TwoLayerLeaky>(data.X, c.two_layer);
-    Eigen::VectorXd theta0 = model->initial_theta();
-    return {std::move(model), std::move(theta0)};
-  }
-  if (c.model_kind == "deep") {
-    auto model = std::make_unique<DeepNet>(data.X, c.deep);
-    Eigen::VectorXd theta0 = model->initial_theta();
-    return {std::move(model), std::move(theta0)};
-  }
-  if (c.model_kind == "relu2") {
-    auto model = std::make_unique<Relu2>(data.X, c.relu2);
-    Eigen::VectorXd theta0 = model->initial_theta();
-    return {std::move(model), std::move(theta0)};
-  }
-  if (c.model_kind == "linear") {
-    auto model = std::make_unique<LinearModel>(data.X);
-    const Eigen::Index dim = model->dim();
-    return {std::move(model), c.linear_init_scale > 0 ? gaussian_theta(dim, c.linear_init_scale, c.model.seed)
-                                                      : Eigen::VectorXd::Zero(dim)};
-  }
-  auto model = std::make_unique<Leaky2FixedOuter>(data.X, c.model);
-  Eigen::VectorXd theta0 = model->initial_theta();
-  return {std::move(model), std::move(theta0)};
-}
-
 /// θ(0) of a warm start (config.hpp: WarmStart) from the final θ of the run file init.theta_file.
 Eigen::VectorXd warm_start(const RunConfig& c, const Dataset& data, Model& model) {
   const std::string key = "init.theta_file = \"" + c.init.theta_file + "\": ";
@@ -106,34 +72,18 @@ Eigen::VectorXd warm_start(const RunConfig& c, const Dataset& data, Model& model
   }
 }
 
-/// /model attributes of each kind: what verify needs to rebuild the model from the file.
-void describe_model(const RunConfig& c, const Model& model, RunMetadata& m) {
-  m.model_attrs = {{"kind", model.kind()}, {"loss", c.model_kind == "relu2" ? "square" : to_string(c.loss)},
-                   {"time", c.model_kind == "relu2" ? "t" : to_string(c.time)},
-                   {"stepper", c.stepper_label}, {"coordinates", c.coordinates}};
-  m.model_numbers = {{"homogeneity", model.homogeneity()}};
-  if (const auto* leaky2 = dynamic_cast<const Leaky2FixedOuter*>(&model)) {
-    m.model_attrs["activation"] = "leaky_relu";
-    m.model_attrs["signs"] = c.model.balanced_signs ? "balanced" : "random";
-    m.model_numbers.insert({{"gamma", c.model.gamma}, {"width", static_cast<double>(c.model.width)},
-                            {"init_scale", c.model.init_scale}});
-    m.a = leaky2->outer();
-  } else if (c.model_kind == "two_layer_leaky") {
-    m.model_attrs["activation"] = "leaky_relu";
-    m.model_numbers.insert({{"alpha", c.two_layer.alpha}, {"width", static_cast<double>(c.two_layer.width)},
-                            {"init_scale", c.two_layer.init_scale}});
-  } else if (c.model_kind == "deep") {
-    m.model_attrs["activation"] = fmt::format("{}", fmt::join(c.deep.layers, ","));
-    m.model_attrs["skip"] = c.deep.skip ? "true" : "false";
-    m.model_numbers.insert({{"width", static_cast<double>(c.deep.width)}, {"init_scale", c.deep.init_scale}});
-  } else if (c.model_kind == "relu2") {
-    m.model_attrs["activation"] = "relu";
-    m.model_numbers.insert({{"width", static_cast<double>(c.relu2.width)}, {"outputs", static_cast<double>(c.relu2.outputs)},
-                            {"init_radius", c.relu2.init_radius}});
-  } else {
-    m.model_attrs["activation"] = "none";
-    m.model_numbers.insert({"init_scale", c.linear_init_scale});
-  }
+/// /model attributes: the kind's description (model_registry.hpp), from which verify rebuilds
+/// the model, and how the run integrated it.
+void model_metadata(const RunConfig& c, const Model& model, RunMetadata& m) {
+  const bool square = c.model.kind == "relu2";
+  const ModelDescription d = describe_model(c.model);
+  m.model_attrs = d.text;
+  m.model_attrs.insert({{"kind", model.kind()}, {"loss", square ? "square" : to_string(c.loss)},
+                        {"time", square ? "t" : to_string(c.time)}, {"stepper", c.stepper_label},
+                        {"coordinates", c.coordinates}});
+  m.model_numbers = d.numbers;
+  m.model_numbers["homogeneity"] = model.homogeneity();
+  if (const auto* leaky2 = dynamic_cast<const Leaky2FixedOuter*>(&model)) m.a = leaky2->outer();
 }
 
 RunMetadata metadata(const RunConfig& c, const Dataset& data, const Model& model) {
@@ -147,7 +97,7 @@ RunMetadata metadata(const RunConfig& c, const Dataset& data, const Model& model
   m.y = data.y;
   m.data_attrs = data.params;
   m.data_attrs["source"] = data.source;
-  describe_model(c, model, m);
+  model_metadata(c, model, m);
   for (const auto& layer : model.layers()) {
     m.layer_names.push_back(layer.name);
     m.layer_shapes.push_back(layer.rows);
@@ -191,7 +141,7 @@ bool may_change_on_resume(const std::string& key) { return key.starts_with("stop
 /// the file's in a key that shapes the trajectory, h5::Error when the file cannot be continued.
 std::optional<StoredCheckpoint> checkpoint_to_resume(const std::string& out, const RunConfig& c) {
   // A run killed while it wrote /final (outside SWMR mode) leaves a mark no reader may pass.
-  h5::File::clear_writer_marks(out);
+  clear_writer_marks(out);
   const RunSummary stored = read_run_summary(out);
   bool stop_changed = false;
   for (const KeyChange& change : changed_keys(stored.config, c.resolved_toml)) {
@@ -278,7 +228,7 @@ int run_run(const RunOptions& opt) {
   const RunConfig c = load_config(opt.config, opt.overrides);
   const std::string out = opt.output.empty() ? default_output(opt.config) : opt.output;
   std::optional<StoredCheckpoint> from;
-  if (opt.resume && c.model_kind == "relu2")
+  if (opt.resume && c.model.kind == "relu2")
     throw ConfigError("--resume: model.kind = \"relu2\" runs are not checkpointed (the square-loss flow takes seconds); "
                       "rerun with --force");
   if (opt.resume) {
@@ -286,11 +236,11 @@ int run_run(const RunOptions& opt) {
     if (!from) return exit_ok;
   }
   const Dataset data = load_data(c);
-  BuiltModel built = build_model(c, data);
+  BuiltModel built = make_model(c.model, data.X);
   Model& model = *built.model;
   if (!c.init.theta_file.empty()) built.theta0 = warm_start(c, data, model);
   const Eigen::VectorXd& theta0 = built.theta0;
-  if (c.model_kind == "relu2") return run_square_flow(c, data, built, out, opt);
+  if (c.model.kind == "relu2") return run_square_flow(c, data, built, out, opt);
 
   std::unique_ptr<MarginSystem> margins;
   Eigen::VectorXd state;

@@ -6,10 +6,10 @@
 #include "config.hpp"
 #include "progress.hpp"
 
-#include "analysis/model_claims.hpp"
-#include "analysis/sweep_continuation.hpp"
-#include "analysis/sweep_runner.hpp"
-#include "analysis/sweep_spec.hpp"
+#include "analysis/verify/claim_registry.hpp"
+#include "analysis/sweep/sweep_continuation.hpp"
+#include "analysis/sweep/sweep_runner.hpp"
+#include "analysis/sweep/sweep_spec.hpp"
 
 #include <fmt/format.h>
 
@@ -75,7 +75,7 @@ void print_continuation(const ContinuationOutcome& o) {
   std::vector<std::size_t> order(r.value.size());
   for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
   std::ranges::stable_sort(order, [&](std::size_t a, std::size_t b) { return r.value[a] < r.value[b]; });
-  std::printf("  %-14s %5s %14s %10s %10s  %s\n", r.spec.key.c_str(), "case", "margin", "srank", "eps_KKT", "support");
+  std::printf("  %-14s %5s %14s %10s %10s  %s\n", r.key.c_str(), "case", "margin", "srank", "eps_KKT", "support");
   for (const std::size_t k : order) {
     const CaseRow& row = o.sweep.rows.at(k);
     const auto& last = row.contents.last;
@@ -83,7 +83,7 @@ void print_continuation(const ContinuationOutcome& o) {
                 last ? last->stable_rank : NAN, last ? last->kkt_eps : NAN, r.support[k].c_str());
   }
   for (const BranchChange& c : r.changes)
-    std::printf("  change between %s = %.10g (case %d, support {%s}) and %.10g (case %d, support {%s})%s\n", r.spec.key.c_str(),
+    std::printf("  change between %s = %.10g (case %d, support {%s}) and %.10g (case %d, support {%s})%s\n", r.key.c_str(),
                 c.before_value, c.before_case, c.before_support.c_str(), c.after_value, c.after_case, c.after_support.c_str(),
                 c.pattern_changed ? ", activation pattern changed" : "");
   if (!o.stopped.empty()) std::printf("  the branch was left at its last case: %s\n", o.stopped.c_str());
@@ -101,7 +101,7 @@ void print_summary(const SweepOutcome& o, const std::string& dir) {
               dir.c_str(), o.rows.size(), count("done"), skipped, count("failed"), count("pending"), o.totals.wall_s, o.totals.workers, o.totals.ranks,
               o.totals.ranks == 1 ? "" : "s", o.budget_exhausted ? " (budget_s reached: re-run to continue)" : "");
   for (const CaseRow& row : o.rows) {
-    if (row.state == "failed") std::printf("  case %d (%s) failed: %s\n", row.sweep_case->index, row.sweep_case->label().c_str(), row.message.c_str());
+    if (row.state == "failed") std::printf("  case %d (%s) failed: %s\n", row.index, row.label.c_str(), row.message.c_str());
   }
 }
 

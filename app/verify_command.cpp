@@ -2,11 +2,12 @@
 
 #include "config.hpp"
 
-#include "analysis/claims.hpp"
-#include "analysis/kkt.hpp"
-#include "analysis/model_claims.hpp"
-#include "analysis/run_store.hpp"
-#include "analysis/verify_store.hpp"
+#include "analysis/io/h5_error.hpp"
+#include "analysis/io/run_data_reader.hpp"
+#include "analysis/io/run_store.hpp"
+#include "analysis/io/verify_store.hpp"
+#include "analysis/verify/claim_registry.hpp"
+#include "analysis/verify/kkt.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -65,7 +66,7 @@ Refinement refine(const std::string& file, const std::vector<std::string>& claim
                      "flow.precision=" + r.precision};
   if (const int code = run_run(rerun); code != exit_ok)
     throw std::runtime_error("the refined run " + r.file + " ended with exit status " + std::to_string(code));
-  r.claims = verify_run_file(r.file, claims).claims;
+  r.claims = verify_run(read_run_data(r.file), claims).claims;
   r.final_angle = angle_between(read_final_theta(file), read_final_theta(r.file));
   return r;
 }
@@ -167,7 +168,7 @@ int run_verify(const VerifyOptions& opt) {
       return exit_usage;
     }
   }
-  const VerifyOutcome outcome = verify_run_file(opt.file, opt.claims);
+  const VerifyOutcome outcome = verify_run(read_run_data(opt.file), opt.claims);
   write_verify(opt.file, outcome.claims, outcome.finals);
   const bool all_passed = std::ranges::all_of(outcome.claims, [](const ClaimResult& c) { return c.passed; });
   const std::optional<Refinement> refined =

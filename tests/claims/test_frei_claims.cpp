@@ -2,7 +2,8 @@
 /// Each claim of `kktflow verify` must be able to fail. Runs built in memory around Frei's net on
 /// exactly orthogonal data (x_i = e_i, the theorem's cleanest regime), whose rank-2 KKT point is
 /// the polished point of the pattern sign(a_j y_i).
-#include "analysis/claims.hpp"
+#include "analysis/verify/claim_registry.hpp"
+#include "analysis/verify/kkt.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -33,14 +34,30 @@ Leaky2Net orthogonal_net() {
   return make_leaky2_net(X, Eigen::Vector4d(1, -1, 1, -1), a / std::sqrt(6.0), 0.5);
 }
 
+/// A run of `net` held in memory, as the claim registry reads one: ending at W_final, with these
+/// snapshots, exp loss and flow.rel_tol = 1e-8.
+RunData run_data(const Leaky2Net& net, const Eigen::MatrixXd& W_final, const std::vector<Eigen::MatrixXd>& snapshots = {}) {
+  RunData run;
+  run.kind = "leaky2_fixed_outer";
+  run.model_attrs = {{"gamma", std::to_string(net.gamma)}};
+  run.X = net.X;
+  run.y = net.y;
+  run.outer = net.a;
+  run.theta_final = theta_from_weights(W_final);
+  for (const Eigen::MatrixXd& W : snapshots) run.snapshots.push_back(theta_from_weights(W));
+  run.loss = "exp";
+  run.rel_tol = 1e-8;
+  return run;
+}
+
 /// A run whose snapshots approach W_limit like the flow does (angle halving per snapshot) and
 /// which ends at W_final.
-RunInput converging_run(const Eigen::MatrixXd& W_limit, const Eigen::MatrixXd& W_final) {
-  RunInput run{orthogonal_net(), W_final, {}, {}, "exp", 1e-8};
+RunData converging_run(const Eigen::MatrixXd& W_limit, const Eigen::MatrixXd& W_final) {
   const Eigen::MatrixXd noise = random_matrix(W_limit.rows(), W_limit.cols(), 9).normalized() * W_limit.norm();
-  for (int k = 1; k <= 6; ++k) run.snapshots.push_back(W_limit + std::ldexp(0.3, -k) * noise);
-  run.snapshots.push_back(W_final);
-  return run;
+  std::vector<Eigen::MatrixXd> snapshots;
+  for (int k = 1; k <= 6; ++k) snapshots.push_back(W_limit + std::ldexp(0.3, -k) * noise);
+  snapshots.push_back(W_final);
+  return run_data(orthogonal_net(), W_final, snapshots);
 }
 
 const ClaimResult& find(const VerifyOutcome& outcome, const std::string& name) {
@@ -72,8 +89,8 @@ std::vector<Record> trajectory(const std::vector<double>& smoothed, const std::v
 
 BOOST_AUTO_TEST_CASE(converged_run_passes_every_frei_claim_with_certificates) {
   const Eigen::MatrixXd W = kkt_point();
-  const RunInput run = converging_run(W, W + 1e-4 * random_matrix(6, 6, 3));
-  const VerifyOutcome outcome = verify_claims(run, kFrei);
+  const RunData run = converging_run(W, W + 1e-4 * random_matrix(6, 6, 3));
+  const VerifyOutcome outcome = verify_run(run, kFrei);
   for (const ClaimResult& c : outcome.claims) BOOST_TEST_CONTEXT(c.name << ": " << c.detail) { BOOST_TEST(c.passed); }
   BOOST_TEST(find(outcome, "frei2023.rank_le_2").certified);
   BOOST_TEST(find(outcome, "frei2023.kkt").certified);
@@ -89,8 +106,8 @@ BOOST_AUTO_TEST_CASE(hand_made_rank_three_direction_fails_rank_and_kkt) {
   Eigen::MatrixXd bump = Eigen::MatrixXd::Zero(6, 6);
   bump(0, 4) = bump(1, 5) = bump(3, 4) = W_star.norm();
   const Eigen::MatrixXd W = W_star + bump;
-  RunInput run{orthogonal_net(), W, {W_star, W_star, W_star, W}, {}, "exp", 1e-8};
-  const VerifyOutcome outcome = verify_claims(run, kFrei);
+  const RunData run = run_data(orthogonal_net(), W, {W_star, W_star, W_star, W});
+  const VerifyOutcome outcome = verify_run(run, kFrei);
   const ClaimResult& rank = find(outcome, "frei2023.rank_le_2");
   BOOST_TEST(!rank.passed);
   BOOST_TEST(rank.value > 0.1);
@@ -103,7 +120,7 @@ BOOST_AUTO_TEST_CASE(hand_made_rank_three_direction_fails_rank_and_kkt) {
 BOOST_AUTO_TEST_CASE(perturbed_point_fails_kkt) {
   const Eigen::MatrixXd W_star = kkt_point();
   const Eigen::MatrixXd W = W_star + 0.1 * W_star.norm() * random_matrix(6, 6, 4).normalized();
-  const VerifyOutcome outcome = verify_claims(converging_run(W_star, W), {"frei2023.kkt"});
+  const VerifyOutcome outcome = verify_run(converging_run(W_star, W), {"frei2023.kkt"});
   BOOST_TEST(outcome.claims.size() == 1u);
   BOOST_TEST(!outcome.claims.front().passed);
   BOOST_TEST(outcome.claims.front().value > 1e-2);
@@ -122,21 +139,21 @@ BOOST_AUTO_TEST_CASE(correlated_low_dimensional_data_do_not_meet_the_regime) {
   Eigen::VectorXd a(4);
   a << 1, 1, -1, -1;
   const Leaky2Net net = make_leaky2_net(X, y, a / 2, 0.5);
-  RunInput run{net, random_matrix(4, 5, 6), {}, {}, "exp", 1e-8};
-  const ClaimResult regime = verify_claims(run, {"frei2023.near_orthogonal"}).claims.front();
+  const RunData run = run_data(net, random_matrix(4, 5, 6));
+  const ClaimResult regime = verify_run(run, {"frei2023.near_orthogonal"}).claims.front();
   BOOST_TEST(!regime.passed);
   BOOST_TEST(regime.value < 1e-2);
   BOOST_TEST(regime.detail.find("NOT met") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(lyu_li_claims_fail_on_decreasing_margin_and_growing_residual) {
-  RunInput run{orthogonal_net(), kkt_point(), {}, {}, "exp", 1e-8};
+  RunData run = run_data(orthogonal_net(), kkt_point());
   run.trajectory = trajectory({1.0, 1.1, 1.2, 1.3}, {1e-2, 5e-3, 3e-3, 2e-3});
-  VerifyOutcome ok = verify_claims(run, {"lyuli2020.smoothed_margin_monotone", "lyuli2020.kkt_rate"});
+  VerifyOutcome ok = verify_run(run, {"lyuli2020.smoothed_margin_monotone", "lyuli2020.kkt_rate"});
   BOOST_TEST(ok.claims[0].passed);
   BOOST_TEST(ok.claims[1].passed);
   run.trajectory = trajectory({1.0, 1.1, 1.05, 1.3}, {1e-2, 2e-2, 3e-2, 5e-2});
-  VerifyOutcome bad = verify_claims(run, {"lyuli2020.smoothed_margin_monotone", "lyuli2020.kkt_rate"});
+  VerifyOutcome bad = verify_run(run, {"lyuli2020.smoothed_margin_monotone", "lyuli2020.kkt_rate"});
   BOOST_TEST(!bad.claims[0].passed);
   BOOST_TEST(std::abs(bad.claims[0].value - 0.05 / 1.1) < 1e-12);
   BOOST_TEST(!bad.claims[1].passed);
@@ -149,15 +166,15 @@ BOOST_AUTO_TEST_CASE(global_max_margin_fails_when_a_competitor_is_better) {
   Pattern s = frei_pattern(net);
   s(0, 1) = static_cast<std::int8_t>(-s(0, 1));
   const Eigen::MatrixXd worse = polish(net, s).W;
-  const ClaimResult r = verify_claims(converging_run(worse, worse), {"frei2023.global_max_margin"}).claims.front();
+  const ClaimResult r = verify_run(converging_run(worse, worse), {"frei2023.global_max_margin"}).claims.front();
   BOOST_TEST(!r.passed);
   BOOST_TEST(r.value > 1 + 1e-3);
 }
 
 BOOST_AUTO_TEST_CASE(unknown_claim_lists_the_known_ones) {
-  const RunInput run{orthogonal_net(), kkt_point(), {}, {}, "exp", 1e-8};
+  const RunData run = run_data(orthogonal_net(), kkt_point());
   try {
-    static_cast<void>(verify_claims(run, {"frei2023.nope"}));
+    static_cast<void>(verify_run(run, {"frei2023.nope"}));
     BOOST_FAIL("no exception");
   } catch (const std::invalid_argument& e) {
     BOOST_TEST(std::string(e.what()).find("known claims: frei2023.rank_le_2") != std::string::npos);

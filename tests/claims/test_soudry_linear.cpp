@@ -9,7 +9,7 @@
 #define BOOST_TEST_MODULE soudry_linear
 #include <boost/test/unit_test.hpp>
 
-#include "analysis/svm.hpp"
+#include "analysis/verify/svm.hpp"
 #include "problems/dataset.hpp"
 #include "problems/linear.hpp"
 #include "solver/driver.hpp"

@@ -1,0 +1,258 @@
+#pragma once
+/// \file h5_detail.hpp
+/// What the HDF5 layer's implementation files (h5.cpp, h5_dataset.cpp, h5_file.cpp) share:
+/// error context and messages, HDF5 types and property lists, attribute reading. Internal.
+#include "analysis/io/h5.hpp"
+
+#include <fmt/format.h>
+#include <hdf5_hl.h>
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+#include <string_view>
+#include <type_traits>
+
+namespace kktflow::h5::detail {
+
+/// HDF5 prints its whole error stack to stderr on every failure; users should see one message
+/// of ours instead. The setting is per thread in a thread-safe HDF5 build (Debian's is).
+inline void silence_hdf5_errors() {
+  thread_local const herr_t silenced = H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  static_cast<void>(silenced);
+}
+
+inline herr_t keep_innermost(unsigned depth, const H5E_error2_t* error, void* out) {
+  if (depth == 0 && error->desc != nullptr) {
+    *static_cast<std::string*>(out) = error->desc;
+  }
+  return 0;
+}
+
+/// The most specific message on HDF5's error stack (e.g. "truncated file: eof = …"), or "".
+/// Must run before the next HDF5 call, which clears the stack.
+inline std::string hdf5_detail() {
+  std::string detail;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keep_innermost, &detail);
+  return detail;
+}
+
+/// Error context: which file and which object inside it.
+struct Where {
+  std::string_view file;
+  std::string_view object;
+
+  [[noreturn]] void fail(std::string_view what) const {
+    throw Error(fmt::format("HDF5 file '{}', object '{}': {}", file, object, what));
+  }
+  hid_t check(hid_t status, std::string_view action) const {
+    if (status < 0) {
+      const std::string detail = hdf5_detail();
+      fail(detail.empty() ? fmt::format("cannot {}", action) : fmt::format("cannot {} ({})", action, detail));
+    }
+    return status;
+  }
+};
+
+inline Where where_of(const Object& object) { return {object.file_path(), object.path()}; }
+
+inline std::string child_path(const std::string& parent, const std::string& name) {
+  if (name.starts_with('/')) {
+    return name;
+  }
+  return parent == "/" ? "/" + name : parent + "/" + name;
+}
+
+inline std::string attr_action(std::string_view verb, const std::string& name) {
+  return fmt::format("{} attribute '{}'", verb, name);
+}
+
+inline hid_t file_type(Type type) { return type == Type::f64 ? H5T_IEEE_F64LE : H5T_STD_I64LE; }
+
+template <class T>
+hid_t native_type() {
+  if constexpr (std::is_same_v<T, double>) {
+    return H5T_NATIVE_DOUBLE;
+  } else if constexpr (std::is_same_v<T, std::int64_t>) {
+    return H5T_NATIVE_INT64;
+  } else {
+    static_assert(std::is_same_v<T, std::uint64_t>);
+    return H5T_NATIVE_UINT64;
+  }
+}
+
+/// UTF-8 string type; `fixed_size` 0 means variable length.
+inline Handle string_type(const Where& at, std::size_t fixed_size) {
+  Handle type(at.check(H5Tcopy(H5T_C_S1), "copy string type"), H5Tclose);
+  at.check(H5Tset_size(type.id(), fixed_size == 0 ? H5T_VARIABLE : fixed_size), "size string type");
+  at.check(H5Tset_cset(type.id(), H5T_CSET_UTF8), "set string type to UTF-8");
+  return type;
+}
+
+/// Link-creation properties that create missing intermediate groups ("a/b/c").
+inline Handle intermediate_groups(const Where& at) {
+  Handle plist(at.check(H5Pcreate(H5P_LINK_CREATE), "create link properties"), H5Pclose);
+  at.check(H5Pset_create_intermediate_group(plist.id(), 1), "set link properties");
+  return plist;
+}
+
+/// Metadata-cache evictions off: HDF5 then writes metadata only when we flush, so between two
+/// flushes the metadata on disk stays as the last flush left it, and raw data written meanwhile
+/// lands only in rows that metadata does not show yet. A run killed at any moment other than
+/// inside a flush thus leaves a file whose flushed rows all read back, and a reader opening a
+/// live run sees the state of the last flush.
+inline Handle writer_access(const Where& at) {
+  Handle plist(at.check(H5Pcreate(H5P_FILE_ACCESS), "create file-access properties"), H5Pclose);
+  H5AC_cache_config_t config{};
+  config.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+  at.check(H5Pget_mdc_config(plist.id(), &config), "get metadata-cache configuration");
+  config.evictions_enabled = false;
+  config.incr_mode = H5C_incr__off;
+  config.flash_incr_mode = H5C_flash_incr__off;
+  config.decr_mode = H5C_decr__off;
+  at.check(H5Pset_mdc_config(plist.id(), &config), "set metadata-cache configuration");
+  // No lock: HDF5 1.10 would hold an exclusive flock for the whole run, and h5py, xarray or
+  // `kktflow info` could not even open a live run. Exclusive creation already keeps a second
+  // writer away.
+  at.check(H5Pset_file_locking(plist.id(), false, true), "disable file locking");
+  return plist;
+}
+
+/// writer_access() in the newest file format, which SWMR writing needs.
+inline Handle creator_access(const Where& at) {
+  Handle plist = writer_access(at);
+  at.check(H5Pset_libver_bounds(plist.id(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST), "set format version bounds");
+  return plist;
+}
+
+/// Reads take a shared lock where the file system supports locks, and go ahead where it does not
+/// (HDF5 1.10 otherwise fails on such file systems, e.g. some NFS mounts).
+inline Handle reader_access(const Where& at) {
+  Handle plist(at.check(H5Pcreate(H5P_FILE_ACCESS), "create file-access properties"), H5Pclose);
+  at.check(H5Pset_file_locking(plist.id(), true, true), "set file locking");
+  return plist;
+}
+
+/// Creates attribute `name` (replacing any old one) and writes it; `length` empty means scalar.
+inline void put_attr(const Object& owner, const std::string& name, hid_t stored_type, hid_t memory_type,
+              std::optional<hsize_t> length, const void* data) {
+  const Where at = where_of(owner);
+  const std::string action = attr_action("write", name);
+  if (at.check(H5Aexists(owner.id(), name.c_str()), action) > 0) {
+    at.check(H5Adelete(owner.id(), name.c_str()), action);
+  }
+  Handle space(at.check(length ? H5Screate_simple(1, &*length, nullptr) : H5Screate(H5S_SCALAR), action),
+               H5Sclose);
+  Handle attr(
+      at.check(H5Acreate2(owner.id(), name.c_str(), stored_type, space.id(), H5P_DEFAULT, H5P_DEFAULT),
+               action),
+      H5Aclose);
+  if (!length || *length > 0) {
+    at.check(H5Awrite(attr.id(), memory_type, data), action);
+  }
+}
+
+/// An open attribute with its type, element count and class.
+struct OpenAttr {
+  Handle attr;
+  Handle type;
+  Handle space;
+  std::size_t count;
+  H5T_class_t type_class;
+};
+
+inline OpenAttr open_attr(const Object& owner, const std::string& name) {
+  const Where at = where_of(owner);
+  const std::string action = attr_action("open", name);
+  Handle attr(at.check(H5Aopen(owner.id(), name.c_str(), H5P_DEFAULT), action), H5Aclose);
+  Handle type(at.check(H5Aget_type(attr.id()), action), H5Tclose);
+  Handle space(at.check(H5Aget_space(attr.id()), action), H5Sclose);
+  const auto count = static_cast<std::size_t>(at.check(H5Sget_simple_extent_npoints(space.id()), action));
+  const H5T_class_t type_class = H5Tget_class(type.id());
+  return {std::move(attr), std::move(type), std::move(space), count, type_class};
+}
+
+inline std::vector<std::string> read_strings(const Where& at, const OpenAttr& a, const std::string& action) {
+  if (a.type_class != H5T_STRING) {
+    at.fail(action + ": it is not a string");
+  }
+  std::vector<std::string> out;
+  out.reserve(a.count);
+  if (a.count == 0) {
+    return out;
+  }
+  // Reading with the stored type as memory type avoids HDF5's refusal to convert between the
+  // ASCII and UTF-8 character sets.
+  if (at.check(H5Tis_variable_str(a.type.id()), action) > 0) {
+    std::vector<char*> texts(a.count, nullptr);
+    at.check(H5Aread(a.attr.id(), a.type.id(), texts.data()), action);
+    for (const char* text : texts) {
+      out.emplace_back(text != nullptr ? text : "");
+    }
+    H5Dvlen_reclaim(a.type.id(), a.space.id(), H5P_DEFAULT, texts.data());
+    return out;
+  }
+  const std::size_t size = H5Tget_size(a.type.id());
+  std::vector<char> buffer(a.count * size);
+  at.check(H5Aread(a.attr.id(), a.type.id(), buffer.data()), action);
+  for (std::size_t i = 0; i < a.count; ++i) {
+    const char* text = buffer.data() + i * size;
+    out.emplace_back(text, strnlen(text, size));
+  }
+  return out;
+}
+
+template <class T>
+std::vector<T> read_numbers(const Where& at, const OpenAttr& a, const std::string& action) {
+  if (a.type_class != H5T_INTEGER && a.type_class != H5T_FLOAT) {
+    at.fail(action + ": it is not numeric");
+  }
+  std::vector<T> out(a.count);
+  if (!out.empty()) {
+    at.check(H5Aread(a.attr.id(), native_type<T>(), out.data()), action);
+  }
+  return out;
+}
+
+template <class T>
+std::vector<T> read_values(const Object& owner, const std::string& name) {
+  const OpenAttr a = open_attr(owner, name);
+  const std::string action = attr_action("read", name);
+  if constexpr (std::is_same_v<T, std::string>) {
+    return read_strings(where_of(owner), a, action);
+  } else {
+    return read_numbers<T>(where_of(owner), a, action);
+  }
+}
+
+template <class T>
+struct IsVector : std::false_type {};
+template <class T>
+struct IsVector<std::vector<T>> : std::true_type {};
+
+template <class T>
+std::vector<std::string> format_all(const std::vector<T>& values) {
+  std::vector<std::string> out;
+  out.reserve(values.size());
+  for (const T& value : values) {
+    out.push_back(fmt::format("{}", value));
+  }
+  return out;
+}
+
+inline herr_t collect_attr_name(hid_t /*location*/, const char* name, const H5A_info_t* /*info*/, void* out) {
+  static_cast<std::vector<std::string>*>(out)->emplace_back(name);
+  return 0;
+}
+
+/// Writes all of `dataset` from `data` (which holds `count` elements in memory order).
+inline void write_whole(const Dataset& dataset, hid_t memory_type, const void* data, hsize_t count) {
+  if (count > 0) {
+    where_of(dataset).check(H5Dwrite(dataset.id(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data),
+                            "write dataset");
+  }
+}
+
+
+}  // namespace kktflow::h5::detail

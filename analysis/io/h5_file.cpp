@@ -1,0 +1,223 @@
+#include "analysis/io/h5_detail.hpp"
+
+namespace kktflow::h5 {
+
+using namespace detail;
+
+// ---- Group ----------------------------------------------------------------------------------
+
+Group Group::create_group(const std::string& name) {
+  const std::string path = child_path(this->path(), name);
+  const Where at{file_path(), path};
+  const Handle links = intermediate_groups(at);
+  Handle group(at.check(H5Gcreate2(id(), name.c_str(), links.id(), H5P_DEFAULT, H5P_DEFAULT), "create group"),
+               H5Gclose);
+  return Group(std::move(group), file_path(), path);
+}
+
+Group Group::open_group(const std::string& name) const {
+  const std::string path = child_path(this->path(), name);
+  Handle group(Where{file_path(), path}.check(H5Gopen2(id(), name.c_str(), H5P_DEFAULT), "open group"),
+               H5Gclose);
+  return Group(std::move(group), file_path(), path);
+}
+
+bool Group::contains(const std::string& name) const {
+  // H5Lexists fails rather than answering false when an intermediate group is missing, so
+  // every prefix is checked in turn.
+  for (std::size_t end = 0; end != std::string::npos;) {
+    end = name.find('/', end + 1);
+    const std::string prefix = name.substr(0, end);
+    if (prefix.empty() || prefix == "/") {
+      continue;
+    }
+    if (check(H5Lexists(id(), prefix.c_str(), H5P_DEFAULT), fmt::format("look up '{}'", prefix)) <= 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void Group::remove(const std::string& name) {
+  Where{file_path(), child_path(path(), name)}.check(H5Ldelete(id(), name.c_str(), H5P_DEFAULT), "unlink");
+}
+
+void Group::link_external(const std::string& name, const std::string& target_file, const std::string& target_object) {
+  const std::string link_path = child_path(path(), name);
+  const Where at{file_path(), link_path};
+  const Handle links = intermediate_groups(at);
+  at.check(H5Lcreate_external(target_file.c_str(), target_object.c_str(), id(), name.c_str(), links.id(), H5P_DEFAULT),
+           "create external link to " + target_file);
+}
+
+Dataset Group::open_dataset(const std::string& name) const {
+  const std::string path = child_path(this->path(), name);
+  Handle dataset(Where{file_path(), path}.check(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), "open dataset"),
+                 H5Dclose);
+  return Dataset(std::move(dataset), file_path(), path);
+}
+
+Dataset Group::create_dataset(const std::string& name, hid_t stored_type, const std::vector<hsize_t>& dims,
+                              const std::vector<hsize_t>& max_dims, hid_t create_plist) {
+  const std::string path = child_path(this->path(), name);
+  const Where at{file_path(), path};
+  const Handle space(at.check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), max_dims.data()),
+                              "create dataspace"),
+                     H5Sclose);
+  const Handle links = intermediate_groups(at);
+  Handle dataset(
+      at.check(H5Dcreate2(id(), name.c_str(), stored_type, space.id(), links.id(), create_plist, H5P_DEFAULT),
+               "create dataset"),
+      H5Dclose);
+  return Dataset(std::move(dataset), file_path(), path);
+}
+
+Dataset Group::write_vector(const std::string& name, const Eigen::VectorXd& value) {
+  const std::vector<hsize_t> dims{static_cast<hsize_t>(value.size())};
+  Dataset dataset = create_dataset(name, H5T_IEEE_F64LE, dims, dims, H5P_DEFAULT);
+  write_whole(dataset, H5T_NATIVE_DOUBLE, value.data(), dims[0]);
+  return dataset;
+}
+
+Dataset Group::write_matrix(const std::string& name, const Eigen::MatrixXd& value) {
+  const std::vector<hsize_t> dims{static_cast<hsize_t>(value.rows()), static_cast<hsize_t>(value.cols())};
+  Dataset dataset = create_dataset(name, H5T_IEEE_F64LE, dims, dims, H5P_DEFAULT);
+  const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> row_major = value;
+  write_whole(dataset, H5T_NATIVE_DOUBLE, row_major.data(), dims[0] * dims[1]);
+  return dataset;
+}
+
+Dataset Group::write_dataset(const std::string& name, const std::vector<std::int64_t>& value) {
+  const std::vector<hsize_t> dims{value.size()};
+  Dataset dataset = create_dataset(name, H5T_STD_I64LE, dims, dims, H5P_DEFAULT);
+  write_whole(dataset, H5T_NATIVE_INT64, value.data(), dims[0]);
+  return dataset;
+}
+
+Dataset Group::write_dataset(const std::string& name, const std::vector<std::string>& value) {
+  const std::vector<hsize_t> dims{value.size()};
+  const Handle type = string_type(Where{file_path(), child_path(path(), name)}, 0);
+  Dataset dataset = create_dataset(name, type.id(), dims, dims, H5P_DEFAULT);
+  std::vector<const char*> texts;
+  texts.reserve(value.size());
+  for (const std::string& text : value) {
+    texts.push_back(text.c_str());
+  }
+  write_whole(dataset, type.id(), texts.data(), dims[0]);
+  return dataset;
+}
+
+Appendable Group::create_appendable(const std::string& name, const AppendableSpec& spec) {
+  const Where at{file_path(), child_path(path(), name)};
+  const bool matrix = spec.columns > 0;
+  const std::vector<hsize_t> dims = matrix ? std::vector<hsize_t>{0, spec.columns} : std::vector<hsize_t>{0};
+  std::vector<hsize_t> max_dims = dims;
+  max_dims[0] = H5S_UNLIMITED;
+  std::vector<hsize_t> chunk = dims;
+  chunk[0] = spec.chunk_rows;
+  const Handle create(at.check(H5Pcreate(H5P_DATASET_CREATE), "create dataset properties"), H5Pclose);
+  at.check(H5Pset_chunk(create.id(), static_cast<int>(chunk.size()), chunk.data()), "set chunk shape");
+  return Appendable(create_dataset(name, file_type(spec.type), dims, max_dims, create.id()), 0, spec.columns);
+}
+
+Appendable Group::open_appendable(const std::string& name) const {
+  Dataset dataset = open_dataset(name);
+  const Where at = where_of(dataset);
+  const Handle space(at.check(H5Dget_space(dataset.id()), "get dataspace"), H5Sclose);
+  const int rank = H5Sget_simple_extent_ndims(space.id());
+  if (rank < 1 || rank > 2) {
+    at.fail(fmt::format("has rank {}, expected 1 or 2 to append to", rank));
+  }
+  std::array<hsize_t, 2> dims{};
+  std::array<hsize_t, 2> max_dims{};
+  at.check(H5Sget_simple_extent_dims(space.id(), dims.data(), max_dims.data()), "get shape");
+  if (max_dims[0] != H5S_UNLIMITED) {
+    at.fail("cannot append: its first dimension is not unlimited");
+  }
+  return Appendable(std::move(dataset), dims[0], rank == 2 ? dims[1] : 0);
+}
+
+// ---- File -----------------------------------------------------------------------------------
+
+File File::create(const std::string& path, bool overwrite) {
+  silence_hdf5_errors();
+  const Where at{path, "/"};
+  std::error_code ignored;
+  if (!overwrite && std::filesystem::exists(path, ignored)) {
+    at.fail("cannot create file: it already exists and overwriting was not requested");
+  }
+  const Handle access = creator_access(at);
+  Handle file(
+      at.check(H5Fcreate(path.c_str(), overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL, H5P_DEFAULT, access.id()),
+               "create file"),
+      H5Fclose);
+  return File(std::move(file), path);
+}
+
+namespace {
+
+/// Opens an existing HDF5 file with `flags`, after checks that name what is wrong with the path.
+Handle open_existing(const std::string& path, unsigned flags, hid_t access, const char* what) {
+  const Where at{path, "/"};
+  std::error_code ignored;
+  if (!std::filesystem::is_regular_file(path, ignored)) {
+    at.fail("cannot open file: no such file");
+  }
+  if (at.check(H5Fis_hdf5(path.c_str()), "open file") == 0) {
+    at.fail("cannot open file: it is not an HDF5 file");
+  }
+  const hid_t file = H5Fopen(path.c_str(), flags, access);
+  const std::string detail = file < 0 ? hdf5_detail() : "";
+  if (detail.starts_with("truncated file")) {
+    at.fail(fmt::format("cannot open file: it is shorter than its superblock says ({}): it was cut off, "
+                        "e.g. by an interrupted copy or a full disk, and cannot be read",
+                        detail));
+  }
+  if (detail.find("not already open for SWMR writing") != std::string::npos ||
+      detail.find("already open for write") != std::string::npos) {
+    at.fail(fmt::format("cannot open file ({}): a writer holds it outside SWMR mode, or was killed while it "
+                        "did (e.g. while a run wrote /final); if none is alive, `kktflow run --resume` or "
+                        "`h5clear -s` clears the mark",
+                        detail));
+  }
+  return Handle(at.check(file, what), H5Fclose);
+}
+
+}  // namespace
+
+File File::open_read_only(const std::string& path) {
+  silence_hdf5_errors();
+  const Handle access = reader_access(Where{path, "/"});
+  return File(open_existing(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, access.id(), "open file"), path);
+}
+
+File File::open_read_write(const std::string& path) {
+  silence_hdf5_errors();
+  const Handle access = writer_access(Where{path, "/"});
+  return File(open_existing(path, H5F_ACC_RDWR, access.id(), "open file for writing"), path);
+}
+
+File File::open_to_continue(const std::string& path) {
+  silence_hdf5_errors();
+  const Where at{path, "/"};
+  const Handle access = creator_access(at);
+  hbool_t clear_status_flags = true;
+  at.check(H5Pset(access.id(), "clear_status_flags", &clear_status_flags), "ask to clear the file's status flags");
+  return File(open_existing(path, H5F_ACC_RDWR, access.id(), "open file for writing"), path);
+}
+
+void File::clear_writer_marks(const std::string& path) { open_to_continue(path); }
+
+Group File::root() const {
+  Handle group(Where{m_path, "/"}.check(H5Gopen2(m_handle.id(), "/", H5P_DEFAULT), "open root group"),
+               H5Gclose);
+  return Group(std::move(group), m_path, "/");
+}
+
+void File::flush() { Where{m_path, "/"}.check(H5Fflush(m_handle.id(), H5F_SCOPE_LOCAL), "flush file"); }
+
+void File::start_swmr_write() {
+  Where{m_path, "/"}.check(H5Fstart_swmr_write(m_handle.id()), "start SWMR writing");
+}
+
+}  // namespace kktflow::h5

@@ -1,0 +1,646 @@
+#define BOOST_TEST_MODULE run_store
+#include "analysis/io/run_store.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <csignal>
+#include <cstring>
+#include <limits>
+#include <boost/test/unit_test.hpp>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "analysis/io/h5.hpp"
+#include "scratch_dir.hpp"
+
+using kktflow::Record;
+using kktflow::RunMetadata;
+using kktflow::RunSummary;
+using kktflow::RunWriter;
+using kktflow::Status;
+using kktflow::SwitchEvent;
+using kktflow::testing::ScratchDir;
+namespace h5 = kktflow::h5;
+
+namespace {
+
+constexpr int kTop = 3;
+constexpr std::int64_t kNewSigns[10] = {1, -1, 0, 2, -2, 0, 1, 0, -1, 1};
+
+RunMetadata make_meta() {
+  RunMetadata meta;
+  meta.config_text = "[model]\nkind = \"leaky2_fixed_outer\"\ngamma = 0.1\n";
+  meta.seed = 18446744073709551557ULL;  // above 2^63: must survive as unsigned
+  meta.kktflow_version = "0.1.0";
+  meta.git_commit = "0123456789ab";
+  meta.created = "2024-05-01T12:00:00Z";
+  meta.X = Eigen::MatrixXd(4, 3);
+  meta.X << 1.0 / 3, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, -1e-300;
+  meta.y = Eigen::Vector4d(1, -1, 1, -1);
+  meta.data_attrs = {{"source", "gaussian"}, {"n", "4"}, {"d", "3"}};
+  meta.model_attrs = {{"kind", "leaky2_fixed_outer"}, {"activation", "leaky_relu"}, {"loss", "exp"}};
+  meta.model_numbers = {{"gamma", 0.1}, {"m", 2}};
+  meta.a = Eigen::Vector2d(1 / std::sqrt(2.0), -1 / std::sqrt(2.0));
+  meta.layer_names = {"W"};
+  meta.layer_shapes = {2, 3};
+  meta.k_top = kTop;
+  return meta;
+}
+
+/// Row i, with values that are not short decimals so that any rounding would show.
+Record make_record(std::int64_t i) {
+  const auto x = static_cast<double>(i);
+  Record r;
+  r.step = i * 7;
+  r.tau = x / 7.0;
+  r.log_t = std::log1p(x) * 3.0;
+  r.log_loss = -x * 1.0e5 - 0.1;
+  r.norm = std::sqrt(x + 2.0);
+  r.normalized_margin = 1.0 / (x + 3.0);
+  r.smoothed_margin = 1.0 / (x + 5.0);
+  r.stable_rank = 1.0 + 1.0 / (x + 1.0);
+  r.sigma = Eigen::Vector3d(x + 0.5, x / 3.0, 1e-17 * x);
+  r.kkt_eps = std::exp(-x / 10.0);
+  r.kkt_delta = std::exp(-x / 20.0);
+  r.alignment_beta = 1.0 - std::exp(-x);
+  r.direction_change = i == 0 ? 0.0 : 1.0 / x;
+  r.switches = 3 * i;
+  r.sliding = i % 5;
+  r.rhs_evals = 13 * i + 1;
+  r.dt = 0.01 * (x + 1.0) / 3.0;
+  r.err_estimate = i % 2 == 0 ? -1.0 : 0.25;
+  r.wall_s = x * 0.003;
+  return r;
+}
+
+SwitchEvent make_event(std::int64_t i) {
+  return {i * 30, std::log1p(static_cast<double>(i)), i % 2, i % 4, static_cast<int>(kNewSigns[i % 10])};
+}
+
+Eigen::VectorXd make_theta(double scale) {
+  return Eigen::VectorXd::LinSpaced(6, -1.0, 1.0) * scale + Eigen::VectorXd::Constant(6, 1.0 / 7.0);
+}
+
+void check_same(const Record& got, const Record& want) {
+  BOOST_TEST(got.step == want.step);
+  BOOST_TEST(got.tau == want.tau);
+  BOOST_TEST(got.log_t == want.log_t);
+  BOOST_TEST(got.log_loss == want.log_loss);
+  BOOST_TEST(got.norm == want.norm);
+  BOOST_TEST(got.normalized_margin == want.normalized_margin);
+  BOOST_TEST(got.smoothed_margin == want.smoothed_margin);
+  BOOST_TEST(got.stable_rank == want.stable_rank);
+  BOOST_TEST(got.sigma.size() == want.sigma.size());
+  BOOST_TEST((got.sigma == want.sigma));
+  BOOST_TEST(got.kkt_eps == want.kkt_eps);
+  BOOST_TEST(got.kkt_delta == want.kkt_delta);
+  BOOST_TEST(got.alignment_beta == want.alignment_beta);
+  BOOST_TEST(got.direction_change == want.direction_change);
+  BOOST_TEST(got.switches == want.switches);
+  BOOST_TEST(got.sliding == want.sliding);
+  BOOST_TEST(got.rhs_evals == want.rhs_evals);
+  BOOST_TEST(got.dt == want.dt);
+  BOOST_TEST(got.err_estimate == want.err_estimate);
+  BOOST_TEST(got.wall_s == want.wall_s);
+}
+
+/// Whether `expr` throws h5::Error whose message contains `part`.
+template <class F>
+bool throws_error_with(F&& expr, const std::string& part) {
+  try {
+    expr();
+  } catch (const h5::Error& error) {
+    BOOST_TEST_MESSAGE("h5::Error: " << error.what());
+    return std::string(error.what()).find(part) != std::string::npos;
+  }
+  return false;
+}
+
+/// A finished run with `records` rows, 10 events and 3 snapshots.
+void write_run(const std::string& path, std::int64_t records) {
+  RunWriter writer(path, make_meta(), false);
+  writer.on_snapshot(make_theta(1e-4), -1);
+  for (std::int64_t i = 0; i < records; ++i) {
+    if (i % 30 == 5) {
+      writer.on_event(make_event(i / 30));
+    }
+    writer.on_record(make_record(i), make_theta(1.0));
+    if (i == 100 || i == records - 1) {
+      writer.on_snapshot(make_theta(static_cast<double>(i)), i);
+    }
+  }
+  writer.on_finish(make_theta(2.0), Status::converged, "eps <= 1e-6 and 1 - beta <= 1e-6");
+  writer.write_final("lambda", Eigen::Vector4d(0.25, 0.5, 0, 1.0 / 3));
+  BOOST_TEST(writer.failure() == "");
+}
+
+void copy_prefix(const std::string& from, const std::string& to, std::uintmax_t bytes) {
+  std::ifstream in(from, std::ios::binary);
+  std::vector<char> buffer(bytes);
+  in.read(buffer.data(), static_cast<std::streamsize>(bytes));
+  std::ofstream(to, std::ios::binary).write(buffer.data(), static_cast<std::streamsize>(bytes));
+}
+
+/// A forked writer process and a pipe each way for one-byte tokens. The child runs `body` and
+/// exits with its return value (1 if it throws); the parent talks to it with send/receive.
+class WriterProcess {
+ public:
+  template <class Body>
+  explicit WriterProcess(Body&& body) {
+    BOOST_REQUIRE(pipe(m_to_parent.data()) == 0);
+    BOOST_REQUIRE(pipe(m_to_child.data()) == 0);
+    m_pid = fork();
+    BOOST_REQUIRE(m_pid >= 0);
+    if (m_pid != 0) return;
+    int code = 1;
+    try {
+      code = body(*this);
+    } catch (...) {
+    }
+    _exit(code);
+  }
+  /// Child side: waits for the parent's token / sends one. False when the pipe failed.
+  bool await_parent() const { return read_token(m_to_child[0]); }
+  bool tell_parent() const { return write_token(m_to_parent[1]); }
+  /// Parent side.
+  bool tell_child() const { return write_token(m_to_child[1]); }
+  bool await_child() const { return read_token(m_to_parent[0]); }
+  /// SIGKILLs the child and reaps it.
+  void kill() const {
+    ::kill(m_pid, SIGKILL);
+    waitpid(m_pid, nullptr, 0);
+  }
+  /// Waits for the child; its exit code, or −1 if it did not exit normally.
+  int exit_code() const {
+    int wait_status = 0;
+    if (waitpid(m_pid, &wait_status, 0) != m_pid || !WIFEXITED(wait_status)) return -1;
+    return WEXITSTATUS(wait_status);
+  }
+
+ private:
+  static bool read_token(int fd) {
+    char token = 0;
+    return read(fd, &token, 1) == 1;
+  }
+  static bool write_token(int fd) {
+    const char token = 't';
+    return write(fd, &token, 1) == 1;
+  }
+  std::array<int, 2> m_to_parent{};
+  std::array<int, 2> m_to_child{};
+  pid_t m_pid = -1;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(round_trip_is_exact) {
+  const ScratchDir dir;
+  const std::string path = dir.file("run.h5");
+  write_run(path, 300);
+
+  const RunSummary s = kktflow::read_run_summary(path);
+  const RunMetadata meta = make_meta();
+  BOOST_TEST(s.format == "kktflow-run");
+  BOOST_TEST(s.format_version == 1);
+  BOOST_TEST(s.kktflow_version == meta.kktflow_version);
+  BOOST_TEST(s.git_commit == meta.git_commit);
+  BOOST_TEST(s.created == meta.created);
+  BOOST_TEST(s.config == meta.config_text);
+  BOOST_TEST(s.seed == meta.seed);
+  BOOST_TEST(s.status == "converged");
+  BOOST_TEST(s.status_reason == "eps <= 1e-6 and 1 - beta <= 1e-6");
+  BOOST_TEST(s.model_attrs.at("kind") == "leaky2_fixed_outer");
+  BOOST_TEST(s.model_attrs.at("gamma") == "0.1");
+  BOOST_TEST(s.model_attrs.at("m") == "2");
+  BOOST_TEST(s.model_attrs.size() == 5U);
+  BOOST_TEST(s.n == 4);
+  BOOST_TEST(s.d == 3);
+  BOOST_TEST(s.trajectory_rows == 300);
+  BOOST_REQUIRE(s.last.has_value());
+  check_same(*s.last, make_record(299));
+  BOOST_TEST(s.events == 10);
+  BOOST_TEST(s.sliding_entries == 3);
+  BOOST_TEST(s.snapshots == 3);
+  BOOST_TEST(s.file_bytes == std::filesystem::file_size(path));
+  // point + 18 columns + k_top sigma; event + 5 columns; snapshot, point + 6 values of theta.
+  BOOST_TEST(s.trajectory_size.row_bytes == 8U * (1 + 18 + kTop));
+  BOOST_TEST(s.event_size.row_bytes == 8U * 6);
+  BOOST_TEST(s.snapshot_size.row_bytes == 8U * (2 + 6));
+  // One 1024-row chunk per trajectory dataset; one chunk per snapshot row, none compressed.
+  BOOST_TEST(s.trajectory_size.bytes == 1024U * s.trajectory_size.row_bytes);
+  BOOST_TEST(s.snapshot_size.bytes == 2U * 1024U * 8U + 3U * 6U * 8U);
+  BOOST_TEST(s.trajectory_size.bytes + s.event_size.bytes + s.snapshot_size.bytes < s.file_bytes);
+
+  const std::vector<Record> rows = kktflow::read_trajectory(path);
+  BOOST_REQUIRE(rows.size() == 300U);
+  for (std::int64_t i = 0; i < 300; ++i) {
+    check_same(rows[static_cast<std::size_t>(i)], make_record(i));
+  }
+  BOOST_TEST((kktflow::read_final_theta(path) == make_theta(2.0)));
+
+  const h5::File file = h5::File::open_read_only(path);
+  const h5::Group root = file.root();
+  BOOST_TEST((root.open_dataset("data/X").read_matrix() == meta.X));
+  BOOST_TEST((root.open_dataset("data/y").read_vector() == meta.y));
+  BOOST_TEST(root.open_group("data").read_attr<std::string>("source") == "gaussian");
+  BOOST_TEST((root.open_dataset("model/a").read_vector() == meta.a));
+  BOOST_TEST((root.open_dataset("final/lambda").read_vector() == Eigen::Vector4d(0.25, 0.5, 0, 1.0 / 3)));
+  const h5::Dataset theta = root.open_dataset("snapshots/theta");
+  BOOST_TEST(theta.read_attr<std::vector<std::string>>("layer_names") == meta.layer_names,
+             boost::test_tools::per_element());
+  BOOST_TEST(theta.read_attr<std::vector<std::int64_t>>("layer_shapes") == meta.layer_shapes,
+             boost::test_tools::per_element());
+  const Eigen::MatrixXd snapshots = theta.read_matrix();
+  BOOST_TEST((snapshots.row(0).transpose() == make_theta(1e-4)));
+  BOOST_TEST((snapshots.row(2).transpose() == make_theta(299.0)));
+  BOOST_TEST(root.open_dataset("snapshots/point").read_int64s() == (std::vector<std::int64_t>{-1, 100, 299}),
+             boost::test_tools::per_element());
+  const std::vector<std::int64_t> signs = root.open_dataset("events/new_sign").read_int64s();
+  BOOST_TEST(signs == std::vector<std::int64_t>(std::begin(kNewSigns), std::end(kNewSigns)),
+             boost::test_tools::per_element());
+  BOOST_TEST(root.open_dataset("trajectory/log_t").read_attr<std::string>("long_name") ==
+             "log of gradient-flow time t");
+
+  // Left behind for tests/interop/check_run_file.py.
+  const std::filesystem::path keep = std::filesystem::path(KKTFLOW_TEST_OUTPUT_DIR) / "roundtrip.h5";
+  std::filesystem::create_directories(keep.parent_path());
+  std::filesystem::copy_file(path, keep, std::filesystem::copy_options::overwrite_existing);
+  BOOST_TEST_MESSAGE("round-trip file kept at " << keep.string());
+}
+
+BOOST_AUTO_TEST_CASE(short_sigma_is_padded_and_long_sigma_is_a_failure) {
+  const ScratchDir dir;
+  const std::string path = dir.file("sigma.h5");
+  {
+    RunWriter writer(path, make_meta(), false);
+    Record short_sigma = make_record(0);
+    short_sigma.sigma = Eigen::Vector2d(2.0, 1.0);
+    writer.on_record(short_sigma, make_theta(1.0));
+    Record long_sigma = make_record(1);
+    long_sigma.sigma = Eigen::Vector4d(4, 3, 2, 1);
+    writer.on_record(long_sigma, make_theta(1.0));
+    BOOST_TEST(writer.failure().find("k_top = 3") != std::string::npos);
+    writer.on_record(make_record(2), make_theta(1.0));  // nothing more is written after a failure
+    writer.on_finish(make_theta(1.0), Status::converged, "");
+  }
+  const std::vector<Record> rows = kktflow::read_trajectory(path);
+  BOOST_REQUIRE(rows.size() == 1U);
+  BOOST_TEST((rows[0].sigma == Eigen::Vector2d(2.0, 1.0)));
+  const h5::File file = h5::File::open_read_only(path);
+  const std::vector<double> stored = file.root().open_dataset("trajectory/sigma").read_rows<double>(0, 1);
+  BOOST_TEST(std::isnan(stored[2]));
+  BOOST_TEST(kktflow::read_run_summary(path).status == "running");
+}
+
+BOOST_AUTO_TEST_CASE(existing_file_needs_overwrite) {
+  const ScratchDir dir;
+  const std::string path = dir.file("run.h5");
+  write_run(path, 3);
+  BOOST_TEST(throws_error_with([&] { RunWriter(path, make_meta(), false); }, "already exists"));
+  BOOST_TEST(kktflow::read_run_summary(path).trajectory_rows == 3);  // untouched
+  { RunWriter writer(path, make_meta(), true); }
+  const RunSummary s = kktflow::read_run_summary(path);
+  BOOST_TEST(s.trajectory_rows == 0);
+  BOOST_TEST(!s.last.has_value());
+  BOOST_TEST(s.status == "running");
+  BOOST_TEST(throws_error_with([&] { (void)kktflow::read_final_theta(path); }, "has not finished"));
+}
+
+BOOST_AUTO_TEST_CASE(inconsistent_metadata_creates_no_file) {
+  const ScratchDir dir;
+  const std::string path = dir.file("run.h5");
+  RunMetadata meta = make_meta();
+  meta.k_top = 0;
+  BOOST_CHECK_THROW(RunWriter(path, meta, false), std::invalid_argument);
+  meta = make_meta();
+  meta.layer_shapes = {2};
+  BOOST_CHECK_THROW(RunWriter(path, meta, false), std::invalid_argument);
+  meta = make_meta();
+  meta.y = Eigen::VectorXd::Ones(5);
+  BOOST_CHECK_THROW(RunWriter(path, meta, false), std::invalid_argument);
+  BOOST_TEST(!std::filesystem::exists(path));
+}
+
+BOOST_AUTO_TEST_CASE(other_files_are_refused) {
+  const ScratchDir dir;
+  const std::string plain = dir.file("plain.h5");
+  {
+    h5::File file = h5::File::create(plain, false);
+    file.root().create_group("data").write_dataset("X", Eigen::MatrixXd::Ones(2, 2));
+  }
+  BOOST_TEST(throws_error_with([&] { (void)kktflow::read_run_summary(plain); }, "no 'format' attribute"));
+
+  const std::string other = dir.file("other.h5");
+  h5::File::create(other, false).root().write_attr("format", "netcdf");
+  BOOST_TEST(throws_error_with([&] { (void)kktflow::read_trajectory(other); }, "its format is 'netcdf'"));
+
+  const std::string newer = dir.file("newer.h5");
+  {
+    h5::Group root = h5::File::create(newer, false).root();
+    root.write_attr("format", "kktflow-run");
+    root.write_attr("format_version", std::int64_t{2});
+  }
+  BOOST_TEST(throws_error_with([&] { (void)kktflow::read_run_summary(newer); }, "format_version 2 is newer"));
+
+  const std::string text = dir.file("text.h5");
+  std::ofstream(text) << "step,tau\n0,0\n";
+  BOOST_TEST(throws_error_with([&] { (void)kktflow::read_run_summary(text); }, "not an HDF5 file"));
+}
+
+BOOST_AUTO_TEST_CASE(truncated_file_is_an_error_not_a_crash) {
+  const ScratchDir dir;
+  const std::string path = dir.file("run.h5");
+  write_run(path, 120);
+  const std::uintmax_t size = std::filesystem::file_size(path);
+  for (const double fraction : {0.5, 0.1, 0.9, 0.999}) {
+    const std::string cut = dir.file("cut.h5");
+    copy_prefix(path, cut, static_cast<std::uintmax_t>(fraction * static_cast<double>(size)));
+    BOOST_TEST_CONTEXT("first " << fraction << " of " << size << " bytes") {
+      BOOST_TEST(throws_error_with([&] { (void)kktflow::read_run_summary(cut); }, cut));
+      BOOST_TEST(throws_error_with([&] { (void)kktflow::read_trajectory(cut); }, cut));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(killed_writer_leaves_every_flushed_row) {
+  const ScratchDir dir;
+  const std::string path = dir.file("killed.h5");
+  const pid_t child = fork();
+  BOOST_REQUIRE(child >= 0);
+  if (child == 0) {
+    // _exit skips every destructor: the file is never closed, as after SIGKILL.
+    try {
+      RunWriter writer(path, make_meta(), false);
+      writer.on_snapshot(make_theta(1e-4), -1);
+      for (std::int64_t i = 0; i < 50; ++i) {
+        writer.on_event(make_event(i));
+        writer.on_record(make_record(i), make_theta(1.0));
+      }
+      _exit(writer.failure().empty() ? 0 : 2);
+    } catch (...) {
+      _exit(1);
+    }
+  }
+  int wait_status = 0;
+  BOOST_REQUIRE(waitpid(child, &wait_status, 0) == child);
+  BOOST_REQUIRE(WIFEXITED(wait_status));
+  BOOST_REQUIRE(WEXITSTATUS(wait_status) == 0);
+
+  const RunSummary s = kktflow::read_run_summary(path);
+  BOOST_TEST(s.status == "running");
+  BOOST_TEST(s.trajectory_rows == 50);
+  BOOST_TEST(s.events == 50);
+  BOOST_TEST(s.snapshots == 1);
+  const std::vector<Record> rows = kktflow::read_trajectory(path);
+  BOOST_REQUIRE(rows.size() == 50U);
+  for (std::int64_t i = 0; i < 50; ++i) {
+    check_same(rows[static_cast<std::size_t>(i)], make_record(i));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(live_run_can_be_read) {
+  const ScratchDir dir;
+  const std::string path = dir.file("live.h5");
+  const WriterProcess writer_process([&](const WriterProcess& self) {
+    RunWriter writer(path, make_meta(), false);
+    for (std::int64_t i = 0; i < 20; ++i) writer.on_record(make_record(i), make_theta(1.0));
+    // Tell the parent the rows are flushed, then keep the file open until it has read them.
+    const bool talked = self.tell_parent() && self.await_parent();
+    writer.on_record(make_record(20), make_theta(1.0));
+    return talked ? 0 : 3;
+  });
+  BOOST_REQUIRE(writer_process.await_child());
+  std::optional<RunSummary> live;
+  std::string error;
+  try {
+    live = kktflow::read_run_summary(path);
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  BOOST_REQUIRE(writer_process.tell_child());
+  BOOST_TEST(writer_process.exit_code() == 0);
+  BOOST_TEST(error == "");
+  BOOST_REQUIRE(live.has_value());
+  BOOST_TEST(live->trajectory_rows == 20);
+  BOOST_TEST(live->status == "running");
+  BOOST_TEST(kktflow::read_run_summary(path).trajectory_rows == 21);
+}
+
+BOOST_AUTO_TEST_CASE(live_run_is_followed_row_by_row) {
+  const ScratchDir dir;
+  const std::string path = dir.file("follow.h5");
+  constexpr std::int64_t kBatches = 3;
+  constexpr std::int64_t kBatchRows = 7;
+  // One batch of rows per token from the parent, a token back once it is flushed; then the end,
+  // signalled once the writer has closed the file (while it finishes the run outside SWMR mode,
+  // readers cannot open it).
+  const WriterProcess writer_process([&](const WriterProcess& self) {
+    bool talked = true;
+    bool written = true;
+    {
+      RunWriter writer(path, make_meta(), false);
+      for (std::int64_t batch = 0; batch < kBatches; ++batch) {
+        talked &= self.await_parent();
+        for (std::int64_t i = 0; i < kBatchRows; ++i)
+          writer.on_record(make_record(batch * kBatchRows + i), make_theta(1.0));
+        talked &= self.tell_parent();
+      }
+      talked &= self.await_parent();
+      writer.on_finish(make_theta(2.0), Status::log_t_max, "log t >= 9");
+      written = writer.failure().empty();
+    }
+    talked &= self.tell_parent();
+    return !written ? 2 : talked ? 0 : 3;
+  });
+  std::int64_t seen = 0;
+  for (std::int64_t batch = 0; batch <= kBatches; ++batch) {
+    BOOST_REQUIRE(writer_process.tell_child());
+    BOOST_REQUIRE(writer_process.await_child());
+    const kktflow::RunProgress progress = kktflow::read_run_progress(path, seen);
+    BOOST_TEST_CONTEXT("batch " << batch) {
+      BOOST_TEST(progress.rows.size() == static_cast<std::size_t>(batch < kBatches ? kBatchRows : 0));
+      for (const Record& row : progress.rows) check_same(row, make_record(seen++));
+      BOOST_TEST(progress.status == (batch < kBatches ? "running" : "log_t_max"));
+    }
+  }
+  BOOST_TEST(writer_process.exit_code() == 0);
+  const kktflow::RunProgress all = kktflow::read_run_progress(path, 0);
+  BOOST_TEST(all.rows.size() == static_cast<std::size_t>(kBatches * kBatchRows));
+  BOOST_TEST(all.status_reason == "log t >= 9");
+}
+
+BOOST_AUTO_TEST_CASE(nothing_is_appended_after_the_end) {
+  const ScratchDir dir;
+  const std::string path = dir.file("ended.h5");
+  {
+    RunWriter writer(path, make_meta(), false);
+    writer.on_record(make_record(0), make_theta(1.0));
+    writer.write_final("lambda", Eigen::Vector4d::Ones());  // leaves SWMR mode: the layout is final
+    BOOST_TEST(writer.failure() == "");
+    writer.on_record(make_record(1), make_theta(1.0));
+    BOOST_TEST(writer.failure().find("the run has finished") != std::string::npos);
+  }
+  BOOST_TEST(kktflow::read_run_summary(path).trajectory_rows == 1);
+}
+
+namespace {
+
+/// A checkpoint whose every field encodes k, with values that show any rounding (1/3, a
+/// subnormal, ±inf, NaN), and vectors whose lengths change with k.
+kktflow::DriverCheckpoint make_checkpoint(std::int64_t k) {
+  const auto x = static_cast<double>(k);
+  kktflow::DriverCheckpoint c;
+  const Eigen::Index n = 5 + k % 4;
+  c.state = Eigen::VectorXd::LinSpaced(n, x / 3.0, x + 1e-310);
+  c.dxdt = -c.state / 7.0;
+  c.switches = Eigen::VectorXd::Constant(n + 1, x / 11.0);
+  c.switch_velocity = Eigen::VectorXd::Constant(n + 1, -x / 13.0);
+  c.prev_direction = k % 2 == 0 ? Eigen::VectorXd() : Eigen::VectorXd::Constant(3, x / 17.0);
+  c.stepper_memory = Eigen::Vector2d(x * 1e-4 / 3.0, static_cast<double>(k % 2));
+  c.log_t = x / 3.0;
+  c.tau = x * 1e300;
+  c.dt = x / 19.0;
+  c.last_error = x / 23.0;
+  c.log_loss = -x / 29.0;
+  c.prev_record_log_t = x / 31.0;
+  c.last_event_log_t = -std::numeric_limits<double>::infinity();
+  c.record_dt_cap = std::numeric_limits<double>::infinity();
+  c.next_record_log_t = x / 37.0;
+  c.next_snapshot_log_t = x / 41.0;
+  c.late_phase_log_t = std::numeric_limits<double>::quiet_NaN();
+  c.wall_s = x / 43.0;
+  c.step = k;
+  c.points = k + 1;
+  c.switch_count = k + 2;
+  c.rejected = k + 3;
+  c.event_restarts = k + 4;
+  c.captures = k + 5;
+  c.releases = k + 6;
+  c.rhs_evals = k + 7;
+  c.event_target = k % 3 - 1;
+  c.short_of = k % 5 - 1;
+  c.switch_velocity_stale = k % 2;
+  c.recorded_now = (k + 1) % 2;
+  c.late_stepper_active = k % 2;
+  c.stopped_status = k % 8 - 1;
+  c.side.assign(static_cast<std::size_t>(n + 1), k % 2);
+  c.sliding.assign(static_cast<std::size_t>(k % 3), k);
+  c.unlocated_until.assign(static_cast<std::size_t>(n + 1), k + 8);
+  c.flip_history = {k, k + 9, k, k + 10};
+  return c;
+}
+
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+bool same_bits(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+  // An empty vector's data() is null, which memcmp must not see (UBSan), even for 0 bytes.
+  return a.size() == b.size() &&
+         (a.size() == 0 || std::memcmp(a.data(), b.data(), sizeof(double) * static_cast<std::size_t>(a.size())) == 0);
+}
+
+bool same_checkpoint(const kktflow::DriverCheckpoint& a, const kktflow::DriverCheckpoint& b) {
+  return same_bits(a.state, b.state) && same_bits(a.dxdt, b.dxdt) && same_bits(a.switches, b.switches) &&
+         same_bits(a.switch_velocity, b.switch_velocity) && same_bits(a.prev_direction, b.prev_direction) &&
+         same_bits(a.stepper_memory, b.stepper_memory) && same_bits(a.log_t, b.log_t) && same_bits(a.tau, b.tau) &&
+         same_bits(a.dt, b.dt) && same_bits(a.last_error, b.last_error) && same_bits(a.log_loss, b.log_loss) &&
+         same_bits(a.prev_record_log_t, b.prev_record_log_t) && same_bits(a.last_event_log_t, b.last_event_log_t) &&
+         same_bits(a.record_dt_cap, b.record_dt_cap) && same_bits(a.next_record_log_t, b.next_record_log_t) &&
+         same_bits(a.next_snapshot_log_t, b.next_snapshot_log_t) &&
+         same_bits(a.late_phase_log_t, b.late_phase_log_t) && same_bits(a.wall_s, b.wall_s) && a.step == b.step &&
+         a.points == b.points && a.switch_count == b.switch_count && a.rejected == b.rejected &&
+         a.event_restarts == b.event_restarts && a.captures == b.captures && a.releases == b.releases &&
+         a.rhs_evals == b.rhs_evals && a.event_target == b.event_target && a.short_of == b.short_of &&
+         a.switch_velocity_stale == b.switch_velocity_stale && a.recorded_now == b.recorded_now &&
+         a.late_stepper_active == b.late_stepper_active && a.stopped_status == b.stopped_status && a.side == b.side && a.sliding == b.sliding &&
+         a.unlocated_until == b.unlocated_until && a.flip_history == b.flip_history;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(checkpoint_round_trips_and_continuing_drops_later_rows) {
+  const ScratchDir dir;
+  const std::string path = dir.file("checkpoint.h5");
+  const pid_t child = fork();
+  BOOST_REQUIRE(child >= 0);
+  if (child == 0) {  // killed after the checkpoint: _exit leaves the SWMR-write mark
+    try {
+      RunWriter writer(path, make_meta(), false);
+      writer.on_snapshot(make_theta(1e-4), -1);
+      for (std::int64_t i = 0; i < 15; ++i) {
+        if (i == 10) writer.on_checkpoint(make_checkpoint(3));
+        writer.on_event(make_event(i));
+        writer.on_record(make_record(i), make_theta(1.0));
+        writer.on_snapshot(make_theta(2.0), i);
+      }
+      _exit(writer.failure().empty() ? 0 : 2);
+    } catch (...) {
+      _exit(1);
+    }
+  }
+  int wait_status = 0;
+  BOOST_REQUIRE(waitpid(child, &wait_status, 0) == child);
+  BOOST_REQUIRE(WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0);
+
+  const kktflow::StoredCheckpoint stored = kktflow::read_checkpoint(path);
+  BOOST_TEST(same_checkpoint(stored.driver, make_checkpoint(3)));
+  BOOST_TEST(stored.rows.trajectory == 10);
+  BOOST_TEST(stored.rows.events == 10);
+  BOOST_TEST(stored.rows.snapshots == 11);
+  BOOST_TEST(stored.sequence == 1);
+  {
+    RunWriter writer(path, stored.rows, "continued = true\n");
+    writer.on_record(make_record(10), make_theta(1.0));
+    writer.on_checkpoint(make_checkpoint(4));
+    BOOST_TEST(writer.failure() == "");
+  }
+  const RunSummary s = kktflow::read_run_summary(path);
+  BOOST_TEST(s.trajectory_rows == 11);
+  BOOST_TEST(s.events == 10);
+  BOOST_TEST(s.snapshots == 11);
+  BOOST_TEST(s.status == "running");
+  BOOST_TEST(s.config == "continued = true\n");
+  const std::vector<Record> rows = kktflow::read_trajectory(path);
+  BOOST_REQUIRE(rows.size() == 11U);
+  check_same(rows.back(), make_record(10));
+  const kktflow::StoredCheckpoint next = kktflow::read_checkpoint(path);
+  BOOST_TEST(same_checkpoint(next.driver, make_checkpoint(4)));
+  BOOST_TEST(next.sequence == 2);
+  BOOST_TEST(next.rows.trajectory == 11);
+}
+
+BOOST_AUTO_TEST_CASE(a_kill_inside_a_checkpoint_write_keeps_the_previous_one) {
+  // A writer overwrites checkpoints as fast as it can and is SIGKILLed at moments spread over
+  // its writes: the checkpoint read back must always be one whole checkpoint, never a mix.
+  const ScratchDir dir;
+  for (int trial = 0; trial < 6; ++trial) {
+    const std::string path = dir.file("kill" + std::to_string(trial) + ".h5");
+    const WriterProcess writer_process([&](const WriterProcess& self) {
+      RunWriter writer(path, make_meta(), false);
+      writer.on_checkpoint(make_checkpoint(1));
+      if (!self.tell_parent()) return 3;
+      for (std::int64_t k = 2;; ++k) writer.on_checkpoint(make_checkpoint(k));
+    });
+    BOOST_REQUIRE(writer_process.await_child());
+    usleep(static_cast<useconds_t>(2000 + 7919 * trial % 20000));
+    writer_process.kill();
+    const kktflow::StoredCheckpoint stored = kktflow::read_checkpoint(path);
+    BOOST_TEST_INFO("trial " << trial << ": checkpoint " << stored.driver.step);
+    BOOST_TEST(stored.driver.step >= 1);
+    BOOST_TEST(same_checkpoint(stored.driver, make_checkpoint(stored.driver.step)));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_file_without_checkpoints_cannot_be_resumed) {
+  const ScratchDir dir;
+  const std::string path = dir.file("none.h5");
+  { RunWriter writer(path, make_meta(), false); }
+  BOOST_TEST(throws_error_with([&] { (void)kktflow::read_checkpoint(path); }, "no checkpoint was written"));
+}
