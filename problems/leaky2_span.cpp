@@ -100,10 +100,10 @@ void Leaky2Span::margins(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::
   }
 }
 
-void Leaky2Span::freeze_pattern(const std::vector<char>& positive) {
+void Leaky2Span::freeze_pattern(const std::vector<std::int64_t>& positive) {
   for (Eigen::Index j = 0; j < m_m; ++j)
     for (Eigen::Index i = 0; i < m_n; ++i)
-      m_frozen_D(j, i) = positive[static_cast<std::size_t>(j * m_n + i)] ? 1.0 : m_gamma;
+      m_frozen_D(j, i) = positive[static_cast<std::size_t>(j * m_n + i)] != 0 ? 1.0 : m_gamma;
   m_frozen = true;
   ++m_region_version;
 }

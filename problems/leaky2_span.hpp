@@ -59,7 +59,7 @@ class Leaky2Span final : public MarginSystem, public FrozenPattern {
   void resume_switch_functions(const Eigen::Ref<const Eigen::VectorXd>& state,
                                const Eigen::Ref<const Eigen::VectorXd>& s) override;
 
-  void freeze_pattern(const std::vector<char>& positive) override;
+  void freeze_pattern(const std::vector<std::int64_t>& positive) override;
   void set_side(Eigen::Index k, bool positive) override;
   void thaw_pattern() override {
     m_frozen = false;

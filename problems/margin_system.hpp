@@ -32,7 +32,7 @@ class FrozenPattern {
   virtual ~FrozenPattern() = default;
   /// Non-sliding switch k uses the slope of side positive[k] (φ' = 1) or not (φ' = γ) at every
   /// evaluation, whatever the sign of s_k there. Margins use the same branch (q = Σ a_j φ'_ji Z_ji).
-  virtual void freeze_pattern(const std::vector<char>& positive) = 0;
+  virtual void freeze_pattern(const std::vector<std::int64_t>& positive) = 0;
   /// Moves one switch of the frozen pattern to a side.
   virtual void set_side(Eigen::Index k, bool positive) = 0;
   /// Back to φ' from the sign of s_k at every evaluation (the default).

@@ -2,7 +2,7 @@
 /// \file observer.hpp
 /// Observers of a run (odeint's observer idea, with the calls a long run needs).
 /// The driver calls them in order; they must not throw for ordinary I/O trouble they can report later.
-#include "checkpoint.hpp"
+#include "run_state.hpp"
 #include "record.hpp"
 
 namespace kktflow {
@@ -18,7 +18,7 @@ class Observer {
   virtual void on_snapshot(const Eigen::VectorXd& /*theta*/, std::int64_t /*point*/) {}
   /// A checkpoint at a step boundary: every row, event and snapshot of the run so far has been
   /// handed to the observers before it, none after it.
-  virtual void on_checkpoint(const DriverCheckpoint& /*checkpoint*/) {}
+  virtual void on_checkpoint(const RunState& /*checkpoint*/) {}
   /// The end of the run: final θ, and the reason it stopped.
   virtual void on_finish(const Eigen::VectorXd& /*theta*/, Status /*status*/, const std::string& /*reason*/) {}
 };

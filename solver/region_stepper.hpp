@@ -57,8 +57,7 @@ class RegionRosenbrock final : public Stepper {
   /// sliding set, which the driver restores, so it is recomputed on the first step.
   Eigen::VectorXd memory() const override;
   void restore_memory(const Eigen::VectorXd& memory) override;
-  int order() const override { return 2; }
-  bool needs_frozen_pattern() const override { return true; }
+  StepperTraits traits() const override { return {StepperCategory::region, 2}; }
 
  private:
   StepperOptions m_opt;

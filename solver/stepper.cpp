@@ -105,7 +105,7 @@ class EmbeddedRk final : public Stepper {
     a.has_dxdt_out = Fsal;
     return a;
   }
-  int order() const override { return m_order; }
+  StepperTraits traits() const override { return {StepperCategory::explicit_adaptive, m_order}; }
   void reset() override { m_control.reset(); }
   Eigen::VectorXd memory() const override { return m_control.memory(); }
   void restore_memory(const Eigen::VectorXd& memory) override { m_control.restore(controller_memory(memory)); }
@@ -140,8 +140,11 @@ class BogackiShampine3 final : public Stepper {
     a.has_dxdt_out = true;
     return a;
   }
-  int order() const override { return 3; }
-  bool ends_on_interpolant() const override { return true; }
+  StepperTraits traits() const override {
+    StepperTraits t{StepperCategory::explicit_adaptive, 3};
+    t.ends_on_interpolant = true;
+    return t;
+  }
   void reset() override { m_control.reset(); }
   Eigen::VectorXd memory() const override { return m_control.memory(); }
   void restore_memory(const Eigen::VectorXd& memory) override { m_control.restore(controller_memory(memory)); }
@@ -168,8 +171,11 @@ class BulirschStoer final : public Stepper {
     return a;
   }
   void reset() override { m_stepper.reset(); }
-  bool resumes_exactly() const override { return false; }
-  int order() const override { return 0; }  // variable order
+  StepperTraits traits() const override {
+    StepperTraits t{StepperCategory::explicit_adaptive, 0};  // variable order
+    t.resumes_exactly = false;
+    return t;
+  }
 
  private:
   odeint::bulirsch_stoer<State, double, State, double, odeint::vector_space_algebra> m_stepper;
@@ -187,8 +193,11 @@ class GradientDescent final : public Stepper {
     a.dt_next = m_step;
     return a;
   }
-  int order() const override { return 1; }
-  double fixed_step() const override { return m_step; }
+  StepperTraits traits() const override {
+    StepperTraits t{StepperCategory::fixed_step, 1};
+    t.fixed_step = m_step;
+    return t;
+  }
 
  private:
   double m_step;

@@ -51,6 +51,40 @@ struct StepAttempt {
   double error = -1;       ///< normalized error (≤ 1 on acceptance); −1 if the method has none
   double dt_next = 0;      ///< suggested next step
   bool has_dxdt_out = false;  ///< dxdt_out holds the velocity at out (first-same-as-last)
+  /// log L at the middle of the step where the method knows it (a method whose steps cross
+  /// switches: the frozen-pattern midpoint of the clock would not be exact); NaN otherwise.
+  double log_loss_mid = std::numeric_limits<double>::quiet_NaN();
+  /// The switches the method put on their kinks inside the step (sliding onsets), sorted: the
+  /// driver tests them for capture at the step's end.
+  std::vector<Eigen::Index> held;
+};
+
+/// What a method is, as the driver needs to know it (odeint's stepper categories, for the
+/// kinds of step this flow has).
+enum class StepperCategory {
+  fixed_step,         ///< takes exactly its step in the integration variable, no error control (gd)
+  explicit_adaptive,  ///< an embedded error estimate on any field (dopri5, bs3, cash_karp54, fehlberg78, bulirsch_stoer)
+  region,             ///< integrates inside one activation region: needs the pattern frozen (region_ros2)
+  switch_resolving,   ///< crosses switches inside its own steps: needs the pattern frozen (switch_batch, switch_radau)
+};
+
+struct StepperTraits {
+  StepperCategory category = StepperCategory::explicit_adaptive;
+  int order = 0;                    ///< classical order; 0 for a variable-order method
+  double fixed_step = 0;            ///< the step of a fixed-step method (gd: flow.gd_step), taken as it is
+  /// A step cut short at a located switch may end on its cubic Hermite interpolant instead of
+  /// being attempted again: the interpolant is as accurate as the method (order ≤ 3) and the
+  /// method keeps nothing of the step's end point.
+  bool ends_on_interpolant = false;
+  /// memory() captures the method's whole history, so a resumed run continues bit for bit
+  /// (odeint's bulirsch_stoer keeps its extrapolation state private: a resumed run restarts it).
+  bool resumes_exactly = true;
+
+  bool adaptive() const { return category != StepperCategory::fixed_step; }
+  bool needs_frozen_pattern() const {
+    return category == StepperCategory::region || category == StepperCategory::switch_resolving;
+  }
+  bool resolves_switches() const { return category == StepperCategory::switch_resolving; }
 };
 
 class Stepper {
@@ -68,33 +102,7 @@ class Stepper {
   virtual Eigen::VectorXd memory() const { return {}; }
   /// Restores memory(); throws std::invalid_argument for a vector of the wrong size.
   virtual void restore_memory(const Eigen::VectorXd& memory);
-  /// False when memory() cannot capture the method's history (odeint's bulirsch_stoer keeps its
-  /// extrapolation state private): a resumed run then restarts the method and is not bit-exact.
-  virtual bool resumes_exactly() const { return true; }
-  /// Classical order of the method.
-  virtual int order() const = 0;
-  /// True when a step cut short at a located switch may end on its cubic Hermite interpolant
-  /// instead of being attempted again: the interpolant is as accurate as the method (order ≤ 3)
-  /// and the method keeps nothing of the step's end point.
-  virtual bool ends_on_interpolant() const { return false; }
-  /// The step of a fixed-step method (gd: flow.gd_step), which the driver takes as it is, not
-  /// capped at record spacing (GD's iterates are the method); 0 for the adaptive methods.
-  virtual double fixed_step() const { return 0; }
-  bool adaptive() const { return fixed_step() == 0; }
-  /// True when the method relies on the driver holding the activation pattern fixed inside
-  /// each step (region_ros2).
-  virtual bool needs_frozen_pattern() const { return false; }
-  /// True when the method locates and crosses the switches inside its steps itself
-  /// (switch_batch): the driver then neither aims steps at switches nor restarts them there, and
-  /// moves its pattern on to every pair whose side changed over the step.
-  virtual bool resolves_switches() const { return false; }
-  /// log L at the middle of the last accepted step, where the method knows it (switch_batch:
-  /// the pattern changes inside its steps, so the frozen-pattern midpoint would not be exact);
-  /// NaN otherwise.
-  virtual double midpoint_log_loss() const { return std::numeric_limits<double>::quiet_NaN(); }
-  /// The switches a method that resolves switches put on their kinks inside its last accepted
-  /// step (sliding onsets), sorted: the driver tests them for capture at the step's end.
-  virtual std::vector<Eigen::Index> held_inside_step() const { return {}; }
+  virtual StepperTraits traits() const = 0;
 };
 
 std::unique_ptr<Stepper> make_stepper(const StepperOptions& options);

@@ -97,7 +97,9 @@ StepAttempt SwitchBatch::attempt(FlowSystem& sys, const Eigen::VectorXd& x, cons
   // Simpson's rule for W(h) against the trapezoid rule, at the weights the last sweep found.
   m_scratch = (2.0 * dt / 3.0) * (m_wm_new - 0.5 * (m_w0 + m_w1_new));
   span->region_ascent(m_scratch, m_work);
-  const StepAttempt judged = judge_embedded_step(x, out, m_work, m_opt, m_control, dt);
+  StepAttempt judged = judge_embedded_step(x, out, m_work, m_opt, m_control, dt);
+  judged.log_loss_mid = m_log_loss_mid;
+  judged.held = m_captured;
   // The sweep carried the pre-activations to `out`: the next step starts without a product.
   if (judged.accepted) span->adopt_pre_activations(out, m_sweeps.end_pre_activations());
   return judged;

@@ -15,7 +15,7 @@
 ///     the change moves C(h) by ≤ 3e-2 of the error norm). Picard contracts only while
 ///     h‖J‖ ≲ 1: where the weights are stiff, switch_radau (Newton) is the method.
 ///  3. The error estimate is Simpson's rule against the trapezoid rule for W(h), mapped to C.
-/// The driver's capture test takes the pairs the step held (Stepper::held_inside_step) at its
+/// The driver's capture test takes the pairs the step held (StepAttempt::held) at its
 /// end; releases are the driver's, at the step's end. Needs the driver to freeze the pattern; the
 /// driver moves its pattern on to every pair whose side changed over the step, and reports those
 /// switches at the step's end.
@@ -38,11 +38,7 @@ class SwitchBatch final : public Stepper {
   void reset() override { m_control.reset(); }
   Eigen::VectorXd memory() const override { return m_control.memory(); }
   void restore_memory(const Eigen::VectorXd& memory) override { m_control.restore(controller_memory(memory)); }
-  int order() const override { return 4; }
-  bool needs_frozen_pattern() const override { return true; }
-  bool resolves_switches() const override { return true; }
-  double midpoint_log_loss() const override { return m_log_loss_mid; }
-  std::vector<Eigen::Index> held_inside_step() const override { return m_captured; }
+  StepperTraits traits() const override { return {StepperCategory::switch_resolving, 4}; }
 
  private:
   /// The weights' quadratic on the step: W(u h) = h (u b1 + u² b2 + u³ b3).

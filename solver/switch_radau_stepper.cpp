@@ -192,7 +192,9 @@ StepAttempt SwitchRadau::attempt(FlowSystem& sys, const Eigen::VectorXd& x, cons
   // next step starts from them instead of a product with Γ. RADAU5 ends at the corrected
   // iterate; here that would move the state by region_ascent(m_dW) and cost the product.
   out = x + Eigen::Map<const Eigen::VectorXd>(m_sweeps.state_change().data(), m_sweeps.state_change().size());
-  const StepAttempt judged = judge_embedded_step(x, out, error_estimate(*span, dt), m_opt, m_control, dt);
+  StepAttempt judged = judge_embedded_step(x, out, error_estimate(*span, dt), m_opt, m_control, dt);
+  judged.log_loss_mid = m_log_loss_mid;
+  judged.held = m_captured;
   if (judged.accepted) {
     m_q_end = m_Q.col(2);
     span->adopt_pre_activations(out, m_sweeps.end_pre_activations());

@@ -83,11 +83,7 @@ class SwitchRadau final : public Stepper {
   /// The controller's memory and the last accepted step's end-stage margins (J's point).
   Eigen::VectorXd memory() const override;
   void restore_memory(const Eigen::VectorXd& memory) override;
-  int order() const override { return 5; }
-  bool needs_frozen_pattern() const override { return true; }
-  bool resolves_switches() const override { return true; }
-  double midpoint_log_loss() const override { return m_log_loss_mid; }
-  std::vector<Eigen::Index> held_inside_step() const override { return m_captured; }
+  StepperTraits traits() const override { return {StepperCategory::switch_resolving, 5}; }
 
  private:
   /// J = K P for the span's current region and the factors of I − hμJ and I − hνJ. P is taken

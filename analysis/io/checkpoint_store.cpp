@@ -15,67 +15,67 @@ namespace {
 
 struct ScalarField {
   const char* name;
-  double DriverCheckpoint::*member;
+  double RunState::*member;
 };
 struct CounterField {
   const char* name;
-  std::int64_t DriverCheckpoint::*member;
+  std::int64_t RunState::*member;
 };
 struct RealVectorField {
   const char* name;
-  Eigen::VectorXd DriverCheckpoint::*member;
+  Eigen::VectorXd RunState::*member;
 };
 struct IntVectorField {
   const char* name;
-  std::vector<std::int64_t> DriverCheckpoint::*member;
+  std::vector<std::int64_t> RunState::*member;
 };
 
 constexpr std::array<ScalarField, 12> kScalars{{
-    {"log_t", &DriverCheckpoint::log_t},
-    {"tau", &DriverCheckpoint::tau},
-    {"dt", &DriverCheckpoint::dt},
-    {"last_error", &DriverCheckpoint::last_error},
-    {"log_loss", &DriverCheckpoint::log_loss},
-    {"prev_record_log_t", &DriverCheckpoint::prev_record_log_t},
-    {"last_event_log_t", &DriverCheckpoint::last_event_log_t},
-    {"record_dt_cap", &DriverCheckpoint::record_dt_cap},
-    {"next_record_log_t", &DriverCheckpoint::next_record_log_t},
-    {"next_snapshot_log_t", &DriverCheckpoint::next_snapshot_log_t},
-    {"late_phase_log_t", &DriverCheckpoint::late_phase_log_t},
-    {"wall_s", &DriverCheckpoint::wall_s},
+    {"log_t", &RunState::log_t},
+    {"tau", &RunState::tau},
+    {"dt", &RunState::dt},
+    {"last_error", &RunState::last_error},
+    {"log_loss", &RunState::log_loss},
+    {"prev_record_log_t", &RunState::prev_record_log_t},
+    {"last_event_log_t", &RunState::last_event_log_t},
+    {"record_dt_cap", &RunState::record_dt_cap},
+    {"next_record_log_t", &RunState::next_record_log_t},
+    {"next_snapshot_log_t", &RunState::next_snapshot_log_t},
+    {"late_phase_log_t", &RunState::late_phase_log_t},
+    {"wall_s", &RunState::wall_s},
 }};
 
 constexpr std::array<CounterField, 14> kCounters{{
-    {"step", &DriverCheckpoint::step},
-    {"points", &DriverCheckpoint::points},
-    {"switches", &DriverCheckpoint::switch_count},
-    {"rejected", &DriverCheckpoint::rejected},
-    {"event_restarts", &DriverCheckpoint::event_restarts},
-    {"captures", &DriverCheckpoint::captures},
-    {"releases", &DriverCheckpoint::releases},
-    {"rhs_evals", &DriverCheckpoint::rhs_evals},
-    {"event_target", &DriverCheckpoint::event_target},
-    {"short_of", &DriverCheckpoint::short_of},
-    {"switch_velocity_stale", &DriverCheckpoint::switch_velocity_stale},
-    {"recorded_now", &DriverCheckpoint::recorded_now},
-    {"late_stepper_active", &DriverCheckpoint::late_stepper_active},
-    {"stopped_status", &DriverCheckpoint::stopped_status},
+    {"step", &RunState::step},
+    {"points", &RunState::points},
+    {"switches", &RunState::switch_count},
+    {"rejected", &RunState::rejected},
+    {"event_restarts", &RunState::event_restarts},
+    {"captures", &RunState::captures},
+    {"releases", &RunState::releases},
+    {"rhs_evals", &RunState::rhs_evals},
+    {"event_target", &RunState::event_target},
+    {"short_of", &RunState::short_of},
+    {"switch_velocity_stale", &RunState::switch_velocity_stale},
+    {"recorded_now", &RunState::recorded_now},
+    {"late_stepper_active", &RunState::late_stepper_active},
+    {"stopped_status", &RunState::stopped_status},
 }};
 
 constexpr std::array<RealVectorField, 6> kRealVectors{{
-    {"state", &DriverCheckpoint::state},
-    {"dxdt", &DriverCheckpoint::dxdt},
-    {"switch_functions", &DriverCheckpoint::switches},
-    {"switch_velocity", &DriverCheckpoint::switch_velocity},
-    {"prev_direction", &DriverCheckpoint::prev_direction},
-    {"stepper_memory", &DriverCheckpoint::stepper_memory},
+    {"state", &RunState::state},
+    {"dxdt", &RunState::dxdt},
+    {"switch_functions", &RunState::switches},
+    {"switch_velocity", &RunState::switch_velocity},
+    {"prev_direction", &RunState::prev_direction},
+    {"stepper_memory", &RunState::stepper_memory},
 }};
 
 constexpr std::array<IntVectorField, 4> kIntVectors{{
-    {"side", &DriverCheckpoint::side},
-    {"sliding", &DriverCheckpoint::sliding},
-    {"unlocated_until", &DriverCheckpoint::unlocated_until},
-    {"flip_history", &DriverCheckpoint::flip_history},
+    {"side", &RunState::side},
+    {"sliding", &RunState::sliding},
+    {"unlocated_until", &RunState::unlocated_until},
+    {"flip_history", &RunState::flip_history},
 }};
 
 // read_checkpoint_position reads these first entries.
@@ -120,7 +120,7 @@ void create_slot(h5::Group slot) {
   for (const auto& field : kIntVectors) slot.create_appendable(field.name, {h5::Type::i64, 0, kVectorChunk});
 }
 
-void write_slot(const h5::Group& slot, const DriverCheckpoint& c, const RowCounts& rows) {
+void write_slot(const h5::Group& slot, const RunState& c, const RowCounts& rows) {
   std::vector<double> scalars;
   for (const auto& field : kScalars) scalars.push_back(c.*field.member);
   std::vector<std::int64_t> counters;
@@ -155,7 +155,7 @@ std::vector<T> read_named(const h5::Group& slot, const std::string& name, const 
 
 StoredCheckpoint read_slot(const h5::Group& slot) {
   StoredCheckpoint stored;
-  DriverCheckpoint& c = stored.driver;
+  RunState& c = stored.driver;
   const auto scalars = read_named<double>(slot, "scalars", names_of(kScalars));
   for (std::size_t i = 0; i < kScalars.size(); ++i) c.*kScalars[i].member = scalars[i];
   const auto counters = read_named<std::int64_t>(slot, "counters", names_of(kCounters));
@@ -197,7 +197,7 @@ CheckpointSlots CheckpointSlots::open(const h5::Group& root) {
   return CheckpointSlots(group.open_dataset("sequence"), {group.open_group(slot_name(0)), group.open_group(slot_name(1))});
 }
 
-void CheckpointSlots::write(h5::File& file, const DriverCheckpoint& checkpoint, const RowCounts& rows) {
+void CheckpointSlots::write(h5::File& file, const RunState& checkpoint, const RowCounts& rows) {
   const std::size_t target = m_sequences[0] <= m_sequences[1] ? 0 : 1;
   write_slot(m_slots[target], checkpoint, rows);
   file.flush();  // the new slot is complete on disk before it counts

@@ -1,6 +1,6 @@
 #pragma once
 /// \file checkpoint_store.hpp
-/// /checkpoint of a run file (docs/file-format.md): two slots that take DriverCheckpoints in
+/// /checkpoint of a run file (docs/file-format.md): two slots that take RunStates in
 /// turn, so that a run killed at any moment, even while it writes a checkpoint, keeps a complete
 /// one.
 ///
@@ -28,7 +28,7 @@ class CheckpointSlots {
   static CheckpointSlots open(const h5::Group& root);
 
   /// Writes `checkpoint` atomically as described above; `file` is flushed twice.
-  void write(h5::File& file, const DriverCheckpoint& checkpoint, const RowCounts& rows);
+  void write(h5::File& file, const RunState& checkpoint, const RowCounts& rows);
 
  private:
   CheckpointSlots(h5::Dataset sequence, std::array<h5::Group, 2> slots);

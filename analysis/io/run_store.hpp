@@ -83,7 +83,7 @@ class RunWriter : public Observer {
   void on_snapshot(const Eigen::VectorXd& theta, std::int64_t point) override;
   /// Writes the checkpoint atomically into /checkpoint (checkpoint_store.hpp), with the rows
   /// written so far.
-  void on_checkpoint(const DriverCheckpoint& checkpoint) override;
+  void on_checkpoint(const RunState& checkpoint) override;
   /// Leaves SWMR mode, writes /final/theta, sets the root attributes status and status_reason,
   /// flushes. No row, event or snapshot can follow.
   void on_finish(const Eigen::VectorXd& theta, Status status, const std::string& reason) override;

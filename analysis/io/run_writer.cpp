@@ -197,7 +197,7 @@ void RunWriter::on_snapshot(const Eigen::VectorXd& theta, std::int64_t point) {
   });
 }
 
-void RunWriter::on_checkpoint(const DriverCheckpoint& checkpoint) {
+void RunWriter::on_checkpoint(const RunState& checkpoint) {
   guarded([&](Impl& w) {
     LiveLayout& live = w.layout();
     live.checkpoint.write(live.file, checkpoint, live.rows());

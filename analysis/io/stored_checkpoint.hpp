@@ -2,7 +2,7 @@
 /// \file stored_checkpoint.hpp
 /// A checkpoint as a run file stores it (checkpoint_store.hpp writes and reads it): the driver's
 /// state and where the file's rows ended when it was taken.
-#include "solver/checkpoint.hpp"
+#include "solver/run_state.hpp"
 
 #include <cstdint>
 
@@ -17,7 +17,7 @@ struct RowCounts {
 
 /// A checkpoint as stored: the driver's state, where the file's rows end, and its sequence.
 struct StoredCheckpoint {
-  DriverCheckpoint driver;
+  RunState driver;
   RowCounts rows;
   std::int64_t sequence = 0;
 };

@@ -27,7 +27,7 @@ struct FrozenNet {
   FrozenNet() {
     Eigen::VectorXd s(span.num_switches());
     span.switch_functions(x0, s);
-    std::vector<char> side(static_cast<std::size_t>(s.size()));
+    std::vector<std::int64_t> side(static_cast<std::size_t>(s.size()));
     for (Eigen::Index k = 0; k < s.size(); ++k) side[static_cast<std::size_t>(k)] = s[k] > 0;
     span.freeze_pattern(side);
   }

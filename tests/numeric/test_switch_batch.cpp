@@ -32,9 +32,9 @@ namespace {
 
 struct Events final : Observer {
   std::vector<std::tuple<std::int64_t, std::int64_t, int>> seen;  ///< (neuron, sample, new sign)
-  DriverCheckpoint last;
+  RunState last;
   void on_event(const SwitchEvent& e) override { seen.emplace_back(e.neuron, e.sample, e.new_sign); }
-  void on_checkpoint(const DriverCheckpoint& c) override { last = c; }
+  void on_checkpoint(const RunState& c) override { last = c; }
 };
 
 struct Net {
@@ -49,13 +49,13 @@ struct Net {
 struct Run {
   Eigen::VectorXd state;
   RunResult result;
-  DriverCheckpoint end;  ///< the checkpoint taken at the run's end
+  RunState end;  ///< the checkpoint taken at the run's end
   std::vector<std::tuple<std::int64_t, std::int64_t, int>> events;
 };
 
 /// Runs the net's flow (exp loss, loss time, pattern frozen between events) to log t = log_t_end.
 Run run_to(double gamma, double init_scale, StepperKind kind, double log_t_end,
-           const std::optional<DriverCheckpoint>& from = std::nullopt, double rel_tol = 1e-11) {
+           const std::optional<RunState>& from = std::nullopt, double rel_tol = 1e-11) {
   Net net(gamma, init_scale);
   const MarginLoss loss(LossKind::exp);
   FlowSystem system(net.span, loss, TimeMode::loss);
@@ -132,7 +132,7 @@ BOOST_AUTO_TEST_CASE(sweeps_end_at_the_pre_activations_of_their_end_state) {
   const Eigen::VectorXd C = Eigen::VectorXd::LinSpaced(span.state_dim(), -0.02, 0.02);
   Eigen::VectorXd Z(span.num_switches());
   span.switch_functions(C, Z);
-  std::vector<char> side(static_cast<std::size_t>(Z.size()));
+  std::vector<std::int64_t> side(static_cast<std::size_t>(Z.size()));
   for (Eigen::Index k = 0; k < Z.size(); ++k) side[static_cast<std::size_t>(k)] = Z[k] > 0;
   span.freeze_pattern(side);
   const Eigen::VectorXd b1 = Eigen::VectorXd::LinSpaced(n, 0.5, 1.5), b2 = Eigen::VectorXd::LinSpaced(n, -0.2, 0.2),
@@ -177,7 +177,7 @@ double local_error_ratio(StepperKind kind, double& e1) {
   const Eigen::VectorXd x0 = net.span.initial_state();
   Eigen::VectorXd s0(net.span.num_switches()), s1(net.span.num_switches());
   net.span.switch_functions(x0, s0);
-  std::vector<char> side(static_cast<std::size_t>(s0.size()));
+  std::vector<std::int64_t> side(static_cast<std::size_t>(s0.size()));
   for (Eigen::Index k = 0; k < s0.size(); ++k) side[static_cast<std::size_t>(k)] = s0[k] > 0;
   net.span.freeze_pattern(side);
 
@@ -253,7 +253,7 @@ BOOST_AUTO_TEST_CASE(switch_radau_carries_the_flow_into_the_stiff_late_phase) {
   // ~300-fold and an explicit step would be O(1/‖J‖): against region_ros2, linearly implicit and
   // L-stable, from the same checkpoint.
   const Run early = run_to(0.5, 1e-2, StepperKind::bs3, 3.0);
-  DriverCheckpoint from = early.end;
+  RunState from = early.end;
   from.stopped_status = -1;  // carry on past where the early run stopped
   const Run reference = run_to(0.5, 1e-2, StepperKind::region_ros2, 1e3, from, 1e-9);
   const Run radau = run_to(0.5, 1e-2, StepperKind::switch_radau, 1e3, from, 1e-9);

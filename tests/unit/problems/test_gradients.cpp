@@ -33,7 +33,7 @@ double distance_to_kink(Leaky2FixedOuter& model, const Eigen::VectorXd& theta) {
 void freeze_pattern_at(Leaky2Span& span, const Eigen::VectorXd& C) {
   Eigen::VectorXd s(span.num_switches());
   span.switch_functions(C, s);
-  std::vector<char> side(static_cast<std::size_t>(s.size()));
+  std::vector<std::int64_t> side(static_cast<std::size_t>(s.size()));
   for (Eigen::Index k = 0; k < s.size(); ++k) side[static_cast<std::size_t>(k)] = s[k] > 0;
   span.freeze_pattern(side);
 }

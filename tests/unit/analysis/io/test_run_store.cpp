@@ -495,9 +495,9 @@ namespace {
 
 /// A checkpoint whose every field encodes k, with values that show any rounding (1/3, a
 /// subnormal, ±inf, NaN), and vectors whose lengths change with k.
-kktflow::DriverCheckpoint make_checkpoint(std::int64_t k) {
+kktflow::RunState make_checkpoint(std::int64_t k) {
   const auto x = static_cast<double>(k);
-  kktflow::DriverCheckpoint c;
+  kktflow::RunState c;
   const Eigen::Index n = 5 + k % 4;
   c.state = Eigen::VectorXd::LinSpaced(n, x / 3.0, x + 1e-310);
   c.dxdt = -c.state / 7.0;
@@ -546,7 +546,7 @@ bool same_bits(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
          (a.size() == 0 || std::memcmp(a.data(), b.data(), sizeof(double) * static_cast<std::size_t>(a.size())) == 0);
 }
 
-bool same_checkpoint(const kktflow::DriverCheckpoint& a, const kktflow::DriverCheckpoint& b) {
+bool same_checkpoint(const kktflow::RunState& a, const kktflow::RunState& b) {
   return same_bits(a.state, b.state) && same_bits(a.dxdt, b.dxdt) && same_bits(a.switches, b.switches) &&
          same_bits(a.switch_velocity, b.switch_velocity) && same_bits(a.prev_direction, b.prev_direction) &&
          same_bits(a.stepper_memory, b.stepper_memory) && same_bits(a.log_t, b.log_t) && same_bits(a.tau, b.tau) &&

@@ -1,6 +1,9 @@
 #pragma once
-/// \file checkpoint.hpp
-/// Everything a Driver needs to continue a run bit for bit (DESIGN §4, /checkpoint).
+/// \file run_state.hpp
+/// The state of an integration loop (driver.hpp), held in one struct: the driver and its parts
+/// (clock, event policy, sliding policy, record schedule) read and write these fields and keep
+/// nothing else that outlives a step. A checkpoint is this struct, saved whole (the run file's
+/// /checkpoint), and a resumed run restores it whole and continues bit for bit.
 ///
 /// A checkpoint is taken only at a step boundary: after an accepted step and its switch
 /// bookkeeping, recording and stop tests, before the next attempt. There the attempt loop holds
@@ -13,11 +16,16 @@
 #include <Eigen/Core>
 
 #include <cstdint>
+#include <limits>
+#include <type_traits>
 #include <vector>
 
 namespace kktflow {
 
-struct DriverCheckpoint {
+// Switch indices are stored as they are used (k = neuron·n + sample, an Eigen::Index).
+static_assert(std::is_same_v<Eigen::Index, std::int64_t>, "RunState keeps switch indices as int64");
+
+struct RunState {
   // The flow.
   Eigen::VectorXd state;           ///< x, the integrated state
   Eigen::VectorXd dxdt;            ///< the velocity at x
@@ -27,17 +35,17 @@ struct DriverCheckpoint {
   Eigen::VectorXd stepper_memory;  ///< the active stepper's controller memory (Stepper::memory)
 
   // Clock and recorder thresholds.
-  double log_t = 0;
+  double log_t = -std::numeric_limits<double>::infinity();  ///< log t; −∞ at t = 0
   double tau = 0;
   double dt = 0;                   ///< the controller's next step
-  double last_error = 0;
+  double last_error = -1;
   double log_loss = 0;             ///< log L at x
   double prev_record_log_t = 0;
-  double last_event_log_t = 0;
-  double record_dt_cap = 0;
+  double last_event_log_t = -std::numeric_limits<double>::infinity();
+  double record_dt_cap = std::numeric_limits<double>::infinity();
   double next_record_log_t = 0;
   double next_snapshot_log_t = 0;
-  double late_phase_log_t = 0;     ///< log t of the hand-off; NaN: none yet
+  double late_phase_log_t = std::numeric_limits<double>::quiet_NaN();  ///< log t of the hand-off; NaN: none yet
   double wall_s = 0;               ///< wall-clock seconds of the run so far
 
   // Counters and flags.

@@ -1,0 +1,56 @@
+#include "stop_rules.hpp"
+
+#include "run_text.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace kktflow {
+
+void validate(const StopRules& o) {
+  auto require = [](bool ok, const std::string& key, double v, const std::string& range) {
+    if (!ok) throw std::invalid_argument(key + " = " + sci(v) + ": " + range);
+  };
+  require(o.kkt_eps > 0, "stop.kkt_eps", o.kkt_eps, "must be > 0");
+  require(o.one_minus_beta > 0, "stop.one_minus_beta", o.one_minus_beta, "must be > 0");
+  require(o.direction_change > 0, "stop.direction_change", o.direction_change, "must be > 0");
+  require(o.wall_s > 0, "stop.wall_s", o.wall_s, "must be > 0");
+  require(o.max_steps > 0, "stop.max_steps", static_cast<double>(o.max_steps), "must be ≥ 1");
+}
+
+bool reached_log_t_max(const StopRules& rules, double log_t) {
+  return log_t >= rules.log_t_max - kLandingTol * std::max(1.0, std::abs(rules.log_t_max));
+}
+
+bool converged(const StopRules& s, const Record& r, std::int64_t points) {
+  return points > 1 && r.kkt_eps <= s.kkt_eps && 1.0 - r.alignment_beta <= s.one_minus_beta &&
+         r.direction_change <= s.direction_change && r.log_t >= s.log_t_min;
+}
+
+std::optional<Status> budget_reached(const StopRules& rules, double log_t, double wall_s, std::int64_t step) {
+  if (reached_log_t_max(rules, log_t)) return Status::log_t_max;
+  if (wall_s > rules.wall_s) return Status::wall_budget;
+  if (step >= rules.max_steps) return Status::step_budget;
+  return std::nullopt;
+}
+
+std::string describe_stop(const StopRules& rules, Status s, const Record& r, std::int64_t step) {
+  const std::string at = " at log t = " + sci(r.log_t) + " after " + std::to_string(step) + " steps";
+  switch (s) {
+    case Status::converged:
+      return "ε_KKT = " + sci(r.kkt_eps) + " ≤ " + sci(rules.kkt_eps) + ", 1−β = " + sci(1 - r.alignment_beta) + " ≤ " +
+             sci(rules.one_minus_beta) + ", direction change " + sci(r.direction_change) + " ≤ " +
+             sci(rules.direction_change) + at;
+    case Status::log_t_max: return "log t reached stop.log_t_max = " + sci(rules.log_t_max) + at;
+    case Status::wall_budget: return "wall time reached stop.wall_s = " + sci(rules.wall_s) + " s" + at;
+    case Status::step_budget: return "step count reached stop.max_steps = " + std::to_string(rules.max_steps) + at;
+    case Status::non_finite: return "the state or the loss became non-finite" + at;
+    case Status::no_progress: return "the step size fell below 1e-13 of τ" + at;
+    case Status::interrupted: return "interrupted by a signal" + at;
+    case Status::stationary: return "a stationary point" + at;  // the square-loss flow's rule
+  }
+  return "unknown";
+}
+
+}  // namespace kktflow
