@@ -1,0 +1,97 @@
+// The sliding policy's bookkeeping: which pairs flip often enough to be tested, which are tested,
+// and the flip history surviving a checkpoint. (Whether a tested pair is kept is Filippov's
+// condition, tested in tests/unit/problems/test_held_kinks.cpp.)
+#define BOOST_TEST_MODULE sliding_policy
+#include <boost/test/unit_test.hpp>
+
+#include "problems/two_layer_leaky.hpp"
+#include "solver/sliding_policy.hpp"
+
+using namespace kktflow;
+namespace tt = boost::test_tools;
+
+namespace {
+
+/// A two-layer leaky net (held kinks supported) with m = 2 on n = 2 samples: four switches.
+struct Net {
+  Eigen::MatrixXd X = Eigen::MatrixXd::Identity(2, 2);
+  Eigen::VectorXd y = (Eigen::VectorXd(2) << 1, -1).finished();
+  TwoLayerLeaky model{X, TwoLayerLeakyParams{2, 0.5, 1e-3, 0}};
+  FullCoordinates margins{model, y};
+  FlowSystem system{margins, MarginLoss(LossKind::exp), TimeMode::loss};
+  RunState state;
+  SlidingOptions options;
+  std::vector<char> none = std::vector<char>(4, 0);
+
+  Net() {
+    state.switches = Eigen::Vector4d(1, 1, -1, -1);
+    state.switch_velocity = Eigen::Vector4d::Zero();
+    state.side = {1, 1, 0, 0};
+    state.unlocated_until.assign(4, 0);
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_pair_is_tested_after_enough_flips_within_the_window) {
+  Net net;
+  net.options.flips = 3;
+  net.options.window_steps = 50;
+  SlidingPolicy sliding(net.system, net.options, net.state);
+  sliding.start();
+  for (const std::int64_t step : {0, 10}) {
+    net.state.step = step;
+    BOOST_TEST(!sliding.flips_often(1));
+  }
+  net.state.step = 20;
+  BOOST_TEST(sliding.flips_often(1));
+  // Spread over more than the window, the oldest flips no longer count.
+  for (const std::int64_t step : {100, 160}) {
+    net.state.step = step;
+    BOOST_TEST(!sliding.flips_often(2));
+  }
+  net.state.step = 220;
+  BOOST_TEST(!sliding.flips_often(2));
+}
+
+BOOST_AUTO_TEST_CASE(the_flip_history_survives_a_checkpoint) {
+  Net net;
+  net.options.flips = 3;
+  SlidingPolicy sliding(net.system, net.options, net.state);
+  sliding.start();
+  for (const std::int64_t step : {4, 5}) {
+    net.state.step = step;
+    sliding.flips_often(3);
+  }
+  sliding.save_flips();
+  BOOST_TEST(net.state.flip_history == (std::vector<std::int64_t>{3, 4, 3, 5}), tt::per_element());
+  RunState restored = net.state;
+  SlidingPolicy resumed(net.system, net.options, restored);
+  resumed.start();
+  restored.step = 6;
+  BOOST_TEST(resumed.flips_often(3));  // the third flip within the window
+}
+
+BOOST_AUTO_TEST_CASE(tested_pairs_are_those_at_kinks_and_those_that_flip_often) {
+  Net net;
+  SlidingPolicy sliding(net.system, net.options, net.state);
+  sliding.start();
+  const auto events = make_event_policy(net.system, net.state, sliding.mask(), nullptr);
+  BOOST_TEST(sliding.candidates({2, 0}, {3, 2}, *events) == (std::vector<Eigen::Index>{0, 2, 3}), tt::per_element());
+  net.options.capture_on_arrival = false;
+  BOOST_TEST(sliding.candidates({2, 0}, {3}, *events) == (std::vector<Eigen::Index>{3}), tt::per_element());
+  net.options.enabled = false;
+  BOOST_TEST(sliding.candidates({2, 0}, {3}, *events).empty());
+}
+
+BOOST_AUTO_TEST_CASE(holding_updates_the_state_the_mask_and_the_system) {
+  Net net;
+  SlidingPolicy sliding(net.system, net.options, net.state);
+  sliding.start();
+  sliding.hold({1, 3});
+  BOOST_TEST(net.state.sliding == (std::vector<std::int64_t>{1, 3}), tt::per_element());
+  BOOST_TEST(sliding.mask() == (std::vector<char>{0, 1, 0, 1}), tt::per_element());
+  BOOST_TEST(net.margins.sliding() == (std::vector<Eigen::Index>{1, 3}), tt::per_element());
+  sliding.hold({});
+  BOOST_TEST(sliding.mask() == net.none, tt::per_element());
+}
