@@ -14,10 +14,13 @@ class FormatError(ValueError):
 
 
 def open_file(path):
-    """`path` opened read-only with SWMR read access (a live or killed run opens too)."""
+    """`path` opened read-only with SWMR read access (a live or killed run opens too), or without
+    it when this process already holds the file open without it (HDF5 refuses to mix the two)."""
     try:
         return h5py.File(path, "r", swmr=True)
     except OSError as error:
+        if "SWMR read access flag not the same" in str(error):
+            return h5py.File(path, "r")
         raise OSError(f"{path}: cannot open as HDF5: {error}") from error
 
 

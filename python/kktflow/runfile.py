@@ -32,6 +32,9 @@ from ._hdf5 import attributes, common_rows, described, open_file, require_format
 
 RUN_FORMAT = "kktflow-run"
 TRAJECTORY_SCALES = ("point", "singular")
+# The driver records in `dt` the step its controller proposes next (Driver::make_record, after the
+# step), as docs/file-format.md says; the writer's long_name calls it the last accepted step.
+DT_LONG_NAME = "step the controller proposes next, in the integration variable"
 EVENT_COLUMNS = ("point", "log_t", "neuron", "sample", "new_sign")
 
 
@@ -63,7 +66,7 @@ def build_dataset(f):
     if "snapshots" in f and "theta" in f["snapshots"]:
         layers = layer_views.read_layers(f["snapshots/theta"], kind)
         parts += [snapshots_dataset(f["snapshots"], layers, trajectory), final_dataset(f.get("final"), layers)]
-    run = xr.merge([p for p in parts if p is not None], combine_attrs="drop")
+    run = xr.merge([p for p in parts if p is not None], combine_attrs="drop_conflicts")
     run.attrs = run_attributes(f)
     return run
 
@@ -96,6 +99,8 @@ def trajectory_dataset(group):
     if "sigma" in variables:
         coords["singular"] = ("singular", np.arange(1, variables["sigma"].shape[1] + 1),
                               {"long_name": "k of σ_k, the k-th largest singular value", "units": "1"})
+    if "dt" in variables:
+        variables["dt"].attrs["long_name"] = DT_LONG_NAME
     ds = xr.Dataset(variables, coords=coords)
     return with_claim_figures(ds)
 
@@ -147,8 +152,8 @@ def snapshots_dataset(group, layers, trajectory):
 def final_dataset(group, layers):
     """The final θ and the polished limit per layer, the KKT multipliers, and per-layer shapes
     and norms on the dimension layer."""
-    variables = {"layer_rows": ("layer", [l.rows for l in layers], {"long_name": "rows of the layer's matrix"}),
-                 "layer_cols": ("layer", [l.cols for l in layers], {"long_name": "columns of the layer's matrix"})}
+    variables = {"layer_rows": ("layer", [l.rows for l in layers], {"long_name": "rows of the layer's matrix", "units": "1"}),
+                 "layer_cols": ("layer", [l.cols for l in layers], {"long_name": "columns of the layer's matrix", "units": "1"})}
     ds = xr.Dataset(variables, coords={"layer": ("layer", [l.name for l in layers], {"long_name": "layer of θ"})})
     if group is None:
         return ds
