@@ -14,6 +14,10 @@ NEEDED = ("numpy", "h5py", "matplotlib", "xarray", "pandas")
 INSTALL = "apt-get install python3-matplotlib python3-h5py python3-xarray python3-pandas"
 
 
+class UsageError(ValueError):
+    """Arguments that do not fit the file (exit 2, as argparse's own errors)."""
+
+
 def missing_module():
     """The first module the plots need that this Python lacks, or None."""
     return next((name for name in NEEDED if importlib.util.find_spec(name) is None), None)
@@ -44,7 +48,7 @@ def figure_of(args):
 
     if is_sweep(args.file):
         if args.snapshots:
-            raise ValueError("--snapshots applies to a run file, not to a sweep index")
+            raise UsageError("--snapshots applies to a run file, not to a sweep index")
         return plot_sweep(args.file)
     from ..runfile import open_run
 
@@ -69,6 +73,9 @@ def main(argv=None):
         return EXIT_IO
     try:
         fig = figure_of(args)
+    except UsageError as error:
+        print(f"kktflow plot: {error}", file=sys.stderr)
+        return EXIT_USAGE
     except (OSError, KeyError, ValueError) as error:
         print(f"kktflow plot: {args.file}: {error}", file=sys.stderr)
         return EXIT_IO

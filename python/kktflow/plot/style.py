@@ -36,6 +36,8 @@ def short(value):
     if isinstance(value, (float, np.floating)):
         if math.isinf(value):
             return "∞" if value > 0 else "−∞"
+        if 1e3 <= abs(value) < 1e5:  # 1620, not 1.62e+03
+            return f"{value:.0f}"
         if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
             mantissa, exponent = f"{value:.2e}".split("e")
             mantissa = mantissa.rstrip("0").rstrip(".")
@@ -113,16 +115,26 @@ def symlog_axis(ax, values, axis="x"):
     (ax.set_xlim if axis == "x" else ax.set_ylim)(low, high)
 
 
+WIDEN_AT_MOST = 2.0  # an axis end moves out to the next decade only if that is at most this factor away
+
+
+def to_decade(value):
+    """±10^k just beyond `value` when |value| > 1 and 10^k is at most WIDEN_AT_MOST × |value|, else value."""
+    if abs(value) <= 1:
+        return value
+    decade = 10.0 ** math.ceil(math.log10(abs(value)) - 1e-12)
+    return math.copysign(decade, value) if decade <= WIDEN_AT_MOST * abs(value) else value
+
+
 def rounded_span(values):
-    """The finite range of `values`, widened to ±10^k where it goes beyond ±1 (round ends, and a
+    """The finite range of `values`, its ends moved out to a nearby ±10^k (round ends, and a
     labelled tick at each end of a symmetric-log axis)."""
     finite = np.asarray(values, dtype=float)
     finite = finite[np.isfinite(finite)]
     if finite.size == 0:
         return 0.0, 1.0
     low, high = float(finite.min()), float(finite.max())
-    widen = lambda v: math.copysign(10.0 ** math.ceil(math.log10(abs(v)) - 1e-12), v) if abs(v) > 1 else v  # noqa: E731
-    low, high = widen(low), widen(high)
+    low, high = to_decade(low), to_decade(high)
     return (low, high) if high > low else (low - 1.0, high + 1.0)
 
 

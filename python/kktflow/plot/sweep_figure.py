@@ -19,7 +19,8 @@ from . import sweep_axes as sa
 from .continuation_figure import plot_continuation
 from .style import DPI, FAIL_COLOUR, FIGSIZE, PASS_COLOUR, legend, log_axis, log_t_axis, note, positive, short
 
-TRAJECTORY_CASES = 8  # at most this many cases: also draw each case's stable rank against log t
+TRAJECTORY_CASES = 6  # at most this many cases: also draw each case's trajectory against log t
+FLAT = 1e-9  # a final figure that varies less than this (relative) across the cases tells nothing
 VERDICT_COLOURS = LinearSegmentedColormap.from_list("verdicts", [FAIL_COLOUR, "#fee08b", PASS_COLOUR])
 
 
@@ -98,31 +99,57 @@ def panel_verdicts(ax, frame, claim, primary, secondary):
     return image
 
 
+def varies(values):
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    return values.size > 1 and np.ptp(values) > FLAT * max(np.abs(values).max(), 1e-300)
+
+
 def panel_trajectories(ax, where, frame):
-    """Each case's stable rank against log t (a sweep of a few cases), labelled by its values."""
-    logs, sranks, initial = [], [], []
-    for case, row in frame.iterrows():
-        if row.get("state") != "done":
-            continue
+    """Each case's stable rank against log t (its normalized margin when no case's rank moves),
+    labelled by its swept values; squares at the left edge mark srank W(0)."""
+    runs = []
+    for case, row in frame[frame["state"] == "done"].iterrows():
         with open_case(where, case) as run:
-            log_t, srank = run["log_t"].values, run["stable_rank"].values
-            initial.append(initial_srank(run))
-        values = ", ".join(f"{k} = {short(row[k])}" for k in frame.attrs.get("keys", []) if k in frame)
-        line = ax.plot(log_t, positive(srank), "o-", markersize=2.5, label=f"case {case}: {values}")[0]
-        initial[-1] = (initial[-1], line.get_color())
-        logs.append(log_t)
-        sranks.append(srank)
-    if not logs:
+            runs.append((case, row, run["log_t"].values, run["stable_rank"].values,
+                         run["normalized_margin"].values, initial_srank(run)))
+    if not runs:
         note(ax, "no case has finished")
         return
-    log_t_axis(ax, np.concatenate(logs))
-    left = ax.get_xlim()[0]
-    for value, colour in initial:
-        ax.plot([left], [value], "s", color=colour, markersize=7, clip_on=False, zorder=4)
-    ax.plot([], [], "s", color="0.4", label="squares at the left edge: W(0), at t = 0")
-    log_axis(ax, np.concatenate(sranks + [[v for v, _ in initial]]))
-    ax.set_ylabel("stable rank of the first layer")
-    ax.set_title("each case's stable rank against log t", fontsize="medium")
+    rank = any(varies(srank) for *_, srank, _, _ in runs)
+    for case, row, log_t, srank, margin, _ in runs:
+        values = ", ".join(f"{k} = {short(row[k])}" for k in frame.attrs.get("keys", []) if k in frame)
+        ax.plot(log_t, positive(srank) if rank else margin, "o-", markersize=2.5, label=f"case {case}: {values}")
+    log_t_axis(ax, np.concatenate([r[2] for r in runs]))
+    if rank:
+        left = ax.get_xlim()[0]
+        for line, (*_, start) in zip(ax.get_lines(), runs):
+            ax.plot([left], [start], "s", color=line.get_color(), markersize=7, clip_on=False, zorder=4)
+        ax.plot([], [], "s", color="0.4", label="squares at the left edge: W(0), at t = 0")
+        log_axis(ax, np.concatenate([r[3] for r in runs] + [[r[5] for r in runs]]))
+    ax.set_ylabel("stable rank of the first layer" if rank else "normalized margin")
+    ax.set_title("stable rank per case" if rank else "normalized margin per case", fontsize="medium")
+    legend(ax, loc="best", fontsize="x-small")
+
+
+def panel_claim_values(ax, frame, primary, secondary, claims):
+    """Each claim's value against the primary key (mean over replicates), its tolerance dotted in
+    the same colour: the figures the verdicts rest on."""
+    values = []
+    for k, claim in enumerate(claims):
+        y = frame[f"{claim}.value"].to_numpy(dtype=float)
+        x = sa.positions(frame, primary)
+        centres = sorted(set(x))
+        ax.plot(x, positive(y), "o", color=f"C{k}", alpha=0.35, markersize=4)
+        ax.plot(centres, [sa.geometric_mean(y[x == c]) for c in centres], "-", color=f"C{k}", label=claim)
+        tolerance = np.nanmax(frame[f"{claim}.tolerance"].to_numpy(dtype=float))
+        if np.isfinite(tolerance) and tolerance > 0:
+            ax.axhline(tolerance, color=f"C{k}", linestyle=":", linewidth=1)
+        values += [y, [tolerance]]
+    log_axis(ax, np.concatenate(values) if values else [])
+    sa.parameter_axis(ax, frame, primary)
+    ax.set_ylabel("claim value (dotted: its tolerance)")
+    ax.set_title("the figures behind the verdicts", fontsize="medium")
     legend(ax, loc="best", fontsize="x-small")
 
 
@@ -172,8 +199,11 @@ def plot_grid(frame, where, path):
         fig.suptitle(sweep_title(frame, path), fontsize="medium")
         return fig
     panel_final(top[0], frame, primary, secondary, ["normalized_margin"], "normalized margin at the end", "min_i q_i / ‖θ‖^L")
-    panel_final(top[1], frame, primary, secondary, ["sigma3_over_sigma1", "stable_rank"], "rank at the end",
-                "σ3/σ1 (solid), stable rank (dashed)")
+    if varies(frame["sigma3_over_sigma1"]) or varies(frame["stable_rank"]) or not claims:
+        panel_final(top[1], frame, primary, secondary, ["sigma3_over_sigma1", "stable_rank"], "rank at the end",
+                    "σ3/σ1 (solid), stable rank (dashed)")
+    else:  # the rank is the same in every case (a linear model): show what the claims measured
+        panel_claim_values(top[1], frame, primary, secondary, claims)
     panel_final(top[2], frame, primary, secondary, ["kkt_eps", "one_minus_beta"], "KKT figures at the end",
                 "ε_KKT (solid), 1 − β (dashed)", first_case_stop(where, frame, "kkt_eps"))
     image = None
