@@ -60,12 +60,16 @@ def open_run(path):
 def build_dataset(f):
     """Every part of an open run file, merged into one Dataset."""
     kind = text(f["model"].attrs.get("kind", "")) if "model" in f else ""
+    # /final and /verify belong to an ended run: while a run writes (or after it was killed) they
+    # are absent or a previous run's, and a SWMR reader may not even open them.
+    ended = text(f.attrs.get("status", "running")) != "running"
     trajectory = trajectory_dataset(f["trajectory"])
     parts = [trajectory, events_dataset(f.get("events")), data_dataset(f.get("data")),
-             model_dataset(f.get("model")), verify_dataset(f.get("verify"))]
+             model_dataset(f.get("model")), verify_dataset(f.get("verify") if ended else None)]
     if "snapshots" in f and "theta" in f["snapshots"]:
         layers = layer_views.read_layers(f["snapshots/theta"], kind)
-        parts += [snapshots_dataset(f["snapshots"], layers, trajectory), final_dataset(f.get("final"), layers)]
+        parts += [snapshots_dataset(f["snapshots"], layers, trajectory),
+                  final_dataset(f.get("final") if ended else None, layers)]
     run = xr.merge([p for p in parts if p is not None], combine_attrs="drop_conflicts")
     run.attrs = run_attributes(f)
     return run

@@ -212,6 +212,8 @@ def panel_support_gaps(ax, view):
     for i in range(gaps.shape[1]):
         ax.plot(x, positive(gaps[:, i]), color="C3" if support[i] else "0.6", linewidth=1.4 if support[i] else 0.8,
                 **line_style(len(x)))
-    ax.plot([], [], color="C3", label=f"samples whose gap closes ({int(support.sum())}: support vectors)")
+    exact = int(np.sum(support & np.all(gaps == 0, axis=0)))  # tied with the least margin throughout: off a log axis
+    tied = f"; {exact} at gap 0 exactly, not drawn" if exact else ""
+    ax.plot([], [], color="C3", label=f"samples whose gap closes ({int(support.sum())}: support vectors{tied})")
     ax.plot([], [], color="0.6", label=f"the other {int((~support).sum())} samples")
     finish(ax, view, x, [gaps], "margin gaps (snapshots)", "y_i⟨w, x_i⟩/‖w‖ − min_k y_k⟨w, x_k⟩/‖w‖")
