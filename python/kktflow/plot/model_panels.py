@@ -213,7 +213,7 @@ def panel_support_gaps(ax, view):
         ax.plot(x, positive(gaps[:, i]), color="C3" if support[i] else "0.6", linewidth=1.4 if support[i] else 0.8,
                 **line_style(len(x)))
     exact = int(np.sum(support & np.all(gaps == 0, axis=0)))  # tied with the least margin throughout: off a log axis
-    tied = f"; {exact} at gap 0 exactly, not drawn" if exact else ""
-    ax.plot([], [], color="C3", label=f"samples whose gap closes ({int(support.sum())}: support vectors{tied})")
-    ax.plot([], [], color="0.6", label=f"the other {int((~support).sum())} samples")
+    tied = f"; {exact} at 0, off the axis" if exact else ""
+    ax.plot([], [], color="C3", label=f"support vectors: the gap closes ({int(support.sum())}{tied})")
+    ax.plot([], [], color="0.6", label=f"other samples ({int((~support).sum())})")
     finish(ax, view, x, [gaps], "margin gaps (snapshots)", "y_i⟨w, x_i⟩/‖w‖ − min_k y_k⟨w, x_k⟩/‖w‖")

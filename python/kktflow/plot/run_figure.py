@@ -59,20 +59,22 @@ def draw_verdicts(ax, verdicts, columns):
                 transform=ax.transAxes, fontsize="medium", color="0.35", va="center")
         return
     passed = sum(v[0] for v in verdicts.values())
-    ax.set_title(f"kktflow verify: {passed} of {len(verdicts)} claims passed\n"
-                 "✓ pass, ✗ fail; value vs tolerance; * certified", fontsize="small", loc="left")
     stacked = columns == 1
+    size = "x-small" if stacked else "small"
+    ax.set_title(f"kktflow verify: {passed} of {len(verdicts)} claims passed\n"
+                 + ("✓ pass, ✗ fail; value vs tolerance;\n* a certified bound" if stacked
+                    else "✓ pass, ✗ fail; value vs tolerance; * a certified bound"), fontsize=size, loc="left")
     per_column = -(-len(verdicts) // columns)
     lines = per_column * (2 if stacked else 1)
     for k, (name, (ok, value, tolerance, certified)) in enumerate(verdicts.items()):
         mark, colour = verdict_mark(ok)
         row = (k % per_column) * (2 if stacked else 1)
         x, y = (k // per_column) / columns, 1.0 - (row + 0.5) / lines
-        ax.text(x, y, f"{mark} {name}", transform=ax.transAxes, color=colour, fontsize="small", va="center",
+        ax.text(x, y, f"{mark} {name}", transform=ax.transAxes, color=colour, fontsize=size, va="center",
                 fontweight="bold")
         figures = f"{short(value)}{'*' if certified else ''} vs {short(tolerance)}"
         if stacked:
-            ax.text(x + 0.06, y - 1.0 / lines, figures, transform=ax.transAxes, fontsize="small", va="center", color="0.2")
+            ax.text(x + 0.06, y - 1.0 / lines, figures, transform=ax.transAxes, fontsize=size, va="center", color="0.2")
         else:
             ax.text(x + 0.97 / columns, y, figures, transform=ax.transAxes, fontsize="small", va="center", ha="right",
                     color="0.2")

@@ -66,30 +66,50 @@ def symlog_position(value):
     return math.copysign(a * SYMLOG["linscale"] if a <= 1 else SYMLOG["linscale"] + math.log10(a), value)
 
 
-def signed_decade_ticks(low, high):
-    """0 and ±10^k within [low, high] for a symmetric-log axis, kept greedily (0 first, then the
-    largest decades) only where they sit at least 1/MAX_DECADE_TICKS of the axis from a kept one,
-    so that no two labels overlap however many decades the axis spans."""
+def spaced(values, gap, kept=()):
+    """`kept` plus each of `values`, in order, that sits at least `gap` (symlog decades) from all kept."""
+    kept = list(kept)
+    for value in values:
+        if all(abs(symlog_position(value) - symlog_position(k)) >= gap for k in kept):
+            kept.append(value)
+    return kept
+
+
+def signed_decade_ticks(low, high, gap_fraction=1.0 / MAX_DECADE_TICKS):
+    """0 and ±10^k within [low, high] for a symmetric-log axis, no two closer than `gap_fraction`
+    of the axis: every s-th decade for the smallest s whose decades (beyond ±1) all keep that
+    distance, then the other decades, ±1 and, on a short axis, 2 and 5 × 10^k where they fit."""
     span = symlog_position(high) - symlog_position(low)
     if span <= 0:
         return [low]
-    gap = span / (MAX_DECADE_TICKS + 1)
-    candidates, between = [0.0] if low <= 0 <= high else [], []
-    for k in range(0, 400):
-        for sign in (1.0, -1.0):
-            candidates += [v for v in (sign * 10.0 ** k,) if low <= v <= high]
-            between += [v for v in (sign * 2 * 10.0 ** k, sign * 5 * 10.0 ** k) if low <= v <= high]
-        if 10.0 ** k > max(abs(low), abs(high)):
+    gap = span * gap_fraction
+    top = max(abs(low), abs(high))
+    decades = [s * 10.0 ** k for k in range(1, math.floor(math.log10(top)) + 1 if top >= 10 else 1)
+               for s in (1.0, -1.0) if low <= s * 10.0 ** k <= high]
+    zero = [0.0] if low <= 0 <= high else []
+    for stride in range(1, 400):
+        chosen = sorted((v for v in decades if round(math.log10(abs(v))) % stride == 0), key=lambda v: -abs(v))
+        if len(spaced(chosen, gap, zero)) == len(zero) + len(chosen):
             break
-    stride = max(1, math.ceil(len(candidates) / (MAX_DECADE_TICKS + 1)))
-    preferred = sorted(candidates, key=lambda v: (v != 0, round(math.log10(abs(v))) % stride != 0 if v else 0, -abs(v)))
-    if span < 5:  # a short axis: 2 and 5 × 10^k where decades leave room
-        preferred += sorted(between, key=lambda v: -abs(v))
-    kept = []
-    for value in preferred:
-        if all(abs(symlog_position(value) - symlog_position(k)) >= gap for k in kept):
-            kept.append(value)
+    rest = sorted((v for v in decades if v not in chosen), key=lambda v: -abs(v))
+    kept = spaced(rest + [v for v in (1.0, -1.0) if low <= v <= high], gap, zero + chosen)
+    if span < 5:
+        between = [s * m * 10.0 ** k for k in range(0, 3) for m in (2, 5) for s in (1.0, -1.0)]
+        kept = spaced(sorted((v for v in between if low <= v <= high), key=lambda v: -abs(v)), gap, kept)
     return sorted(kept)
+
+
+class SpacedSymlogLocator(ticker.Locator):
+    """signed_decade_ticks for the axis as drawn: labels at least LABEL_PX apart on screen."""
+
+    LABEL_PX = {"x": 48.0, "y": 22.0}
+
+    def __call__(self):
+        low, high = sorted(self.axis.get_view_interval())
+        box = self.axis.axes.get_window_extent()
+        along = "x" if self.axis.axis_name == "x" else "y"
+        length = max(box.width if along == "x" else box.height, 1.0)
+        return signed_decade_ticks(low, high, min(self.LABEL_PX[along] / length, 0.5))
 
 
 def decade_label(value, _position=None):
@@ -109,7 +129,7 @@ def symlog_axis(ax, values, axis="x"):
     low, high = rounded_span(values)
     target = ax.xaxis if axis == "x" else ax.yaxis
     (ax.set_xscale if axis == "x" else ax.set_yscale)("symlog", **SYMLOG)
-    target.set_major_locator(ticker.FixedLocator(signed_decade_ticks(low, high)))
+    target.set_major_locator(SpacedSymlogLocator())
     target.set_major_formatter(ticker.FuncFormatter(decade_label))
     target.set_minor_locator(ticker.NullLocator())
     (ax.set_xlim if axis == "x" else ax.set_ylim)(low, high)
