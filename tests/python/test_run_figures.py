@@ -9,7 +9,7 @@ import pytest
 from matplotlib.patches import StepPatch
 
 import kktflow
-from conftest import KINDS
+from conftest import KINDS, needs_kind
 from figure_checks import assert_not_blank, assert_tick_labels_apart, horizontal_at, labels, panel, unrounded
 
 CLAIM_FIGURE = {  # a legend label that shows the kind's claim figure
@@ -60,6 +60,7 @@ def test_stop_tolerances_are_lines(figures, kind):
 
 
 def test_square_loss_run_marks_its_stop_loss(figures):
+    needs_kind("relu2")
     fig, path = figures["relu2"]
     with h5py.File(path, "r") as f:
         stop_loss = tomllib.loads(f.attrs["config"])["stop"]["loss"]
@@ -67,6 +68,7 @@ def test_square_loss_run_marks_its_stop_loss(figures):
 
 
 def test_switches_are_a_rate_whose_integral_is_their_count(figures):
+    needs_kind("leaky2_fixed_outer")
     fig, path = figures["leaky2_fixed_outer"]
     with h5py.File(path, "r") as f:
         crossings = int(np.sum(np.abs(f["events/new_sign"][()]) == 1))
