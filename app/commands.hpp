@@ -48,11 +48,11 @@ int run_verify(const VerifyOptions& opt);
 struct PlotOptions {
   std::string file;
   std::string output;
-  bool snapshots = false;  ///< the rows of W in the two-family plane instead of the trajectory panels
+  bool snapshots = false;  ///< the first layer's rows in the model's plane instead of the trajectory panels
 };
 void setup_plot(CLI::App& app, PlotOptions& opt);
-/// scripts/plot_run.py's exit code: 0, 2 usage, 3 unreadable run file or unwritable PNG, 4 Python
-/// or a module missing (the message says what to install).
+/// `python -m kktflow.plot`'s exit code: 0, 2 usage, 3 unreadable run file or unwritable PNG, 4
+/// Python or a module missing (the message says what to install).
 int run_plot(const PlotOptions& opt);
 
 struct SweepCommandOptions {

@@ -1,7 +1,8 @@
 /// \file plot_command.cpp
-/// `kktflow plot OUT.h5 -o FIG.png [--snapshots]`: runs scripts/plot_run.py (h5py + matplotlib)
-/// of the source tree this binary was built from, with the Python the build recorded (or
-/// $KKTFLOW_PYTHON). Thin: the figure is the script's; this passes its exit code on.
+/// `kktflow plot FILE -o FIG.png [--snapshots]`: runs `python -m kktflow.plot` (the package in
+/// python/kktflow: h5py, xarray, matplotlib) with the Python the build recorded (or
+/// $KKTFLOW_PYTHON). Thin: the figure is the package's; this finds the package, puts it on
+/// PYTHONPATH and passes the exit code on.
 #include "commands.hpp"
 
 #include <spawn.h>
@@ -15,8 +16,11 @@
 #include <string>
 #include <vector>
 
-#ifndef KKTFLOW_SCRIPTS_DIR
-#error "KKTFLOW_SCRIPTS_DIR must name the scripts/ directory (app/CMakeLists.txt defines it)"
+#ifndef KKTFLOW_PYTHON_SOURCE_DIR
+#error "KKTFLOW_PYTHON_SOURCE_DIR must name the source tree's python/ directory (app/CMakeLists.txt defines it)"
+#endif
+#ifndef KKTFLOW_PYTHON_INSTALL_DIR
+#error "KKTFLOW_PYTHON_INSTALL_DIR must name where cmake --install puts the package, relative to the prefix"
 #endif
 #ifndef KKTFLOW_PYTHON
 #error "KKTFLOW_PYTHON must name the Python interpreter (app/CMakeLists.txt defines it)"
@@ -34,13 +38,47 @@ std::string python_interpreter() {
   return chosen != nullptr && *chosen != '\0' ? chosen : KKTFLOW_PYTHON;
 }
 
-/// Runs argv[0] (a path, or a name looked up in PATH) with argv; returns its wait status, or -errno when it could not start.
-int spawn_and_wait(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
+/// The directory that holds the kktflow package: the installed one next to this executable
+/// (PREFIX/bin/kktflow and PREFIX/KKTFLOW_PYTHON_INSTALL_DIR/kktflow), else the source tree's.
+std::filesystem::path package_parent() {
+  std::error_code error;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (!error) {
+    const std::filesystem::path installed = self.parent_path().parent_path() / KKTFLOW_PYTHON_INSTALL_DIR;
+    if (std::filesystem::is_regular_file(installed / "kktflow" / "plot" / "__main__.py")) return installed;
+  }
+  return KKTFLOW_PYTHON_SOURCE_DIR;
+}
+
+/// This process's environment with `parent` in front of PYTHONPATH.
+std::vector<std::string> environment_with_pythonpath(const std::filesystem::path& parent) {
+  std::vector<std::string> env;
+  std::string pythonpath = "PYTHONPATH=" + parent.string();
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string text = *entry;
+    if (text.starts_with("PYTHONPATH=")) {
+      if (text.size() > std::strlen("PYTHONPATH=")) pythonpath += ":" + text.substr(std::strlen("PYTHONPATH="));
+    } else {
+      env.push_back(text);
+    }
+  }
+  env.push_back(pythonpath);
+  return env;
+}
+
+std::vector<char*> pointers(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (std::string& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+/// Runs args[0] (a path, or a name looked up in PATH) with args and env; returns its wait status, or -errno when it could not start.
+int spawn_and_wait(std::vector<std::string> args, std::vector<std::string> env) {
+  std::vector<char*> argv = pointers(args);
+  std::vector<char*> envp = pointers(env);
   pid_t pid = 0;
-  const int failed = posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ);
+  const int failed = posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), envp.data());
   if (failed != 0) return -failed;
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
@@ -49,7 +87,7 @@ int spawn_and_wait(const std::vector<std::string>& args) {
   return status;
 }
 
-/// The script's exit code when it is one of ours (0, 2, 3, 4: it has said what went wrong).
+/// The package's exit code when it is one of ours (0, 2, 3, 4: it has said what went wrong).
 int exit_code_of(int status, const std::string& python) {
   if (status < 0) {
     std::fprintf(stderr, "kktflow plot: cannot run %s (%s); %s\n", python.c_str(), std::strerror(-status), kInstall);
@@ -58,9 +96,9 @@ int exit_code_of(int status, const std::string& python) {
   if (WIFEXITED(status)) {
     const int code = WEXITSTATUS(status);
     if (code == exit_ok || code == exit_usage || code == exit_io || code == exit_missing_dependency) return code;
-    std::fprintf(stderr, "kktflow plot: plot_run.py failed with exit code %d (see its messages above)\n", code);
+    std::fprintf(stderr, "kktflow plot: python -m kktflow.plot failed with exit code %d (see its messages above)\n", code);
   } else {
-    std::fprintf(stderr, "kktflow plot: plot_run.py was killed by signal %d\n", WTERMSIG(status));
+    std::fprintf(stderr, "kktflow plot: python -m kktflow.plot was killed by signal %d\n", WTERMSIG(status));
   }
   return exit_io;
 }
@@ -68,25 +106,27 @@ int exit_code_of(int status, const std::string& python) {
 }  // namespace
 
 void setup_plot(CLI::App& app, PlotOptions& opt) {
-  auto* plot = app.add_subcommand("plot", "Plot a run file with scripts/plot_run.py (Debian's h5py and matplotlib)");
-  plot->add_option("file", opt.file, "run file written by kktflow run (a live one too)")->required();
+  auto* plot = app.add_subcommand("plot", "Plot a run file or a sweep with the kktflow Python package (h5py, matplotlib)");
+  plot->add_option("file", opt.file, "run file written by kktflow run (a live one too), or a sweep's index.h5 or directory")
+      ->required();
   plot->add_option("-o,--output", opt.output, "PNG to write")->required();
   plot->add_flag("--snapshots", opt.snapshots,
-                 "rows of W in the last snapshot, projected onto the plane of the two families' mean rows");
+                 "the first layer's rows in the last snapshot, in the plane the model's theory singles out");
   plot->callback([&opt] { throw CLI::RuntimeError(run_plot(opt)); });
 }
 
 int run_plot(const PlotOptions& opt) {
-  const std::string script = std::string(KKTFLOW_SCRIPTS_DIR) + "/plot_run.py";
-  if (!std::filesystem::is_regular_file(script)) {
-    std::fprintf(stderr, "kktflow plot: %s is missing: this kktflow was built from a source tree that has moved or "
-                 "lost scripts/; rebuild it from a complete checkout\n", script.c_str());
+  const std::filesystem::path parent = package_parent();
+  if (!std::filesystem::is_regular_file(parent / "kktflow" / "plot" / "__main__.py")) {
+    std::fprintf(stderr, "kktflow plot: the kktflow Python package is missing from %s: this kktflow was built from a "
+                 "source tree that has moved or lost python/; rebuild it from a complete checkout or run cmake --install\n",
+                 parent.c_str());
     return exit_missing_dependency;
   }
   const std::string python = python_interpreter();
-  std::vector<std::string> args{python, script, opt.file, "-o", opt.output};
+  std::vector<std::string> args{python, "-m", "kktflow.plot", opt.file, "-o", opt.output};
   if (opt.snapshots) args.emplace_back("--snapshots");
-  return exit_code_of(spawn_and_wait(args), python);
+  return exit_code_of(spawn_and_wait(args, environment_with_pythonpath(parent)), python);
 }
 
 }  // namespace kktflow

@@ -10,7 +10,8 @@ PACKAGES=(
   libeigen3-dev libopenblas-dev
   libhdf5-dev hdf5-tools
   libtomlplusplus-dev libcli11-dev libfmt-dev nlohmann-json3-dev
-  python3 python3-numpy python3-h5py python3-matplotlib python3-xarray python3-h5netcdf
+  python3 python3-numpy python3-h5py python3-matplotlib python3-xarray python3-h5netcdf python3-pandas
+  python3-pytest python3-tqdm              # tests: the kktflow Python package's pytest suite (tests/python)
   python3-jsonschema                      # tests: kktflow verify --json against docs/verify-schema.json
   libsvm-tools                            # tests: svm-train cross-checks our hard-margin SVM
   libboost-mpi-dev libopenmpi-dev openmpi-bin   # mpirun -n N kktflow sweep (Boost.MPI over OpenMPI)

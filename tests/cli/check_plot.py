@@ -1,12 +1,12 @@
 #!/usr/bin/python3
-"""`kktflow plot` writes PNGs of the size scripts/plot_run.py promises, and says what to install
+"""`kktflow plot` writes PNGs of the size the kktflow package promises, and says what to install
 when Python or its modules are missing.
 
-    /usr/bin/python3 tests/cli/check_plot.py KKTFLOW RUN.h5 OUTDIR SCRIPTS_DIR
+    /usr/bin/python3 tests/cli/check_plot.py KKTFLOW RUN.h5 OUTDIR PYTHON_DIR
 
 Checks, each by exit code and output:
-- the four-panel plot and the --snapshots plot: PNGs whose header (IHDR) width × height equal
-  plot_run.pixels(False) and plot_run.pixels(True), i.e. FIGSIZE × DPI;
+- the run figure and the --snapshots figure: PNGs whose header (IHDR) width × height equal
+  kktflow.plot.style's FIGSIZE and SNAPSHOT_FIGSIZE times DPI;
 - a Python without site packages (python3 -S: no h5py, numpy, matplotlib) and an interpreter
   that does not exist: exit 4 and the apt-get line.
 Exits 0, or 1 with the problems on stderr.
@@ -48,7 +48,7 @@ def check_png(kktflow, run, png, snapshots, expected, problems):
     size = png_size(png)
     print(f"{png}: {size[0]} × {size[1]} px (promised {expected[0]} × {expected[1]})")
     if size != expected:
-        problems.append(f"{png} is {size[0]} × {size[1]} px, plot_run.py promises {expected[0]} × {expected[1]}")
+        problems.append(f"{png} is {size[0]} × {size[1]} px, kktflow.plot promises {expected[0]} × {expected[1]}")
 
 
 def check_missing(kktflow, run, outdir, problems):
@@ -65,16 +65,17 @@ def check_missing(kktflow, run, outdir, problems):
 
 def main(argv):
     if len(argv) != 5:
-        print(f"usage: {argv[0]} KKTFLOW RUN.h5 OUTDIR SCRIPTS_DIR", file=sys.stderr)
+        print(f"usage: {argv[0]} KKTFLOW RUN.h5 OUTDIR PYTHON_DIR", file=sys.stderr)
         return 2
-    kktflow, run, outdir, scripts = argv[1:]
-    sys.path.insert(0, scripts)
+    kktflow, run, outdir, python_dir = argv[1:]
+    sys.path.insert(0, python_dir)
     sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-    import plot_run  # the promise: FIGSIZE × DPI
+    from kktflow.plot import style  # the promise: FIGSIZE × DPI
 
     problems = []
-    check_png(kktflow, run, os.path.join(outdir, "plot.png"), False, plot_run.pixels(False), problems)
-    check_png(kktflow, run, os.path.join(outdir, "plot_snapshots.png"), True, plot_run.pixels(True), problems)
+    check_png(kktflow, run, os.path.join(outdir, "plot.png"), False, style.pixels(style.FIGSIZE), problems)
+    check_png(kktflow, run, os.path.join(outdir, "plot_snapshots.png"), True, style.pixels(style.SNAPSHOT_FIGSIZE),
+              problems)
     check_missing(kktflow, run, outdir, problems)
     for problem in problems:
         print(problem, file=sys.stderr)

@@ -1,0 +1,231 @@
+"""Run panels every model kind shares, each drawn against log t from the trajectory.
+
+Each function takes a matplotlib Axes and a `RunView` (the opened run, its configuration and its
+verdicts) and draws one panel: the loss, the margins, the KKT figures with their stop
+tolerances, the singular-value ratios behind the rank claim, and the activation switches as a
+rate per unit log t.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .style import legend, log_axis, log_t_axis, note, positive, short, symlog_axis, tolerance_line
+
+MARKER_ROWS = 8  # fewer trajectory rows than this: draw markers, a line alone hides them
+RATE_BINS = 60
+
+
+@dataclass
+class RunView:
+    """What a run figure reads: the Dataset, the resolved config and the verdicts by claim name."""
+
+    run: object
+    config: dict
+    verdicts: dict = field(default_factory=dict)  # name → (passed, value, tolerance, certified)
+
+    @property
+    def kind(self):
+        return self.run.attrs.get("model_kind", "")
+
+    @property
+    def log_t(self):
+        return self.run["log_t"].values
+
+    def stop(self, key):
+        """A stop tolerance from the resolved config, None when absent or not positive."""
+        value = self.config.get("stop", {}).get(key)
+        return float(value) if isinstance(value, (int, float)) and value > 0 else None
+
+    def claim_tolerance(self, name):
+        return self.verdicts[name][2] if name in self.verdicts else None
+
+
+def line_style(rows):
+    return {"marker": "o", "markersize": 4} if rows < MARKER_ROWS else {}
+
+
+def panel_loss(ax, view, with_norm=True):
+    """log L (symmetric-log axis) with stop.loss, and ‖θ‖ on a log twin axis."""
+    log_loss = view.run["log_loss"].values
+    ax.plot(view.log_t, log_loss, color="C0", label="log L", **line_style(len(log_loss)))
+    extra = []
+    if view.stop("loss"):
+        extra = [np.log(view.stop("loss"))]
+        ax.axhline(extra[0], color="C0", linestyle="--", linewidth=1, label=f"log(stop.loss = {short(view.stop('loss'))})")
+    symlog_axis(ax, np.concatenate([log_loss, extra]), "y")
+    ax.set_ylabel("log L  (symmetric-log axis)")
+    twins = []
+    if with_norm:
+        twins.append(ax.twinx())
+        twins[0].plot(view.log_t, positive(view.run["norm"].values), color="0.4", linestyle=":", label="‖θ‖ (right axis)")
+        log_axis(twins[0], view.run["norm"].values)
+        twins[0].set_ylabel("‖θ‖")
+    legend(ax, *twins, loc="lower left")
+    ax.set_title("training loss and ‖θ‖" if with_norm else "training loss")
+    log_t_axis(ax, view.log_t)
+
+
+def robust_limits(reference, *others):
+    """y limits that show where the margins end up, not early values orders of magnitude below:
+    down to at most twice the reference's last value below zero."""
+    data = np.concatenate([np.asarray(s, dtype=float) for s in (reference, *others)])
+    data = data[np.isfinite(data)]
+    finite = np.asarray(reference, dtype=float)[np.isfinite(reference)]
+    if data.size == 0 or finite.size == 0:
+        return None
+    final = abs(finite[-1])
+    low = max(data.min(), -2.0 * final) if final > 0 else data.min()
+    high = data.max()
+    pad = 0.08 * (high - low) if high > low else 1.0
+    return low - pad, high + pad
+
+
+def panel_margins(ax, view):
+    """Normalized margin min_i q_i/‖θ‖^L and Lyu & Li's smoothed margin (which never decreases)."""
+    normalized = view.run["normalized_margin"].values
+    smoothed = view.run["smoothed_margin"].values
+    style = line_style(len(normalized))
+    ax.plot(view.log_t, normalized, color="C0", label=f"normalized margin (last {short(normalized[-1])})", **style)
+    ax.plot(view.log_t, smoothed, color="C1", linestyle="--", label=f"smoothed margin γ̃ (last {short(smoothed[-1])})", **style)
+    limits = robust_limits(normalized, smoothed)
+    if limits:
+        ax.set_ylim(*limits)
+    ax.axhline(0.0, color="0.6", linewidth=0.8)
+    ax.set_ylabel("margin / ‖θ‖^L")
+    legend(ax, loc="lower right")
+    ax.set_title("margins")
+    log_t_axis(ax, view.log_t)
+
+
+def panel_kkt(ax, view):
+    """ε_KKT, 1 − β and the direction change per unit log t, with their stop tolerances."""
+    figures = (("kkt_eps", "ε_KKT", "C3", "kkt_eps"), ("one_minus_beta", "1 − β", "C0", "one_minus_beta"),
+               ("direction_change", "direction change", "C2", "direction_change"))
+    shown, tolerances = [], []
+    for name, label, colour, stop_key in figures:
+        values = view.run[name].values
+        if not (np.isfinite(values) & (values > 0)).any():
+            continue
+        tolerance = view.stop(stop_key)
+        stop_words = f"; stop {short(tolerance)}" if tolerance else ""
+        ax.plot(view.log_t, positive(values), color=colour, label=f"{label} (last {short(values[-1])}{stop_words})",
+                **line_style(len(values)))
+        shown.append(values)
+        if tolerance:
+            tolerances.append(tolerance)
+            ax.axhline(tolerance, color=colour, linestyle="--", linewidth=1.0, alpha=0.8)
+    if not shown:
+        note(ax, "ε_KKT and 1 − β are not defined for this run\n(no positive margin was reached)")
+        ax.set_title("KKT figures")
+        return
+    log_axis(ax, np.concatenate(shown), extra=[tolerances])
+    ax.set_ylabel("ε_KKT, 1 − β, ‖Δθ̂‖ per unit log t")
+    legend(ax, loc="best", fontsize="x-small")
+    ax.set_title("KKT figures; dashed: stop rules")
+    log_t_axis(ax, view.log_t)
+
+
+RANK_FIGURE = {"leaky2_fixed_outer": (3, "rank ≤ 2"), "two_layer_leaky": (2, "rank 1"), "deep": (2, "rank 1")}
+
+
+def panel_rank(ax, view, claim="frei2023.rank_le_2"):
+    """σ_k/σ₁ of the first layer, the ratio behind the kind's rank claim drawn thick (σ₃/σ₁ for
+    Frei's rank ≤ 2, σ₂/σ₁ where the limit has rank 1), and the stable rank on a twin axis."""
+    emphasis, words = RANK_FIGURE.get(view.kind, (0, ""))
+    sigma = view.run["sigma"].values
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = sigma[:, 1:] / sigma[:, :1]
+    drawn = []
+    for k in range(ratios.shape[1]):
+        values = ratios[:, k]
+        if not (np.isfinite(values) & (values > 0)).any():
+            continue
+        thick = k + 2 == emphasis
+        ax.plot(view.log_t, positive(values), color=f"C{k + 1}", linewidth=2.4 if thick else 1.0, zorder=3 if thick else 2,
+                label=f"σ{k + 2}/σ1 (last {short(values[-1])}){f' — the {words} figure' if thick else ''}",
+                **line_style(len(values)))
+        drawn.append(values)
+    if not drawn:
+        note(ax, "the first layer is a vector: one singular value")
+        ax.set_title("singular values")
+        return
+    tolerance = view.claim_tolerance(claim)
+    tolerance_line(ax, tolerance, f"{claim} tolerance", "k", ":")
+    if claim in view.verdicts:
+        ax.plot([view.log_t[-1]], [view.verdicts[claim][1]], marker="*", markersize=12, color="k", linestyle="none",
+                label=f"verify, polished limit: σ3/σ1 = {short(view.verdicts[claim][1])}")
+    log_axis(ax, np.concatenate(drawn), extra=[[tolerance or np.nan, view.verdicts.get(claim, (0, np.nan))[1]]])
+    ax.set_ylabel("σ_k / σ_1 of the first layer")
+    srank = ax.twinx()
+    values = view.run["stable_rank"].values
+    srank.plot(view.log_t, positive(values), color="k", linewidth=1.0, linestyle="-.",
+               label=f"stable rank (right axis; last {short(values[-1])})")
+    log_axis(srank, values)
+    srank.set_ylabel("stable rank ‖W‖_F² / ‖W‖₂²")
+    legend(ax, srank, loc="best", fontsize="x-small")
+    ax.set_title("rank of the first layer")
+    log_t_axis(ax, view.log_t)
+
+
+SWITCH_KINDS = (("crossings", (1, -1), "C1"), ("sliding starts", (0,), "C2"), ("leaves a kink", (2, -2), "C4"))
+
+
+def rate_bins(ax, log_t):
+    """Bin edges equally spaced on the symmetric-log axis of `ax` (set before calling)."""
+    transform = ax.xaxis.get_transform()
+    ends = transform.transform(np.array([log_t.min(), log_t.max()]))
+    if ends[1] <= ends[0]:
+        ends = ends + np.array([-0.5, 0.5])
+    return transform.inverted().transform(np.linspace(ends[0], ends[1], RATE_BINS + 1))
+
+
+def panel_switches(ax, view):
+    """Activation switches per unit log t (a histogram on the log-t axis, log counts), and the
+    pairs held on a kink (Filippov sliding) on a twin axis."""
+    events = view.run["event_log_t"].values if "event_log_t" in view.run else np.array([])
+    if events.size == 0:
+        note(ax, "no activation switches in this run")
+        ax.set_title("activation switches")
+        return
+    signs = view.run["event_new_sign"].values
+    span = np.concatenate([view.log_t, events])
+    log_t_axis(ax, span)
+    edges = rate_bins(ax, span)
+    rates = []
+    for label, kind_signs, colour in SWITCH_KINDS:
+        at = events[np.isin(signs, kind_signs)]
+        if at.size == 0:
+            continue
+        counts, _ = np.histogram(at, bins=edges)
+        rate = counts / np.diff(edges)
+        ax.stairs(positive(rate).filled(np.nan), edges, color=colour, linewidth=1.5, label=f"{label}: {at.size} in all")
+        rates.append(rate)
+    log_axis(ax, np.concatenate(rates))
+    ax.set_ylabel("switches per unit log t")
+    sliding = view.run["sliding"].values if "sliding" in view.run else np.zeros(0)
+    right = ax.twinx()
+    if sliding.size and sliding.max() > 0:
+        right.plot(view.log_t, sliding, color="0.3", linestyle=":", label=f"pairs held on a kink (right axis; last {sliding[-1]})")
+        right.set_ylabel("pairs held on a kink")
+    else:
+        so_far = view.run["switches"].values
+        right.plot(view.log_t, so_far, color="0.3", linestyle=":", label=f"switches so far (right axis; {so_far[-1]})")
+        right.set_ylabel("switches so far")
+    legend(ax, right, loc="center right", fontsize="x-small")
+    ax.set_title(f"activation switches ({events.size} events)")
+
+
+def panel_norm(ax, view):
+    """‖θ‖ and the direction change per unit log t (square loss: θ converges, its norm levels off)."""
+    norm = view.run["norm"].values
+    ax.plot(view.log_t, positive(norm), color="C0", label=f"‖θ‖ (last {short(norm[-1])})", **line_style(len(norm)))
+    log_axis(ax, norm)
+    ax.set_ylabel("‖θ‖")
+    change = ax.twinx()
+    values = view.run["direction_change"].values
+    change.plot(view.log_t, positive(values), color="C2", linestyle="--", label="direction change (right axis)")
+    log_axis(change, values)
+    change.set_ylabel("‖Δθ̂‖ / Δ log t")
+    legend(ax, change, loc="upper left")
+    ax.set_title("‖θ‖ and direction change")
+    log_t_axis(ax, view.log_t)
