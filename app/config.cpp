@@ -12,7 +12,7 @@ namespace kktflow {
 
 namespace {
 
-/// Every key the configuration knows, by section (the config reference in README.md).
+/// Every key the configuration knows, by section (docs/config.md lists them with their defaults and ranges).
 const std::map<std::string, std::set<std::string>>& known_keys() {
   static const std::map<std::string, std::set<std::string>> keys{
       {"", {"seed"}},
@@ -349,7 +349,7 @@ void read_sections(Reader& r, const toml::table& root, RunConfig& c) {
   r.get("flow", "coordinates", c.coordinates);
   r.get("flow", "freeze_pattern", c.driver.freeze_pattern);
   // "auto" (the default): switch_radau, handing off to region_ros2 once the late phase begins,
-  // wherever both apply; dopri5 elsewhere (README, "Late phase": chosen by bench/late_phase and
+  // wherever both apply; dopri5 elsewhere (docs/method.md, "Late phase": chosen by bench/late_phase and
   // bench/scale). Before the hand-off switch events set an event-driven step, and switch_radau
   // takes hundreds of them in one step, stiff or not.
   const bool region_ok = c.time == TimeMode::loss && c.coordinates == "span" && c.driver.freeze_pattern;

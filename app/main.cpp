@@ -7,11 +7,13 @@
 #include "analysis/sweep/sweep_spec.hpp"
 
 #include <cstdio>
+#include <string>
 #include <stdexcept>
 
 int main(int argc, char** argv) {
   using namespace kktflow;
   CLI::App app{"kktflow: gradient flow to the max-margin KKT limit, with verified claims"};
+  app.set_version_flag("--version", std::string("kktflow ") + KKTFLOW_VERSION + " (git " + KKTFLOW_GIT_COMMIT + ")");
   app.require_subcommand(1);
   RunOptions run;
   InfoOptions info;

@@ -211,7 +211,7 @@ int run_square_flow(const RunConfig& c, const Dataset& data, const BuiltModel& b
 
 void setup_run(CLI::App& app, RunOptions& opt) {
   auto* run = app.add_subcommand("run", "Integrate the gradient flow of a config and write an HDF5 run file");
-  run->add_option("config", opt.config, "TOML configuration (see README: config reference)")->required();
+  run->add_option("config", opt.config, "TOML configuration (every key: docs/config.md)")->required();
   run->add_option("-o,--output", opt.output, "output HDF5 file (default runs/<config name>.h5)");
   run->add_option("--set", opt.overrides, "override a config key: --set section.key=value (repeatable)");
   run->add_flag("--quiet", opt.quiet, "no progress bar and no summary");

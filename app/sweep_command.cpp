@@ -109,7 +109,7 @@ void print_summary(const SweepOutcome& o, const std::string& dir) {
 
 void setup_sweep(CLI::App& app, SweepCommandOptions& opt) {
   auto* sweep = app.add_subcommand("sweep", "Run every case of a sweep file (locally, or across ranks under mpirun) into a directory");
-  sweep->add_option("sweep", opt.sweep_file, "sweep file (README: Sweeps)")->required();
+  sweep->add_option("sweep", opt.sweep_file, "sweep file (docs/sweeps.md)")->required();
   sweep->add_option("-o,--output", opt.output, "sweep directory: cases/, logs/ and index.h5")->required();
   sweep->add_option("-j,--jobs", opt.jobs, "cases at a time in this process (default: the cores; 1 per rank under mpirun)")
       ->check(CLI::Range(1, 4096));

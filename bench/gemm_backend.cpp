@@ -1,6 +1,6 @@
 /// \file gemm_backend.cpp
 /// Eigen's own GEMM against OpenBLAS's dgemm on the products the flow's right-hand sides are
-/// made of, both on every core, in one run (issue 5, item 5: use whichever measures faster).
+/// made of, both on every core, in one run, to choose the faster (CMakeLists.txt: KKTFLOW_BLAS).
 ///
 /// Shapes, at the sizes (n, m, d) of bench/rhs:
 ///   forward  Z  = W Xᵀ   m×d (row-major, θ's layout) · (n×d)ᵀ   θ chart, 2mnd flops

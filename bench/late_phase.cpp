@@ -9,10 +9,9 @@
 ///   region_ros2  the margins' n-dimensional ODE per activation region, ROS2 (region_stepper.hpp)
 ///   auto         switch_radau (switch_radau_stepper.hpp: many switches a step, implicit in the
 ///                weights), handing off to region_ros2 once the pattern has held (LatePhaseOptions)
-///   sb+ros2      the same hand-off from switch_batch (explicit in the weights; the default
-///                before 2026-12-05)
+///   sb+ros2      the same hand-off from switch_batch (explicit in the weights)
 ///   switch_radau alone, to the end
-///   bs3+ros2     the same hand-off from bs3, one switch a step (the default before switch_batch)
+///   bs3+ros2     the same hand-off from bs3, one switch a step
 ///   gd           Lyu & Li's loss-based step η = c/L (c = 0.5), as the papers ran it
 ///
 /// Work is counted in products with Γ (Leaky2Span::gram_products: Z = Z0 + C Γ, dZ = dC Γ),
@@ -95,7 +94,7 @@ std::vector<Reached> run(double gamma, const Method& method) {
 
 constexpr std::size_t kTargetOneInAMillion = 3;  // kTargets[3] = 1e-6
 
-/// The acceptance figure of issue 5: auto's work to the last target against dopri5's to 1e-6.
+/// The headline figure: auto's work to the last target against dopri5's to 1e-6.
 void print_work_ratio(const Reached& auto_last, const Reached& dopri5_at_1e6) {
   if (std::isnan(auto_last.wall) || std::isnan(dopri5_at_1e6.wall)) {
     std::printf("work ratio: dopri5 to 1e-6 against auto to %.0e not measured within the budget "

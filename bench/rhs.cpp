@@ -136,7 +136,7 @@ void print_header() {
       "  GEMM: Eigen m x d * d x n plus m x n * n x d, the two products one RHS is made of\n"
       "  RHS/GEMM = RHS GFLOP/s over GEMM GFLOP/s: the share of GEMM speed the RHS reaches;\n"
       "    1 means no overhead beyond the products. Ratios, not absolute times, are the target\n"
-      "    (issue 5 target: RHS/GEMM >= 0.7 at (1000, 1000, 10000)).\n"
+      "    (our target: RHS/GEMM >= 0.7 at (1000, 1000, 10000)).\n"
       "  span chart (Leaky2Span): the same flow in C in R^{m x n}, O(mn^2) per call;\n"
       "    speed-up = theta-chart time / span-chart time at the same point theta(0)\n"
       "  best of %d interleaved trials of ~%.1f s each after a warm-up call\n"

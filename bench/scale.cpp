@@ -18,7 +18,7 @@
 ///
 /// KKTFLOW_BENCH_SCALE selects the cases: unset or "quick" (the default of `make bench`: three
 /// that take seconds), "full" (all 12, ~9 minutes on 2 cores), or "n,d,m" (one case). KKTFLOW_BENCH_SCALE_BUDGET sets
-/// the wall budget per case in seconds (default 120, the target at the largest size);
+/// the wall budget per case in seconds (default 120, our target at the largest size);
 /// a case that runs out prints "—" and the ε it reached.
 #include "problems/dataset.hpp"
 #include "problems/leaky2_span.hpp"
@@ -235,7 +235,7 @@ std::vector<Size> selected_sizes() {
   if (std::sscanf(mode.c_str(), "%ld,%ld,%ld", &n, &d, &m) == 3) return {{n, d, m}};
   if (mode != "quick")
     std::fprintf(stderr, "KKTFLOW_BENCH_SCALE = \"%s\": expected quick, full or n,d,m; running quick\n", mode.c_str());
-  // Three that take seconds (README's growth table: with m = 1000 a case takes 18-125 s, much of
+  // Three that take seconds (docs/benchmarks.md's growth table: with m = 1000 a case takes 18-125 s, much of
   // it the late phase's trajectory rows; n = 1000, d = 2000 does not converge within 120 s).
   return {{50, 2000, 100}, {50, 10000, 100}, {200, 2000, 100}};
 }

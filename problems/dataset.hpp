@@ -2,7 +2,7 @@
 /// \file dataset.hpp
 /// Binary classification datasets (x_i, y_i), x_i ∈ R^d, y_i ∈ {−1, +1}, all seeded.
 ///
-/// Generators and the settings they serve (DESIGN §1):
+/// Generators and the settings they serve:
 ///  - gaussian:   x_i ~ N(0, I_d); with d ≫ n nearly orthogonal (Frei et al. 2023, §5).
 ///  - mixture:    x_i = y_i μ + ξ_i, ξ_i ~ N(0, σ² I_d), ‖μ‖ = mean_norm.
 ///  - orthogonal: x_i = r e_{π(i)}, exactly orthogonal and of equal norm r (one-step oracle, Frei §4).

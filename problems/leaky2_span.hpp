@@ -8,7 +8,7 @@
 ///   dC_ji/dτ = a_j φ'(Z_ji) y_i w_i.
 /// The state C has m·n entries and one right-hand side costs O(m n²), against O(m n d) in θ.
 ///
-/// Filippov sliding (DESIGN §1): a pair (j, i) held on its kink Z_ji = 0 takes the equivalent
+/// Filippov sliding: a pair (j, i) held on its kink Z_ji = 0 takes the equivalent
 /// slope φ'_ji ∈ [γ, 1] that makes dZ_ji/dτ = 0. Per neuron j with sliding set S_j this is the
 /// linear system Γ_SS u = −(Γ v)_S, u_k = y_k w_k φ'_jk (k ∈ S_j), v_k = y_k w_k φ'_jk (k ∉ S_j).
 /// Γ is constant, so Γ_SS is factorized once per change of the sliding set (set_sliding), not

@@ -63,7 +63,7 @@ class Model {
   /// ds = (∂s/∂θ) dθ at the θ of the last switch_functions call.
   virtual void switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dtheta, Eigen::Ref<Eigen::VectorXd> ds) = 0;
 
-  /// Filippov sliding (DESIGN §1), an optional capability. A *held* switch k sits on its kink
+  /// Filippov sliding, an optional capability. A *held* switch k sits on its kink
   /// z_k = 0, where the activation's slope is free in kink_slopes(k). Every switch is a
   /// pre-activation z_k of sample i(k), and the VJP is linear in (G, δ_held), where
   /// δ_k = ∂(Σ_i G_i F_i)/∂z_k is the backward coefficient at z_k: vjp_held takes δ_k on held

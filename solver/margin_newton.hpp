@@ -19,10 +19,10 @@
 /// S = L Lᵀ without pivoting and without conjugation: Cholesky for real α; for complex α the
 /// complex-symmetric factorization, stable without pivoting when Re S and Im S are positive
 /// (semi)definite (Higham 1998, Math. Comp. 67(224), growth factor ≤ 3): here Re S ⪰ I and
-/// Im S = h Im(α) D K D ⪰ 0. At n = 1000 the two take 7 ms and 19 ms where LAPACK's LUs of M took
-/// 14 ms (dgetrf) and 31 ms (zgetrf). Single-precision LUs (cgetrf: 17 ms) were tried and dropped:
-/// at (1000, 10000, 1000) from log t 130 they cost 91 more refused steps (Newton contracting too
-/// slowly where the matrices' condition reached ~1e5).
+/// Im S = h Im(α) D K D ⪰ 0. At n = 1000 the two take 7 ms and 19 ms where LAPACK's LUs of M take
+/// 14 ms (dgetrf) and 31 ms (zgetrf). The factors stay in double: in single precision (cgetrf,
+/// 17 ms) Newton contracts too slowly where the matrices' condition reaches ~1e5 (91 more refused
+/// steps at (1000, 10000, 1000) from log t 130).
 #include <Eigen/Core>
 
 #include <complex>

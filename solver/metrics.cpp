@@ -135,7 +135,7 @@ Eigen::MatrixXd orthonormal_basis(const Eigen::MatrixXd& Y) {
 /// values say that holds (at most kMaxPowerSteps); it is checked again with R's values. Empty
 /// where W has no such head or the bound does not hold: the Gram route then. Late in bench/scale's
 /// largest case (1000 × 2000) one power step does: 0.065 s where the Gram route's two Grams and
-/// their tridiagonal reductions took 0.14 s.
+/// their tridiagonal reductions take 0.14 s.
 Eigen::VectorXd sketched_singular_values(const Eigen::Ref<const Eigen::MatrixXd>& W, Eigen::Index k) {
   auto allowed_coupling2 = [](const Eigen::VectorXd& lambda, Eigen::Index p, double lambda_next, double lambda_k) {
     return 2 * kGramRelError * (lambda[p - 1] - lambda_next) * lambda_k;
@@ -185,7 +185,7 @@ Eigen::VectorXd singular_values(const Eigen::Ref<const Eigen::MatrixXd>& W) {
   // dgesvd without vectors: QR of the long side when it is much longer, Householder
   // bidiagonalization, then implicit zero-shift QR on the bidiagonal (dbdsqr, Demmel & Kahan
   // 1990). Backward stable, so small singular values keep their absolute accuracy ~ u‖W‖. It
-  // took 1.5 ms on the demo's 100 × 150 chart where Householder QR + Eigen's BDCSVD took 3.4 ms.
+  // takes 1.5 ms on the demo's 100 × 150 chart where Householder QR + Eigen's BDCSVD take 3.4 ms.
   Eigen::MatrixXd A = W;
   const int rows = static_cast<int>(A.rows()), cols = static_cast<int>(A.cols()), one = 1;
   Eigen::VectorXd s(std::min(A.rows(), A.cols()));

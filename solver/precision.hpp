@@ -7,7 +7,7 @@
 /// type region_ros2 carries the margins in it (region_margins.hpp), so the weights keep the
 /// type's relative accuracy at any ‖θ‖. Before the hand-off, where every quantity is O(1) and
 /// errors are relative, the flow stays in double; the state θ and the recorded metrics are
-/// double too. Measured (README, "Late phase"): float128 ends 5.9e-16 rad from double on the
+/// double too. Measured (docs/benchmarks.md): float128 ends 5.9e-16 rad from double on the
 /// demo and 1.1e-15 rad on frei2023_outside at log t = 1e13.
 #include <string>
 

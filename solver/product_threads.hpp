@@ -1,6 +1,6 @@
 #pragma once
 /// \file product_threads.hpp
-/// How many threads the matrix products of a run use (issue 5: the RHS on both cores).
+/// How many threads the matrix products of a run use (the RHS on both cores where it pays).
 ///
 /// Eigen 3.4 splits every product above ~50 000 flops per thread over all OpenMP threads, and
 /// OpenBLAS (KKTFLOW_BLAS = openblas) its dgemm over its own threads. On the small products of a

@@ -9,7 +9,7 @@
 
 namespace kktflow {
 
-/// One row of /trajectory (DESIGN §4). Every figure is finite except kkt_eps and kkt_delta,
+/// One row of /trajectory (docs/file-format.md). Every figure is finite except kkt_eps and kkt_delta,
 /// which are +inf while min_i q_i ≤ 0 (no rescaling of θ is feasible for the KKT problem yet).
 struct Record {
   std::int64_t step = 0;          ///< accepted steps so far

@@ -1,7 +1,7 @@
 #pragma once
 /// \file region_stepper.hpp
 /// `region_ros2`: region-wise reduction, integrated by a linearly implicit L-stable method.
-/// The late-phase stepper (README, "Late phase").
+/// The late-phase stepper (docs/method.md, "Late phase").
 ///
 /// Inside an activation region (pattern frozen, sliding set fixed: FrozenPattern) the margins
 /// are affine in the state and the ascent is linear in the loss weights, so from a state x0 with

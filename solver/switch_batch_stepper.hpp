@@ -50,8 +50,8 @@ class SwitchBatch final : public Stepper {
   void sweep(Leaky2Span& span, double h);
   /// The first sweep's weights at the nodes, w0 + σ ẇ0 with ẇ0 = (∂w/∂q) q̇0 and q̇0 the frozen
   /// pattern's margin velocity, and their products with Γ (linear in w: one product, with ẇ0).
-  /// Against the constant w0 it saved one to two sweeps a step (bench/scale at (200, 2000, 100):
-  /// 3 660 → 2 662 early RHS evaluations together with kFixedPointTol).
+  /// Against the constant w0 it saves one to two sweeps a step (bench/scale at (200, 2000, 100):
+  /// 2 662 early RHS evaluations against 3 660, together with kFixedPointTol).
   void predict_node_weights(FlowSystem& sys, Leaky2Span& span, double h);
 
   StepperOptions m_opt;

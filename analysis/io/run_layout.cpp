@@ -110,7 +110,7 @@ Snapshots create_snapshots(Group group, const RunMetadata& meta, hsize_t dim) {
   Appendable point = create_column(group, "point", {Type::i64, 0, kChunkRows},
                                    "trajectory row of the snapshot (-1: theta(0) at t = 0)", "1", snapshot);
   // One row per chunk: a snapshot is written once and read alone. Uncompressed: θ's doubles are
-  // nearly incompressible (shuffle + gzip 4 saved 28% of the demo's file and took 1.3 s of its
+  // nearly incompressible (shuffle + gzip 4 saves 28% of the demo's file and takes 1.3 s of its
   // 3.3 s run); `h5repack` compresses a finished file.
   Appendable theta = create_column(group, "theta", {Type::f64, dim, 1},
                                    "theta, layer after layer, each layer row-major", "1", snapshot);

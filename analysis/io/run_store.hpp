@@ -1,9 +1,9 @@
 #pragma once
 /// \file run_store.hpp
-/// The run file (DESIGN §4, format "kktflow-run", format_version 1): RunWriter observes a run
+/// The run file (docs/file-format.md; format "kktflow-run", format_version 1): RunWriter observes a run
 /// and writes it as it goes; read_run_summary, read_trajectory and read_final_theta read it back.
 ///
-/// Besides the layout of DESIGN §4 the file holds the index datasets that name its axes as
+/// Besides its groups the file holds the index datasets that name its axes as
 /// netCDF dimensions, so that xarray (engine "h5netcdf") opens each group with labelled dims:
 /// /trajectory/point, /trajectory/singular, /events/event, /snapshots/snapshot,
 /// /snapshots/param, /data/sample, /data/feature. Each holds 0, 1, 2, … along its axis.

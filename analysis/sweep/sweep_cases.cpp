@@ -11,7 +11,7 @@
 namespace kktflow {
 namespace {
 
-/// Our choice: attempts per case and sweep, the first and one retry (issue 8).
+/// Our choice: attempts per case and sweep, the first and one retry.
 constexpr int kMaxAttempts = 2;
 /// Our choice: case files are numbered with at least this many digits.
 constexpr int kMinDigits = 4;

@@ -1,6 +1,6 @@
 #pragma once
 /// \file sweep_continuation.hpp
-/// `mode = "continuation"` of `kktflow sweep` (issue 8): follow the limit of gradient flow along
+/// `mode = "continuation"` of `kktflow sweep`: follow the limit of gradient flow along
 /// one numeric config key p from `from` to `to`, case after case, each warm-started from the
 /// previous case's limit direction (init.theta_file, scaled to the late phase by init.margin;
 /// problems/init.hpp), so that one branch of KKT points is followed rather than found afresh.

@@ -1,6 +1,6 @@
 #pragma once
 /// \file sweep_spec.hpp
-/// The sweep file of `kktflow sweep` (README, "Sweeps"): a base run configuration and the cases
+/// The sweep file of `kktflow sweep` (docs/sweeps.md): a base run configuration and the cases
 /// to run from it, each a list of `--set section.key=value` overrides.
 ///
 ///   base = "../configs/tiny.toml"   # required, relative to the sweep file

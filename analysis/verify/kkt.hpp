@@ -43,7 +43,7 @@ struct Leaky2Net {
 /// labels other than ±1 or γ outside [0, 1).
 Leaky2Net make_leaky2_net(Eigen::MatrixXd X, Eigen::VectorXd y, Eigen::VectorXd a, double gamma);
 
-/// W (m × d) from θ flat in row-major order (DESIGN §4), and back.
+/// W (m × d) from θ flat in row-major order (as /final/theta holds it), and back.
 Eigen::MatrixXd weights_from_theta(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Index m,
                                    Eigen::Index d);
 Eigen::VectorXd theta_from_weights(const Eigen::Ref<const Eigen::MatrixXd>& W);

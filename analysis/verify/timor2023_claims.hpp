@@ -9,11 +9,11 @@
 ///                            ≈ s_i x_i (each neuron fits one sample), rank 2, not the rank 1 a
 ///                            zero-loss net can have
 ///  timor2023.balancedness    max_j |Δ(‖w_j‖² − ‖v_j‖²)| over every snapshot and θ_T, relative to ‖θ_T‖²,
-///                            ≤ 1e-8 (issue 6)
+///                            ≤ 1e-8 (ours)
 ///  timor2023.rank1_exists    Thm 1's net w1 = x1/‖x1‖ − x2/‖x2‖, w2 = −w1, v_i = e_i/⟨w_i, x_i⟩ has
 ///                            L ≤ 1e-28 (zero up to the rounding of v_i) and rank 1
 ///  timor2023.closed_form     a dedicated flow from v(0) = 0, w_i(0) = s0 x_i (s0 = 0.5, ours; active on
-///                            x_i only since ⟨x1, x2⟩ < 0) ends with |⟨w_i, x_i⟩ − s∞| ≤ 1e-8 (issue 6),
+///                            x_i only since ⟨x1, x2⟩ < 0) ends with |⟨w_i, x_i⟩ − s∞| ≤ 1e-8 (ours),
 ///                            s∞² = (s0² + √(s0⁴ + 4))/2
 ///  timor2023.ensemble_rank2  the flow from seeds 0..287 (the paper's 288) of the run's own init: every
 ///                            seed that reaches L < 1e-4 has rank(W) = 2 (σ2/σ1 ≥ 1e-3, ours); reports how
@@ -35,10 +35,10 @@ struct Relu2VerifySettings {
   double loss_threshold = 1e-4;          ///< Timor et al. §3.2
   double srank_tolerance = 1e-3;         ///< ours: the limits' rows carry O(init radius) off-axis parts
   double rank2_ratio = 1e-3;             ///< ours: σ2/σ1 above this counts as rank 2
-  double invariant_tolerance = 1e-8;     ///< issue 6
+  double invariant_tolerance = 1e-8;     ///< ours
   double rank1_loss_tolerance = 1e-28;   ///< ours: v_i = e_i/⟨w_i, x_i⟩ is exact up to one rounding
   double closed_form_s0 = 0.5;           ///< ours
-  double closed_form_tolerance = 1e-8;   ///< issue 6
+  double closed_form_tolerance = 1e-8;   ///< ours
   int ensemble_seeds = 288;              ///< Timor et al. §3.2
   double ensemble_sigmas = 3;            ///< ours
 };

@@ -1,4 +1,4 @@
-// Known answer in closed form (issue 5, tests): a linear predictor f(x; θ) = ⟨θ, x⟩ on linearly
+// Known answer in closed form: a linear predictor f(x; θ) = ⟨θ, x⟩ on linearly
 // separable data under the exp loss. Soudry, Hoffer, Nacson, Gunasekar & Srebro (JMLR 2018,
 // Thm 3) show θ(t) = ŵ log t + ρ(t) with ρ bounded, ŵ the hard-margin SVM solution, so the
 // direction tends to ŵ/‖ŵ‖ and ‖θ/‖θ‖ − ŵ/‖ŵ‖‖ = O(1/log t). ŵ comes from our exact SVM

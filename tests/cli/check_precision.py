@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""flow.precision end to end (issue 5: "a float128 run and a double run agree to the double
-run's stated error estimate").
+"""flow.precision end to end: a float128 run and a double run agree to the double run's stated
+error estimate.
 
     /usr/bin/python3 tests/cli/check_precision.py KKTFLOW CONFIG OUTDIR
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""End-to-end check of `kktflow verify --json` (DESIGN §4, §5; docs/verify-schema.json).
+"""End-to-end check of `kktflow verify --json` (docs/file-format.md, docs/cli.md; docs/verify-schema.json).
 
     /usr/bin/python3 tests/cli/check_verify.py KKTFLOW SCHEMA RUN.h5
 

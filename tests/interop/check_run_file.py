@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Check that a kktflow run file (DESIGN §4) opens in the Python tools users will point at it.
+"""Check that a kktflow run file (docs/file-format.md) opens in the Python tools users will point at it.
 
     /usr/bin/python3 tests/interop/check_run_file.py RUN.h5
 

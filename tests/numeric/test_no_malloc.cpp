@@ -1,4 +1,4 @@
-// The right-hand side allocates nothing (issue 5), checked twice:
+// The right-hand side allocates nothing, checked twice:
 //  - Eigen's runtime malloc check (EIGEN_RUNTIME_NO_MALLOC, defined for Debug builds in
 //    cmake/KktflowTargets.cmake): any heap allocation by Eigen inside FlowSystem::operator()
 //    fails an assertion and aborts the test;

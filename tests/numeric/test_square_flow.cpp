@@ -34,7 +34,7 @@ struct Setup {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(closed_form_limit_of_timor_section_3) {
-  // s² − a² = s0² is conserved and a s = 1 at zero loss: s∞² = (s0² + √(s0⁴ + 4))/2, to 1e-8 (issue 6).
+  // s² − a² = s0² is conserved and a s = 1 at zero loss: s∞² = (s0² + √(s0⁴ + 4))/2, to 1e-8 (ours).
   for (double s0 : {1e-8, 0.5}) {
     Setup s;
     SquareFlowOptions o;

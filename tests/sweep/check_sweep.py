@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""End-to-end checks of `kktflow sweep` (issue 8) on its DIR/index.h5 (docs/file-format.md).
+"""End-to-end checks of `kktflow sweep` on its DIR/index.h5 (docs/file-format.md).
 
     check_sweep.py index DIR CASES            the index of a finished sweep: CASES rows, all done,
                                               verdicts and figures filled in, external links that open

@@ -7,7 +7,7 @@
 //   ż2 = ⟨dw, x2⟩ = a (c1 ρ − c2 φ'_2 (1 + ρ²)).
 // On the side z2 < 0 (φ'_2 = lower slope) ż2 > 0 and on z2 > 0 (φ'_2 = 1) ż2 < 0 exactly when the
 // equivalent slope φ'_2 = c1 ρ / (c2 (1 + ρ²)), which zeroes ż2, lies in the slope range: then the
-// pair slides (Filippov 1988, §4 "equivalent control"; DESIGN §1). ρ = 1/2, c = (1, 1) gives 0.4;
+// pair slides (Filippov 1988, §4 "equivalent control"). ρ = 1/2, c = (1, 1) gives 0.4;
 // c = (1, 0.3) gives 4/3 > 1, and the pair leaves its kink to the positive side.
 #define BOOST_TEST_MODULE held_kinks
 #include <boost/test/unit_test.hpp>
