@@ -1,5 +1,7 @@
 #include "config.hpp"
 
+#include "analysis/io/toml_file.hpp"
+
 #include <toml++/toml.h>
 
 #include <cmath>
@@ -163,15 +165,10 @@ void apply_override(toml::table& root, const std::string& assignment) {
 }
 
 toml::table parse_file(const std::string& path) {
-  std::ifstream probe(path);
-  if (!probe) throw ConfigError("config file " + path + ": cannot open");
   try {
-    return toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream os;
-    os << "config file " << path << ":" << e.source().begin.line << ":" << e.source().begin.column
-       << ": malformed TOML: " << e.description();
-    throw ConfigError(os.str());
+    return read_toml_file(path, "config file");
+  } catch (const std::runtime_error& e) {
+    throw ConfigError(e.what());
   }
 }
 

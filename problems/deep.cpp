@@ -1,6 +1,7 @@
 #include "deep.hpp"
 
 #include "init.hpp"
+#include "param_checks.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -21,11 +22,8 @@ void validate(const DeepParams& p) {
   if (p.layers.back() != "linear")
     throw std::invalid_argument("model.layers[" + std::to_string(p.layers.size() - 1) +
                                 "] = \"relu\": the output layer must be \"linear\" (a ReLU output cannot be negative)");
-  if (p.width < 1)
-    throw std::invalid_argument("model.width = " + std::to_string(p.width) + ": must be an integer ≥ 1");
-  if (!(p.init_scale > 0.0 && std::isfinite(p.init_scale)))
-    throw std::invalid_argument("model.init_scale = " + std::to_string(p.init_scale) +
-                                ": must be a finite number > 0");
+  require_count("model.width", p.width);
+  require_scale("model.init_scale", p.init_scale);
 }
 
 DeepNet::DeepNet(const Eigen::MatrixXd& X, const DeepParams& params) : m_X(X), m_params(params) {

@@ -57,4 +57,27 @@ class FirstLayer {
   std::vector<HeldUnit> m_held;
 };
 
+/// A model whose switches are the pre-activations of its first layer, s_{j·n+i} = ⟨w_j, x_i⟩,
+/// and whose held pairs sit on those kinks: what such models share of the Model interface.
+class FirstLayerModel : public Model {
+ public:
+  FirstLayerModel(const Eigen::MatrixXd& X, Eigen::Index width) : m_first(X, width) {}
+
+  Eigen::Index num_samples() const override { return m_first.samples(); }
+  Eigen::Index num_switches() const override { return m_first.width() * m_first.samples(); }
+  void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> s) override {
+    m_first.switch_functions(theta, s);
+  }
+  /// The pre-activations are linear in W and do not depend on the other layers: ds = s(dθ).
+  void switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dtheta, Eigen::Ref<Eigen::VectorXd> ds) override {
+    m_first.switch_functions(dtheta, ds);
+  }
+  bool supports_held_kinks() const override { return true; }
+  void set_held(const std::vector<Eigen::Index>& switches) override { m_first.set_held(switches); }
+  void hold_on_kinks(Eigen::Ref<Eigen::VectorXd> theta) override { m_first.hold_on_kinks(theta); }
+
+ protected:
+  FirstLayer m_first;
+};
+
 }  // namespace kktflow

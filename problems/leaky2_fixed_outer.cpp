@@ -1,5 +1,7 @@
 #include "leaky2_fixed_outer.hpp"
 
+#include "param_checks.hpp"
+
 #include <cmath>
 #include <random>
 #include <stdexcept>
@@ -10,13 +12,9 @@ namespace kktflow {
 using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 void validate(const Leaky2Params& p) {
-  if (p.width < 1)
-    throw std::invalid_argument("model.width = " + std::to_string(p.width) + ": must be an integer ≥ 1");
-  if (!(p.gamma >= 0.0 && p.gamma < 1.0))
-    throw std::invalid_argument("model.gamma = " + std::to_string(p.gamma) + ": must be in [0, 1)");
-  if (!(p.init_scale > 0.0 && std::isfinite(p.init_scale)))
-    throw std::invalid_argument("model.init_scale = " + std::to_string(p.init_scale) +
-                                ": must be a finite number > 0");
+  require_count("model.width", p.width);
+  require_slope("model.gamma", p.gamma);
+  require_scale("model.init_scale", p.init_scale);
 }
 
 namespace {

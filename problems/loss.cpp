@@ -1,6 +1,7 @@
 #include "loss.hpp"
 
 #include "loss_formulas.hpp"
+#include "named_values.hpp"
 
 #include <cmath>
 #include <limits>
@@ -8,13 +9,18 @@
 
 namespace kktflow {
 
-LossKind parse_loss_kind(const std::string& text, const std::string& key) {
-  if (text == "exp") return LossKind::exp;
-  if (text == "logistic") return LossKind::logistic;
-  throw std::invalid_argument(key + " = \"" + text + "\": allowed values are \"exp\", \"logistic\"");
+namespace {
+
+const NamedValues<LossKind>& loss_names() {
+  static const NamedValues<LossKind> names{{"exp", LossKind::exp}, {"logistic", LossKind::logistic}};
+  return names;
 }
 
-std::string to_string(LossKind kind) { return kind == LossKind::exp ? "exp" : "logistic"; }
+}  // namespace
+
+LossKind parse_loss_kind(const std::string& text, const std::string& key) { return loss_names().parse(text, key); }
+
+std::string to_string(LossKind kind) { return loss_names().name(kind); }
 
 double MarginLoss::log_ell(double q) const { return loss_formulas::log_ell<double>(m_kind, q); }
 

@@ -2,6 +2,7 @@
 
 #include "init.hpp"
 #include "linear.hpp"
+#include "param_checks.hpp"
 
 #include <cmath>
 #include <sstream>
@@ -30,24 +31,29 @@ std::vector<std::string> split_commas(const std::string& text) {
   return out;
 }
 
-const std::string& attribute(const std::map<std::string, std::string>& attrs, const std::string& name) {
-  const auto it = attrs.find(name);
-  if (it == attrs.end()) throw std::invalid_argument("/model has no attribute '" + name + "'");
-  return it->second;
-}
+/// The /model attributes as text, read with messages that name the attribute.
+class Attributes {
+ public:
+  explicit Attributes(const std::map<std::string, std::string>& attrs) : m_attrs(attrs) {}
 
-double number(const std::map<std::string, std::string>& attrs, const std::string& name) {
-  const std::string& text = attribute(attrs, name);
-  try {
-    return std::stod(text);
-  } catch (const std::exception&) {
-    throw std::invalid_argument("/model attribute '" + name + "' = '" + text + "': expected a number");
+  const std::string& text(const std::string& name) const {
+    const auto it = m_attrs.find(name);
+    if (it == m_attrs.end()) throw std::invalid_argument("/model has no attribute '" + name + "'");
+    return it->second;
   }
-}
+  double number(const std::string& name) const {
+    const std::string& value = text(name);
+    try {
+      return std::stod(value);
+    } catch (const std::exception&) {
+      throw std::invalid_argument("/model attribute '" + name + "' = '" + value + "': expected a number");
+    }
+  }
+  Eigen::Index count(const std::string& name) const { return static_cast<Eigen::Index>(number(name)); }
 
-Eigen::Index count(const std::map<std::string, std::string>& attrs, const std::string& name) {
-  return static_cast<Eigen::Index>(number(attrs, name));
-}
+ private:
+  const std::map<std::string, std::string>& m_attrs;
+};
 
 }  // namespace
 
@@ -84,9 +90,7 @@ void validate(const ModelSpec& spec) {
   if (spec.kind == "two_layer_leaky") validate(spec.two_layer);
   if (spec.kind == "deep") validate(spec.deep);
   if (spec.kind == "relu2") validate(spec.relu2);
-  if (spec.kind == "linear" && !(spec.linear.init_scale >= 0 && std::isfinite(spec.linear.init_scale)))
-    throw std::invalid_argument("model.init_scale = " + std::to_string(spec.linear.init_scale) +
-                                ": must be a finite number ≥ 0");
+  if (spec.kind == "linear") require_scale("model.init_scale", spec.linear.init_scale, true);
 }
 
 BuiltModel make_model(const ModelSpec& spec, const Eigen::MatrixXd& X) {
@@ -142,30 +146,20 @@ ModelDescription describe_model(const ModelSpec& spec) {
 }
 
 ModelSpec spec_from_attributes(const std::map<std::string, std::string>& attrs) {
+  const Attributes a(attrs);
   ModelSpec spec;
-  spec.kind = attribute(attrs, "kind");
+  spec.kind = a.text("kind");
   model_keys(spec.kind);  // throws for an unknown kind
-  if (spec.kind == "leaky2_fixed_outer") {
-    spec.leaky2.width = count(attrs, "width");
-    spec.leaky2.gamma = number(attrs, "gamma");
-    spec.leaky2.balanced_signs = attribute(attrs, "signs") == "balanced";
-    spec.leaky2.init_scale = number(attrs, "init_scale");
-  } else if (spec.kind == "two_layer_leaky") {
-    spec.two_layer.width = count(attrs, "width");
-    spec.two_layer.alpha = number(attrs, "alpha");
-    spec.two_layer.init_scale = number(attrs, "init_scale");
-  } else if (spec.kind == "deep") {
-    spec.deep.layers = split_commas(attribute(attrs, "activation"));
-    spec.deep.width = count(attrs, "width");
-    spec.deep.skip = attribute(attrs, "skip") == "true";
-    spec.deep.init_scale = number(attrs, "init_scale");
-  } else if (spec.kind == "relu2") {
-    spec.relu2.width = count(attrs, "width");
-    spec.relu2.outputs = count(attrs, "outputs");
-    spec.relu2.init_radius = number(attrs, "init_radius");
-  } else {
-    spec.linear.init_scale = number(attrs, "init_scale");
-  }
+  if (spec.kind == "leaky2_fixed_outer")
+    spec.leaky2 = {a.count("width"), a.number("gamma"), a.text("signs") == "balanced", a.number("init_scale"), 0};
+  else if (spec.kind == "two_layer_leaky")
+    spec.two_layer = {a.count("width"), a.number("alpha"), a.number("init_scale"), 0};
+  else if (spec.kind == "deep")
+    spec.deep = {split_commas(a.text("activation")), a.count("width"), a.text("skip") == "true", a.number("init_scale"), 0};
+  else if (spec.kind == "relu2")
+    spec.relu2 = {a.count("width"), a.count("outputs"), a.number("init_radius"), 0};
+  else
+    spec.linear = {a.number("init_scale"), 0};
   return spec;
 }
 

@@ -1,5 +1,7 @@
 #include "relu2.hpp"
 
+#include "param_checks.hpp"
+
 #include <cmath>
 #include <random>
 #include <stdexcept>
@@ -8,16 +10,13 @@
 namespace kktflow {
 
 void validate(const Relu2Params& p) {
-  if (p.width < 1) throw std::invalid_argument("model.width = " + std::to_string(p.width) + ": must be an integer ≥ 1");
-  if (p.outputs < 1)
-    throw std::invalid_argument("model.outputs = " + std::to_string(p.outputs) + ": must be an integer ≥ 1");
-  if (!(p.init_radius > 0.0 && std::isfinite(p.init_radius)))
-    throw std::invalid_argument("model.init_radius = " + std::to_string(p.init_radius) +
-                                ": must be a finite number > 0");
+  require_count("model.width", p.width);
+  require_count("model.outputs", p.outputs);
+  require_scale("model.init_radius", p.init_radius);
 }
 
 Relu2::Relu2(const Eigen::MatrixXd& X, const Relu2Params& params)
-    : m_first(X, params.width), m_params(params), m_m(params.width), m_d(X.cols()), m_k(params.outputs), m_Z(params.width, X.rows()),
+    : FirstLayerModel(X, params.width), m_params(params), m_m(params.width), m_d(X.cols()), m_k(params.outputs), m_Z(params.width, X.rows()),
       m_H(params.width, X.rows()), m_V(params.outputs, params.width), m_dZ(params.width, X.rows()) {
   validate(params);
 }

@@ -33,13 +33,12 @@ struct Relu2Params {
 /// Throws std::invalid_argument naming the parameter (model.*), its value and the allowed range.
 void validate(const Relu2Params& p);
 
-class Relu2 final : public Model {
+class Relu2 final : public FirstLayerModel {
  public:
   Relu2(const Eigen::MatrixXd& X, const Relu2Params& params);
 
   std::string kind() const override { return "relu2"; }
   Eigen::Index dim() const override { return m_first.size() + m_k * m_m; }
-  Eigen::Index num_samples() const override { return m_first.samples(); }
   Eigen::Index num_outputs() const override { return m_k; }
   int homogeneity() const override { return 2; }
   std::vector<LayerView> layers() const override { return {m_first.view(), {"V", m_k, m_m, m_first.size()}}; }
@@ -47,32 +46,18 @@ class Relu2 final : public Model {
   void forward(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> F) override;
   void vjp(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<Eigen::VectorXd> grad) override;
 
-  Eigen::Index num_switches() const override { return m_m * m_first.samples(); }
-  /// s_{j·n+i} = ⟨w_j, x_i⟩.
-  void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> s) override {
-    m_first.switch_functions(theta, s);
-  }
-  /// The pre-activations are linear in W and do not depend on V: ds = s(dθ).
-  void switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dtheta, Eigen::Ref<Eigen::VectorXd> ds) override {
-    switch_functions(dtheta, ds);
-  }
-
   /// Held pair (j, i) (Filippov sliding on ⟨w_j, x_i⟩ = 0): σ'_ji ∈ [0, 1] is free; the backward
   /// coefficient of x_i in dw_j is δ_ji = σ'_ji g_ji with incoming g_ji = (Vᵀ Gᵀ)_ji. dV does not
   /// see it (σ(0) = 0), so the balance ‖w_j‖² − ‖v_j‖² stays conserved on the kink.
-  bool supports_held_kinks() const override { return true; }
-  void set_held(const std::vector<Eigen::Index>& switches) override { m_first.set_held(switches); }
   void vjp_held(const Eigen::Ref<const Eigen::VectorXd>& G, const Eigen::Ref<const Eigen::VectorXd>& delta_held,
                 Eigen::Ref<Eigen::VectorXd> grad, Eigen::Ref<Eigen::VectorXd> incoming_held) override;
   std::pair<double, double> kink_slopes(Eigen::Index) const override { return {0.0, 1.0}; }
-  void hold_on_kinks(Eigen::Ref<Eigen::VectorXd> theta) override { m_first.hold_on_kinks(theta); }
 
   const Relu2Params& params() const { return m_params; }
   /// θ(0): rows of W and columns of V independent and uniform on the sphere of radius init_radius.
   Eigen::VectorXd initial_theta() const;
 
  private:
-  FirstLayer m_first;
   Relu2Params m_params;
   Eigen::Index m_m, m_d, m_k;
   Eigen::MatrixXd m_Z;  ///< m × n pre-activations of the last forward

@@ -1,6 +1,7 @@
 #include "two_layer_leaky.hpp"
 
 #include "init.hpp"
+#include "param_checks.hpp"
 
 #include <cmath>
 #include <stdexcept>
@@ -9,17 +10,13 @@
 namespace kktflow {
 
 void validate(const TwoLayerLeakyParams& p) {
-  if (p.width < 1)
-    throw std::invalid_argument("model.width = " + std::to_string(p.width) + ": must be an integer ≥ 1");
-  if (!(p.alpha >= 0.0 && p.alpha < 1.0))
-    throw std::invalid_argument("model.alpha = " + std::to_string(p.alpha) + ": must be in [0, 1)");
-  if (!(p.init_scale > 0.0 && std::isfinite(p.init_scale)))
-    throw std::invalid_argument("model.init_scale = " + std::to_string(p.init_scale) +
-                                ": must be a finite number > 0");
+  require_count("model.width", p.width);
+  require_slope("model.alpha", p.alpha);
+  require_scale("model.init_scale", p.init_scale);
 }
 
 TwoLayerLeaky::TwoLayerLeaky(const Eigen::MatrixXd& X, const TwoLayerLeakyParams& params)
-    : m_first(X, params.width), m_params(params), m_m(params.width), m_Z(params.width, X.rows()),
+    : FirstLayerModel(X, params.width), m_params(params), m_m(params.width), m_Z(params.width, X.rows()),
       m_Phi(params.width, X.rows()), m_M(params.width, X.rows()), m_a(params.width) {
   validate(params);
 }

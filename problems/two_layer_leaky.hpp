@@ -30,37 +30,23 @@ struct TwoLayerLeakyParams {
 /// Throws std::invalid_argument naming the parameter (model.*), its value and the allowed range.
 void validate(const TwoLayerLeakyParams& p);
 
-class TwoLayerLeaky final : public Model {
+class TwoLayerLeaky final : public FirstLayerModel {
  public:
   TwoLayerLeaky(const Eigen::MatrixXd& X, const TwoLayerLeakyParams& params);
 
   std::string kind() const override { return "two_layer_leaky"; }
   Eigen::Index dim() const override { return m_first.size() + m_m; }
-  Eigen::Index num_samples() const override { return m_first.samples(); }
   int homogeneity() const override { return 2; }
   std::vector<LayerView> layers() const override { return {m_first.view(), {"a", 1, m_m, m_first.size()}}; }
 
   void forward(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> F) override;
   void vjp(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<Eigen::VectorXd> grad) override;
 
-  Eigen::Index num_switches() const override { return m_m * m_first.samples(); }
-  /// s_{j·n+i} = ⟨w_j, x_i⟩.
-  void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> s) override {
-    m_first.switch_functions(theta, s);
-  }
-  /// The pre-activations are linear in W and do not depend on a: ds = s(dθ).
-  void switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dtheta, Eigen::Ref<Eigen::VectorXd> ds) override {
-    switch_functions(dtheta, ds);
-  }
-
   /// Held pair (j, i): φ'_ji ∈ [α, 1] is free; δ_ji = a_j φ'_ji G_i, the coefficient of x_i in
   /// dw_j, so the incoming coefficient is a_j G_i. ȧ_j does not see it (φ(0) = 0).
-  bool supports_held_kinks() const override { return true; }
-  void set_held(const std::vector<Eigen::Index>& switches) override { m_first.set_held(switches); }
   void vjp_held(const Eigen::Ref<const Eigen::VectorXd>& G, const Eigen::Ref<const Eigen::VectorXd>& delta_held,
                 Eigen::Ref<Eigen::VectorXd> grad, Eigen::Ref<Eigen::VectorXd> incoming_held) override;
   std::pair<double, double> kink_slopes(Eigen::Index) const override { return {m_params.alpha, 1.0}; }
-  void hold_on_kinks(Eigen::Ref<Eigen::VectorXd> theta) override { m_first.hold_on_kinks(theta); }
 
   const TwoLayerLeakyParams& params() const { return m_params; }
   /// θ(0): W and a with entries N(0, ω²) from the seed.
@@ -74,7 +60,6 @@ class TwoLayerLeaky final : public Model {
   double phi(double z) const { return z > 0 ? z : m_params.alpha * z; }
   double dphi(double z) const { return z > 0 ? 1.0 : m_params.alpha; }
 
-  FirstLayer m_first;
   TwoLayerLeakyParams m_params;
   Eigen::Index m_m;
   Eigen::MatrixXd m_Z;    ///< m × n pre-activations of the last forward

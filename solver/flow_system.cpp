@@ -1,17 +1,24 @@
 #include "flow_system.hpp"
 #include "record.hpp"
 
+#include "problems/named_values.hpp"
+
 #include <stdexcept>
 
 namespace kktflow {
 
-TimeMode parse_time_mode(const std::string& text, const std::string& key) {
-  if (text == "t") return TimeMode::t;
-  if (text == "loss") return TimeMode::loss;
-  throw std::invalid_argument(key + " = \"" + text + "\": allowed values are \"t\", \"loss\"");
+namespace {
+
+const NamedValues<TimeMode>& time_names() {
+  static const NamedValues<TimeMode> names{{"t", TimeMode::t}, {"loss", TimeMode::loss}};
+  return names;
 }
 
-std::string to_string(TimeMode mode) { return mode == TimeMode::t ? "t" : "loss"; }
+}  // namespace
+
+TimeMode parse_time_mode(const std::string& text, const std::string& key) { return time_names().parse(text, key); }
+
+std::string to_string(TimeMode mode) { return time_names().name(mode); }
 
 std::string to_string(Status s) {
   switch (s) {

@@ -1,5 +1,7 @@
 #include "stepper.hpp"
 
+#include "problems/named_values.hpp"
+
 #include "region_stepper.hpp"
 #include "switch_batch_stepper.hpp"
 #include "switch_radau_stepper.hpp"
@@ -18,35 +20,25 @@ namespace kktflow {
 namespace odeint = boost::numeric::odeint;
 using State = Eigen::VectorXd;
 
-StepperKind parse_stepper_kind(const std::string& text, const std::string& key) {
-  if (text == "dopri5") return StepperKind::dopri5;
-  if (text == "bs3") return StepperKind::bs3;
-  if (text == "cash_karp54") return StepperKind::cash_karp54;
-  if (text == "fehlberg78") return StepperKind::fehlberg78;
-  if (text == "bulirsch_stoer") return StepperKind::bulirsch_stoer;
-  if (text == "gd") return StepperKind::gd;
-  if (text == "region_ros2") return StepperKind::region_ros2;
-  if (text == "switch_batch") return StepperKind::switch_batch;
-  if (text == "switch_radau") return StepperKind::switch_radau;
-  throw std::invalid_argument(key + " = \"" + text +
-                              "\": allowed values are dopri5, bs3, cash_karp54, fehlberg78, bulirsch_stoer, gd, "
-                              "region_ros2, switch_batch, switch_radau");
+namespace {
+
+const NamedValues<StepperKind>& stepper_names() {
+  static const NamedValues<StepperKind> names{
+      {{"dopri5", StepperKind::dopri5}, {"bs3", StepperKind::bs3}, {"cash_karp54", StepperKind::cash_karp54},
+       {"fehlberg78", StepperKind::fehlberg78}, {"bulirsch_stoer", StepperKind::bulirsch_stoer}, {"gd", StepperKind::gd},
+       {"region_ros2", StepperKind::region_ros2}, {"switch_batch", StepperKind::switch_batch},
+       {"switch_radau", StepperKind::switch_radau}},
+      false};
+  return names;
 }
 
-std::string to_string(StepperKind kind) {
-  switch (kind) {
-    case StepperKind::dopri5: return "dopri5";
-    case StepperKind::bs3: return "bs3";
-    case StepperKind::cash_karp54: return "cash_karp54";
-    case StepperKind::fehlberg78: return "fehlberg78";
-    case StepperKind::bulirsch_stoer: return "bulirsch_stoer";
-    case StepperKind::gd: return "gd";
-    case StepperKind::region_ros2: return "region_ros2";
-    case StepperKind::switch_batch: return "switch_batch";
-    case StepperKind::switch_radau: return "switch_radau";
-  }
-  return "unknown";
+}  // namespace
+
+StepperKind parse_stepper_kind(const std::string& text, const std::string& key) {
+  return stepper_names().parse(text, key);
 }
+
+std::string to_string(StepperKind kind) { return stepper_names().name(kind); }
 
 void validate(const StepperOptions& o) {
   auto positive = [](double v, const char* key) {
@@ -89,9 +81,9 @@ Eigen::Vector2d controller_memory(const Eigen::VectorXd& memory) {
 namespace {
 
 template <class ErrorStepper, bool Fsal>
-class EmbeddedRk final : public Stepper {
+class EmbeddedRk final : public ControlledStepper {
  public:
-  EmbeddedRk(const StepperOptions& o, int order) : m_opt(o), m_order(order), m_control(order - 1) {}
+  EmbeddedRk(const StepperOptions& o, int order) : ControlledStepper(o, order - 1), m_order(order) {}
 
   StepAttempt attempt(FlowSystem& sys, const State& x, const State& dxdt, double tau, double dt, State& out,
                       State& dxdt_out) override {
@@ -106,23 +98,18 @@ class EmbeddedRk final : public Stepper {
     return a;
   }
   StepperTraits traits() const override { return {StepperCategory::explicit_adaptive, m_order}; }
-  void reset() override { m_control.reset(); }
-  Eigen::VectorXd memory() const override { return m_control.memory(); }
-  void restore_memory(const Eigen::VectorXd& memory) override { m_control.restore(controller_memory(memory)); }
 
  private:
-  StepperOptions m_opt;
   int m_order;
-  StepController m_control;
   ErrorStepper m_stepper;
   State m_err;
 };
 
 /// Bogacki–Shampine 3(2): c = (0, 1/2, 3/4, 1), b = (2/9, 1/3, 4/9, 0), b̂ = (7/24, 1/4, 1/3, 1/8);
 /// the fourth stage is f at the new point, reused as the next step's first.
-class BogackiShampine3 final : public Stepper {
+class BogackiShampine3 final : public ControlledStepper {
  public:
-  explicit BogackiShampine3(const StepperOptions& o) : m_opt(o), m_control(2) {}
+  explicit BogackiShampine3(const StepperOptions& o) : ControlledStepper(o, 2) {}
 
   StepAttempt attempt(FlowSystem& sys, const State& x, const State& dxdt, double tau, double dt, State& out,
                       State& dxdt_out) override {
@@ -145,13 +132,8 @@ class BogackiShampine3 final : public Stepper {
     t.ends_on_interpolant = true;
     return t;
   }
-  void reset() override { m_control.reset(); }
-  Eigen::VectorXd memory() const override { return m_control.memory(); }
-  void restore_memory(const Eigen::VectorXd& memory) override { m_control.restore(controller_memory(memory)); }
 
  private:
-  StepperOptions m_opt;
-  StepController m_control;
   State m_stage, m_k2, m_k3, m_err;
 };
 

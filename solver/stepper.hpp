@@ -23,6 +23,7 @@
 ///    phase; loss time, span chart.
 #include "flow_system.hpp"
 #include "precision.hpp"
+#include "step_control.hpp"
 
 #include <limits>
 #include <memory>
@@ -105,9 +106,22 @@ class Stepper {
   virtual StepperTraits traits() const = 0;
 };
 
+/// A method with an embedded error estimate and the shared PI step-size control
+/// (step_control.hpp), whose two numbers are all its history.
+class ControlledStepper : public Stepper {
+ public:
+  ControlledStepper(const StepperOptions& options, int error_order) : m_opt(options), m_control(error_order) {}
+  void reset() override { m_control.reset(); }
+  Eigen::VectorXd memory() const override { return m_control.memory(); }
+  void restore_memory(const Eigen::VectorXd& memory) override { m_control.restore(controller_memory(memory)); }
+
+ protected:
+  StepperOptions m_opt;
+  StepController m_control;
+};
+
 std::unique_ptr<Stepper> make_stepper(const StepperOptions& options);
 
-class StepController;
 /// The verdict on a step with an embedded error estimate `err`: its error norm (step_control.hpp),
 /// accepted when finite, ≤ 1 and `out` is finite, and the controller's next step.
 StepAttempt judge_embedded_step(const Eigen::VectorXd& x, const Eigen::VectorXd& out, const Eigen::VectorXd& err,

@@ -29,15 +29,12 @@ namespace kktflow {
 
 class Leaky2Span;
 
-class SwitchBatch final : public Stepper {
+class SwitchBatch final : public ControlledStepper {
  public:
-  explicit SwitchBatch(const StepperOptions& options) : m_opt(options), m_control(2) {}
+  explicit SwitchBatch(const StepperOptions& options) : ControlledStepper(options, 2) {}
 
   StepAttempt attempt(FlowSystem& sys, const Eigen::VectorXd& x, const Eigen::VectorXd& dxdt, double tau, double dt,
                       Eigen::VectorXd& out, Eigen::VectorXd& dxdt_out) override;
-  void reset() override { m_control.reset(); }
-  Eigen::VectorXd memory() const override { return m_control.memory(); }
-  void restore_memory(const Eigen::VectorXd& memory) override { m_control.restore(controller_memory(memory)); }
   StepperTraits traits() const override { return {StepperCategory::switch_resolving, 4}; }
 
  private:
@@ -54,8 +51,6 @@ class SwitchBatch final : public Stepper {
   /// 2 662 early RHS evaluations against 3 660, together with kFixedPointTol).
   void predict_node_weights(FlowSystem& sys, Leaky2Span& span, double h);
 
-  StepperOptions m_opt;
-  StepController m_control;
   double m_log_loss_mid = 0;
   Eigen::VectorXd m_q0, m_dq0, m_dw0, m_w0, m_wm, m_w1, m_b1, m_b2, m_b3, m_wm_new, m_w1_new, m_s, m_work, m_scratch, m_scratch_state;
   RowMajorMatrix m_G0, m_Gm, m_G1;  ///< region_ascent(w) Γ at the three nodes, m × n

@@ -12,6 +12,8 @@
 #include <ctime>
 #include <filesystem>
 #include <functional>
+#include <type_traits>
+#include <numeric>
 #include <limits>
 #include <optional>
 
@@ -43,6 +45,13 @@ class CaseColumns {
   void add(const std::string& name, const std::vector<std::int64_t>& values) { attach(m_group.write_dataset(name, values)); }
   void add(const std::string& name, const std::vector<double>& values) {
     attach(m_group.write_dataset(name, Eigen::Map<const Eigen::VectorXd>(values.data(), static_cast<Eigen::Index>(values.size()))));
+  }
+  /// The column field(r) over `rows`.
+  template <class Row, class Field>
+  void add_field(const std::string& name, const std::vector<Row>& rows, Field field) {
+    std::vector<std::decay_t<decltype(field(rows.front()))>> values;
+    for (const Row& r : rows) values.push_back(field(r));
+    add(name, values);
   }
 
  private:
@@ -131,54 +140,33 @@ void write_verdicts(h5::Group& root, const h5::Dataset& scale, const std::vector
 }
 
 void write_cases(h5::Group& root, const h5::Dataset& scale, const std::vector<CaseRow>& rows) {
-  std::vector<std::string> label, file, state, message, status, reason;
-  std::vector<std::int64_t> attempts;
-  for (const CaseRow& row : rows) {
-    label.push_back(row.label);
-    file.push_back(row.file);
-    state.push_back(row.state);
-    message.push_back(row.message);
-    status.push_back(row.contents.status);
-    reason.push_back(row.contents.status_reason);
-    attempts.push_back(row.attempts);
-  }
   CaseColumns cases(root.open_group("cases"), scale);
-  cases.add("label", label);
-  cases.add("file", file);
-  cases.add("state", state);
-  cases.add("message", message);
-  cases.add("status", status);
-  cases.add("status_reason", reason);
-  cases.add("attempts", attempts);
+  cases.add_field("label", rows, [](const CaseRow& r) { return r.label; });
+  cases.add_field("file", rows, [](const CaseRow& r) { return r.file; });
+  cases.add_field("state", rows, [](const CaseRow& r) { return r.state; });
+  cases.add_field("message", rows, [](const CaseRow& r) { return r.message; });
+  cases.add_field("status", rows, [](const CaseRow& r) { return r.contents.status; });
+  cases.add_field("status_reason", rows, [](const CaseRow& r) { return r.contents.status_reason; });
+  cases.add_field("attempts", rows, [](const CaseRow& r) { return static_cast<std::int64_t>(r.attempts); });
   h5::Group links = root.create_group("runs");
   for (const CaseRow& row : rows) links.link_external(std::filesystem::path(row.file).stem().string(), row.file, "/");
 }
 
 /// /continuation/changes: one row per located change, along the dimension "change".
 void write_changes(h5::Group changes, const std::vector<BranchChange>& list) {
-  std::vector<std::int64_t> index, before_case, after_case, pattern_changed;
-  std::vector<double> before_value, after_value;
-  std::vector<std::string> before_support, after_support;
-  for (const BranchChange& change : list) {
-    index.push_back(static_cast<std::int64_t>(index.size()));
-    before_case.push_back(change.before_case);
-    after_case.push_back(change.after_case);
-    before_value.push_back(change.before_value);
-    after_value.push_back(change.after_value);
-    before_support.push_back(change.before_support);
-    after_support.push_back(change.after_support);
-    pattern_changed.push_back(change.pattern_changed ? 1 : 0);
-  }
+  std::vector<std::int64_t> index(list.size());
+  std::iota(index.begin(), index.end(), std::int64_t{0});
   h5::Dataset scale = changes.write_dataset("change", index);
   scale.make_scale("change");
   CaseColumns columns(std::move(changes), scale);
-  columns.add("before_case", before_case);
-  columns.add("after_case", after_case);
-  columns.add("before_value", before_value);
-  columns.add("after_value", after_value);
-  columns.add("before_support", before_support);
-  columns.add("after_support", after_support);
-  columns.add("pattern_changed", pattern_changed);
+  using C = BranchChange;
+  columns.add_field("before_case", list, [](const C& c) { return static_cast<std::int64_t>(c.before_case); });
+  columns.add_field("after_case", list, [](const C& c) { return static_cast<std::int64_t>(c.after_case); });
+  columns.add_field("before_value", list, [](const C& c) { return c.before_value; });
+  columns.add_field("after_value", list, [](const C& c) { return c.after_value; });
+  columns.add_field("before_support", list, [](const C& c) { return c.before_support; });
+  columns.add_field("after_support", list, [](const C& c) { return c.after_support; });
+  columns.add_field("pattern_changed", list, [](const C& c) { return std::int64_t{c.pattern_changed ? 1 : 0}; });
 }
 
 /// /continuation: the parameter, warm start, support set and pattern of every case (dimension

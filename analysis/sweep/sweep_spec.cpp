@@ -2,6 +2,8 @@
 /// Parsing and expanding sweep files (sweep_spec.hpp).
 #include "analysis/sweep/sweep_spec.hpp"
 
+#include "analysis/io/toml_file.hpp"
+
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
@@ -56,14 +58,10 @@ std::string scalar_text(const std::string& where, const toml::node& node) {
 }
 
 toml::table parse(const std::string& path) {
-  if (!std::ifstream(path)) throw SweepError("sweep file " + path + ": cannot open");
   try {
-    return toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream os;
-    os << "sweep file " << path << ":" << e.source().begin.line << ":" << e.source().begin.column
-       << ": malformed TOML: " << e.description();
-    throw SweepError(os.str());
+    return read_toml_file(path, "sweep file");
+  } catch (const std::runtime_error& e) {
+    throw SweepError(e.what());
   }
 }
 

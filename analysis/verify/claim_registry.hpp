@@ -13,19 +13,12 @@
 ///
 /// A family says which of its claims apply to a run (by default) and which may be asked for;
 /// the registry reports in family order, or in the order asked.
-#include "analysis/verify/claim_result.hpp"
-#include "analysis/verify/run_data.hpp"
+#include "analysis/verify/claim_family.hpp"
 
 #include <string>
 #include <vector>
 
 namespace kktflow {
-
-/// One claim: its name and what it checks, in a line.
-struct ClaimInfo {
-  std::string name;
-  std::string summary;
-};
 
 /// Every claim, in report order.
 const std::vector<ClaimInfo>& all_claims();

@@ -1,5 +1,7 @@
 #include "analysis/verify/frei2023_claims.hpp"
 
+#include "analysis/verify/frei2023_gd_claims.hpp"
+
 #include "analysis/verify/certify.hpp"
 #include "problems/loss.hpp"
 
@@ -344,47 +346,43 @@ ClaimResult near_orthogonal(Context& c) {
                       r_min2, ratio, p, n, net.gamma, rank2)};
 }
 
-using ClaimFunction = ClaimResult (*)(Context&);
-
-const std::vector<std::pair<std::string, ClaimFunction>>& claim_table() {
-  static const std::vector<std::pair<std::string, ClaimFunction>> table{
-      {"frei2023.rank_le_2", rank_le_2},
-      {"frei2023.two_families", two_families},
-      {"frei2023.kkt", kkt},
-      {"frei2023.linear_boundary", linear_boundary},
-      {"frei2023.global_max_margin", global_max_margin},
-      {"frei2023.near_orthogonal", near_orthogonal},
-  };
-  return table;
+ClaimResult check_one(Context& c, const std::string& name) {
+  if (name == "frei2023.rank_le_2") return rank_le_2(c);
+  if (name == "frei2023.two_families") return two_families(c);
+  if (name == "frei2023.kkt") return kkt(c);
+  if (name == "frei2023.linear_boundary") return linear_boundary(c);
+  if (name == "frei2023.global_max_margin") return global_max_margin(c);
+  return near_orthogonal(c);
 }
 
-ClaimFunction find_claim(const std::string& name) {
-  for (const auto& [known, function] : claim_table()) {
-    if (known == name) return function;
-  }
-  throw std::invalid_argument(fmt::format("unknown claim '{}'; known claims: {}", name, fmt::join(frei2023_claim_names(), ", ")));
+ClaimNames requestable(const RunData& run) {
+  if (run.kind != "leaky2_fixed_outer" || is_gd_run(run.config)) return {};
+  return {"frei2023.rank_le_2",      "frei2023.two_families",      "frei2023.kkt",
+          "frei2023.linear_boundary", "frei2023.global_max_margin", "frei2023.near_orthogonal"};
 }
 
 }  // namespace
 
-const std::vector<std::string>& frei2023_claim_names() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> out;
-    for (const auto& entry : claim_table()) out.push_back(entry.first);
-    return out;
-  }();
-  return names;
-}
-
-VerifyOutcome check_frei2023(const Leaky2Run& run, const std::vector<std::string>& names, const Frei2023Settings& settings) {
-  std::vector<ClaimFunction> selected;
-  for (const std::string& name : names.empty() ? frei2023_claim_names() : names) selected.push_back(find_claim(name));
-  Context context(run, settings);
-  VerifyOutcome outcome;
-  for (ClaimFunction claim : selected) outcome.claims.push_back(claim(context));
-  const Limit& lim = context.limit();
-  if (lim.accepted) outcome.finals = {theta_from_weights(lim.W), lim.lambda};
-  return outcome;
+const ClaimFamily& frei2023_family() {
+  static const ClaimFamily family{
+      {{"frei2023.rank_le_2", "σ₃/σ₁ of the limit direction ≤ 1e-10, certified"},
+       {"frei2023.two_families", "rows with a_j > 0 mutually parallel, and rows with a_j < 0, certified"},
+       {"frei2023.kkt", "the final direction is an (ε, δ)-KKT point with Clarke multipliers"},
+       {"frei2023.linear_boundary", "sign f(x) = sign⟨z, x⟩ proven outside a thin wedge, checked on probes"},
+       {"frei2023.global_max_margin", "no competitor has a larger normalized margin"},
+       {"frei2023.near_orthogonal", "whether the data meet the theorem's nearly-orthogonal regime"}},
+      requestable, requestable,
+      [](const RunData& data, const ClaimNames& names) {
+        const Leaky2Run run = leaky2_run(data);
+        const Frei2023Settings settings;
+        Context context(run, settings);
+        VerifyOutcome outcome;
+        for (const std::string& name : names) outcome.claims.push_back(check_one(context, name));
+        const Limit& lim = context.limit();
+        if (lim.accepted) outcome.finals = {theta_from_weights(lim.W), lim.lambda};
+        return outcome;
+      }};
+  return family;
 }
 
 }  // namespace kktflow

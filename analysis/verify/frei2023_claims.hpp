@@ -22,7 +22,7 @@
 ///  frei2023.global_max_margin no competitor (competitors.hpp) has a normalized margin above
 ///                             (1 + margin_tolerance) × the limit's
 ///  frei2023.near_orthogonal   the data's indicator R_min²/(n p R²) ≥ regime_constant/γ
-#include "analysis/verify/claim_result.hpp"
+#include "analysis/verify/claim_family.hpp"
 #include "analysis/verify/competitors.hpp"
 #include "analysis/verify/leaky2_run.hpp"
 
@@ -45,13 +45,8 @@ struct Frei2023Settings {
   CompetitorSettings competitors;
 };
 
-/// The claim names above, in the order verify reports them.
-const std::vector<std::string>& frei2023_claim_names();
-
-/// Evaluates `names` (all of frei2023_claim_names() when empty, otherwise in the order given) on
-/// a gradient-flow run. Throws std::invalid_argument for a name not among them, listing those.
+/// The claims above, with the default settings, for gradient-flow runs of the fixed-outer net.
 /// The outcome's finals hold the polished limit when it was accepted.
-VerifyOutcome check_frei2023(const Leaky2Run& run, const std::vector<std::string>& names,
-                             const Frei2023Settings& settings = {});
+const ClaimFamily& frei2023_family();
 
 }  // namespace kktflow

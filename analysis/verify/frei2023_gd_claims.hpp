@@ -17,8 +17,7 @@
 ///                              a run of exactly one step.
 /// Both compare the ratio to the closed form with a relative tolerance of 5% (ours: finite-size
 /// corrections are O((√m + √n)²/(mn)) for the step and O(1/√m) for the init at the demo's sizes).
-#include "analysis/verify/claim_result.hpp"
-#include "analysis/verify/leaky2_run.hpp"
+#include "analysis/verify/claim_family.hpp"
 
 #include <string>
 #include <vector>
@@ -28,12 +27,7 @@ namespace kktflow {
 /// True when the resolved configuration `config` (a run file's root attribute) ran plain GD.
 bool is_gd_run(const std::string& config);
 
-/// The claim names above, in the order verify reports them.
-const std::vector<std::string>& frei2023_gd_claim_names();
-
-/// Evaluates `names` (all of frei2023_gd_claim_names() when empty) on a GD run. Throws
-/// std::invalid_argument for a name that is not a GD claim, listing those that are.
-std::vector<ClaimResult> check_frei2023_gd(const Leaky2Run& run, const std::vector<std::string>& names,
-                                          double relative_tolerance = 0.05);
+/// The claims above, for runs of the fixed-outer net by plain GD (is_gd_run).
+const ClaimFamily& frei2023_gd_family();
 
 }  // namespace kktflow

@@ -5,13 +5,11 @@
 #include "solver/metrics.hpp"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <Eigen/SVD>
 
 #include <algorithm>
 #include <ranges>
-#include <stdexcept>
 
 namespace kktflow {
 namespace {
@@ -41,6 +39,9 @@ class Le2022Checker {
   ClaimResult relu_not_rank1() const;
   ClaimResult alignment() const;
   ClaimResult invariant() const;
+  /// srank − 1 of every matrix layer l with chosen(l): the largest into r.value, each in the text returned.
+  template <class Chosen>
+  std::string largest_rank_excess(ClaimResult& r, Chosen chosen) const;
   auto layer(std::size_t l) const { return layer_of(m_data.theta_final, m_views[l]); }
   bool is_matrix(std::size_t l) const { return std::min(m_views[l].rows, m_views[l].cols) >= 2; }
 
@@ -53,13 +54,8 @@ class Le2022Checker {
 
 ClaimResult Le2022Checker::trailing_rank1() const {
   ClaimResult r{"le2022.trailing_rank1", false, 0, m_s.rank_tolerance, false, ""};
-  std::string parts;
-  for (std::size_t l : m_deep.trailing_linear_layers()) {
-    if (!is_matrix(l)) continue;
-    const auto [excess, ratio] = rank_excess(layer(l));
-    r.value = std::max(r.value, excess);
-    parts += fmt::format("{}{}: srank − 1 = {:.3g}, σ2/σ1 = {:.3g}", parts.empty() ? "" : "; ", m_views[l].name, excess, ratio);
-  }
+  const auto trailing = m_deep.trailing_linear_layers();
+  const std::string parts = largest_rank_excess(r, [&](std::size_t l) { return std::ranges::count(trailing, l) > 0; });
   r.passed = r.value <= m_s.rank_tolerance;
   r.detail = "trailing linear layers at θ_T (Le & Jegelka 2022, Thm 3.1: rank 1 in the limit): " + parts;
   return r;
@@ -67,17 +63,23 @@ ClaimResult Le2022Checker::trailing_rank1() const {
 
 ClaimResult Le2022Checker::relu_not_rank1() const {
   ClaimResult r{"le2022.relu_not_rank1", false, 0, m_s.relu_rank_excess, false, ""};
-  std::string parts;
-  for (std::size_t l = 0; l < m_views.size(); ++l) {
-    if (!m_deep.is_relu(l) || !is_matrix(l)) continue;
-    const auto [excess, ratio] = rank_excess(layer(l));
-    r.value = std::max(r.value, excess);
-    parts += fmt::format("{}{}: srank − 1 = {:.4g}, σ2/σ1 = {:.3g}", parts.empty() ? "" : "; ", m_views[l].name, excess, ratio);
-  }
+  const std::string parts = largest_rank_excess(r, [&](std::size_t l) { return m_deep.is_relu(l); });
   r.passed = r.value >= m_s.relu_rank_excess;
   r.detail = "ReLU layers at θ_T, which Le & Jegelka 2022 do not force to rank 1 (only their stably active parts "
              "align): " + parts + (r.passed ? " — not rank 1" : " — rank 1 here");
   return r;
+}
+
+template <class Chosen>
+std::string Le2022Checker::largest_rank_excess(ClaimResult& r, Chosen chosen) const {
+  std::string parts;
+  for (std::size_t l = 0; l < m_views.size(); ++l) {
+    if (!chosen(l) || !is_matrix(l)) continue;
+    const auto [excess, ratio] = rank_excess(layer(l));
+    r.value = std::max(r.value, excess);
+    parts += fmt::format("{}{}: srank − 1 = {:.4g}, σ2/σ1 = {:.3g}", parts.empty() ? "" : "; ", m_views[l].name, excess, ratio);
+  }
+  return parts;
 }
 
 ClaimResult Le2022Checker::alignment() const {
@@ -135,34 +137,30 @@ bool has_layers_for(const DeepNet& deep, const std::string& name) {
 
 }  // namespace
 
-const std::vector<std::string>& le2022_claim_names() {
-  static const std::vector<std::string> names{"le2022.relu_not_rank1", "le2022.trailing_rank1", "le2022.alignment",
-                                              "le2022.invariant"};
-  return names;
-}
-
-std::vector<std::string> le2022_applicable(const RunData& run) {
-  if (run.kind != "deep") return {};
-  const ModelRun model_run(run);
-  const auto& deep = dynamic_cast<const DeepNet&>(model_run.model());
-  std::vector<std::string> out;
-  for (const std::string& name : le2022_claim_names())
-    if (has_layers_for(deep, name)) out.push_back(name);
-  return out;
-}
-
-std::vector<ClaimResult> check_le2022(const RunData& run, const std::vector<std::string>& names,
-                                      const Le2022Settings& settings) {
-  const auto& known = le2022_claim_names();
-  for (const std::string& name : names)
-    if (std::ranges::find(known, name) == known.end())
-      throw std::invalid_argument(fmt::format("unknown claim '{}'; Le & Jegelka's: {}", name, fmt::join(known, ", ")));
-  const std::vector<std::string> selected = names.empty() ? le2022_applicable(run) : names;
-  if (selected.empty()) return {};
-  const Le2022Checker checker(run, settings);
-  std::vector<ClaimResult> out;
-  for (const std::string& name : selected) out.push_back(checker.check(name));
-  return out;
+const ClaimFamily& le2022_family() {
+  static const ClaimFamily family{
+      {{"le2022.relu_not_rank1", "some ReLU layer is not rank 1"},
+       {"le2022.trailing_rank1", "trailing linear layers tend to rank 1"},
+       {"le2022.alignment", "adjacent trailing layers align"},
+       {"le2022.invariant", "W_{l+1}ᵀW_{l+1} − W_lW_lᵀ conserved"}},
+      [](const RunData& run) {
+        if (run.kind != "deep") return ClaimNames{};
+        const ModelRun model_run(run);
+        const auto& deep = dynamic_cast<const DeepNet&>(model_run.model());
+        ClaimNames out;
+        for (const ClaimInfo& claim : le2022_family().claims)
+          if (has_layers_for(deep, claim.name)) out.push_back(claim.name);
+        return out;
+      },
+      [](const RunData& run) { return le2022_family().requestable(run); },
+      [](const RunData& run, const ClaimNames& names) {
+        const Le2022Settings settings;
+        const Le2022Checker checker(run, settings);
+        VerifyOutcome outcome;
+        for (const std::string& name : names) outcome.claims.push_back(checker.check(name));
+        return outcome;
+      }};
+  return family;
 }
 
 }  // namespace kktflow

@@ -15,8 +15,7 @@
 ///  le2022.invariant        ‖Δ(W_{l+1}ᵀW_{l+1} − W_lW_lᵀ)‖ / ‖θ‖² ≤ invariant_tolerance over every
 ///                          snapshot and θ_T: all entries for a linear ψ_l without skip, the
 ///                          diagonal (per-neuron balance) for a ReLU ψ_l
-#include "analysis/verify/claim_result.hpp"
-#include "analysis/verify/run_data.hpp"
+#include "analysis/verify/claim_family.hpp"
 
 #include <string>
 #include <vector>
@@ -30,15 +29,7 @@ struct Le2022Settings {
   double relu_rank_excess = 1e-2;   ///< srank − 1 of a ReLU layer that is clearly not rank 1 (10⁴ × rank_tolerance)
 };
 
-/// The claim names above, in the order verify reports them.
-const std::vector<std::string>& le2022_claim_names();
-
-/// The claims above that apply to this run: deep nets with the layers each claim needs.
-std::vector<std::string> le2022_applicable(const RunData& run);
-
-/// Evaluates `names` (every applicable claim when empty). Throws std::invalid_argument for a
-/// name not among le2022_claim_names(), and as ModelRun.
-std::vector<ClaimResult> check_le2022(const RunData& run, const std::vector<std::string>& names,
-                                      const Le2022Settings& settings = {});
+/// The claims above, with the default settings, for deep nets with the layers each claim needs.
+const ClaimFamily& le2022_family();
 
 }  // namespace kktflow

@@ -5,7 +5,6 @@
 #include "analysis/verify/svm.hpp"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -187,34 +186,30 @@ Index samples_without_mirror(const Eigen::MatrixXd& X, const Eigen::VectorXd& y)
   return unmatched;
 }
 
-const std::vector<std::string>& lyu2021_claim_names() {
-  static const std::vector<std::string> names{"lyu2021.linear_max_margin", "lyu2021.below_optimum",
-                                              "lyu2021.svm_direction", "lyu2021.conservation"};
-  return names;
-}
-
-std::vector<std::string> lyu2021_requestable(const RunData& run) {
-  return run.kind == "two_layer_leaky" ? lyu2021_claim_names() : std::vector<std::string>{};
-}
-
-std::vector<std::string> lyu2021_applicable(const RunData& run) {
-  std::vector<std::string> out = lyu2021_requestable(run);
-  if (!out.empty() && samples_without_mirror(run.X, run.y) == 0) std::erase(out, "lyu2021.below_optimum");
-  return out;
-}
-
-std::vector<ClaimResult> check_lyu2021(const RunData& run, const std::vector<std::string>& names,
-                                       const Lyu2021Settings& settings) {
-  const auto& known = lyu2021_claim_names();
-  for (const std::string& name : names)
-    if (std::ranges::find(known, name) == known.end())
-      throw std::invalid_argument(fmt::format("unknown claim '{}'; Lyu et al.'s: {}", name, fmt::join(known, ", ")));
-  const std::vector<std::string> selected = names.empty() ? lyu2021_applicable(run) : names;
-  if (selected.empty()) return {};
-  Lyu2021Checker checker(run, settings);
-  std::vector<ClaimResult> out;
-  for (const std::string& name : selected) out.push_back(checker.check(name));
-  return out;
+const ClaimFamily& lyu2021_family() {
+  static const ClaimFamily family{
+      {{"lyu2021.linear_max_margin", "normalized margin = (1+α)γ_lin/4 on symmetric data"},
+       {"lyu2021.below_optimum", "without symmetric data the margin stops below the optimum"},
+       {"lyu2021.svm_direction", "Σ_j a_j w_j is along the SVM direction"},
+       {"lyu2021.conservation", "a_j² − ‖w_j‖² conserved"}},
+      [](const RunData& run) {
+        return run.kind == "two_layer_leaky" ? ClaimNames{"lyu2021.linear_max_margin", "lyu2021.below_optimum",
+                                                          "lyu2021.svm_direction", "lyu2021.conservation"}
+                                             : ClaimNames{};
+      },
+      [](const RunData& run) {
+        ClaimNames out = lyu2021_family().requestable(run);
+        if (!out.empty() && samples_without_mirror(run.X, run.y) == 0) std::erase(out, "lyu2021.below_optimum");
+        return out;
+      },
+      [](const RunData& run, const ClaimNames& names) {
+        const Lyu2021Settings settings;
+        Lyu2021Checker checker(run, settings);
+        VerifyOutcome outcome;
+        for (const std::string& name : names) outcome.claims.push_back(checker.check(name));
+        return outcome;
+      }};
+  return family;
 }
 
 }  // namespace kktflow

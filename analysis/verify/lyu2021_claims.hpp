@@ -16,8 +16,7 @@
 ///  lyu2021.svm_direction       ∠(Σ_j a_j w_j, w*) ≤ direction_tolerance rad
 ///  lyu2021.conservation        max_j |Δ(a_j² − ‖w_j‖²)| / ‖θ‖² ≤ invariant_tolerance over every
 ///                              snapshot and θ_T (conserved exactly by gradient flow)
-#include "analysis/verify/claim_result.hpp"
-#include "analysis/verify/run_data.hpp"
+#include "analysis/verify/claim_family.hpp"
 
 #include <string>
 #include <vector>
@@ -32,19 +31,10 @@ struct Lyu2021Settings {
   double invariant_tolerance = 1e-8;
 };
 
-/// The claim names above, in the order verify reports them.
-const std::vector<std::string>& lyu2021_claim_names();
-
-/// The claims above that may be asked for on this run (two_layer_leaky only).
-std::vector<std::string> lyu2021_requestable(const RunData& run);
-/// The claims above checked by default: every requestable one but below_optimum on symmetric
-/// data, where linear_max_margin checks the theorem itself.
-std::vector<std::string> lyu2021_applicable(const RunData& run);
-
-/// Evaluates `names` (every applicable claim when empty). Throws std::invalid_argument for a
-/// name not among lyu2021_claim_names(), and as ModelRun.
-std::vector<ClaimResult> check_lyu2021(const RunData& run, const std::vector<std::string>& names,
-                                       const Lyu2021Settings& settings = {});
+/// The claims above, with the default settings: requestable on two_layer_leaky runs, checked by
+/// default but for below_optimum on symmetric data, where linear_max_margin checks the theorem
+/// itself.
+const ClaimFamily& lyu2021_family();
 
 /// Samples without a mirror image (−x, −y) in the data: 0 for symmetric data.
 Eigen::Index samples_without_mirror(const Eigen::MatrixXd& X, const Eigen::VectorXd& y);

@@ -1,16 +1,15 @@
 #include "analysis/verify/lyuli2020_claims.hpp"
 
+#include "analysis/verify/frei2023_gd_claims.hpp"
 #include "analysis/verify/model_run.hpp"
 #include "problems/loss.hpp"
 #include "solver/nnls.hpp"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <stdexcept>
 
 namespace kktflow {
 namespace {
@@ -148,33 +147,29 @@ ClaimResult check_one(const RunData& run, const std::string& name, const Lyuli20
 
 }  // namespace
 
-const std::vector<std::string>& lyuli2020_claim_names() {
-  static const std::vector<std::string> names{"lyuli2020.kkt", "lyuli2020.normalized_margin",
-                                              "lyuli2020.smoothed_margin_monotone", "lyuli2020.kkt_rate"};
-  return names;
-}
-
-std::vector<std::string> lyuli2020_applicable(const RunData& run) {
-  if (run.loss == "square") return {};
-  // The fixed-outer net has its certified Clarke residual (frei2023.kkt) and margin claims.
-  if (run.kind == "leaky2_fixed_outer") return {"lyuli2020.smoothed_margin_monotone", "lyuli2020.kkt_rate"};
-  std::vector<std::string> out = lyuli2020_claim_names();
-  // A linear model's ε_KKT is zero up to rounding once θ lies in the data's span (always, when the
-  // data span R^d): there is no rate to fit.
-  if (run.kind == "linear") std::erase(out, "lyuli2020.kkt_rate");
-  return out;
-}
-
-std::vector<ClaimResult> check_lyuli2020(const RunData& run, const std::vector<std::string>& names,
-                                         const Lyuli2020Settings& settings) {
-  const auto& known = lyuli2020_claim_names();
-  for (const std::string& name : names)
-    if (std::ranges::find(known, name) == known.end())
-      throw std::invalid_argument(fmt::format("unknown claim '{}'; Lyu & Li's: {}", name, fmt::join(known, ", ")));
-  std::vector<ClaimResult> out;
-  for (const std::string& name : names.empty() ? lyuli2020_applicable(run) : names)
-    out.push_back(check_one(run, name, settings));
-  return out;
+const ClaimFamily& lyuli2020_family() {
+  static const ClaimFamily family{
+      {{"lyuli2020.kkt", "θ_T/q_min^{1/L} is an approximate KKT point (NNLS multipliers)"},
+       {"lyuli2020.normalized_margin", "the smoothed margin has caught up with the normalized margin"},
+       {"lyuli2020.smoothed_margin_monotone", "the smoothed margin never decreases once L < ℓ(0)/n"},
+       {"lyuli2020.kkt_rate", "ε_KKT falls as ‖θ‖ grows"}},
+      [](const RunData& run) {
+        if (run.loss == "square" || is_gd_run(run.config)) return ClaimNames{};
+        if (run.kind == "leaky2_fixed_outer") return ClaimNames{"lyuli2020.smoothed_margin_monotone", "lyuli2020.kkt_rate"};
+        ClaimNames out{"lyuli2020.kkt", "lyuli2020.normalized_margin", "lyuli2020.smoothed_margin_monotone",
+                       "lyuli2020.kkt_rate"};
+        // A linear model's ε_KKT is zero up to rounding once θ lies in the data's span (always,
+        // when the data span R^d): there is no rate to fit.
+        if (run.kind == "linear") std::erase(out, "lyuli2020.kkt_rate");
+        return out;
+      },
+      [](const RunData& run) { return lyuli2020_family().requestable(run); },
+      [](const RunData& run, const ClaimNames& names) {
+        VerifyOutcome outcome;
+        for (const std::string& name : names) outcome.claims.push_back(check_one(run, name, Lyuli2020Settings{}));
+        return outcome;
+      }};
+  return family;
 }
 
 }  // namespace kktflow

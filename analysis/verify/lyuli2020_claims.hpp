@@ -18,8 +18,7 @@
 ///  lyuli2020.kkt_rate             the least-squares slope of log ε_KKT against log ‖θ‖ plus two
 ///                                 standard errors is below 0 (not for linear, whose ε_KKT is zero
 ///                                 up to rounding once θ lies in the data span)
-#include "analysis/verify/claim_result.hpp"
-#include "analysis/verify/run_data.hpp"
+#include "analysis/verify/claim_family.hpp"
 
 #include <string>
 #include <vector>
@@ -34,15 +33,9 @@ struct Lyuli2020Settings {
   double smoothed_margin_factor = 100;  ///< γ̃ may drop by this × flow.rel_tol, relative
 };
 
-/// The claim names above, in the order verify reports them.
-const std::vector<std::string>& lyuli2020_claim_names();
-
-/// The claims above that apply to a run of this model kind (square-loss runs have none).
-std::vector<std::string> lyuli2020_applicable(const RunData& run);
-
-/// Evaluates `names` (every applicable claim when empty). Throws std::invalid_argument for a
-/// name not among lyuli2020_claim_names(), and as ModelRun for lyuli2020.kkt.
-std::vector<ClaimResult> check_lyuli2020(const RunData& run, const std::vector<std::string>& names,
-                                         const Lyuli2020Settings& settings = {});
+/// The claims above, with the default settings, for gradient-flow runs on a margin loss: the
+/// fixed-outer net has only the trajectory claims (its frei2023.kkt is a certified Clarke
+/// residual), a linear model no kkt_rate, a square-loss or gradient-descent run none.
+const ClaimFamily& lyuli2020_family();
 
 }  // namespace kktflow

@@ -4,11 +4,9 @@
 #include "analysis/verify/svm.hpp"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <limits>
-#include <stdexcept>
 
 namespace kktflow {
 namespace {
@@ -30,24 +28,17 @@ ClaimResult svm_direction(const RunData& run, const Soudry2018Settings& s) {
 
 }  // namespace
 
-const std::vector<std::string>& soudry2018_claim_names() {
-  static const std::vector<std::string> names{"soudry2018.svm_direction"};
-  return names;
-}
-
-std::vector<std::string> soudry2018_applicable(const RunData& run) {
-  return run.kind == "linear" ? soudry2018_claim_names() : std::vector<std::string>{};
-}
-
-std::vector<ClaimResult> check_soudry2018(const RunData& run, const std::vector<std::string>& names,
-                                          const Soudry2018Settings& settings) {
-  const auto& known = soudry2018_claim_names();
-  for (const std::string& name : names)
-    if (std::ranges::find(known, name) == known.end())
-      throw std::invalid_argument(fmt::format("unknown claim '{}'; Soudry et al.'s: {}", name, fmt::join(known, ", ")));
-  std::vector<ClaimResult> out;
-  if (!names.empty() || !soudry2018_applicable(run).empty()) out.push_back(svm_direction(run, settings));
-  return out;
+const ClaimFamily& soudry2018_family() {
+  static const ClaimFamily family{
+      {{"soudry2018.svm_direction", "θ_T is along the hard-margin SVM direction"}},
+      [](const RunData& run) { return run.kind == "linear" ? ClaimNames{"soudry2018.svm_direction"} : ClaimNames{}; },
+      [](const RunData& run) { return soudry2018_family().requestable(run); },
+      [](const RunData& run, const ClaimNames& names) {
+        VerifyOutcome outcome;
+        if (!names.empty()) outcome.claims.push_back(svm_direction(run, Soudry2018Settings{}));
+        return outcome;
+      }};
+  return family;
 }
 
 }  // namespace kktflow

@@ -273,46 +273,43 @@ ClaimResult Checker::thm3_probability() {
                           events, outcomes.size(), p, bound, angle, floor, m_s.ensemble_sigmas));
 }
 
-using ClaimFn = std::function<ClaimResult(Checker&)>;
+ClaimResult check_one(Checker& c, const std::string& name) {
+  if (name == "timor2023.loss_reached") return c.loss_reached();
+  if (name == "timor2023.rank2_limit") return c.rank2_limit();
+  if (name == "timor2023.balancedness") return c.balancedness();
+  if (name == "timor2023.rank1_exists") return c.rank1_exists();
+  if (name == "timor2023.closed_form") return c.closed_form();
+  if (name == "timor2023.ensemble_rank2") return c.ensemble_rank2();
+  return c.thm3_probability();
+}
 
-const std::vector<std::pair<std::string, ClaimFn>>& claim_table() {
-  static const std::vector<std::pair<std::string, ClaimFn>> table{
-      {"timor2023.loss_reached", [](Checker& c) { return c.loss_reached(); }},
-      {"timor2023.rank2_limit", [](Checker& c) { return c.rank2_limit(); }},
-      {"timor2023.balancedness", [](Checker& c) { return c.balancedness(); }},
-      {"timor2023.rank1_exists", [](Checker& c) { return c.rank1_exists(); }},
-      {"timor2023.closed_form", [](Checker& c) { return c.closed_form(); }},
-      {"timor2023.ensemble_rank2", [](Checker& c) { return c.ensemble_rank2(); }},
-      {"timor2023.thm3_probability", [](Checker& c) { return c.thm3_probability(); }},
-  };
-  return table;
+ClaimNames requestable(const RunData& run) {
+  if (run.kind != "relu2") return {};
+  return {"timor2023.loss_reached",  "timor2023.rank2_limit",   "timor2023.balancedness",
+          "timor2023.rank1_exists",  "timor2023.closed_form",   "timor2023.ensemble_rank2",
+          "timor2023.thm3_probability"};
 }
 
 }  // namespace
 
-const std::vector<std::string>& timor2023_claim_names() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> out;
-    for (const auto& entry : claim_table()) out.push_back(entry.first);
-    return out;
-  }();
-  return names;
-}
-
-std::vector<ClaimResult> check_timor2023(const RunData& run, const std::vector<std::string>& names,
-                                             const Relu2VerifySettings& settings) {
-  const auto& known = timor2023_claim_names();
-  for (const std::string& name : names)
-    if (std::ranges::find(known, name) == known.end())
-      throw std::invalid_argument(fmt::format("claim '{}' does not apply to model kind relu2; claims that do: {}", name,
-                                              fmt::join(known, ", ")));
-  Checker checker(run, settings);
-  std::vector<ClaimResult> out;
-  for (const std::string& name : names.empty() ? known : names) {
-    const auto it = std::ranges::find_if(claim_table(), [&](const auto& entry) { return entry.first == name; });
-    out.push_back(it->second(checker));
-  }
-  return out;
+const ClaimFamily& timor2023_family() {
+  static const ClaimFamily family{
+      {{"timor2023.loss_reached", "L(θ_T) < 1e-4"},
+       {"timor2023.rank2_limit", "a zero-loss limit has srank(W) = 2/(1 + |cos∡|), not rank 1"},
+       {"timor2023.balancedness", "‖w_j‖² − ‖v_j‖² conserved"},
+       {"timor2023.rank1_exists", "a rank-1 zero-loss net exists (Thm 1)"},
+       {"timor2023.closed_form", "the closed-form limit s∞² = (s0² + √(s0⁴ + 4))/2"},
+       {"timor2023.ensemble_rank2", "every seed that reaches zero loss has rank(W) = 2"},
+       {"timor2023.thm3_probability", "the rank-2 event's frequency is at least Thm 3's bound"}},
+      requestable, requestable,
+      [](const RunData& run, const ClaimNames& names) {
+        const Relu2VerifySettings settings;
+        Checker checker(run, settings);
+        VerifyOutcome outcome;
+        for (const std::string& name : names) outcome.claims.push_back(check_one(checker, name));
+        return outcome;
+      }};
+  return family;
 }
 
 }  // namespace kktflow

@@ -23,8 +23,7 @@
 ///                            active on exactly one sample, the two distinct (Thm 3's event: the flow
 ///                            converges to such a rank-2 net) is at least Thm 3's bound 2(∡/2π)²
 ///                            (≈ 0.1266), less 3 binomial standard errors at 288 seeds (ours)
-#include "analysis/verify/claim_result.hpp"
-#include "analysis/verify/run_data.hpp"
+#include "analysis/verify/claim_family.hpp"
 
 #include <string>
 #include <vector>
@@ -43,12 +42,7 @@ struct Relu2VerifySettings {
   double ensemble_sigmas = 3;            ///< ours
 };
 
-/// The claim names above, in the order verify reports them.
-const std::vector<std::string>& timor2023_claim_names();
-
-/// Evaluates `names` (all of timor2023_claim_names() when empty) on a relu2 run (an in-memory RunData).
-/// Throws std::invalid_argument for a name that is not a relu2 claim, listing those that are.
-std::vector<ClaimResult> check_timor2023(const RunData& run, const std::vector<std::string>& names,
-                                             const Relu2VerifySettings& settings = {});
+/// The claims above, with the default settings, for relu2 runs.
+const ClaimFamily& timor2023_family();
 
 }  // namespace kktflow
