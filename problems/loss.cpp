@@ -9,18 +9,10 @@
 
 namespace kktflow {
 
-namespace {
+const NamedValues<LossKind> kLossNames{{"exp", LossKind::exp}, {"logistic", LossKind::logistic}};
 
-const NamedValues<LossKind>& loss_names() {
-  static const NamedValues<LossKind> names{{"exp", LossKind::exp}, {"logistic", LossKind::logistic}};
-  return names;
-}
-
-}  // namespace
-
-LossKind parse_loss_kind(const std::string& text, const std::string& key) { return loss_names().parse(text, key); }
-
-std::string to_string(LossKind kind) { return loss_names().name(kind); }
+LossKind parse_loss_kind(const std::string& text, const std::string& key) { return kLossNames.parse(text, key); }
+std::string to_string(LossKind kind) { return kLossNames.name(kind); }
 
 double MarginLoss::log_ell(double q) const { return loss_formulas::log_ell<double>(m_kind, q); }
 

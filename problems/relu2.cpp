@@ -9,12 +9,6 @@
 
 namespace kktflow {
 
-void validate(const Relu2Params& p) {
-  require_count("model.width", p.width);
-  require_count("model.outputs", p.outputs);
-  require_scale("model.init_radius", p.init_radius);
-}
-
 Relu2::Relu2(const Eigen::MatrixXd& X, const Relu2Params& params)
     : FirstLayerModel(X, params.width), m_params(params), m_m(params.width), m_d(X.cols()), m_k(params.outputs), m_Z(params.width, X.rows()),
       m_H(params.width, X.rows()), m_V(params.outputs, params.width), m_dZ(params.width, X.rows()) {
@@ -118,6 +112,12 @@ Eigen::VectorXd closed_form_start(const Eigen::MatrixXd& X, double s0) {
 double closed_form_limit(double s0) {
   const double s0sq = s0 * s0;
   return std::sqrt((s0sq + std::sqrt(s0sq * s0sq + 4.0)) / 2.0);
+}
+
+void validate(const Relu2Params& p) {
+  require_count("model.width", p.width);
+  require_count("model.outputs", p.outputs);
+  require_scale("model.init_radius", p.init_radius);
 }
 
 }  // namespace kktflow

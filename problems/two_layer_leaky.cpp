@@ -9,12 +9,6 @@
 
 namespace kktflow {
 
-void validate(const TwoLayerLeakyParams& p) {
-  require_count("model.width", p.width);
-  require_slope("model.alpha", p.alpha);
-  require_scale("model.init_scale", p.init_scale);
-}
-
 TwoLayerLeaky::TwoLayerLeaky(const Eigen::MatrixXd& X, const TwoLayerLeakyParams& params)
     : FirstLayerModel(X, params.width), m_params(params), m_m(params.width), m_Z(params.width, X.rows()),
       m_Phi(params.width, X.rows()), m_M(params.width, X.rows()), m_a(params.width) {
@@ -65,6 +59,12 @@ void TwoLayerLeaky::vjp_held(const Eigen::Ref<const Eigen::VectorXd>& G,
 Eigen::VectorXd neuron_balance(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Index width, Eigen::Index features) {
   const Eigen::Map<const RowMajorMatrix> W(theta.data(), width, features);
   return theta.tail(width).array().square() - W.rowwise().squaredNorm().array();
+}
+
+void validate(const TwoLayerLeakyParams& p) {
+  require_count("model.width", p.width);
+  require_slope("model.alpha", p.alpha);
+  require_scale("model.init_scale", p.init_scale);
 }
 
 }  // namespace kktflow

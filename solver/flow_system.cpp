@@ -7,18 +7,10 @@
 
 namespace kktflow {
 
-namespace {
+const NamedValues<TimeMode> kTimeNames{{"t", TimeMode::t}, {"loss", TimeMode::loss}};
 
-const NamedValues<TimeMode>& time_names() {
-  static const NamedValues<TimeMode> names{{"t", TimeMode::t}, {"loss", TimeMode::loss}};
-  return names;
-}
-
-}  // namespace
-
-TimeMode parse_time_mode(const std::string& text, const std::string& key) { return time_names().parse(text, key); }
-
-std::string to_string(TimeMode mode) { return time_names().name(mode); }
+TimeMode parse_time_mode(const std::string& text, const std::string& key) { return kTimeNames.parse(text, key); }
+std::string to_string(TimeMode mode) { return kTimeNames.name(mode); }
 
 std::string to_string(Status s) {
   switch (s) {

@@ -6,18 +6,15 @@
 ///   time = loss:  dθ/dτ = −∇L/L = Σ_i w_i ∇q_i,   dt/dτ = 1/L        (Lyu & Li 2020 §4)
 /// Both trace the same curve; loss time keeps the field O(1) at any margin, so the late phase
 /// costs O(1) work per unit of log t instead of O(t). The clock log t is kept apart from the
-/// state (log_clock.hpp), so the state never carries t.
+/// state (flow_clock.hpp), so the state never carries t.
 #include "problems/loss.hpp"
 #include "problems/margin_system.hpp"
+#include "time_mode.hpp"
 
 #include <cstdint>
 #include <string>
 
 namespace kktflow {
-
-enum class TimeMode { t, loss };
-TimeMode parse_time_mode(const std::string& text, const std::string& key = "flow.time");
-std::string to_string(TimeMode mode);
 
 class FlowSystem {
  public:

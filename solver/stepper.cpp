@@ -128,9 +128,7 @@ class BogackiShampine3 final : public ControlledStepper {
     return a;
   }
   StepperTraits traits() const override {
-    StepperTraits t{StepperCategory::explicit_adaptive, 3};
-    t.ends_on_interpolant = true;
-    return t;
+    return {.category = StepperCategory::explicit_adaptive, .order = 3, .ends_on_interpolant = true};
   }
 
  private:
@@ -147,16 +145,11 @@ class BulirschStoer final : public Stepper {
     double t = tau;
     double h = dt;
     const auto result = m_stepper.try_step(std::ref(sys), out, t, h);
-    StepAttempt a;
-    a.accepted = result == odeint::success && out.allFinite();
-    a.dt_next = h;
-    return a;
+    return {.accepted = result == odeint::success && out.allFinite(), .dt_next = h};
   }
   void reset() override { m_stepper.reset(); }
-  StepperTraits traits() const override {
-    StepperTraits t{StepperCategory::explicit_adaptive, 0};  // variable order
-    t.resumes_exactly = false;
-    return t;
+  StepperTraits traits() const override {  // variable order
+    return {.category = StepperCategory::explicit_adaptive, .order = 0, .resumes_exactly = false};
   }
 
  private:
@@ -170,15 +163,10 @@ class GradientDescent final : public Stepper {
   StepAttempt attempt(FlowSystem&, const State& x, const State& dxdt, double, double dt, State& out,
                       State&) override {
     out = x + dt * dxdt;
-    StepAttempt a;
-    a.accepted = out.allFinite();
-    a.dt_next = m_step;
-    return a;
+    return {.accepted = out.allFinite(), .dt_next = m_step};
   }
   StepperTraits traits() const override {
-    StepperTraits t{StepperCategory::fixed_step, 1};
-    t.fixed_step = m_step;
-    return t;
+    return {.category = StepperCategory::fixed_step, .order = 1, .fixed_step = m_step};
   }
 
  private:

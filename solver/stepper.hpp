@@ -57,7 +57,7 @@ struct StepAttempt {
   double log_loss_mid = std::numeric_limits<double>::quiet_NaN();
   /// The switches the method put on their kinks inside the step (sliding onsets), sorted: the
   /// driver tests them for capture at the step's end.
-  std::vector<Eigen::Index> held;
+  std::vector<Eigen::Index> held{};
 };
 
 /// What a method is, as the driver needs to know it (odeint's stepper categories, for the

@@ -30,53 +30,33 @@ struct IntVectorField {
   std::vector<std::int64_t> RunState::*member;
 };
 
+// The fields of a RunState as the slots store them, by name (packed: they are tables).
+// clang-format off
 constexpr std::array<ScalarField, 12> kScalars{{
-    {"log_t", &RunState::log_t},
-    {"tau", &RunState::tau},
-    {"dt", &RunState::dt},
-    {"last_error", &RunState::last_error},
-    {"log_loss", &RunState::log_loss},
-    {"prev_record_log_t", &RunState::prev_record_log_t},
-    {"last_event_log_t", &RunState::last_event_log_t},
-    {"record_dt_cap", &RunState::record_dt_cap},
-    {"next_record_log_t", &RunState::next_record_log_t},
-    {"next_snapshot_log_t", &RunState::next_snapshot_log_t},
-    {"late_phase_log_t", &RunState::late_phase_log_t},
-    {"wall_s", &RunState::wall_s},
-}};
+    {"log_t", &RunState::log_t}, {"tau", &RunState::tau}, {"dt", &RunState::dt},
+    {"last_error", &RunState::last_error}, {"log_loss", &RunState::log_loss},
+    {"prev_record_log_t", &RunState::prev_record_log_t}, {"last_event_log_t", &RunState::last_event_log_t},
+    {"record_dt_cap", &RunState::record_dt_cap}, {"next_record_log_t", &RunState::next_record_log_t},
+    {"next_snapshot_log_t", &RunState::next_snapshot_log_t}, {"late_phase_log_t", &RunState::late_phase_log_t},
+    {"wall_s", &RunState::wall_s}}};
 
 constexpr std::array<CounterField, 14> kCounters{{
-    {"step", &RunState::step},
-    {"points", &RunState::points},
-    {"switches", &RunState::switch_count},
-    {"rejected", &RunState::rejected},
-    {"event_restarts", &RunState::event_restarts},
-    {"captures", &RunState::captures},
-    {"releases", &RunState::releases},
-    {"rhs_evals", &RunState::rhs_evals},
-    {"event_target", &RunState::event_target},
-    {"short_of", &RunState::short_of},
-    {"switch_velocity_stale", &RunState::switch_velocity_stale},
-    {"recorded_now", &RunState::recorded_now},
-    {"late_stepper_active", &RunState::late_stepper_active},
-    {"stopped_status", &RunState::stopped_status},
-}};
+    {"step", &RunState::step}, {"points", &RunState::points}, {"switches", &RunState::switch_count},
+    {"rejected", &RunState::rejected}, {"event_restarts", &RunState::event_restarts},
+    {"captures", &RunState::captures}, {"releases", &RunState::releases}, {"rhs_evals", &RunState::rhs_evals},
+    {"event_target", &RunState::event_target}, {"short_of", &RunState::short_of},
+    {"switch_velocity_stale", &RunState::switch_velocity_stale}, {"recorded_now", &RunState::recorded_now},
+    {"late_stepper_active", &RunState::late_stepper_active}, {"stopped_status", &RunState::stopped_status}}};
 
 constexpr std::array<RealVectorField, 6> kRealVectors{{
-    {"state", &RunState::state},
-    {"dxdt", &RunState::dxdt},
-    {"switch_functions", &RunState::switches},
-    {"switch_velocity", &RunState::switch_velocity},
-    {"prev_direction", &RunState::prev_direction},
-    {"stepper_memory", &RunState::stepper_memory},
-}};
+    {"state", &RunState::state}, {"dxdt", &RunState::dxdt}, {"switch_functions", &RunState::switches},
+    {"switch_velocity", &RunState::switch_velocity}, {"prev_direction", &RunState::prev_direction},
+    {"stepper_memory", &RunState::stepper_memory}}};
 
 constexpr std::array<IntVectorField, 4> kIntVectors{{
-    {"side", &RunState::side},
-    {"sliding", &RunState::sliding},
-    {"unlocated_until", &RunState::unlocated_until},
-    {"flip_history", &RunState::flip_history},
-}};
+    {"side", &RunState::side}, {"sliding", &RunState::sliding}, {"unlocated_until", &RunState::unlocated_until},
+    {"flip_history", &RunState::flip_history}}};
+// clang-format on
 
 // read_checkpoint_position reads these first entries.
 static_assert(std::string_view(kScalars[0].name) == "log_t" && std::string_view(kCounters[0].name) == "step");

@@ -87,12 +87,16 @@ class Lyu2021Checker {
   double m_alpha;
 };
 
+/// A claim that cannot be checked on this run, failed with the reason.
+ClaimResult unchecked(std::string name, double tolerance, std::string why) {
+  return {std::move(name), false, kInf, tolerance, false, std::move(why)};
+}
+
 ClaimResult Lyu2021Checker::linear_max_margin() {
+  if (!m_svm.separable)
+    return unchecked("lyu2021.linear_max_margin", m_s.linear_margin_tolerance,
+                     "the data are not linearly separable: the theorem does not apply");
   ClaimResult r{"lyu2021.linear_max_margin", false, kInf, m_s.linear_margin_tolerance, false, ""};
-  if (!m_svm.separable) {
-    r.detail = "the data are not linearly separable: the theorem does not apply";
-    return r;
-  }
   const double gamma = normalized_margin();
   const double optimum = (1 + m_alpha) * m_svm.margin / 4;
   // Symmetric data: every (x, y) has (−x, −y); the theorem's hypothesis.
@@ -112,11 +116,9 @@ ClaimResult Lyu2021Checker::linear_max_margin() {
 /// and the net of any p has normalized margin min_i (M c)_i / (2‖c‖₁): a lower bound on the optimum
 /// over every width ≥ the number of directions p uses (a basic solution uses at most n + 1).
 ClaimResult Lyu2021Checker::below_optimum() {
+  if (m_data.trajectory.empty() || !(m_data.trajectory.back().normalized_margin > 0))
+    return unchecked("lyu2021.below_optimum", m_s.shortfall_tolerance, "the data are not separated at θ_T: no margin to compare");
   ClaimResult r{"lyu2021.below_optimum", false, kInf, m_s.shortfall_tolerance, false, ""};
-  if (m_data.trajectory.empty() || !(m_data.trajectory.back().normalized_margin > 0)) {
-    r.detail = "the data are not separated at θ_T: no margin to compare";
-    return r;
-  }
   const auto views = m_run.model().layers();
   const RowMajorMatrix W = layer_of(m_data.theta_final, views[0]);
   const Eigen::VectorXd w_svm = m_svm.separable ? m_svm.w : Eigen::VectorXd::Zero(m_data.X.cols());
@@ -145,11 +147,9 @@ ClaimResult Lyu2021Checker::below_optimum() {
 }
 
 ClaimResult Lyu2021Checker::svm_direction() {
+  if (!m_svm.separable)
+    return unchecked("lyu2021.svm_direction", m_s.direction_tolerance, "the data are not linearly separable: no SVM direction");
   ClaimResult r{"lyu2021.svm_direction", false, kInf, m_s.direction_tolerance, false, ""};
-  if (!m_svm.separable) {
-    r.detail = "the data are not linearly separable: no SVM direction";
-    return r;
-  }
   const Eigen::VectorXd v = odd_part();
   r.value = angle(v, m_svm.w);
   r.passed = r.value <= m_s.direction_tolerance;

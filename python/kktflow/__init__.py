@@ -10,7 +10,7 @@ runs started from a notebook.
 Names are imported on first use, so `python -m kktflow.plot` can say which module is missing
 instead of failing on import.
 """
-import importlib
+from ._lazy import lazy_names
 
 __all__ = [
     "open_run", "trajectory_frame", "run_config", "open_sweep", "open_sweep_changes", "open_case",
@@ -26,13 +26,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name):
-    if name not in _WHERE:
-        raise AttributeError(f"module 'kktflow' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _WHERE, __all__)

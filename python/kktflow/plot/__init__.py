@@ -4,15 +4,10 @@ Figure; `python -m kktflow.plot FILE -o FIG.png` is what `kktflow plot` runs.
 
 Names are imported on first use, so that `python -m kktflow.plot` can report a missing module.
 """
-import importlib
+from .._lazy import lazy_names
 
 __all__ = ["plot_run", "plot_snapshots", "plot_sweep"]
 _WHERE = {"plot_run": "run_figure", "plot_snapshots": "run_figure", "plot_sweep": "sweep_figure"}
 
 
-def __getattr__(name):
-    if name not in _WHERE:
-        raise AttributeError(f"module 'kktflow.plot' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_names(__name__, _WHERE, __all__)
