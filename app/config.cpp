@@ -436,6 +436,26 @@ void validate(const RunConfig& c) {
   validate(c.driver);
 }
 
+/// Applies `overrides` to `root`, fills defaults and validates. Throws ConfigError.
+RunConfig resolve_config(toml::table root, const std::vector<std::string>& overrides) {
+  for (const auto& o : overrides) apply_override(root, o);
+  check_known_keys(root);
+  RunConfig c;
+  if (const auto* data = root.get_as<toml::table>("data")) c.data_shape_given = data->contains("d") || data->contains("n");
+  toml::table resolved;
+  Reader reader(root, resolved);
+  try {
+    read_sections(reader, root, c);
+    validate(c);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(e.what());
+  }
+  std::ostringstream os;
+  os << resolved;
+  c.resolved_toml = os.str();
+  return c;
+}
+
 }  // namespace
 
 std::vector<KeyChange> changed_keys(const std::string& before_toml, const std::string& after_toml) {
@@ -453,23 +473,11 @@ std::vector<KeyChange> changed_keys(const std::string& before_toml, const std::s
 }
 
 RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
-  toml::table root = parse_file(path);
-  for (const auto& o : overrides) apply_override(root, o);
-  check_known_keys(root);
-  RunConfig c;
-  if (const auto* data = root.get_as<toml::table>("data")) c.data_shape_given = data->contains("d") || data->contains("n");
-  toml::table resolved;
-  Reader reader(root, resolved);
-  try {
-    read_sections(reader, root, c);
-    validate(c);
-  } catch (const std::invalid_argument& e) {
-    throw ConfigError(e.what());
-  }
-  std::ostringstream os;
-  os << resolved;
-  c.resolved_toml = os.str();
-  return c;
+  return resolve_config(parse_file(path), overrides);
+}
+
+RunConfig load_config_text(const std::string& text, const std::vector<std::string>& overrides) {
+  return resolve_config(parse_resolved(text, "the configuration"), overrides);
 }
 
 }  // namespace kktflow

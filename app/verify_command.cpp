@@ -134,8 +134,8 @@ void print_table(const std::string& file, const std::vector<ClaimResult>& claims
 
 void setup_verify(CLI::App& app, VerifyOptions& opt) {
   auto* verify = app.add_subcommand("verify", "Check the theorems' claims on a finished run file and record them in /verify");
-  verify->add_option("file", opt.file, "run file written by kktflow run (it gains /verify and /final/polished_theta)")
-      ->required();
+  verify->add_option("file", opt.file, "run file written by kktflow run (it gains /verify and /final/polished_theta)");
+  verify->add_flag("--list", opt.list, "print every claim verify knows, with what it checks, and exit");
   verify->add_option("--claims", opt.claims, "comma-separated claim names (default: every claim that applies to the model kind)")->delimiter(',');
   verify->add_flag("--json", opt.json, "print JSON (schema: docs/verify-schema.json) instead of a table");
   verify->add_flag("--refine", opt.refine,
@@ -155,7 +155,20 @@ void setup_verify(CLI::App& app, VerifyOptions& opt) {
   verify->callback([&opt] { throw CLI::RuntimeError(run_verify(opt)); });
 }
 
+/// Every claim, one line each: its name and what it checks.
+int print_claim_list() {
+  std::size_t width = 0;
+  for (const ClaimInfo& c : all_claims()) width = std::max(width, c.name.size());
+  for (const ClaimInfo& c : all_claims()) std::printf("%s\n", fmt::format("{:<{}}  {}", c.name, width, c.summary).c_str());
+  return exit_ok;
+}
+
 int run_verify(const VerifyOptions& opt) {
+  if (opt.list) return print_claim_list();
+  if (opt.file.empty()) {
+    std::fprintf(stderr, "kktflow verify: a run file is required (or --list)\n");
+    return exit_usage;
+  }
   if (!opt.refine && !opt.refine_precision.empty()) {
     std::fprintf(stderr, "kktflow verify: --refine-precision %s needs --refine\n", opt.refine_precision.c_str());
     return exit_usage;
