@@ -6,10 +6,14 @@ DEBUG_DIR := build/debug
 ASAN_DIR := build/asan-ubsan
 KKTFLOW := $(RELEASE_DIR)/kktflow
 
-.PHONY: deps release debug asan demo test test-all test-asan bench clean
+.PHONY: deps fashion-mnist release debug asan demo test test-all test-asan bench clean
 
 deps:
 	bash scripts/install-deps.sh
+
+# Opt-in: Fashion-MNIST for data/configs/fashion_mnist.toml and bench/scale's real-data cells.
+fashion-mnist:
+	bash scripts/get-fashion-mnist.sh
 
 release: deps
 	cmake --preset release
