@@ -49,9 +49,10 @@ void read_values(std::span<const unsigned char> bytes, std::size_t offset, char 
     fail(what, "holds " + std::to_string(bytes.size() - std::min(offset, bytes.size())) +
                    " bytes of values where its shape needs " + std::to_string(needed) +
                    " (a wrong shape, or a file cut off)");
-  out.values.resize(static_cast<std::size_t>(count));
+  const std::int64_t rows = out.shape.empty() ? 1 : out.shape[0];
+  out.values.resize(rows, rows == 0 ? 0 : count / rows);
   for (std::int64_t k = 0; k < count; ++k)
-    out.values[static_cast<std::size_t>(k)] =
+    out.values.data()[k] =
         read_element(bytes.data() + offset + static_cast<std::size_t>(k * size), kind, size, big_endian);
 }
 
@@ -79,15 +80,14 @@ std::pair<char, int> idx_type(unsigned char code, const std::string& what) {
 void fortran_to_c(NumericArray& a) {
   const std::size_t rank = a.shape.size();
   if (rank < 2) return;
-  std::vector<double> c(a.values.size());
+  const std::vector<double> f_order(a.values.data(), a.values.data() + a.values.size());
   std::vector<std::int64_t> index(rank, 0);
-  for (std::size_t f = 0; f < a.values.size(); ++f) {
+  for (std::size_t f = 0; f < f_order.size(); ++f) {
     std::int64_t linear = 0;
     for (std::size_t k = 0; k < rank; ++k) linear = linear * a.shape[k] + index[k];
-    c[static_cast<std::size_t>(linear)] = a.values[f];
+    a.values.data()[linear] = f_order[f];
     for (std::size_t k = 0; k < rank && ++index[k] == a.shape[k]; ++k) index[k] = 0;  // first index fastest
   }
-  a.values.swap(c);
 }
 
 struct NpyHeader {

@@ -11,6 +11,8 @@
 /// Every error is a std::invalid_argument naming the file (`what`) and what is wrong with it.
 #include "file_bytes.hpp"
 
+#include <Eigen/Core>
+
 #include <cstdint>
 #include <span>
 #include <string>
@@ -18,10 +20,11 @@
 
 namespace kktflow {
 
-/// Values in row-major (C) order with their shape.
+/// Values with their shape: `values` is shape[0] × (the product of the rest), row-major, so a
+/// data set's samples are its rows and move into a table without a copy.
 struct NumericArray {
   std::vector<std::int64_t> shape;
-  std::vector<double> values;
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> values;
 };
 
 /// Parses an IDX file's (already gunzipped) bytes.

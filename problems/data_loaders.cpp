@@ -119,7 +119,7 @@ LabelledTable read_csv_table(const DatasetSpec& spec) {
 }
 
 /// X from an array of n samples of any trailing shape (flattened row-major), and its labels.
-LabelledTable table_from_arrays(const NumericArray& x, const NumericArray& y, const std::string& x_what,
+LabelledTable table_from_arrays(NumericArray&& x, const NumericArray& y, const std::string& x_what,
                                 const std::string& y_what) {
   if (x.shape.size() < 2)
     fail(x_what + ": the samples must have shape (n, d) or (n, …); found " + std::to_string(x.shape.size()) + "-D");
@@ -129,11 +129,11 @@ LabelledTable table_from_arrays(const NumericArray& x, const NumericArray& y, co
     fail(y_what + " holds " + std::to_string(y.shape[0]) + " labels for the " + std::to_string(x.shape[0]) +
          " samples of " + x_what + " (a wrong shape)");
   const Eigen::Index n = x.shape[0];
-  const Eigen::Index d = n == 0 ? 0 : static_cast<Eigen::Index>(x.values.size()) / n;
+  const Eigen::Index d = x.values.cols();
   if (n < 2 || d < 1) fail(x_what + ": need at least 2 samples of at least 1 feature");
   LabelledTable t;
-  t.X = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(x.values.data(), n, d);
-  for (const double v : y.values) t.labels.push_back(label_text(v));
+  t.X = std::move(x.values);
+  for (Eigen::Index i = 0; i < y.values.size(); ++i) t.labels.push_back(label_text(y.values.data()[i]));
   return t;
 }
 
@@ -146,9 +146,9 @@ std::string required_labels_path(const DatasetSpec& spec) {
 LabelledTable read_idx_table(const DatasetSpec& spec) {
   const std::string labels = required_labels_path(spec);
   const std::string x_what = quoted_key("path", spec.path), y_what = quoted_key("labels", labels);
-  const NumericArray x = parse_idx(read_maybe_gzipped(spec.path, "data.path"), x_what);
+  NumericArray x = parse_idx(read_maybe_gzipped(spec.path, "data.path"), x_what);
   const NumericArray y = parse_idx(read_maybe_gzipped(labels, "data.labels"), y_what);
-  LabelledTable t = table_from_arrays(x, y, x_what, y_what);
+  LabelledTable t = table_from_arrays(std::move(x), y, x_what, y_what);
   t.files = {spec.path, labels};
   t.format = "idx";
   return t;
@@ -157,11 +157,10 @@ LabelledTable read_idx_table(const DatasetSpec& spec) {
 LabelledTable read_npz_table(const DatasetSpec& spec) {
   const std::string what = quoted_key("path", spec.path);
   const Bytes archive = read_file_bytes(spec.path, "data.path");
-  const NumericArray x =
-      parse_npy(npz_member(archive, spec.x_key + ".npy", what), what + " member " + spec.x_key + ".npy");
+  NumericArray x = parse_npy(npz_member(archive, spec.x_key + ".npy", what), what + " member " + spec.x_key + ".npy");
   const NumericArray y =
       parse_npy(npz_member(archive, spec.y_key + ".npy", what), what + " member " + spec.y_key + ".npy");
-  LabelledTable t = table_from_arrays(x, y, what + " member " + spec.x_key, what + " member " + spec.y_key);
+  LabelledTable t = table_from_arrays(std::move(x), y, what + " member " + spec.x_key, what + " member " + spec.y_key);
   t.files = {spec.path};
   t.format = "npz";
   return t;
@@ -170,9 +169,9 @@ LabelledTable read_npz_table(const DatasetSpec& spec) {
 LabelledTable read_npy_table(const DatasetSpec& spec) {
   const std::string labels = required_labels_path(spec);
   const std::string x_what = quoted_key("path", spec.path), y_what = quoted_key("labels", labels);
-  const NumericArray x = parse_npy(read_file_bytes(spec.path, "data.path"), x_what);
+  NumericArray x = parse_npy(read_file_bytes(spec.path, "data.path"), x_what);
   const NumericArray y = parse_npy(read_file_bytes(labels, "data.labels"), y_what);
-  LabelledTable t = table_from_arrays(x, y, x_what, y_what);
+  LabelledTable t = table_from_arrays(std::move(x), y, x_what, y_what);
   t.files = {spec.path, labels};
   t.format = "npy";
   return t;

@@ -20,7 +20,8 @@ namespace kktflow {
 
 /// Samples with their labels as text, and the files they came from.
 struct LabelledTable {
-  Eigen::MatrixXd X;                ///< n × d, one sample per row, in file order
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>
+      X;                            ///< n × d, one sample per row, in file order
   std::vector<std::string> labels;  ///< n labels, numbers in canonical text (label_text)
   std::vector<std::string> files;   ///< the files read: the data, then a separate labels file if any
   std::string format;               ///< csv, idx, npy, npz, hdf5

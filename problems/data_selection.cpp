@@ -70,6 +70,7 @@ std::vector<Eigen::Index> choose_rows(std::vector<Eigen::Index> rows, const std:
 }
 
 void check_finite(const LabelledTable& t) {
+  if (t.X.allFinite()) return;
   for (Eigen::Index i = 0; i < t.X.rows(); ++i)
     for (Eigen::Index j = 0; j < t.X.cols(); ++j)
       if (!std::isfinite(t.X(i, j))) {
