@@ -293,6 +293,7 @@ void read_data(Reader& r, const toml::table& root, RunConfig& c, const std::file
     r.get("data", "noise", d.noise);
     read_shift(r, root, c);
     r.get("data", "unit_norm", d.unit_norm);
+    r.store("data", "path", d.path);  // "", as configurations resolved before the read kinds have it
     return;
   }
   for (const char* key : {"scale", "mean_norm", "noise", "shift", "unit_norm"})
