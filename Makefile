@@ -7,10 +7,14 @@ ASAN_DIR := build/asan-ubsan
 NATIVE_DIR := build/release-native
 KKTFLOW := $(RELEASE_DIR)/kktflow
 
-.PHONY: deps release debug asan native demo test test-all test-asan test-native bench clean
+.PHONY: deps fashion-mnist release debug asan native demo test test-all test-asan test-native bench clean
 
 deps:
 	bash scripts/install-deps.sh
+
+# Opt-in: Fashion-MNIST for data/configs/fashion_mnist.toml and bench/scale's real-data cells.
+fashion-mnist:
+	bash scripts/get-fashion-mnist.sh
 
 release: deps
 	cmake --preset release

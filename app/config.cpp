@@ -1,10 +1,14 @@
 #include "config.hpp"
 
+#include "config_reader.hpp"
+
 #include "analysis/io/toml_file.hpp"
+#include "problems/data_loaders.hpp"
 
 #include <toml++/toml.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -14,11 +18,15 @@ namespace kktflow {
 
 namespace {
 
+using config_detail::Reader;
+using config_detail::toml_text;
+
 /// Every key the configuration knows, by section (docs/config.md lists them with their defaults and ranges).
 const std::map<std::string, std::set<std::string>>& known_keys() {
   static const std::map<std::string, std::set<std::string>> keys{
       {"", {"seed"}},
-      {"data", {"kind", "n", "d", "seed", "scale", "mean_norm", "noise", "shift", "unit_norm", "path"}},
+      {"data", {"kind", "n", "d", "seed", "scale", "mean_norm", "noise", "shift", "unit_norm", "path", "labels", "label_column", "x_key",
+                "y_key", "classes", "positive", "per_class", "select", "normalize"}},
       {"model", {"kind", "width", "gamma", "signs", "init_scale", "loss", "seed", "alpha", "layers", "skip", "init_radius"}},
       {"flow", {"time", "stepper", "late_phase_ratio", "late_phase_log_t", "coordinates", "abs_tol", "rel_tol", "gd_step", "dt_initial", "dt_max",
                 "sliding", "sliding_flips", "sliding_window", "freeze_pattern", "capture_on_arrival", "precision"}},
@@ -54,91 +62,6 @@ void check_known_keys(const toml::table& root) {
     }
   }
 }
-
-/// A value as TOML text (strings quoted).
-std::string toml_text(const toml::node& node) {
-  std::ostringstream os;
-  node.visit([&](const auto& v) { os << v; });
-  return os.str();
-}
-
-/// Reads section.key into `out` if present, checking its TOML type; records it in `resolved`.
-class Reader {
- public:
-  Reader(const toml::table& root, toml::table& resolved) : m_root(root), m_resolved(resolved) {}
-
-  template <class T>
-  void get(const std::string& section, const std::string& key, T& out) {
-    const toml::node* node = find(section, key);
-    if (node) out = convert<T>(*node, section.empty() ? key : section + "." + key);
-    store(section, key, out);
-  }
-
- private:
-  const toml::node* find(const std::string& section, const std::string& key) const {
-    if (section.empty()) return m_root.get(key);
-    const auto* table = m_root.get_as<toml::table>(section);
-    return table ? table->get(key) : nullptr;
-  }
-
-  template <class T>
-  static T convert(const toml::node& node, const std::string& name) {
-    if constexpr (std::is_same_v<T, bool>) {
-      if (auto v = node.value_exact<bool>()) return *v;
-      throw ConfigError(name + " = " + toml_text(node) + ": expected true or false");
-    } else if constexpr (std::is_integral_v<T>) {
-      auto v = node.value_exact<std::int64_t>();
-      if (!v) {
-        // Accept integral floats such as 1e8 for counts.
-        auto f = node.value_exact<double>();
-        if (f && *f == std::floor(*f) && std::abs(*f) < 9e18) v = static_cast<std::int64_t>(*f);
-      }
-      if (!v) throw ConfigError(name + " = " + toml_text(node) + ": expected an integer");
-      if (std::is_unsigned_v<T> && *v < 0) throw ConfigError(name + " = " + toml_text(node) + ": must be ≥ 0");
-      return static_cast<T>(*v);
-    } else if constexpr (std::is_floating_point_v<T>) {
-      if (auto v = node.value<double>()) return *v;
-      throw ConfigError(name + " = " + toml_text(node) + ": expected a number");
-    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-      const auto* array = node.as_array();
-      T out;
-      for (std::size_t k = 0; array && k < array->size(); ++k) {
-        const auto v = array->at(k).value_exact<std::string>();
-        if (!v) break;
-        out.push_back(*v);
-      }
-      if (!array || out.size() != array->size())
-        throw ConfigError(name + " = " + toml_text(node) + ": expected an array of strings");
-      return out;
-    } else {
-      if (auto v = node.value_exact<std::string>()) return *v;
-      throw ConfigError(name + " = " + toml_text(node) + ": expected a string");
-    }
-  }
-
-  template <class T>
-  void store(const std::string& section, const std::string& key, const T& value) {
-    toml::table* target = &m_resolved;
-    if (!section.empty()) {
-      if (!m_resolved.contains(section)) m_resolved.insert(section, toml::table{});
-      target = m_resolved.get_as<toml::table>(section);
-    }
-    if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::string>) {
-      target->insert_or_assign(key, value);
-    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-      toml::array array;
-      for (const auto& v : value) array.push_back(v);
-      target->insert_or_assign(key, std::move(array));
-    } else if constexpr (std::is_integral_v<T>) {
-      target->insert_or_assign(key, static_cast<std::int64_t>(value));
-    } else {
-      target->insert_or_assign(key, static_cast<double>(value));
-    }
-  }
-
-  const toml::table& m_root;
-  toml::table& m_resolved;
-};
 
 void apply_override(toml::table& root, const std::string& assignment) {
   const auto eq = assignment.find('=');
@@ -316,19 +239,92 @@ void read_square_flow(Reader& r, RunConfig& c) {
   c.stepper_label = "dopri5 (square loss, plain time t)";
 }
 
-void read_sections(Reader& r, const toml::table& root, RunConfig& c) {
+/// The keys only the read kinds (csv, idx, npy, hdf5, file) take.
+const std::set<std::string>& read_only_data_keys() {
+  static const std::set<std::string> keys{"path", "labels", "label_column", "x_key", "y_key", "classes", "positive", "per_class", "select", "normalize"};
+  return keys;
+}
+
+/// A label given in the configuration as a TOML integer, float or string, as label text.
+std::string label_value(const toml::node& node, const std::string& name) {
+  if (const auto s = node.value_exact<std::string>()) return canonical_label(*s);
+  if (const auto v = node.value<double>()) return label_text(*v);
+  throw ConfigError(name + " = " + toml_text(node) + ": expected a label (an integer or a string)");
+}
+
+/// data.classes (two labels) and data.positive (one), as label text, stored as strings.
+void read_labels(Reader& r, const toml::table* data, DatasetSpec& d) {
+  if (const toml::node* node = data ? data->get("classes") : nullptr) {
+    const auto* array = node->as_array();
+    if (!array || array->size() != 2)
+      throw ConfigError("data.classes = " + toml_text(*node) + ": expected two labels, e.g. data.classes = [5, 7]");
+    for (const auto& element : *array) d.classes.push_back(label_value(element, "data.classes"));
+    r.store("data", "classes", d.classes);
+  }
+  if (const toml::node* node = data ? data->get("positive") : nullptr) {
+    d.positive = label_value(*node, "data.positive");
+    r.store("data", "positive", d.positive);
+  }
+}
+
+/// data.path = "" is what a resolved configuration of synthetic data holds (it names no file),
+/// so reading one back is not an error.
+bool empty_path(const toml::table& data, const std::string& key) {
+  return key == "path" && data.get_as<std::string>("path") && data.get_as<std::string>("path")->get().empty();
+}
+
+/// A path relative to the configuration file's directory, as the file names it.
+std::string relative_to(const std::filesystem::path& config_dir, const std::string& path) {
+  if (path.empty() || std::filesystem::path(path).is_absolute()) return path;
+  return (config_dir / path).lexically_normal().string();
+}
+
+/// [data]: a generated kind with its parameters, or a file with the keys that select from it.
+/// Paths resolve against the configuration file's directory; the resolved configuration stores
+/// them resolved. A read-only key on a generated kind is refused (it would do nothing).
+void read_data(Reader& r, const toml::table& root, RunConfig& c, const std::filesystem::path& config_dir) {
+  DatasetSpec& d = c.data;
+  const auto* data = root.get_as<toml::table>("data");
+  r.get("data", "kind", d.kind);
+  r.get("data", "n", d.n);
+  r.get("data", "d", d.d);
+  r.get("data", "seed", d.seed);
+  if (!d.from_file()) {
+    for (const auto& key : read_only_data_keys())
+      if (data && data->contains(key) && !empty_path(*data, key))
+        throw ConfigError("data." + key + " applies to data read from a file (data.kind = \"file\", \"csv\", \"idx\", \"npy\", "
+                          "\"hdf5\"), not to data.kind = \"" + d.kind + "\"");
+    r.get("data", "scale", d.scale);
+    r.get("data", "mean_norm", d.mean_norm);
+    r.get("data", "noise", d.noise);
+    read_shift(r, root, c);
+    r.get("data", "unit_norm", d.unit_norm);
+    r.store("data", "path", d.path);  // "", as configurations resolved before the read kinds have it
+    return;
+  }
+  for (const char* key : {"scale", "mean_norm", "noise", "shift", "unit_norm"})
+    if (data && data->contains(key))
+      throw ConfigError(std::string("data.") + key + " applies to generated data, not to data.kind = \"" + d.kind +
+                        "\"; data.normalize = \"unit_norm\" rescales samples read from a file");
+  r.get("data", "path", d.path);
+  r.get("data", "labels", d.labels);
+  d.path = relative_to(config_dir, d.path);
+  d.labels = relative_to(config_dir, d.labels);
+  r.store("data", "path", d.path);
+  r.store("data", "labels", d.labels);
+  r.get("data", "label_column", d.label_column);
+  r.get("data", "x_key", d.x_key);
+  r.get("data", "y_key", d.y_key);
+  read_labels(r, data, d);
+  r.get("data", "per_class", d.per_class);
+  r.get("data", "select", d.select);
+  r.get("data", "normalize", d.normalize);
+}
+
+void read_sections(Reader& r, const toml::table& root, RunConfig& c, const std::filesystem::path& config_dir) {
   r.get("", "seed", c.seed);
   c.data.seed = c.seed;
-  r.get("data", "kind", c.data.kind);
-  r.get("data", "n", c.data.n);
-  r.get("data", "d", c.data.d);
-  r.get("data", "seed", c.data.seed);
-  r.get("data", "scale", c.data.scale);
-  r.get("data", "mean_norm", c.data.mean_norm);
-  r.get("data", "noise", c.data.noise);
-  read_shift(r, root, c);
-  r.get("data", "unit_norm", c.data.unit_norm);
-  r.get("data", "path", c.data.path);
+  read_data(r, root, c, config_dir);
 
   read_model(r, root, c, c.seed + 1);
   read_init(r, root, c);
@@ -436,8 +432,10 @@ void validate(const RunConfig& c) {
   validate(c.driver);
 }
 
-/// Applies `overrides` to `root`, fills defaults and validates. Throws ConfigError.
-RunConfig resolve_config(toml::table root, const std::vector<std::string>& overrides) {
+/// Applies `overrides` to `root`, fills defaults and validates; relative data paths resolve
+/// against `config_dir`. Throws ConfigError.
+RunConfig resolve_config(toml::table root, const std::vector<std::string>& overrides,
+                         const std::filesystem::path& config_dir) {
   for (const auto& o : overrides) apply_override(root, o);
   check_known_keys(root);
   RunConfig c;
@@ -445,7 +443,7 @@ RunConfig resolve_config(toml::table root, const std::vector<std::string>& overr
   toml::table resolved;
   Reader reader(root, resolved);
   try {
-    read_sections(reader, root, c);
+    read_sections(reader, root, c, config_dir);
     validate(c);
   } catch (const std::invalid_argument& e) {
     throw ConfigError(e.what());
@@ -473,11 +471,11 @@ std::vector<KeyChange> changed_keys(const std::string& before_toml, const std::s
 }
 
 RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
-  return resolve_config(parse_file(path), overrides);
+  return resolve_config(parse_file(path), overrides, std::filesystem::path(path).parent_path());
 }
 
 RunConfig load_config_text(const std::string& text, const std::vector<std::string>& overrides) {
-  return resolve_config(parse_resolved(text, "the configuration"), overrides);
+  return resolve_config(parse_resolved(text, "the configuration"), overrides, std::filesystem::path());
 }
 
 }  // namespace kktflow

@@ -4,6 +4,7 @@
 
 #include "analysis/io/data_file.hpp"
 #include "analysis/io/run_store.hpp"
+#include "problems/data_selection.hpp"
 #include "problems/init.hpp"
 #include "problems/leaky2_span.hpp"
 #include "problems/model_registry.hpp"
@@ -35,11 +36,12 @@ std::string iso_now() {
 Dataset load_data(const RunConfig& c) {
   Dataset data;
   try {
-    data = c.data.kind == "file" && is_hdf5_path(c.data.path) ? read_hdf5_dataset(c.data.path) : make_dataset(c.data);
+    const bool hdf5 = c.data.from_file() && data_format(c.data) == "hdf5";
+    data = hdf5 ? prepare_dataset(read_hdf5_table(c.data.path), c.data) : make_dataset(c.data);
   } catch (const std::exception& e) {  // a missing or malformed data file is a config error
     throw ConfigError(e.what());
   }
-  if (c.data.kind == "file" && c.data_shape_given && (data.d() != c.data.d || data.n() != c.data.n))
+  if (c.data.from_file() && c.data_shape_given && (data.d() != c.data.d || data.n() != c.data.n))
     throw ConfigError("data.n, data.d = " + std::to_string(c.data.n) + ", " + std::to_string(c.data.d) +
                       " do not match the file " + c.data.path + ", which holds n = " + std::to_string(data.n()) +
                       ", d = " + std::to_string(data.d()) + "; remove them or make them agree");

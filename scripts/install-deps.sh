@@ -17,6 +17,7 @@ PACKAGES=(
   python3-jsonschema                      # tests: kktflow verify --json against docs/verify-schema.json
   libsvm-tools                            # tests: svm-train cross-checks our hard-margin SVM
   libboost-mpi-dev libopenmpi-dev openmpi-bin   # mpirun -n N kktflow sweep (Boost.MPI over OpenMPI)
+  zlib1g-dev                              # data loaders: gzipped IDX files, deflated .npz members
 )
 
 missing=()
