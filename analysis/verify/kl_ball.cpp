@@ -258,15 +258,27 @@ KlBall certify_ball(const Equilibrium& eq, double rho) {
   return ball;
 }
 
-double functional_lower(const KlBall& ball, Index i, const FunctionalBounds& f) {
-  if (!ball.certified) {
-    const double own = f.own_lo >= 0 ? ball.lo[i] * f.own_lo : ball.hi[i] * f.own_lo;
-    return f.rest_lo + own - std::sqrt(2 * ball.rho * f.spread_sq) - ball.rho * f.outside;
-  }
+double relative_margin(const Functionals& f, const Equilibrium& eq, const KlBall& ball) {
+  // An estimate ball is evaluated the same way, about the float λ̂: directed rounding only makes
+  // the estimate a little more conservative.
   const RoundingScope scope;
-  const Fast own = (f.own_lo >= 0 ? Fast(ball.lo[i]) : Fast(ball.hi[i])) * Fast(f.own_lo);
-  const Fast spread = sqrt(Fast(2.0) * Fast(ball.rho) * Fast(f.spread_sq));
-  return (Fast(f.rest_lo) + own - spread - Fast(ball.rho) * Fast(f.outside)).lower();
+  double ratio = 0;  // r ≥ max_{k∈S} hi_k/λ̂_k
+  for (Index k = 0; k < ball.hi.size(); ++k) {
+    if (eq.in_support[static_cast<std::size_t>(k)] == 0) continue;
+    const double lambda = ball.certified ? eq.lambda_lo[k] : eq.lambda[k];
+    ratio = std::max(ratio, (Fast(ball.hi[k]) / Fast(lambda)).upper());
+  }
+  double worst = std::numeric_limits<double>::infinity();
+  for (std::size_t p = 0; p < f.size(); ++p) {
+    const Index i = f.own[p];
+    const double weight = f.own_lo[p] >= 0 ? ball.lo[i] : ball.hi[i];
+    const Fast lower = Fast(f.rest_lo[p]) + Fast(weight) * Fast(f.own_lo[p]) -
+                       sqrt(Fast(2.0) * Fast(ball.rho) * Fast(ratio) * Fast(f.spread[p])) -
+                       Fast(ball.rho) * Fast(f.outside[p]);
+    if (!(lower.lower() > 0) || !(f.limit_hi[p] > 0)) return std::min(worst, lower.lower());
+    worst = std::min(worst, (lower / Fast(f.limit_hi[p])).lower());
+  }
+  return worst;
 }
 
 double kl_upper(const Equilibrium& eq, const Eigen::VectorXd& r_lo, const Eigen::VectorXd& r_hi) {

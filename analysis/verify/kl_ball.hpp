@@ -23,7 +23,9 @@
 ///    KL(λ̂‖ν) ≥ Σ_{k∉S} ν_k + Σ_{i∈S} δ_i²/(2 hi_i), so Σ_{i∈S} δ_i²/hi_i ≤ 2ρ.
 /// Hence for a linear functional ⟨ν, β⟩ and any index i (Cauchy–Schwarz on S∖i):
 ///   ⟨ν, β⟩ ≥ Σ_{k≠i} λ̂_k β_k + min(lo_i β_i, hi_i β_i) − √(2ρ Σ_{k∈S∖i} hi_k β_k²) − ρ max_{k∉S,k≠i} |β_k|,
-/// sharp when i carries β's largest entry (a pre-activation's own sample).
+/// sharp when i carries β's largest entry (a pre-activation's own sample). With
+/// r = max_{k∈S} hi_k/λ̂_k, Σ_{k∈S∖i} hi_k β_k² ≤ r Σ_{k∈S∖i} λ̂_k β_k², whose sum does not depend
+/// on ρ: it is formed once (for thousands of functionals) and the search over ρ only rescales it.
 ///
 /// The decrease rate: D ≤ Σ_{k∉S} w_k + Σ_{i∈S} δ_i²/w_i (log x ≤ x − 1). If K_SS ⪰ κ' diag(1/lo_S),
 /// then with K_NN ⪰ 0 and |δ_i| ≤ Δ on S,
@@ -33,6 +35,7 @@
 
 #include <Eigen/Dense>
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -71,17 +74,31 @@ KlBall estimate_ball(const Equilibrium& eq, double rho);
 /// every λ̂_i in its enclosure (kl is monotone on either side of λ̂_i).
 KlBall certify_ball(const Equilibrium& eq, double rho);
 
-/// ⟨ν, β⟩'s lower bound over the ball, with i the index singled out (see the file comment):
-/// rest_lo ≤ Σ_{k≠i} λ̂_k β_k, own_lo ≤ β_i, spread_sq ≥ Σ_{k∈S∖i} hi_k β_k² and
-/// outside ≥ max_{k∉S,k≠i} |β_k|. In floating point for estimate balls; a certified lower
-/// bound (interval arithmetic) for certified ones.
-struct FunctionalBounds {
-  double rest_lo = 0;
-  double own_lo = 0;
-  double spread_sq = 0;
-  double outside = 0;
+/// Linear functionals ν ↦ ⟨ν, β_p⟩ that must stay positive on the ball, each with its index
+/// i = own[p] singled out (see the file comment): rest_lo ≤ Σ_{k≠i} λ̂_k β_k, own_lo ≤ β_i,
+/// spread ≥ Σ_{k∈S∖i} λ̂_k β_k², outside ≥ max_{k∉S,k≠i} |β_k|, and ⟨λ̂, β_p⟩ ≤ limit_hi.
+/// With r = max_{k∈S} hi_k/λ̂_k, Σ_{k∈S∖i} hi_k β_k² ≤ r spread.
+struct Functionals {
+  std::vector<Eigen::Index> own;
+  std::vector<double> rest_lo, own_lo, spread, outside, limit_hi;
+
+  void add(Eigen::Index i, double rest, double own_coefficient, double spread_bound, double outside_bound,
+           double limit) {
+    own.push_back(i);
+    rest_lo.push_back(rest);
+    own_lo.push_back(own_coefficient);
+    spread.push_back(spread_bound);
+    outside.push_back(outside_bound);
+    limit_hi.push_back(limit);
+  }
+  [[nodiscard]] std::size_t size() const { return own.size(); }
 };
-double functional_lower(const KlBall& ball, Eigen::Index i, const FunctionalBounds& f);
+
+/// min_p of ⟨ν, β_p⟩'s lower bound over the ball divided by ⟨λ̂, β_p⟩'s upper bound: the
+/// fraction of its value at the rest point each functional keeps (> 0: every one stays
+/// positive; +∞ when there are none). Floating point for estimate balls, a certified lower
+/// bound (interval arithmetic) for certified ones.
+double relative_margin(const Functionals& f, const Equilibrium& eq, const KlBall& ball);
 
 /// KL(λ̂‖softmax(−r)) ≤ the value returned, for every r with r_lo ≤ r ≤ r_hi (r = margins less a
 /// common shift, which softmax ignores) and the exact λ̂.

@@ -29,36 +29,29 @@ constexpr double kRhoFloor = 1e-16;
 /// pre-activation keeps a margin well inside its limit rate.
 constexpr double kRhoFraction = 0.25;
 
-/// Margin growth under the logistic loss: rows of K as functionals, own entry singled out.
-struct GrowthChecks {
-  Eigen::VectorXd rest_lo;  ///< ≤ Σ_{k≠i} λ̂_k K_ik
-  Eigen::VectorXd own_lo;   ///< ≤ K_ii
-};
-
-GrowthChecks growth_checks(const MidRad& K, const Equilibrium& eq) {
+/// The margins' growth dq_i/ds = (Kν)_i as functionals, own index i.
+Functionals growth_functionals(const MidRad& K, const Equilibrium& eq) {
+  Functionals out;
   const Index n = K.mid.rows();
-  GrowthChecks out{Eigen::VectorXd(n), Eigen::VectorXd(n)};
   const RoundingScope scope;
   for (Index i = 0; i < n; ++i) {
     Fast rest(0.0);
+    Fast spread(0.0);
+    double outside = 0;
     for (Index k = 0; k < n; ++k) {
-      if (k != i) rest += interval::around(K.mid(i, k), K.rad(i, k)) * Fast(eq.lambda_lo[k], eq.lambda_hi[k]);
+      if (k == i) continue;
+      const Fast b = interval::around(K.mid(i, k), K.rad(i, k));
+      rest += b * Fast(eq.lambda_lo[k], eq.lambda_hi[k]);
+      if (eq.in_support[static_cast<std::size_t>(k)] != 0)
+        spread += Fast(eq.lambda_hi[k]) * square(Fast(interval::mag(b)));
+      else
+        outside = std::max(outside, interval::mag(b));
     }
-    out.rest_lo[i] = rest.lower();
-    out.own_lo[i] = interval::around(K.mid(i, i), K.rad(i, i)).lower();
+    const Fast own = interval::around(K.mid(i, i), K.rad(i, i));
+    out.add(i, rest.lower(), own.lower(), spread.upper(), outside,
+            (rest + Fast(eq.lambda_lo[i], eq.lambda_hi[i]) * own).upper());
   }
   return out;
-}
-
-/// min_i of the lower bound of (Kν)_i = dq_i/ds over the ball.
-double growth_lower(const MidRad& K, const GrowthChecks& g, const Equilibrium& eq, const KlBall& ball) {
-  const RowSpread spread = row_spread(K, eq, ball);
-  double worst = std::numeric_limits<double>::infinity();
-  for (Index i = 0; i < K.mid.rows(); ++i) {
-    worst =
-        std::min(worst, functional_lower(ball, i, {g.rest_lo[i], g.own_lo[i], spread.spread_sq[i], spread.outside[i]}));
-  }
-  return worst;
 }
 
 /// The margins the logistic loss's weights see: v = softmax(−q̃), q̃ = q + log(1 + e^{−q}).
@@ -110,30 +103,52 @@ void weight_ratios(const Equilibrium& eq, const KlBall& ball, LimitCertificate& 
   }
 }
 
+/// The largest admissible radius (floating point, to choose the ball; the certified ball is
+/// checked again): every sign functional positive on the ball; the logistic loss also needs
+/// growing margins and a decay rate. With neither the radius is free: the largest with a decay
+/// rate (any ball when there is none), and at least 4 KL(λ̂‖w_T).
+double admissible_radius(const Region& region, const Functionals& signs, const Functionals& growth,
+                         const Equilibrium& eq, bool logistic, double initial_kl) {
+  const bool free = signs.size() == 0 && !logistic;
+  const auto holds = [&](double rho) {
+    const KlBall ball = estimate_ball(eq, rho);
+    if (!(relative_margin(signs, eq, ball) > 0)) return false;
+    if (!logistic) return !free || decay_rate(region.K, eq, ball) > 0;
+    return relative_margin(growth, eq, ball) > 0 && decay_rate(region.K, eq, ball) > 0;
+  };
+  const double limit = largest_radius(holds);
+  if (!free) return limit;
+  return std::max(limit > 0 ? limit : kRhoCap, 4 * initial_kl);
+}
+
+/// The logistic loss's conditions on the certified ball; the reason when they fail.
+std::optional<std::string> logistic_fails(const Region& region, const Functionals& growth, const Equilibrium& eq,
+                                          const KlBall& ball, LimitCertificate& cert) {
+  cert.growth = relative_margin(growth, eq, ball);
+  cert.remainder = logistic_remainder(region.K, region.margins);
+  const RoundingScope scope;
+  const bool absorbed = cert.decay > 0 && (Fast(cert.decay) * Fast(cert.rho)).lower() > cert.remainder;
+  if (cert.growth > 0 && absorbed) return std::nullopt;
+  return fmt::format(
+      "logistic loss: the margins' growth ({:.3g}) or the decay at the boundary (κρ = {:.3g}) does not "
+      "absorb the perturbation 2 max|K| e^(−q_min) ≤ {:.3g}",
+      cert.growth, cert.decay * cert.rho, cert.remainder);
+}
+
 /// The proof's steps 2–4 (limit_certificate.hpp) on an enclosed region; `signs` is empty for the
 /// linear model. Fills `cert` and sets certified, or the reason it could not.
-void prove(const Region& region, const std::optional<SignChecks>& signs, const MidRad& gram, const Equilibrium& eq,
-           LossKind loss, LimitCertificate& cert) {
+void prove(const Region& region, const Functionals& signs, const Equilibrium& eq, LossKind loss,
+           LimitCertificate& cert) {
   const bool logistic = loss == LossKind::logistic;
   const MarginBounds margins = logistic ? logistic_margins(region.margins) : region.margins;
   cert.initial_kl = kl_upper(eq, margins.lo, margins.hi);
-  const GrowthChecks growth = growth_checks(region.K, eq);
-  // Signs to keep bound the ball; the logistic loss also needs growing margins and a decay rate
-  // at the boundary. Without either the radius is free: the largest with a decay rate, if any.
-  const auto admissible = [&](double rho) {
-    const KlBall ball = estimate_ball(eq, rho);
-    if (signs && !(sign_margin(*signs, gram, eq, ball) > 0)) return false;
-    if (!signs && !logistic) return decay_rate(region.K, eq, ball) > 0;
-    return !logistic || (growth_lower(region.K, growth, eq, ball) > 0 && decay_rate(region.K, eq, ball) > 0);
-  };
-  cert.rho_limit = largest_radius(admissible);
-  if (!signs && !logistic && !(cert.rho_limit > 0)) cert.rho_limit = kRhoCap;  // no rate: any ball will do
-  if (!signs && !logistic) cert.rho_limit = std::max(cert.rho_limit, 4 * cert.initial_kl);
+  const Functionals growth = logistic ? growth_functionals(region.K, eq) : Functionals{};
+  cert.rho_limit = admissible_radius(region, signs, growth, eq, logistic, cert.initial_kl);
   if (!(cert.rho_limit > 0)) {
-    cert.reason = signs
-                      ? "the region's max-margin point is not strictly inside the region: some pre-activation does not "
-                        "grow at the limit (it lies on the region's boundary)"
-                      : "the margins are not certified to grow at the limit";
+    cert.reason = signs.size() == 0
+                      ? "the margins are not certified to grow at the limit"
+                      : "the region's max-margin point is not strictly inside the region: some pre-activation does not "
+                        "grow at the limit (it lies on the region's boundary)";
     return;
   }
   if (!(cert.initial_kl < cert.rho_limit)) {
@@ -151,22 +166,15 @@ void prove(const Region& region, const std::optional<SignChecks>& signs, const M
   }
   weight_ratios(eq, ball, cert);
   cert.decay = decay_rate(region.K, eq, ball);
-  cert.sign_margin = signs ? sign_margin(*signs, gram, eq, ball) : 1.0;
+  cert.sign_margin = relative_margin(signs, eq, ball);  // +∞ for the linear model: no sign to keep
   if (!(cert.sign_margin > 0)) {
     cert.reason = fmt::format(
         "the interval check failed: a sign margin over the ball is not certified positive ({:.3g})", cert.sign_margin);
     return;
   }
   if (logistic) {
-    cert.growth = growth_lower(region.K, growth, eq, ball);
-    cert.remainder = logistic_remainder(region.K, region.margins);
-    const RoundingScope scope;
-    const bool absorbed = cert.decay > 0 && (Fast(cert.decay) * Fast(cert.rho)).lower() > cert.remainder;
-    if (!(cert.growth > 0) || !absorbed) {
-      cert.reason = fmt::format(
-          "logistic loss: the margins' growth ({:.3g}) or the decay at the boundary (κρ = {:.3g}) "
-          "does not absorb the perturbation 2 max|K| e^(−q_min) ≤ {:.3g}",
-          cert.growth, cert.decay * cert.rho, cert.remainder);
+    if (const std::optional<std::string> why = logistic_fails(region, growth, eq, ball, cert)) {
+      cert.reason = *why;
       return;
     }
   }
@@ -215,7 +223,7 @@ LimitCertificate certify_limit(const Leaky2Net& net, const Eigen::MatrixXd& W, L
     const Region region = net_region(net, pattern, gram);
     if (const std::optional<Equilibrium> eq = equilibrium(region, cert)) {
       cert.angle = angle_between(W, net_limit(net, pattern, eq->lambda));
-      prove(region, net_sign_checks(net, pattern, gram, *eq), gram, *eq, loss, cert);
+      prove(region, net_sign_functionals(net, pattern, gram, *eq), *eq, loss, cert);
     }
   }
   if (!cert.certified && pattern.kinks > 0) {
@@ -237,7 +245,7 @@ LimitCertificate certify_linear_limit(const Eigen::MatrixXd& X, const Eigen::Vec
   const Region region = linear_region(X, y, theta, gram);
   if (const std::optional<Equilibrium> eq = equilibrium(region, cert)) {
     cert.angle = angle_between(theta, X.transpose() * eq->lambda.cwiseProduct(y));
-    prove(region, std::nullopt, gram, *eq, loss, cert);
+    prove(region, {}, *eq, loss, cert);
   }
   cert.seconds = seconds_since(start);
   return cert;

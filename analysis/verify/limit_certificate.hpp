@@ -50,7 +50,7 @@ struct LimitCertificate {
   double initial_kl = kNaN;       ///< KL(λ̂‖w(θ_T)) ≤ initial_kl
   double decay = kNaN;            ///< dKL/dτ ≤ −decay · KL on the ball (NaN: rate not certified)
   double sign_margin = kNaN;      ///< min over pairs and the ball of ⟨ν, β_ji⟩/⟨λ̂, β_ji⟩ ≥ this
-  double growth = kNaN;           ///< logistic: dq_i/ds ≥ growth for every i on the ball
+  double growth = kNaN;           ///< logistic: dq_i/ds = (Kν)_i ≥ growth (Kλ̂)_i on the ball
   double remainder = kNaN;        ///< logistic: the perturbation of dKL/ds is ≤ remainder
   double angle = kNaN;            ///< ∠(θ_T, θ*) in floating point, rad
   double seconds = 0;

@@ -82,18 +82,6 @@ std::vector<DotEnclosure> net_margins(const Leaky2Net& net, const NetPattern& pa
   return q;
 }
 
-/// The bounds of pair (j, i) for functional_lower: |β_ji,k| ≤ |a_j| |Γ_ik|, products rounded up
-/// when they must be bounds.
-FunctionalBounds pair_bounds(const SignChecks& checks, const RowSpread& spread, bool certified, Index j, Index i) {
-  if (!certified) {
-    return {checks.rest_lo(j, i), checks.own_lo(j, i), checks.scale[j] * checks.scale[j] * spread.spread_sq[i],
-            checks.scale[j] * spread.outside[i]};
-  }
-  const RoundingScope scope;
-  return {checks.rest_lo(j, i), checks.own_lo(j, i), (Fast(checks.scale_sq[j]) * Fast(spread.spread_sq[i])).upper(),
-          (Fast(checks.scale[j]) * Fast(spread.outside[i])).upper()};
-}
-
 MidRad transposed(const MidRad& A) { return {A.mid.transpose(), A.rad.transpose()}; }
 
 }  // namespace
@@ -159,86 +147,6 @@ Region linear_region(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const E
     }
   }
   return region;
-}
-
-SignChecks net_sign_checks(const Leaky2Net& net, const NetPattern& pattern, const MidRad& gram, const Equilibrium& eq) {
-  const Index m = net.width();
-  const Index n = net.samples();
-  MidRad M{Eigen::MatrixXd(m, n), Eigen::MatrixXd(m, n)};  // M_jk = λ̂_k y_k φ'_jk
-  {
-    const RoundingScope scope;
-    for (Index j = 0; j < m; ++j)
-      for (Index k = 0; k < n; ++k)
-        store(Fast(eq.lambda_lo[k], eq.lambda_hi[k]) * Fast(net.y[k] * pattern.slopes(j, k)), M.mid(j, k), M.rad(j, k));
-  }
-  const MidRad Y = enclose_product(M, gram);  // Y_ji = Σ_k λ̂_k y_k φ'_jk Γ_ki
-  SignChecks out{Eigen::MatrixXd(m, n), Eigen::MatrixXd(m, n), Eigen::MatrixXd(m, n),
-                 Eigen::MatrixXd(m, n), Eigen::VectorXd(m),    Eigen::VectorXd(m)};
-  const RoundingScope scope;
-  for (Index j = 0; j < m; ++j) {
-    out.scale[j] = std::abs(net.a[j]);
-    out.scale_sq[j] = (Fast(net.a[j]) * Fast(net.a[j])).upper();
-    for (Index i = 0; i < n; ++i) {
-      const Fast sa(pattern.signs(j, i) * net.a[j]);
-      const Fast limit = sa * interval::around(Y.mid(j, i), Y.rad(j, i));
-      const Fast own = sa * Fast(net.y[i] * pattern.slopes(j, i)) * interval::around(gram.mid(i, i), gram.rad(i, i));
-      out.rest_lo(j, i) = (limit - Fast(eq.lambda_lo[i], eq.lambda_hi[i]) * own).lower();
-      out.own_lo(j, i) = own.lower();
-      out.limit_lo(j, i) = limit.lower();
-      out.limit_hi(j, i) = limit.upper();
-    }
-  }
-  return out;
-}
-
-RowSpread row_spread(const MidRad& B, const Equilibrium& eq, const KlBall& ball) {
-  const Index n = B.mid.rows();
-  RowSpread out{Eigen::VectorXd::Zero(n), Eigen::VectorXd::Zero(n)};
-  if (!ball.certified) {
-    for (Index i = 0; i < n; ++i) {
-      for (Index k = 0; k < n; ++k) {
-        if (k == i) continue;
-        const double b = B.mid(i, k);
-        if (eq.in_support[static_cast<std::size_t>(k)] != 0)
-          out.spread_sq[i] += ball.hi[k] * b * b;
-        else
-          out.outside[i] = std::max(out.outside[i], std::abs(b));
-      }
-    }
-    return out;
-  }
-  const RoundingScope scope;
-  for (Index i = 0; i < n; ++i) {
-    Fast spread(0.0);
-    for (Index k = 0; k < n; ++k) {
-      if (k == i) continue;
-      const Fast b((Fast(std::abs(B.mid(i, k))) + Fast(B.rad(i, k))).upper());
-      if (eq.in_support[static_cast<std::size_t>(k)] != 0)
-        spread += Fast(ball.hi[k]) * b * b;
-      else
-        out.outside[i] = std::max(out.outside[i], b.upper());
-    }
-    out.spread_sq[i] = spread.upper();
-  }
-  return out;
-}
-
-double sign_margin(const SignChecks& checks, const MidRad& gram, const Equilibrium& eq, const KlBall& ball) {
-  const RowSpread spread = row_spread(gram, eq, ball);
-  double worst = std::numeric_limits<double>::infinity();
-  for (Index j = 0; j < checks.rest_lo.rows(); ++j) {
-    for (Index i = 0; i < checks.rest_lo.cols(); ++i) {
-      const double lower = functional_lower(ball, i, pair_bounds(checks, spread, ball.certified, j, i));
-      if (!(lower > 0) || !(checks.limit_hi(j, i) > 0)) return std::min(worst, lower);
-      if (!ball.certified) {
-        worst = std::min(worst, lower / checks.limit_hi(j, i));
-        continue;
-      }
-      const RoundingScope scope;
-      worst = std::min(worst, (Fast(lower) / Fast(checks.limit_hi(j, i))).lower());
-    }
-  }
-  return worst;
 }
 
 Eigen::MatrixXd net_limit(const Leaky2Net& net, const NetPattern& pattern, const Eigen::VectorXd& lambda) {

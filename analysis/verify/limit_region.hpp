@@ -2,7 +2,7 @@
 /// \file limit_region.hpp
 /// The activation region at a run's last state, enclosed, for the limit certificate
 /// (limit_certificate.hpp): the Gram K of the margin gradients, the margins, and for the
-/// fixed-outer net the linear functionals whose signs the region needs.
+/// fixed-outer net the linear functionals that must stay positive for its signs to hold.
 ///
 /// Fixed-outer net f(x; W) = Σ_j a_j φ(⟨w_j, x⟩) (Frei et al., ICLR 2023) in the region of the
 /// strict pattern s_ji = sign z_ji, z_ji = ⟨w_j, x_i⟩, slopes φ'_ji ∈ {1, γ}:
@@ -57,31 +57,10 @@ Region net_region(const Leaky2Net& net, const NetPattern& pattern, const MidRad&
 Region linear_region(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const Eigen::VectorXd& theta,
                      const MidRad& gram);
 
-/// The functionals β_ji of the net, split as kl_ball.hpp's functional_lower wants them, with
-/// i (the pair's own sample) singled out. m × n each.
-struct SignChecks {
-  Eigen::MatrixXd rest_lo;   ///< ≤ Σ_{k≠i} λ̂_k β_ji,k
-  Eigen::MatrixXd own_lo;    ///< ≤ β_ji,i
-  Eigen::MatrixXd limit_lo;  ///< ≤ ⟨λ̂, β_ji⟩, the pre-activation's growth rate at the limit
-  Eigen::MatrixXd limit_hi;  ///< ≥ ⟨λ̂, β_ji⟩
-  Eigen::VectorXd scale;     ///< ≥ |a_j|: |β_ji,k| ≤ |a_j| |Γ_ik|
-  Eigen::VectorXd scale_sq;  ///< ≥ a_j²
-};
-
-SignChecks net_sign_checks(const Leaky2Net& net, const NetPattern& pattern, const MidRad& gram, const Equilibrium& eq);
-
-/// Per row i of B: Σ_{k∈S∖i} hi_k B_ik² and max_{k∉S,k≠i} |B_ik|, upper bounds when the ball is
-/// certified, floating-point values otherwise.
-struct RowSpread {
-  Eigen::VectorXd spread_sq;
-  Eigen::VectorXd outside;
-};
-
-RowSpread row_spread(const MidRad& B, const Equilibrium& eq, const KlBall& ball);
-
-/// min over pairs of (lower bound of ⟨ν, β_ji⟩ over the ball) / ⟨λ̂, β_ji⟩'s upper bound: the
-/// fraction of its limit growth rate every pre-activation keeps (> 0: every sign is kept).
-double sign_margin(const SignChecks& checks, const MidRad& gram, const Equilibrium& eq, const KlBall& ball);
+/// The sign functionals β_ji of the net, one per pair, own index i (the pair's sample), in the
+/// form kl_ball.hpp's relative_margin reads; certified bounds (limit_checks.cpp).
+Functionals net_sign_functionals(const Leaky2Net& net, const NetPattern& pattern, const MidRad& gram,
+                                 const Equilibrium& eq);
 
 /// θ* ∝ Σ_i λ̂_i G_i in floating point: the net's W* (m × d).
 Eigen::MatrixXd net_limit(const Leaky2Net& net, const NetPattern& pattern, const Eigen::VectorXd& lambda);

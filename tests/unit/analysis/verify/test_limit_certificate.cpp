@@ -43,22 +43,22 @@ Eigen::MatrixXd two_sample_limit(const Leaky2Net& net) {
 /// t with kl(½‖½ ± t) = ρ: −½ log(1 − 4t²) = ρ.
 double half_width(double rho) { return 0.5 * std::sqrt(-std::expm1(-2 * rho)); }
 
-/// √2 × the certificate's lower bound over the ball N_ρ for the two binding kinds of pair
-/// (kl_ball.hpp: rest + lo·own − √(2ρ hi) |a_j| |Γ_ik|), with lo, hi = ½ ∓ t:
+/// √2 × the certificate's lower bound over the ball N_ρ (kl_ball.hpp, the file comment) for the
+/// two kinds of pair, in closed form in ρ. Both samples are in the support, lo, hi = ½ ∓ t and
+/// r = hi/λ̂ = 2 hi, so the spread term is √(2ρ r λ̂_k β_k²) = √(2ρ hi) |β_k| for the other sample k:
 ///  pair (1, 2): β = (−c, γ)/√2, so √2·bound = −c/2 + γ lo − c √(2ρ hi), limit (γ − c)/2;
-///  pair (1, 1): β = (1, −γc)/√2, |β_2| bounded by |a_1||Γ_12| = c/√2, so
-///               √2·bound = −γc/2 + lo − c √(2ρ hi), limit (1 − γc)/2.
+///  pair (1, 1): β = (1, −γc)/√2, so √2·bound = −γc/2 + lo − γc √(2ρ hi), limit (1 − γc)/2.
 /// (2, 1) and (2, 2) mirror them. Returns the smaller bound relative to its limit value.
 double hand_sign_margin(double rho) {
   const double t = half_width(rho);
   const double lo = 0.5 - t;
-  const double spread = kC * std::sqrt(2 * rho * (0.5 + t));
-  const double cross = (-kC / 2 + kGamma * lo - spread) / ((kGamma - kC) / 2);
-  const double own = (-kGamma * kC / 2 + lo - spread) / ((1 - kGamma * kC) / 2);
+  const double root = std::sqrt(2 * rho * (0.5 + t));
+  const double cross = (-kC / 2 + kGamma * lo - kC * root) / ((kGamma - kC) / 2);
+  const double own = (-kGamma * kC / 2 + lo - kGamma * kC * root) / ((1 - kGamma * kC) / 2);
   return std::min(cross, own);
 }
 
-/// The largest ρ with hand_sign_margin(ρ) > 0, by bisection.
+/// The largest ρ with hand_sign_margin(ρ) > 0: the root of the closed form above, by bisection.
 double hand_rho_limit() {
   double inside = 1e-6;
   double outside = 1.0;
