@@ -1,7 +1,8 @@
 #define BOOST_TEST_MODULE enclosure
 /// The enclosures under the limit certificate against exact answers: dot products and matrix
 /// products of dyadic numbers (exact in 128-bit integers), a 2 × 2 system, positive
-/// definiteness, and the KL ball's weight bounds against their closed form at λ̂ = (½, ½).
+/// definiteness, the KL ball's weight bounds against their closed form at λ̂ = (½, ½), and the
+/// rest point λ̂ against closed forms, refused where it is not unique.
 #include "analysis/verify/enclosure.hpp"
 #include "analysis/verify/kl_ball.hpp"
 
@@ -153,4 +154,39 @@ BOOST_AUTO_TEST_CASE(equilibrium_with_a_non_support_sample) {
   BOOST_TEST(eq.in_support[2] == 0);
   BOOST_TEST(eq.gap_lo <= 0.5);
   BOOST_TEST(eq.gap_lo >= 0.5 - 1e-14);
+}
+
+BOOST_AUTO_TEST_CASE(equilibrium_against_its_closed_form) {
+  // K = diag(1, 4): min λ₁² + 4λ₂² on the simplex at λ̂ = (4/5, 1/5), μ = 4/5, neither dyadic.
+  const Equilibrium eq = enclose_equilibrium(exact_enclosure(Eigen::Vector2d(1, 4).asDiagonal().toDenseMatrix()));
+  BOOST_TEST_INFO(eq.failure);
+  BOOST_REQUIRE(eq.verified);
+  BOOST_TEST(eq.support_size == 2);
+  BOOST_TEST(eq.lambda_lo[0] <= 4.0L / 5);
+  BOOST_TEST(eq.lambda_hi[0] >= 4.0L / 5);
+  BOOST_TEST(eq.lambda_lo[1] <= 1.0L / 5);
+  BOOST_TEST(eq.lambda_hi[1] >= 1.0L / 5);
+  BOOST_TEST(eq.mu_lo <= 4.0L / 5);
+  BOOST_TEST(eq.mu_hi >= 4.0L / 5);
+  BOOST_TEST(eq.lambda_hi[0] - eq.lambda_lo[0] < 1e-14);
+  BOOST_TEST(eq.mu_hi - eq.mu_lo < 1e-14);
+}
+
+BOOST_AUTO_TEST_CASE(equilibrium_whose_support_the_enclosure_does_not_fix_is_refused) {
+  // G = (1, 0), (0, 1), (½, ½): the min-norm point (½, ½) of their hull is both G₃ and the midpoint
+  // of G₁G₂. Moving K₃₁ = K₃₂ = ½ by ±ε within the enclosure gives λ = (½, ½, 0) the gap
+  // g₃ = ½(K₃₁ + K₃₂) − ½ = ±ε: sample 3 belongs to the support for −ε and not for +ε, so no
+  // support S holds for every K in the enclosure, and neither "λ̂_S > 0" nor "g ≥ 0 off S" can be
+  // certified for all of them.
+  const Eigen::Matrix<double, 3, 2> G = (Eigen::Matrix<double, 3, 2>() << 1, 0, 0, 1, 0.5, 0.5).finished();
+  MidRad K = exact_enclosure(G * G.transpose());
+  K.rad.setConstant(1e-6);
+  const Equilibrium eq = enclose_equilibrium(K);
+  BOOST_TEST(!eq.verified);
+  BOOST_TEST(!eq.failure.empty());
+  // The same hull with G₃ = (1, 1) instead is far from the min-norm point: certified (see above).
+  const Eigen::Matrix<double, 3, 2> H = (Eigen::Matrix<double, 3, 2>() << 1, 0, 0, 1, 1, 1).finished();
+  MidRad wide = exact_enclosure(H * H.transpose());
+  wide.rad.setConstant(1e-6);
+  BOOST_TEST(enclose_equilibrium(wide).verified);
 }
