@@ -176,7 +176,12 @@ def rate_bins(ax, log_t):
     ends = transform.transform(np.array([log_t.min(), log_t.max()]))
     if ends[1] <= ends[0]:
         ends = ends + np.array([-0.5, 0.5])
-    return transform.inverted().transform(np.linspace(ends[0], ends[1], RATE_BINS + 1))
+    edges = transform.inverted().transform(np.linspace(ends[0], ends[1], RATE_BINS + 1))
+    # The round trip through the axis transform moves the outer edges by an ulp or so; events at
+    # the first or last log t (switches at the start are common) must stay inside the bins.
+    edges[0] = min(edges[0], log_t.min())
+    edges[-1] = max(edges[-1], log_t.max())
+    return edges
 
 
 def panel_switches(ax, view):
