@@ -151,7 +151,7 @@ def make_row(header, row, section, number):
 
 # ---- what a file holds -------------------------------------------------------------------------
 
-@dataclasses.dataclass
+@dataclasses.dataclass(repr=False)
 class Observed:
     """Every object of a file by path, its kind, and the attributes of each (name → (type, array))."""
 
@@ -159,6 +159,9 @@ class Observed:
     kinds: dict
     attributes: dict
     dtypes: dict  # dataset path → its element type
+
+    def __repr__(self):
+        return f"Observed({self.path})"
 
     def datasets_in(self, group):
         return [p for p, k in self.kinds.items() if k == "dataset" and posixpath.dirname(p) == group]
