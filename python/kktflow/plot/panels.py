@@ -53,7 +53,7 @@ def panel_loss(ax, view, with_norm=True):
         extra = [np.log(view.stop("loss"))]
         ax.axhline(extra[0], color="C0", linestyle="--", linewidth=1, label=f"log(stop.loss = {short(view.stop('loss'))})")
     symlog_axis(ax, np.concatenate([log_loss, extra]), "y")
-    ax.set_ylabel("log L  (symmetric-log axis)")
+    ax.set_ylabel("log L" + ("  (symmetric-log axis)" if ax.get_yscale() == "symlog" else ""))
     twins = []
     if with_norm:
         twins.append(ax.twinx())
