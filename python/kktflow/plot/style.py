@@ -5,13 +5,14 @@ Axes of quantities that span decades are log axes whose ticks are whole decades,
 no two labels overlap; log t, which runs from about −7 to 10⁹ and beyond, is a symmetric-log axis
 (linear on |log t| ≤ 1) with the same decade ticks, and a linear one for a run that never leaves
 |log t| ≤ LOG_T_LINEAR_WITHIN, where the symmetric-log axis would squeeze most of it into its
-last decade. Legends show values to three significant digits.
+last decade. Legends show values to three significant digits and avoid the lines of twin axes.
 """
 import math
 
 import matplotlib
 import numpy as np
 from matplotlib import ticker
+from matplotlib.legend import Legend
 
 FIGSIZE = (12.0, 8.0)  # inches: 1200 × 800 px at DPI
 SNAPSHOT_FIGSIZE = (7.0, 7.0)
@@ -288,16 +289,40 @@ def tolerance_line(ax, value, label, colour, style="--"):
     return ax.axhline(value, color=colour, linestyle=style, linewidth=1.0, alpha=0.8, label=f"{label} = {short(value)}")
 
 
+class TwinAwareLegend(Legend):
+    """A legend whose loc="best" also avoids the lines of its axes' twins (matplotlib's looks at
+    its own axes only, and put the stable-rank line of a twin through the legend)."""
+
+    def __init__(self, parent, handles, labels, twins=(), **kwargs):
+        self.twins = list(twins)
+        super().__init__(parent, handles, labels, **kwargs)
+
+    def _auto_legend_data(self):
+        data = super()._auto_legend_data()
+        if not (isinstance(data, tuple) and len(data) == 3 and isinstance(data[1], list)):
+            return data  # a matplotlib whose private layout differs: its own choice stands
+        bboxes, lines, offsets = data
+        for twin in self.twins:
+            lines += [line.get_transform().transform_path(line.get_path()) for line in twin.get_lines()]
+        return bboxes, lines, offsets
+
+
 def legend(ax, *more_axes, **kwargs):
-    """One legend for `ax` and its twins (a twin's lines would otherwise be missing from it)."""
+    """One legend for `ax` and its twins (a twin's lines would otherwise be missing from it),
+    drawn above the twins' lines and placed, with loc="best", away from them too."""
     handles, labels = ax.get_legend_handles_labels()
     for other in more_axes:
         h, l = other.get_legend_handles_labels()
         handles, labels = handles + h, labels + l
-    if handles:
-        kwargs.setdefault("fontsize", "small")
-        kwargs.setdefault("framealpha", 0.85)
-        ax.legend(handles, labels, **kwargs)
+    if not handles:
+        return
+    kwargs.setdefault("fontsize", "small")
+    kwargs.setdefault("framealpha", 0.85)
+    if more_axes:  # twins are drawn after `ax`: lift `ax`, and its legend, above them
+        ax.set_zorder(max(other.get_zorder() for other in more_axes) + 1)
+        ax.patch.set_visible(False)
+    ax.legend_ = TwinAwareLegend(ax, handles, labels, more_axes, **kwargs)
+    ax.legend_._remove_method = ax._remove_legend
 
 
 def note(ax, text):
