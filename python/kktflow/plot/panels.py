@@ -185,7 +185,11 @@ def axis_spaced(ax, low, high, count):
     ends = transform.transform(np.array([low, high]))
     if ends[1] <= ends[0]:
         ends = ends + np.array([-0.5, 0.5])
-    return transform.inverted().transform(np.linspace(ends[0], ends[1], count))
+    values = transform.inverted().transform(np.linspace(ends[0], ends[1], count))
+    # The round trip through the transform moves the ends by an ulp or so: keep `low` and `high`
+    # inside, or events at the first or last log t fall out of the bins.
+    values[0], values[-1] = min(values[0], low), max(values[-1], high)
+    return values
 
 
 def row_edges(ax, row_log_t):
