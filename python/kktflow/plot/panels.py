@@ -115,8 +115,10 @@ def panel_kkt(ax, view):
             continue
         tolerance = view.stop(stop_key)
         stop_words = f"; stop {short(tolerance)}" if tolerance else ""
+        # Markers by the rows a log axis can show: ε_KKT is +inf until the margin turns positive,
+        # and a run cut short may have one finite row, which a line alone does not draw.
         ax.plot(view.log_t, positive(values), color=colour, label=f"{label} (last {short(values[-1])}{stop_words})",
-                **line_style(len(values)))
+                **line_style(int(np.count_nonzero(np.isfinite(values) & (values > 0)))))
         shown.append(values)
         if tolerance:
             tolerances.append(tolerance)
