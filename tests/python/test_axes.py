@@ -1,4 +1,4 @@
-"""The axes helpers on the ranges that broke the old figures: log t from −7 to 4.9e9 (the demo)
+"""The axes helpers on ranges that are hard to label: log t from −7 to 4.9e9 (the demo)
 on a symmetric-log axis, log t of a short run, log axes over less than a decade or of a constant,
 and log L that never leaves ±10."""
 import matplotlib
@@ -91,8 +91,8 @@ def test_symlog_axis_within_ten_is_linear_and_labelled():
 
 
 def test_log_t_of_a_short_run_is_linear_with_readable_ticks():
-    """relu2 from log t = −7 to 3.9: the symmetric-log axis put everything after log t = 1 into
-    its last sixth."""
+    """relu2 from log t = −7 to 3.9: a symmetric-log axis would squeeze everything after log t = 1
+    into its last sixth."""
     fig, ax = panel()
     log_t = np.linspace(-7, 3.87, 40)
     ax.plot(log_t, log_t)

@@ -291,7 +291,7 @@ def tolerance_line(ax, value, label, colour, style="--"):
 
 class TwinAwareLegend(Legend):
     """A legend whose loc="best" also avoids the lines of its axes' twins (matplotlib's looks at
-    its own axes only, and put the stable-rank line of a twin through the legend)."""
+    its own axes only, and may run a twin's line, such as the stable rank, through the legend)."""
 
     def __init__(self, parent, handles, labels, twins=(), **kwargs):
         self.twins = list(twins)
