@@ -7,7 +7,12 @@ target_compile_options(kktflow_flags INTERFACE
   -Wno-maybe-uninitialized -Wno-uninitialized  # GCC 12 false positives in its AVX-512 intrinsics under Eigen
   -Wno-array-bounds        # GCC 12 false positive: Eigen's AVX packet loads on fixed-size Vector2d
   $<$<BOOL:${KKTFLOW_WERROR}>:-Werror>
-  $<$<BOOL:${KKTFLOW_NATIVE}>:-march=native>)
+  $<$<BOOL:${KKTFLOW_NATIVE}>:-march=native>
+  # One contraction policy for every translation unit: a product fused into a sum changes results
+  # with the CPU (FMA or not), and inline template code compiled under two policies is merged by
+  # the linker, so one file's flag would reach the flow. The certificate's error-free
+  # transformations need it off.
+  -ffp-contract=off)
 
 if(KKTFLOW_SANITIZER)
   target_compile_options(kktflow_flags INTERFACE
