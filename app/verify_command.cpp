@@ -88,7 +88,7 @@ void print_json(const std::string& file, const std::vector<ClaimResult>& claims,
   Json rows = Json::array();
   for (const ClaimResult& c : claims) {
     rows.push_back({{"name", c.name}, {"passed", c.passed}, {"value", number(c.value)}, {"tolerance", number(c.tolerance)},
-                    {"certified", c.certified}, {"detail", c.detail}});
+                    {"certified", c.certified}, {"detail", c.detail}, {"not_certified", c.not_certified}});
   }
   Json out{{"file", file}, {"passed", all_passed}, {"claims", rows}};
   if (refined) out["refine"] = refine_json(claims, *refined);
@@ -109,11 +109,16 @@ void print_refinement(const std::vector<ClaimResult>& claims, const Refinement& 
   }
 }
 
+/// A claim that is not certified has not failed: a missing proof is no evidence against the theorem.
+bool failed(const ClaimResult& c) { return !c.passed && !c.not_certified; }
+
+std::string verdict(const ClaimResult& c) { return c.passed ? "PASS" : c.not_certified ? "NOT CERTIFIED" : "FAIL"; }
+
 void print_table(const std::string& file, const std::vector<ClaimResult>& claims, bool all_passed) {
   using Row = std::array<std::string, 6>;
   std::vector<Row> rows{{"claim", "verdict", "value", "tolerance", "certified", "detail"}};
   for (const ClaimResult& c : claims) {
-    rows.push_back({c.name, c.passed ? "PASS" : "FAIL", fmt::format("{:.4g}", c.value), fmt::format("{:.7g}", c.tolerance),
+    rows.push_back({c.name, verdict(c), fmt::format("{:.4g}", c.value), fmt::format("{:.7g}", c.tolerance),
                     c.certified ? "yes" : "no", c.detail});
   }
   std::array<std::size_t, 5> width{};
@@ -126,8 +131,9 @@ void print_table(const std::string& file, const std::vector<ClaimResult>& claims
                             .c_str());
   }
   const auto passed = std::ranges::count_if(claims, [](const ClaimResult& c) { return c.passed; });
-  std::printf("%s: %td of %zu claims passed%s\n", file.c_str(), passed, claims.size(),
-              all_passed ? "" : " (exit status 1)");
+  const auto open = std::ranges::count_if(claims, [](const ClaimResult& c) { return c.not_certified; });
+  std::printf("%s: %td of %zu claims passed%s%s\n", file.c_str(), passed, claims.size(),
+              open > 0 ? fmt::format(", {} not certified", open).c_str() : "", all_passed ? "" : " (exit status 1)");
 }
 
 }  // namespace
@@ -183,16 +189,16 @@ int run_verify(const VerifyOptions& opt) {
   }
   const VerifyOutcome outcome = verify_run(read_run_data(opt.file), opt.claims);
   write_verify(opt.file, outcome.claims, outcome.finals);
-  const bool all_passed = std::ranges::all_of(outcome.claims, [](const ClaimResult& c) { return c.passed; });
+  const bool none_failed = std::ranges::none_of(outcome.claims, failed);
   const std::optional<Refinement> refined =
       opt.refine ? std::optional<Refinement>(refine(opt.file, opt.claims, opt.refine_precision)) : std::nullopt;
   if (opt.json) {
-    print_json(opt.file, outcome.claims, all_passed, refined);
+    print_json(opt.file, outcome.claims, none_failed, refined);
   } else {
-    print_table(opt.file, outcome.claims, all_passed);
+    print_table(opt.file, outcome.claims, none_failed);
     if (refined) print_refinement(outcome.claims, *refined);
   }
-  return all_passed ? exit_ok : exit_claim_failed;
+  return none_failed ? exit_ok : exit_claim_failed;
 }
 
 }  // namespace kktflow

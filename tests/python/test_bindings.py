@@ -102,5 +102,8 @@ def test_ctrl_c_stops_a_run_that_resume_continues(module, tmp_path):
                 overrides={"stop.kkt_eps": 1e-300, "stop.log_t_max": 1e300, "flow.stepper": "bs3",
                            "stop.max_steps": steps + 20})
     with h5py.File(out, "r") as f:
-        assert f.attrs["status"] == "step_budget"
+        # On a loaded machine the 1.5 s may end before every sample is classified: then the budget
+        # ends the run as not_separated, and the reason still names the budget.
+        assert f.attrs["status"] in ("step_budget", "not_separated")
+        assert f"stop.max_steps = {steps + 20}" in f.attrs["status_reason"]
         assert int(f["trajectory/step"][-1]) == steps + 20
