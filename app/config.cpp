@@ -100,13 +100,13 @@ const std::map<std::string, std::set<std::string>>& square_flow_only_keys() {
   static const std::map<std::string, std::set<std::string>> keys{{"stop", {"loss", "grad_norm"}}};
   return keys;
 }
-/// Every key of these sections that the square-loss flow reads (it writes no checkpoint: no store key).
+/// Every key of these sections that the square-loss flow reads.
 const std::map<std::string, std::set<std::string>>& square_flow_keys() {
   static const std::map<std::string, std::set<std::string>> keys{
       {"flow", {"abs_tol", "rel_tol", "dt_initial", "sliding"}},
       {"stop", {"loss", "grad_norm", "log_t_max", "wall_s", "max_steps"}},
       {"output", {"record_every_log_t", "k_top"}},
-      {"store", {}},
+      {"store", {"checkpoint_seconds"}},
   };
   return keys;
 }
@@ -235,6 +235,7 @@ void read_square_flow(Reader& r, RunConfig& c) {
   r.get("stop", "max_steps", q.stop.max_steps);
   r.get("output", "record_every_log_t", q.record_every_log_t);
   r.get("output", "k_top", q.k_top);
+  r.get("store", "checkpoint_seconds", q.checkpoint_every_s);
   c.driver.output.k_top = q.k_top;
   c.stepper_label = "dopri5 (square loss, plain time t)";
 }

@@ -9,6 +9,16 @@ namespace kktflow {
 
 namespace {
 
+/// One progress line: redrawn in place on a terminal, a plain "progress:" line elsewhere (a log).
+void show(std::FILE* out, bool terminal, const std::string& line) {
+  if (terminal) {
+    std::fprintf(out, "\r\033[K%s", line.c_str());
+  } else {
+    std::fprintf(out, "progress: %s\n", line.c_str());
+  }
+  std::fflush(out);
+}
+
 /// A terminal line is redrawn at most this often (ours: 5 times a second).
 constexpr double kRedrawSeconds = 0.2;
 
@@ -49,12 +59,7 @@ void ProgressBar::on_record(const Record& r, const Eigen::VectorXd&) {
       fmt::format("{} | step {} | log t {:.4g} | {} {:.2e} → {:.0e} | left {} | srank {:.4f} | sliding {}",
                   duration_text(r.wall_s), r.step, r.log_t, m_target.name, figure, m_target.target, duration_text(left),
                   r.stable_rank, r.sliding);
-  if (m_terminal) {
-    std::fprintf(m_out, "\r\033[K%s", line.c_str());
-  } else {
-    std::fprintf(m_out, "progress: %s\n", line.c_str());
-  }
-  std::fflush(m_out);
+  show(m_out, m_terminal, line);
   m_drawn = m_terminal;
 }
 
@@ -75,12 +80,7 @@ void SweepProgress::update(const SweepStatus& s) {
   const std::string line = fmt::format("cases [{}] {}/{} done | {} running | {} failed | {} skipped | {} | left {}", bar,
                                        s.done, s.total, s.running, s.failed, s.skipped, duration_text(s.wall_s),
                                        duration_text(left));
-  if (m_terminal) {
-    std::fprintf(m_out, "\r\033[K%s", line.c_str());
-  } else {
-    std::fprintf(m_out, "progress: %s\n", line.c_str());
-  }
-  std::fflush(m_out);
+  show(m_out, m_terminal, line);
   m_drawn = m_terminal;
 }
 

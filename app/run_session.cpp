@@ -1,14 +1,14 @@
 #include "run_session.hpp"
 
 #include "exit_codes.hpp"
+#include "run_loop.hpp"
 
 #include "analysis/io/data_file.hpp"
 #include "analysis/io/run_store.hpp"
 #include "problems/data_selection.hpp"
 #include "problems/init.hpp"
-#include "problems/leaky2_span.hpp"
+#include "problems/leaky2_fixed_outer.hpp"
 #include "problems/model_registry.hpp"
-#include "solver/square_flow.hpp"
 
 #include <ctime>
 #include <filesystem>
@@ -139,29 +139,6 @@ std::optional<Record> last_row_before(const std::string& out, const StoredCheckp
   return read_trajectory(out).at(static_cast<std::size_t>(from.rows.trajectory - 1));
 }
 
-/// model.kind = "relu2": the square-loss flow (solver/square_flow.hpp), no checkpoints.
-RunOutcome run_square_flow(const RunRequest& request, const Dataset& data, const BuiltModel& built) {
-  const RunConfig& c = request.config;
-  Model& model = *built.model;
-  SquareFlow flow(model, SquareLoss(two_class_targets(data.y), data.n()), c.square);
-  const auto parent = std::filesystem::path(request.output).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent);
-  RunWriter writer(request.output, metadata(c, data, model), request.force);
-  flow.add_observer(writer);
-  for (Observer* o : request.observers) flow.add_observer(*o);
-  Eigen::VectorXd theta = built.theta0;
-  RunOutcome outcome;
-  outcome.ran = true;
-  outcome.square = true;
-  outcome.result = flow.run(theta, request.interrupted);
-  outcome.exit_code = exit_code_for(outcome.result.status);
-  if (!writer.failure().empty()) {
-    outcome.message = "writing " + request.output + " failed: " + writer.failure();
-    outcome.exit_code = exit_io;
-  }
-  return outcome;
-}
-
 }  // namespace
 
 int exit_code_for(Status s) {
@@ -177,9 +154,6 @@ RunOutcome run_session(const RunRequest& request) {
   const RunConfig& c = request.config;
   const std::string& out = request.output;
   std::optional<StoredCheckpoint> from;
-  if (request.resume && c.model.kind == "relu2")
-    throw ConfigError("--resume: model.kind = \"relu2\" runs are not checkpointed (the square-loss flow takes seconds); "
-                      "rerun with --force");
   if (request.resume) {
     std::string finished;
     from = checkpoint_to_resume(out, c, finished);
@@ -189,31 +163,8 @@ RunOutcome run_session(const RunRequest& request) {
   BuiltModel built = make_model(c.model, data.X);
   Model& model = *built.model;
   if (!c.init.theta_file.empty()) built.theta0 = warm_start(c, data, model);
-  const Eigen::VectorXd& theta0 = built.theta0;
-  if (c.model.kind == "relu2") return run_square_flow(request, data, built);
-
-  std::unique_ptr<MarginSystem> margins;
-  Eigen::VectorXd state;
-  if (c.coordinates == "span") {  // config.cpp allows span for leaky2_fixed_outer only
-    auto span = std::make_unique<Leaky2Span>(dynamic_cast<Leaky2FixedOuter&>(model), data.y, theta0);
-    state = span->initial_state();
-    margins = std::move(span);
-  } else {
-    margins = std::make_unique<FullCoordinates>(model, data.y);
-    state = theta0;
-  }
-  const MarginLoss loss(c.loss);
-  FlowSystem system(*margins, loss, c.time);
-  auto stepper = make_stepper(c.stepper);
-  MetricsEvaluator metrics(*margins, loss, model.layers().front(), c.driver.output.k_top);
-  Driver driver(system, *stepper, metrics, c.driver);
-  std::unique_ptr<Stepper> late;
-  if (c.hand_off) {
-    StepperOptions late_options = c.stepper;
-    late_options.kind = StepperKind::region_ros2;
-    late = make_stepper(late_options);
-    driver.hand_off_to(*late);
-  }
+  RunLoop loop(c, model, data, built.theta0);
+  Driver& driver = loop.driver();
 
   if (from) driver.resume_from(std::move(from->driver), last_row_before(out, *from));
 
@@ -227,10 +178,11 @@ RunOutcome run_session(const RunRequest& request) {
 
   RunOutcome outcome;
   outcome.ran = true;
-  outcome.result = driver.run(state, request.interrupted);
+  outcome.square = c.model.kind == "relu2";
+  outcome.result = driver.run(loop.state(), request.interrupted);
   outcome.sliding_entries = sliding.count();
   outcome.exit_code = exit_code_for(outcome.result.status);
-  writer.write_final("lambda", metrics.multipliers());
+  if (const Eigen::VectorXd lambda = loop.multipliers(); lambda.size() > 0) writer.write_final("lambda", lambda);
   if (!writer.failure().empty()) {
     outcome.message = "writing " + out + " failed: " + writer.failure();
     outcome.exit_code = exit_io;

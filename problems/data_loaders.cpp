@@ -143,15 +143,22 @@ std::string required_labels_path(const DatasetSpec& spec) {
   return spec.labels;
 }
 
-LabelledTable read_idx_table(const DatasetSpec& spec) {
+/// A table from two files of one array format, the samples in data.path and the labels in
+/// data.labels: `read` gives a file's bytes, `parse` its array.
+template <class Read, class Parse>
+LabelledTable read_two_file_table(const DatasetSpec& spec, const std::string& format, Read read, Parse parse) {
   const std::string labels = required_labels_path(spec);
   const std::string x_what = quoted_key("path", spec.path), y_what = quoted_key("labels", labels);
-  NumericArray x = parse_idx(read_maybe_gzipped(spec.path, "data.path"), x_what);
-  const NumericArray y = parse_idx(read_maybe_gzipped(labels, "data.labels"), y_what);
+  NumericArray x = parse(read(spec.path, "data.path"), x_what);
+  const NumericArray y = parse(read(labels, "data.labels"), y_what);
   LabelledTable t = table_from_arrays(std::move(x), y, x_what, y_what);
   t.files = {spec.path, labels};
-  t.format = "idx";
+  t.format = format;
   return t;
+}
+
+LabelledTable read_idx_table(const DatasetSpec& spec) {
+  return read_two_file_table(spec, "idx", read_maybe_gzipped, parse_idx);
 }
 
 LabelledTable read_npz_table(const DatasetSpec& spec) {
@@ -167,14 +174,7 @@ LabelledTable read_npz_table(const DatasetSpec& spec) {
 }
 
 LabelledTable read_npy_table(const DatasetSpec& spec) {
-  const std::string labels = required_labels_path(spec);
-  const std::string x_what = quoted_key("path", spec.path), y_what = quoted_key("labels", labels);
-  NumericArray x = parse_npy(read_file_bytes(spec.path, "data.path"), x_what);
-  const NumericArray y = parse_npy(read_file_bytes(labels, "data.labels"), y_what);
-  LabelledTable t = table_from_arrays(std::move(x), y, x_what, y_what);
-  t.files = {spec.path, labels};
-  t.format = "npy";
-  return t;
+  return read_two_file_table(spec, "npy", read_file_bytes, parse_npy);
 }
 
 }  // namespace

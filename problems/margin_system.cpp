@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 
 namespace kktflow {
 
@@ -12,7 +13,11 @@ void MarginSystem::set_sliding(const std::vector<Eigen::Index>& switches) {
 }
 
 FullCoordinates::FullCoordinates(Model& model, const Eigen::VectorXd& y)
-    : m_model(model), m_y(y), m_G(y.size()), m_held(model) {}
+    : m_model(model), m_y(y), m_G(y.size()), m_held(model) {
+  if (y.size() != model.num_samples() * model.num_outputs())
+    throw std::invalid_argument("FullCoordinates: " + std::to_string(y.size()) + " signs for " +
+                                std::to_string(model.num_samples() * model.num_outputs()) + " outputs");
+}
 
 void FullCoordinates::margins(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> q) {
   m_model.forward(state, q);

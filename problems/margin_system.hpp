@@ -10,6 +10,9 @@
 ///    of X, so W(τ) = W(0) + C(τ) X exactly and the state is C ∈ R^{m×n}. Pre-activations are
 ///    Z = Z(0) + C (X Xᵀ): the right-hand side costs O(m n²) instead of O(m n d) and the span
 ///    invariant holds by construction. Same trajectory, different chart.
+///
+/// A loss of the outputs themselves (the square loss) reads them through FullCoordinates with
+/// unit signs: its "margins" are then the n·k outputs F (num_margins).
 #include "held_kinks.hpp"
 #include "model.hpp"
 
@@ -59,6 +62,8 @@ class MarginSystem {
   virtual Eigen::Index state_dim() const = 0;
   virtual Eigen::Index theta_dim() const = 0;
   virtual Eigen::Index num_samples() const = 0;
+  /// The length of margins(): one per sample, or one per output where a model has several.
+  virtual Eigen::Index num_margins() const { return num_samples(); }
   virtual Eigen::Index num_switches() const = 0;
   virtual int homogeneity() const = 0;
 
@@ -123,7 +128,9 @@ class MarginSystem {
   std::vector<Eigen::Index> m_no_sliding;
 };
 
-/// The state is θ; margins from Model::forward, ascent from Model::vjp.
+/// The state is θ; margins q = y ⊙ F from Model::forward, ascent from Model::vjp. `y` has one
+/// sign per output (n·k of them): the labels of a scalar-output model, or ones where a loss of
+/// the outputs reads F itself.
 ///
 /// Filippov sliding where the model supports held kinks (Model::supports_held_kinks): the ascent
 /// is HeldKinks::vjp (held_kinks.hpp), the VJP with the held pairs' slopes at their equivalent
@@ -135,7 +142,8 @@ class FullCoordinates final : public MarginSystem {
 
   Eigen::Index state_dim() const override { return m_model.dim(); }
   Eigen::Index theta_dim() const override { return m_model.dim(); }
-  Eigen::Index num_samples() const override { return m_y.size(); }
+  Eigen::Index num_samples() const override { return m_model.num_samples(); }
+  Eigen::Index num_margins() const override { return m_y.size(); }
   Eigen::Index num_switches() const override { return m_model.num_switches(); }
   int homogeneity() const override { return m_model.homogeneity(); }
 

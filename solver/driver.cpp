@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 namespace kktflow {
@@ -13,6 +14,10 @@ namespace {
 
 /// Shortened attempts of one step before its crossings are taken at its end (ours).
 constexpr int kMaxEventRetries = 8;
+
+/// log L of a state the flow can go on from: finite, or −∞ where the square loss is exactly 0
+/// (a margin loss's log L is finite at every finite state).
+bool valid_log_loss(double log_loss) { return !std::isnan(log_loss) && log_loss != std::numeric_limits<double>::infinity(); }
 
 /// Thaws the system's pattern however run() ends.
 struct ThawOnExit {
@@ -40,7 +45,7 @@ void validate(const DriverOptions& o) {
   require(std::isfinite(o.late.log_t_min), "flow.late_phase_log_t", o.late.log_t_min, "must be finite");
 }
 
-Driver::Driver(FlowSystem& system, Stepper& stepper, MetricsEvaluator& metrics, DriverOptions options)
+Driver::Driver(FlowSystem& system, Stepper& stepper, RowMetrics& metrics, DriverOptions options)
     : m_sys(system), m_method(&stepper), m_metrics(metrics), m_opt(options) {
   validate(m_opt);
   require_support_for(stepper);
@@ -271,6 +276,11 @@ RunResult Driver::run(Eigen::VectorXd& state, const std::function<bool()>& inter
         m_stop_at_once.reset();
         break;
       }
+      const double field_norm = m_opt.stop.grad_norm > 0 ? m_state.dxdt.norm() : 0.0;
+      if (const auto reached = target_reached(m_opt.stop, m_state.log_loss, field_norm)) {
+        status = *reached;
+        break;
+      }
       if (interrupted()) {
         status = Status::interrupted;
         break;
@@ -285,7 +295,7 @@ RunResult Driver::run(Eigen::VectorXd& state, const std::function<bool()>& inter
       if (outcome == Attempt::failed) break;
       if (outcome == Attempt::again) continue;
       const double l1 = m_sys.last_log_loss();
-      if (!m_x_new.allFinite() || !std::isfinite(l1)) {
+      if (!m_x_new.allFinite() || !valid_log_loss(l1)) {
         status = Status::non_finite;
         break;
       }
@@ -302,7 +312,7 @@ RunResult Driver::run(Eigen::VectorXd& state, const std::function<bool()>& inter
       ++m_state.step;
       m_state.dt = step.at_event ? std::max(step.attempt.dt_next, m_dt_before_event) : step.attempt.dt_next;
       after_step(step, x);
-      if (!std::isfinite(m_state.log_loss)) {
+      if (!valid_log_loss(m_state.log_loss)) {
         status = Status::non_finite;
         break;
       }
@@ -391,7 +401,7 @@ void Driver::resume_from(RunState checkpoint, std::optional<Record> last_row) {
   for (const std::int64_t k : checkpoint.sliding)
     if (k < 0 || static_cast<std::size_t>(k) >= switches)
       throw std::invalid_argument("checkpoint: sliding switch " + std::to_string(k) + " out of range");
-  if (checkpoint.stopped_status > static_cast<std::int64_t>(Status::interrupted))
+  if (checkpoint.stopped_status > static_cast<std::int64_t>(Status::stationary))
     throw std::invalid_argument("checkpoint: stopped_status " + std::to_string(checkpoint.stopped_status) +
                                 " is no Status");
   m_resume = std::move(checkpoint);
@@ -448,7 +458,8 @@ void Driver::finish(const Eigen::VectorXd& x, Status status, std::int64_t points
   }
   result.status = status;
   result.reason = describe_stop(m_opt.stop, status, result.last, m_state.step);
-  if (x.allFinite() && may_end_unseparated(status)) {
+  // Under the square loss the system's rows are outputs, not margins: nothing to separate.
+  if (x.allFinite() && !m_sys.square_loss() && may_end_unseparated(status)) {
     Eigen::VectorXd q(m_sys.margins().num_samples());
     m_sys.margins().margins(x, q);
     if ((q.array() <= 0).any()) {

@@ -79,7 +79,7 @@ struct RunResult {
 
 class Driver {
  public:
-  Driver(FlowSystem& system, Stepper& stepper, MetricsEvaluator& metrics, DriverOptions options);
+  Driver(FlowSystem& system, Stepper& stepper, RowMetrics& metrics, DriverOptions options);
 
   void add_observer(Observer& observer) { m_observers.push_back(&observer); }
   /// Switches to `late` for the rest of the run when LatePhaseOptions says the late phase has
@@ -137,7 +137,7 @@ class Driver {
   FlowSystem& m_sys;
   Stepper* m_method;             ///< the stepper in use
   Stepper* m_late = nullptr;     ///< the late-phase stepper to hand off to, if any
-  MetricsEvaluator& m_metrics;
+  RowMetrics& m_metrics;
   DriverOptions m_opt;
   std::vector<Observer*> m_observers;
 

@@ -4,8 +4,17 @@
 #include "problems/named_values.hpp"
 
 #include <stdexcept>
+#include <string>
 
 namespace kktflow {
+
+FlowSystem::FlowSystem(MarginSystem& outputs, SquareLoss loss)
+    : m_margins(outputs), m_loss(LossKind::exp), m_square(std::move(loss)), m_mode(TimeMode::t),
+      m_q(outputs.num_margins()), m_w(outputs.num_margins()) {
+  if (m_square->targets().size() != m_q.size())
+    throw std::invalid_argument("square loss: " + std::to_string(m_square->targets().size()) + " targets for " +
+                                std::to_string(m_q.size()) + " model outputs");
+}
 
 const NamedValues<TimeMode> kTimeNames{{"t", TimeMode::t}, {"loss", TimeMode::loss}};
 

@@ -244,7 +244,7 @@ void MetricsEvaluator::evaluate(const Eigen::VectorXd& state, Record& row, Eigen
   const double ascent_norm = std::sqrt(std::max(0.0, m_w.dot(m_K * m_w)));
   row.alignment_beta = L * m_w.dot(m_q) / (row.norm * ascent_norm);
   kkt(theta_c, q_min, row);
-  spectrum(theta_c, row);
+  first_layer_spectrum(theta_c, m_layer, m_k_top, row);
 }
 
 void MetricsEvaluator::kkt(const Eigen::VectorXd& theta_c, double q_min, Record& row) {
@@ -267,10 +267,10 @@ void MetricsEvaluator::kkt(const Eigen::VectorXd& theta_c, double q_min, Record&
   row.kkt_delta = m_lambda.dot(m_q / q_min - Eigen::VectorXd::Ones(m_q.size()));
 }
 
-void MetricsEvaluator::spectrum(const Eigen::VectorXd& theta_c, Record& row) const {
-  const Eigen::Map<const RowMajorMatrix> W(theta_c.data() + m_layer.offset, m_layer.rows, m_layer.cols);
-  const TopSingularValues top = top_singular_values(W, m_k_top);
-  row.sigma = Eigen::VectorXd::Zero(m_k_top);
+void first_layer_spectrum(const Eigen::VectorXd& theta_c, const LayerView& layer, int k_top, Record& row) {
+  const Eigen::Map<const RowMajorMatrix> W(theta_c.data() + layer.offset, layer.rows, layer.cols);
+  const TopSingularValues top = top_singular_values(W, k_top);
+  row.sigma = Eigen::VectorXd::Zero(k_top);
   row.sigma.head(top.sigma.size()) = top.sigma;
   const double s1 = top.sigma.size() > 0 ? top.sigma[0] : 0.0;
   row.stable_rank = s1 > 0 ? top.frobenius2 / (s1 * s1) : 0.0;

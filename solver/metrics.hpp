@@ -13,6 +13,7 @@
 #include "problems/margin_system.hpp"
 #include "problems/model.hpp"
 #include "record.hpp"
+#include "row_metrics.hpp"
 
 namespace kktflow {
 
@@ -36,14 +37,19 @@ struct TopSingularValues {
 /// Gram; where no such gap exists, and for smaller matrices, dgesvd.
 TopSingularValues top_singular_values(const Eigen::Ref<const Eigen::MatrixXd>& W, Eigen::Index k);
 
-class MetricsEvaluator {
+/// row.sigma (the k_top largest singular values, zero-padded) and row.stable_rank of the layer
+/// `layer` inside θ_c.
+void first_layer_spectrum(const Eigen::VectorXd& theta_c, const LayerView& layer, int k_top, Record& row);
+
+/// The rows of a margin loss's flow.
+class MetricsEvaluator final : public RowMetrics {
  public:
   MetricsEvaluator(MarginSystem& margins, const MarginLoss& loss, LayerView first_layer, int k_top);
 
   /// Fills the metric fields of `row` at `state` and leaves θ's isometric image θ_c
   /// (MarginSystem::lift_compact) in `theta_c`. Calls margins/ascent on the margin system (so
   /// sliding slopes are current).
-  void evaluate(const Eigen::VectorXd& state, Record& row, Eigen::VectorXd& theta_c);
+  void evaluate(const Eigen::VectorXd& state, Record& row, Eigen::VectorXd& theta_c) override;
 
   /// The multipliers λ of the last evaluate (for /final/lambda).
   const Eigen::VectorXd& multipliers() const { return m_lambda; }
@@ -51,7 +57,6 @@ class MetricsEvaluator {
 
  private:
   void kkt(const Eigen::VectorXd& theta_c, double q_min, Record& row);
-  void spectrum(const Eigen::VectorXd& theta_c, Record& row) const;
 
   MarginSystem& m_margins;
   MarginLoss m_loss;

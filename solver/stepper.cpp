@@ -3,6 +3,7 @@
 #include "problems/named_values.hpp"
 
 #include "region_stepper.hpp"
+#include "run_text.hpp"
 #include "switch_batch_stepper.hpp"
 #include "switch_radau_stepper.hpp"
 #include "step_control.hpp"
@@ -43,12 +44,12 @@ std::string to_string(StepperKind kind) { return stepper_names().name(kind); }
 void validate(const StepperOptions& o) {
   auto positive = [](double v, const char* key) {
     if (!(v > 0 && std::isfinite(v)))
-      throw std::invalid_argument(std::string(key) + " = " + std::to_string(v) + ": must be a finite number > 0");
+      throw std::invalid_argument(std::string(key) + " = " + sci(v) + ": must be a finite number > 0");
   };
   positive(o.abs_tol, "flow.abs_tol");
   positive(o.rel_tol, "flow.rel_tol");
   positive(o.gd_step, "flow.gd_step");
-  if (o.rel_tol >= 1) throw std::invalid_argument("flow.rel_tol = " + std::to_string(o.rel_tol) + ": must be < 1");
+  if (o.rel_tol >= 1) throw std::invalid_argument("flow.rel_tol = " + sci(o.rel_tol) + ": must be < 1");
 }
 
 void Stepper::restore_memory(const Eigen::VectorXd& memory) {

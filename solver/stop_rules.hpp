@@ -1,9 +1,12 @@
 #pragma once
 /// \file stop_rules.hpp
-/// When a run of the margin flow ends, and how the end is described. Convergence is Lyu & Li's
+/// When a run ends, and how the end is described. A margin loss's flow converges by Lyu & Li's
 /// (2020, Thm 4.4) three signs of a KKT limit at one trajectory row: θ/q_min^{1/L} is an
 /// (ε, δ)-KKT point with ε small, θ aligns with −∇L (β → 1), and the direction has stopped moving
-/// on the log t scale. The budgets (log t, wall time, steps) end a run that has not converged.
+/// on the log t scale. The square loss's flow stops at finite θ, tested after every step: the
+/// loss reached (converged), or a critical point (stationary, ‖∇L‖ small, of positive loss when
+/// the loss rule did not fire). The budgets (log t, wall time, steps) end a run that has not
+/// converged.
 #include "record.hpp"
 
 #include <cstdint>
@@ -17,6 +20,8 @@ struct StopRules {
   double one_minus_beta = 1e-6;     ///< … and 1 − β ≤ this …
   double direction_change = 1e-3;   ///< … and ‖Δθ̂‖ per unit log t ≤ this, all at one record
   double log_t_min = 0;             ///< … and log t ≥ this
+  double loss = 0;                  ///< converged when L ≤ this, after any step (0: off; the square loss's rule)
+  double grad_norm = 0;             ///< stationary when ‖dθ/dt‖ ≤ this, after any step (0: off; plain time)
   double log_t_max = 1e6;
   double wall_s = 3600;
   std::int64_t max_steps = 100'000'000;
@@ -39,6 +44,10 @@ bool reached_log_t_max(const StopRules& rules, double log_t);
 /// True when row `r`, the run's `points`-th, meets every convergence rule. The first row has no
 /// direction change to judge and never converges.
 bool converged(const StopRules& rules, const Record& r, std::int64_t points);
+
+/// The loss rule or the critical-point rule at a step boundary with log L = log_loss and
+/// ‖dθ/dt‖ = field_norm, if either holds: converged or stationary.
+std::optional<Status> target_reached(const StopRules& rules, double log_loss, double field_norm);
 
 /// The budget that ends the run before its next step, if any: log t, wall time or steps.
 std::optional<Status> budget_reached(const StopRules& rules, double log_t, double wall_s, std::int64_t step);

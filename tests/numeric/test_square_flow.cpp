@@ -1,7 +1,7 @@
 // The square-loss flow (solver/square_flow.hpp) on Timor, Vardi, Shamir (2023)'s two points:
 // the closed-form limit of §3 (v(0) = 0, w_i(0) active on x_i only), the balancedness it conserves,
-// each stop rule (loss reached, a stationary point of positive loss, bad option values), and
-// Filippov sliding on a kink that attracts from both sides.
+// each stop rule (loss reached, a stationary point of positive loss, bad option values), Filippov
+// sliding on a kink that attracts from both sides, and a run resumed from a checkpoint.
 #define BOOST_TEST_MODULE square_flow
 #include <boost/test/unit_test.hpp>
 
@@ -11,6 +11,7 @@
 #include "solver/square_flow.hpp"
 
 #include <cmath>
+#include <optional>
 
 using namespace kktflow;
 using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -75,7 +76,7 @@ BOOST_AUTO_TEST_CASE(a_dead_net_stops_as_stationary_at_positive_loss) {
 
 namespace {
 
-/// The ensemble's options (analysis/relu2_claims.cpp) for model seed 6 of Timor's §3.2 setup, whose
+/// The ensemble's options (analysis/verify/timor2023_claims.cpp) for model seed 6 of Timor's §3.2 setup, whose
 /// pair (w_0, x_2) is pushed onto its kink from both sides near t = 4.
 RunResult run_model_seed_6(bool sliding, Eigen::VectorXd& theta, Eigen::VectorXd& balance_change) {
   Setup s;
@@ -124,4 +125,41 @@ BOOST_AUTO_TEST_CASE(bad_stop_values_name_the_key) {
   o = SquareFlowOptions{};
   o.stop.grad_norm = NAN;
   BOOST_CHECK_THROW(SquareFlow(s.model, s.loss, o), std::invalid_argument);
+}
+
+namespace {
+
+/// Keeps the checkpoints a run hands its observers.
+struct Checkpoints : Observer {
+  std::vector<RunState> taken;
+  void on_checkpoint(const RunState& c) override { taken.push_back(c); }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_resumed_run_ends_where_the_uninterrupted_one_does) {
+  // Through the margin flow's loop the square loss checkpoints too: a run resumed from a
+  // checkpoint taken mid-run (every step: checkpoint_every_s = 0) continues bit for bit.
+  Setup s;
+  Relu2 model(s.data.X, Relu2Params{4, 2, 0.1, 3});
+  SquareFlowOptions o;
+  o.stop.loss = 1e-10;
+  o.checkpoint_every_s = 0;
+  Checkpoints whole;
+  Eigen::VectorXd straight = model.initial_theta();
+  SquareFlow first(model, s.loss, o);
+  first.add_observer(whole);
+  const RunResult done = first.run(straight);
+  BOOST_TEST((done.status == Status::converged || done.status == Status::stationary));
+  BOOST_REQUIRE(whole.taken.size() > 4);
+  const RunState middle = whole.taken[whole.taken.size() / 2];
+  BOOST_REQUIRE(middle.step > 0 && middle.step < done.last.step);
+
+  SquareFlow second(model, s.loss, o);
+  second.resume_from(middle, std::nullopt);
+  Eigen::VectorXd resumed = model.initial_theta();
+  const RunResult again = second.run(resumed);
+  BOOST_TEST((again.status == done.status));
+  BOOST_TEST(again.last.step == done.last.step);
+  BOOST_TEST((resumed.array() == straight.array()).all());
 }

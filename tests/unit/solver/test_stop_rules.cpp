@@ -1,12 +1,15 @@
-// The stop rules of the margin flow: convergence needs every rule at one row (and a second row,
+// The stop rules: a margin flow's convergence needs every rule at one row (and a second row,
 // the first has no direction change), budgets end the run in their order, and log t lands on
-// stop.log_t_max within kLandingTol.
+// stop.log_t_max within kLandingTol; the square loss's loss and critical-point rules.
 #define BOOST_TEST_MODULE stop_rules
 #include <boost/test/unit_test.hpp>
 
 #include "solver/stop_rules.hpp"
 
+#include <cmath>
+#include <limits>
 #include <stdexcept>
+#include <string>
 
 using namespace kktflow;
 
@@ -91,4 +94,30 @@ BOOST_AUTO_TEST_CASE(validate_names_the_key_and_its_range) {
   } catch (const std::invalid_argument& e) {
     BOOST_TEST(std::string(e.what()) == "stop.kkt_eps = 0: must be > 0");
   }
+}
+
+BOOST_AUTO_TEST_CASE(the_loss_and_critical_point_rules_are_off_unless_set) {
+  const StopRules margin_flow;  // a margin loss's flow: neither rule
+  BOOST_TEST(!target_reached(margin_flow, -1e300, 0.0).has_value());
+  StopRules square;
+  square.loss = 1e-4;
+  square.grad_norm = 1e-12;
+  // L ≤ stop.loss converges, and takes precedence over a critical point at the same state.
+  BOOST_TEST((target_reached(square, std::log(1e-4), 0.0) == Status::converged));
+  BOOST_TEST((target_reached(square, -std::numeric_limits<double>::infinity(), 1.0) == Status::converged));
+  BOOST_TEST((target_reached(square, std::log(0.25), 1e-12) == Status::stationary));
+  BOOST_TEST(!target_reached(square, std::log(0.25), 2e-12).has_value());
+  BOOST_TEST(!target_reached(square, std::log(2e-4), 1.0).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_loss_stop_is_described_by_the_loss) {
+  StopRules square;
+  square.loss = 1e-4;
+  Record r;
+  r.log_loss = std::log(5e-5);
+  r.log_t = 2;
+  const std::string why = describe_stop(square, Status::converged, r, 40);
+  BOOST_TEST(why.find("≤ stop.loss") != std::string::npos);
+  BOOST_TEST(why.find("ε_KKT") == std::string::npos);
+  BOOST_TEST(describe_stop(square, Status::stationary, r, 40).find("stop.grad_norm") != std::string::npos);
 }
