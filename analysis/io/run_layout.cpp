@@ -126,6 +126,7 @@ void write_root_attrs(Group& root, const RunMetadata& meta) {
   root.write_attr("kktflow_version", meta.kktflow_version);
   root.write_attr("git_commit", meta.git_commit);
   root.write_attr("created", meta.created);
+  root.write_attr("build", meta.build);
   root.write_attr("config", meta.config_text);
   root.write_attr("seed", meta.seed);
   root.write_attr("status", "running");
@@ -308,6 +309,9 @@ void read_root(const Group& root, RunSummary& summary) {
   summary.kktflow_version = root.read_attr<std::string>("kktflow_version");
   summary.git_commit = root.read_attr<std::string>("git_commit");
   summary.created = root.read_attr<std::string>("created");
+  if (root.has_attr("build")) summary.build = root.read_attr<std::string>("build");
+  if (root.has_attr("resumed_builds"))
+    summary.resumed_builds = root.read_attr<std::vector<std::string>>("resumed_builds");
   summary.config = root.read_attr<std::string>("config");
   summary.seed = root.read_attr<std::uint64_t>("seed");
   summary.status = root.read_attr<std::string>("status");
