@@ -181,7 +181,10 @@ Dataset load_csv(const std::string& path) {
         std::size_t used = 0;
         row.push_back(std::stod(cell, &used));
       } catch (const std::exception&) {
-        throw std::runtime_error(path + ":" + std::to_string(line_no) + ": \"" + cell + "\" is not a number");
+        // The position, not the text: a mistyped data.path (a key file, /etc/shadow) must not
+        // have its contents printed.
+        throw std::runtime_error(path + ":" + std::to_string(line_no) + ": column " + std::to_string(row.size() + 1) +
+                                 " is not a number");
       }
     }
     if (!rows.empty() && row.size() != rows.front().size())
