@@ -1,6 +1,7 @@
 #include "config.hpp"
 
-#include "analysis/io/toml_file.hpp"
+#include "config_checks.hpp"
+#include "config_toml.hpp"
 
 #include <toml++/toml.h>
 
@@ -13,164 +14,6 @@
 namespace kktflow {
 
 namespace {
-
-/// Every key the configuration knows, by section (docs/config.md lists them with their defaults and ranges).
-const std::map<std::string, std::set<std::string>>& known_keys() {
-  static const std::map<std::string, std::set<std::string>> keys{
-      {"", {"seed"}},
-      {"data", {"kind", "n", "d", "seed", "scale", "mean_norm", "noise", "shift", "unit_norm", "path"}},
-      {"model", {"kind", "width", "gamma", "signs", "init_scale", "loss", "seed", "alpha", "layers", "skip", "init_radius"}},
-      {"flow", {"time", "stepper", "late_phase_ratio", "late_phase_log_t", "coordinates", "abs_tol", "rel_tol", "gd_step", "dt_initial", "dt_max",
-                "sliding", "sliding_flips", "sliding_window", "freeze_pattern", "capture_on_arrival", "precision"}},
-      {"stop", {"kkt_eps", "one_minus_beta", "direction_change", "log_t_min", "log_t_max", "wall_s", "max_steps", "loss",
-                "grad_norm"}},
-      {"output", {"record_every_log_t", "record_relative", "snapshot_ratio", "k_top"}},
-      {"store", {"checkpoint_seconds"}},
-      {"init", {"theta_file", "margin"}},
-  };
-  return keys;
-}
-
-std::string join(const std::set<std::string>& words) {
-  std::string out;
-  for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
-  return out;
-}
-
-void check_known_keys(const toml::table& root) {
-  const auto& known = known_keys();
-  for (const auto& [key, node] : root) {
-    const std::string k(key.str());
-    if (const auto* section = node.as_table()) {
-      const auto it = known.find(k);
-      if (it == known.end())
-        throw ConfigError("unknown section [" + k + "]; allowed sections: data, model, init, flow, stop, output, store");
-      for (const auto& [sub, _] : *section)
-        if (!it->second.count(std::string(sub.str())))
-          throw ConfigError("unknown key " + k + "." + std::string(sub.str()) + "; allowed keys in [" + k +
-                            "]: " + join(it->second));
-    } else if (!known.at("").count(k)) {
-      throw ConfigError("unknown top-level key " + k + "; allowed: seed, and the sections data, model, init, flow, stop, output, store");
-    }
-  }
-}
-
-/// A value as TOML text (strings quoted).
-std::string toml_text(const toml::node& node) {
-  std::ostringstream os;
-  node.visit([&](const auto& v) { os << v; });
-  return os.str();
-}
-
-/// Reads section.key into `out` if present, checking its TOML type; records it in `resolved`.
-class Reader {
- public:
-  Reader(const toml::table& root, toml::table& resolved) : m_root(root), m_resolved(resolved) {}
-
-  template <class T>
-  void get(const std::string& section, const std::string& key, T& out) {
-    const toml::node* node = find(section, key);
-    if (node) out = convert<T>(*node, section.empty() ? key : section + "." + key);
-    store(section, key, out);
-  }
-
- private:
-  const toml::node* find(const std::string& section, const std::string& key) const {
-    if (section.empty()) return m_root.get(key);
-    const auto* table = m_root.get_as<toml::table>(section);
-    return table ? table->get(key) : nullptr;
-  }
-
-  template <class T>
-  static T convert(const toml::node& node, const std::string& name) {
-    if constexpr (std::is_same_v<T, bool>) {
-      if (auto v = node.value_exact<bool>()) return *v;
-      throw ConfigError(name + " = " + toml_text(node) + ": expected true or false");
-    } else if constexpr (std::is_integral_v<T>) {
-      auto v = node.value_exact<std::int64_t>();
-      if (!v) {
-        // Accept integral floats such as 1e8 for counts.
-        auto f = node.value_exact<double>();
-        if (f && *f == std::floor(*f) && std::abs(*f) < 9e18) v = static_cast<std::int64_t>(*f);
-      }
-      if (!v) throw ConfigError(name + " = " + toml_text(node) + ": expected an integer");
-      if (std::is_unsigned_v<T> && *v < 0) throw ConfigError(name + " = " + toml_text(node) + ": must be ≥ 0");
-      return static_cast<T>(*v);
-    } else if constexpr (std::is_floating_point_v<T>) {
-      if (auto v = node.value<double>()) return *v;
-      throw ConfigError(name + " = " + toml_text(node) + ": expected a number");
-    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-      const auto* array = node.as_array();
-      T out;
-      for (std::size_t k = 0; array && k < array->size(); ++k) {
-        const auto v = array->at(k).value_exact<std::string>();
-        if (!v) break;
-        out.push_back(*v);
-      }
-      if (!array || out.size() != array->size())
-        throw ConfigError(name + " = " + toml_text(node) + ": expected an array of strings");
-      return out;
-    } else {
-      if (auto v = node.value_exact<std::string>()) return *v;
-      throw ConfigError(name + " = " + toml_text(node) + ": expected a string");
-    }
-  }
-
-  template <class T>
-  void store(const std::string& section, const std::string& key, const T& value) {
-    toml::table* target = &m_resolved;
-    if (!section.empty()) {
-      if (!m_resolved.contains(section)) m_resolved.insert(section, toml::table{});
-      target = m_resolved.get_as<toml::table>(section);
-    }
-    if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::string>) {
-      target->insert_or_assign(key, value);
-    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-      toml::array array;
-      for (const auto& v : value) array.push_back(v);
-      target->insert_or_assign(key, std::move(array));
-    } else if constexpr (std::is_integral_v<T>) {
-      target->insert_or_assign(key, static_cast<std::int64_t>(value));
-    } else {
-      target->insert_or_assign(key, static_cast<double>(value));
-    }
-  }
-
-  const toml::table& m_root;
-  toml::table& m_resolved;
-};
-
-void apply_override(toml::table& root, const std::string& assignment) {
-  const auto eq = assignment.find('=');
-  if (eq == std::string::npos || eq == 0)
-    throw ConfigError("--set " + assignment + ": expected section.key=value");
-  const std::string path = assignment.substr(0, eq);
-  const std::string value = assignment.substr(eq + 1);
-  const auto dot = path.find('.');
-  const std::string section = dot == std::string::npos ? "" : path.substr(0, dot);
-  const std::string key = dot == std::string::npos ? path : path.substr(dot + 1);
-  toml::table parsed;
-  try {
-    parsed = toml::parse("v = " + value);
-  } catch (const toml::parse_error&) {
-    parsed = toml::table{{"v", value}};  // a bare word such as dopri5 is a string
-  }
-  toml::table* target = &root;
-  if (!section.empty()) {
-    if (!root.contains(section)) root.insert(section, toml::table{});
-    target = root.get_as<toml::table>(section);
-    if (!target) throw ConfigError("--set " + assignment + ": " + section + " is not a section");
-  }
-  target->insert_or_assign(key, *parsed.get("v"));
-}
-
-toml::table parse_file(const std::string& path) {
-  try {
-    return read_toml_file(path, "config file");
-  } catch (const std::runtime_error& e) {
-    throw ConfigError(e.what());
-  }
-}
 
 /// Keys that only the square-loss flow (model.kind = "relu2") reads.
 const std::map<std::string, std::set<std::string>>& square_flow_only_keys() {
@@ -434,6 +277,7 @@ void validate(const RunConfig& c) {
     throw ConfigError("init.margin = " + std::to_string(c.init.margin) + ": must be a finite number > 0");
   validate(c.stepper);
   validate(c.driver);
+  check_stop_and_output(c);
 }
 
 }  // namespace
@@ -452,8 +296,9 @@ std::vector<KeyChange> changed_keys(const std::string& before_toml, const std::s
   return changes;
 }
 
-RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
-  toml::table root = parse_file(path);
+namespace {
+
+RunConfig load_config_table(toml::table root, const std::vector<std::string>& overrides) {
   for (const auto& o : overrides) apply_override(root, o);
   check_known_keys(root);
   RunConfig c;
@@ -470,6 +315,17 @@ RunConfig load_config(const std::string& path, const std::vector<std::string>& o
   os << resolved;
   c.resolved_toml = os.str();
   return c;
+}
+
+}  // namespace
+
+RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  return load_config_table(parse_config_file(path), overrides);
+}
+
+RunConfig load_config_text(const std::string& text, const std::string& origin,
+                           const std::vector<std::string>& overrides) {
+  return load_config_table(parse_config_text(text, origin), overrides);
 }
 
 }  // namespace kktflow

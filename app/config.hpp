@@ -60,4 +60,8 @@ std::vector<KeyChange> changed_keys(const std::string& before_toml, const std::s
 /// string), fills defaults and validates. Throws ConfigError.
 RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides);
 
+/// load_config() of configuration text instead of a file; `origin` names it in messages.
+RunConfig load_config_text(const std::string& text, const std::string& origin,
+                           const std::vector<std::string>& overrides);
+
 }  // namespace kktflow

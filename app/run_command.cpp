@@ -1,5 +1,6 @@
 #include "commands.hpp"
 #include "config.hpp"
+#include "config_checks.hpp"
 #include "progress.hpp"
 
 #include "analysis/io/data_file.hpp"
@@ -226,6 +227,7 @@ int run_run(const RunOptions& opt) {
     throw std::invalid_argument("--resume and --force: --resume continues the output file, --force replaces it; "
                                 "give one of them");
   const RunConfig c = load_config(opt.config, opt.overrides);
+  check_input_paths(c);
   const std::string out = opt.output.empty() ? default_output(opt.config) : opt.output;
   std::optional<StoredCheckpoint> from;
   if (opt.resume && c.model.kind == "relu2")

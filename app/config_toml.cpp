@@ -1,0 +1,124 @@
+#include "config_toml.hpp"
+
+#include "analysis/io/toml_file.hpp"
+
+#include <sstream>
+
+namespace kktflow {
+
+const std::map<std::string, std::set<std::string>>& known_keys() {
+  static const std::map<std::string, std::set<std::string>> keys{
+      {"", {"seed"}},
+      {"data", {"kind", "n", "d", "seed", "scale", "mean_norm", "noise", "shift", "unit_norm", "path"}},
+      {"model",
+       {"kind", "width", "gamma", "signs", "init_scale", "loss", "seed", "alpha", "layers", "skip", "init_radius"}},
+      {"flow",
+       {"time", "stepper", "late_phase_ratio", "late_phase_log_t", "coordinates", "abs_tol", "rel_tol", "gd_step",
+        "dt_initial", "dt_max", "sliding", "sliding_flips", "sliding_window", "freeze_pattern", "capture_on_arrival",
+        "precision"}},
+      {"stop",
+       {"kkt_eps", "one_minus_beta", "direction_change", "log_t_min", "log_t_max", "wall_s", "max_steps", "loss",
+        "grad_norm"}},
+      {"output", {"record_every_log_t", "record_relative", "snapshot_ratio", "k_top"}},
+      {"store", {"checkpoint_seconds"}},
+      {"init", {"theta_file", "margin"}},
+  };
+  return keys;
+}
+
+std::string join(const std::set<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
+  return out;
+}
+
+void check_known_keys(const toml::table& root) {
+  const auto& known = known_keys();
+  const std::string sections = "data, model, init, flow, stop, output, store";
+  for (const auto& [key, node] : root) {
+    const std::string k(key.str());
+    if (const auto* section = node.as_table()) {
+      const auto it = known.find(k);
+      if (it == known.end() || k.empty())
+        throw ConfigError("unknown section [" + k + "]; allowed sections: " + sections);
+      for (const auto& [sub, _] : *section)
+        if (!it->second.count(std::string(sub.str())))
+          throw ConfigError("unknown key " + k + "." + std::string(sub.str()) + "; allowed keys in [" + k +
+                            "]: " + join(it->second));
+    } else if (!known.at("").count(k)) {
+      throw ConfigError("unknown top-level key " + k + "; allowed: seed, and the sections " + sections);
+    }
+  }
+}
+
+std::string toml_text(const toml::node& node) {
+  std::ostringstream os;
+  node.visit([&](const auto& v) { os << v; });
+  return os.str();
+}
+
+void require_no_nul(const std::string& value, const std::string& name) {
+  const auto nul = value.find('\0');
+  if (nul != std::string::npos)
+    throw ConfigError(name + ": holds a NUL character (\\u0000) at position " + std::to_string(nul) +
+                      "; names and paths cannot contain one");
+}
+
+std::string Reader::convert_string(const toml::node& node, const std::string& name) {
+  const auto v = node.value_exact<std::string>();
+  if (!v) throw ConfigError(name + " = " + toml_text(node) + ": expected a string");
+  require_no_nul(*v, name);
+  return *v;
+}
+
+toml::table& Reader::section_table(const std::string& section) {
+  if (section.empty()) return m_resolved;
+  if (!m_resolved.contains(section)) m_resolved.insert(section, toml::table{});
+  return *m_resolved.get_as<toml::table>(section);
+}
+
+void apply_override(toml::table& root, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) throw ConfigError("--set " + assignment + ": expected section.key=value");
+  const std::string path = assignment.substr(0, eq);
+  const std::string value = assignment.substr(eq + 1);
+  const auto dot = path.find('.');
+  const std::string section = dot == std::string::npos ? "" : path.substr(0, dot);
+  const std::string key = dot == std::string::npos ? path : path.substr(dot + 1);
+  toml::table parsed;
+  try {
+    parsed = toml::parse("v = " + value);
+  } catch (const toml::parse_error&) {
+    parsed = toml::table{{"v", value}};  // a bare word such as dopri5 is a string
+  }
+  const toml::node* parsed_value = parsed.get("v");
+  if (parsed_value == nullptr) throw ConfigError("--set " + assignment + ": the value is not one TOML value");
+  toml::table* target = &root;
+  if (!section.empty()) {
+    if (!root.contains(section)) root.insert(section, toml::table{});
+    target = root.get_as<toml::table>(section);
+    if (!target) throw ConfigError("--set " + assignment + ": " + section + " is not a section");
+  }
+  target->insert_or_assign(key, *parsed_value);
+}
+
+toml::table parse_config_file(const std::string& path) {
+  try {
+    return read_toml_file(path, "config file", kMaxConfigBytes);
+  } catch (const std::runtime_error& e) {
+    throw ConfigError(e.what());
+  }
+}
+
+toml::table parse_config_text(const std::string& text, const std::string& origin) {
+  try {
+    return toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << "config " << origin << ":" << e.source().begin.line << ":" << e.source().begin.column
+       << ": malformed TOML: " << e.description();
+    throw ConfigError(os.str());
+  }
+}
+
+}  // namespace kktflow
