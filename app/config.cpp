@@ -178,6 +178,7 @@ void read_sections(Reader& r, const toml::table& root, RunConfig& c) {
   if (c.model.kind == "relu2") {
     c.coordinates = "full";
     read_square_flow(r, c);
+    read_limits(r, c);
     return;
   }
 
@@ -240,6 +241,7 @@ void read_sections(Reader& r, const toml::table& root, RunConfig& c) {
   r.get("output", "k_top", o.k_top);
 
   r.get("store", "checkpoint_seconds", c.driver.checkpoint_every_s);
+  read_limits(r, c);
 }
 
 /// Every key of a resolved configuration as "section.key" → its value as TOML text.

@@ -4,9 +4,78 @@
 
 #include <fmt/format.h>
 
+#include <array>
+#include <cctype>
 #include <cmath>
+#include <sstream>
+#include <utility>
 
 namespace kktflow {
+namespace {
+
+/// A memory unit and its size in bytes.
+struct MemoryUnit {
+  const char* name;
+  double bytes;
+};
+
+constexpr std::array<MemoryUnit, 9> kMemoryUnits{{{"B", 1},
+                                                  {"kB", 1e3},
+                                                  {"MB", 1e6},
+                                                  {"GB", 1e9},
+                                                  {"TB", 1e12},
+                                                  {"KiB", 1024.0},
+                                                  {"MiB", 1024.0 * 1024},
+                                                  {"GiB", 1024.0 * 1024 * 1024},
+                                                  {"TiB", 1024.0 * 1024 * 1024 * 1024}}};
+
+[[noreturn]] void bad_memory(const std::string& key, const std::string& text) {
+  throw ConfigError(
+      key + " = " + text +
+      ": expected a number of bytes > 0, or a string such as \"8 GiB\" or \"500 MB\" (units B, kB, MB, GB, "
+      "TB, KiB, MiB, GiB, TiB)");
+}
+
+double memory_from_text(const std::string& text, const std::string& key) {
+  std::istringstream in(text);
+  double number = 0;
+  std::string unit;
+  if (!(in >> number)) bad_memory(key, "\"" + text + "\"");
+  in >> unit;
+  std::string rest;
+  if (in >> rest) bad_memory(key, "\"" + text + "\"");
+  if (unit.empty()) unit = "B";
+  for (const MemoryUnit& u : kMemoryUnits) {
+    if (unit == u.name) return number * u.bytes;
+  }
+  bad_memory(key, "\"" + text + "\"");
+}
+
+}  // namespace
+
+double parse_memory_size(const toml::node& node, const std::string& key) {
+  double bytes = 0;
+  if (const auto text = node.value_exact<std::string>()) {
+    bytes = memory_from_text(*text, key);
+  } else if (const auto number = node.value<double>()) {
+    bytes = *number;
+  } else {
+    bad_memory(key, toml_text(node));
+  }
+  if (!(bytes > 0 && std::isfinite(bytes))) bad_memory(key, toml_text(node));
+  return bytes;
+}
+
+void read_limits(Reader& r, RunConfig& c) {
+  const toml::node* memory = r.find("limits", "memory");
+  if (memory == nullptr) return;  // unset: the machine's memory; nothing stored, so older files compare equal
+  c.memory_limit_bytes = parse_memory_size(*memory, "limits.memory");
+  if (const auto text = memory->value_exact<std::string>()) {
+    r.store_value("limits", "memory", *text);
+  } else {
+    r.store_value("limits", "memory", c.memory_limit_bytes);
+  }
+}
 
 void check_stop_and_output(const RunConfig& c) {
   const bool square = c.model.kind == "relu2";

@@ -1,12 +1,13 @@
 #pragma once
 /// \file config_checks.hpp
-/// Checks of a run configuration that span keys or reach outside it: the log-t stop keys (whose
-/// NaN or infinite values would silently disable a rule), the cap on output.k_top, and the paths
-/// a run will read. Internal to app/: config.cpp calls the checks of values, `run` calls
-/// check_input_paths when it is about to read the files.
+/// Checks of a run configuration that span keys or reach outside it: the `[limits]` section,
+/// the log-t stop keys (whose NaN or infinite values would silently disable a rule), the cap on
+/// output.k_top, and the paths a run will read. Internal to app/: config.cpp calls the checks of
+/// values, `run` calls check_input_paths when it is about to read the files.
 #include "config.hpp"
 #include "config_toml.hpp"
 
+#include <cstdint>
 #include <string>
 
 namespace kktflow {
@@ -15,6 +16,14 @@ namespace kktflow {
 /// written in chunks of 1024 rows, so k_top = 1024 already makes 8 MB chunks, and a first layer
 /// has far fewer singular values worth recording.
 inline constexpr int kMaxKTop = 1024;
+
+/// Reads `[limits]` (limits.memory: a byte count, or a string such as "8 GiB" or "500 MB").
+void read_limits(Reader& r, RunConfig& c);
+
+/// Parses a memory size: a non-negative number of bytes, or text "<number> <unit>" with unit B,
+/// kB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024). Throws ConfigError
+/// naming `key`.
+double parse_memory_size(const toml::node& node, const std::string& key);
 
 /// Refuses values that would disable a rule without saying so: stop.log_t_max NaN or ±∞ (the run
 /// would stop at once, or never by log t), stop.log_t_min NaN or +∞ (the run could never count

@@ -22,6 +22,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
       {"output", {"record_every_log_t", "record_relative", "snapshot_ratio", "k_top"}},
       {"store", {"checkpoint_seconds"}},
       {"init", {"theta_file", "margin"}},
+      {"limits", {"memory"}},
   };
   return keys;
 }
@@ -34,7 +35,7 @@ std::string join(const std::set<std::string>& words) {
 
 void check_known_keys(const toml::table& root) {
   const auto& known = known_keys();
-  const std::string sections = "data, model, init, flow, stop, output, store";
+  const std::string sections = "data, model, init, flow, stop, output, store, limits";
   for (const auto& [key, node] : root) {
     const std::string k(key.str());
     if (const auto* section = node.as_table()) {

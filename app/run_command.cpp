@@ -1,9 +1,11 @@
 #include "commands.hpp"
 #include "config.hpp"
 #include "config_checks.hpp"
+#include "memory_estimate.hpp"
 #include "progress.hpp"
 
 #include "analysis/io/data_file.hpp"
+#include "analysis/io/path_checks.hpp"
 #include "analysis/io/run_store.hpp"
 #include "problems/init.hpp"
 #include "problems/leaky2_span.hpp"
@@ -49,12 +51,25 @@ std::string default_output(const std::string& config) {
   return "runs/" + std::filesystem::path(config).stem().string() + ".h5";
 }
 
+/// Refuses a data file whose numbers cannot fit the memory budget before reading it: an HDF5
+/// file's doubles take its bytes, a CSV file's up to 4 times its text ("1," is one double).
+void check_data_file_budget(const RunConfig& c) {
+  const double bytes = static_cast<double>(regular_file_bytes(c.data.path)) * (is_hdf5_path(c.data.path) ? 1 : 4);
+  MemoryEstimate file_only;
+  file_only.parts.push_back({"the numbers of data.path", bytes});
+  check_memory_budget(c, file_only);
+}
+
 Dataset load_data(const RunConfig& c) {
   Dataset data;
   try {
+    if (c.data.kind == "file") check_data_file_budget(c);
     data = c.data.kind == "file" && is_hdf5_path(c.data.path) ? read_hdf5_dataset(c.data.path) : make_dataset(c.data);
+  } catch (const ConfigError&) {
+    throw;
   } catch (const std::exception& e) {  // a missing or malformed data file is a config error
-    throw ConfigError(e.what());
+    const std::string what = e.what();
+    throw ConfigError(what.find("data.path") != std::string::npos ? what : "data.path = \"" + c.data.path + "\": " + what);
   }
   if (c.data.kind == "file" && c.data_shape_given && (data.d() != c.data.d || data.n() != c.data.n))
     throw ConfigError("data.n, data.d = " + std::to_string(c.data.n) + ", " + std::to_string(c.data.d) +
@@ -133,9 +148,12 @@ class SlidingCounter final : public Observer {
   std::int64_t m_count = 0;
 };
 
-/// Keys a resumed run may change: the stop rules (to extend a run) and the checkpoint cadence.
+/// Keys a resumed run may change: the stop rules (to extend a run), the checkpoint cadence and
+/// the memory budget.
 /// Every other key shapes the trajectory, and the resumed run would not be the one in the file.
-bool may_change_on_resume(const std::string& key) { return key.starts_with("stop.") || key.starts_with("store."); }
+bool may_change_on_resume(const std::string& key) {
+  return key.starts_with("stop.") || key.starts_with("store.") || key.starts_with("limits.");
+}
 
 /// The checkpoint to continue `out` from, or nothing when the run there has finished and the
 /// given config does not extend its stop rules. Throws ConfigError when the config differs from
@@ -149,7 +167,7 @@ std::optional<StoredCheckpoint> checkpoint_to_resume(const std::string& out, con
     if (!may_change_on_resume(change.key))
       throw ConfigError("--resume: " + change.key + " = " + change.after + ", but the run in " + out +
                         " was made with " + change.key + " = " + change.before +
-                        "; a resumed run may change only stop.* and store.* keys");
+                        "; a resumed run may change only stop.*, store.* and limits.* keys");
     stop_changed = stop_changed || change.key.starts_with("stop.");
   }
   if (stored.status != "running" && stored.status != to_string(Status::interrupted) && !stop_changed) {
@@ -208,6 +226,16 @@ int run_square_flow(const RunConfig& c, const Dataset& data, const BuiltModel& b
   return exit_code_for(result.status);
 }
 
+/// Refuses, in well under a second, a configuration whose estimated memory exceeds its budget;
+/// with data.kind = "file" the data's shape is known only once it is read (load_data checks the
+/// file's size first).
+void check_memory(const RunConfig& c, const Dataset* data) {
+  if (c.data.kind == "file" && data == nullptr) return;
+  const double n = data ? static_cast<double>(data->n()) : static_cast<double>(c.data.n);
+  const double d = data ? static_cast<double>(data->d()) : static_cast<double>(c.data.d);
+  check_memory_budget(c, estimate_run_memory(c, n, d));
+}
+
 }  // namespace
 
 void setup_run(CLI::App& app, RunOptions& opt) {
@@ -228,6 +256,7 @@ int run_run(const RunOptions& opt) {
                                 "give one of them");
   const RunConfig c = load_config(opt.config, opt.overrides);
   check_input_paths(c);
+  check_memory(c, nullptr);
   const std::string out = opt.output.empty() ? default_output(opt.config) : opt.output;
   std::optional<StoredCheckpoint> from;
   if (opt.resume && c.model.kind == "relu2")
@@ -238,6 +267,7 @@ int run_run(const RunOptions& opt) {
     if (!from) return exit_ok;
   }
   const Dataset data = load_data(c);
+  check_memory(c, &data);
   BuiltModel built = make_model(c.model, data.X);
   Model& model = *built.model;
   if (!c.init.theta_file.empty()) built.theta0 = warm_start(c, data, model);
