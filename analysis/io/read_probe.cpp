@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -115,27 +116,56 @@ std::string where(const ProbeReport& report, const std::string& path) {
   return fmt::format("HDF5 file '{}', object '{}'", report.file[0] != '\0' ? report.file.data() : path.c_str(), object);
 }
 
-/// Turns the child's end into this process's error, if it failed.
-void report_outcome(const std::optional<int>& status, const ProbeReport& report, const std::string& path,
-                    double seconds) {
+/// What a probe found wrong: the error every later read of that version throws at once.
+struct ProbeFailure {
+  std::string message;
+  bool writer_mark = false;
+};
+
+/// The failure the child's end reports, if it failed.
+std::optional<ProbeFailure> failure_of(const std::optional<int>& status, const ProbeReport& report,
+                                       const std::string& path, double seconds) {
   if (!status)
-    throw h5::Error(
-        fmt::format("{}: reading it did not end within {:.0f} s: the file is damaged (HDF5 loops on a "
-                    "corrupt global heap or another block it does not checksum)",
-                    where(report, path), seconds));
-  if (WIFEXITED(*status) && WEXITSTATUS(*status) == kChildPassed) return;
-  if (WIFEXITED(*status) && WEXITSTATUS(*status) == kChildRefused) throw h5::Error(report.message.data());
-  if (WIFEXITED(*status) && WEXITSTATUS(*status) == kChildMarked) throw h5::WriterMarkError(report.message.data());
+    return ProbeFailure{fmt::format("{}: reading it did not end within {:.0f} s: the file is damaged (HDF5 loops on "
+                                    "a corrupt global heap or another block it does not checksum)",
+                                    where(report, path), seconds)};
+  if (WIFEXITED(*status) && WEXITSTATUS(*status) == kChildPassed) return std::nullopt;
+  if (WIFEXITED(*status) && WEXITSTATUS(*status) == kChildRefused) return ProbeFailure{report.message.data()};
+  if (WIFEXITED(*status) && WEXITSTATUS(*status) == kChildMarked) return ProbeFailure{report.message.data(), true};
   const int signal = WIFEXITED(*status) ? report.signal : WIFSIGNALED(*status) ? WTERMSIG(*status) : 0;
-  throw h5::Error(
-      fmt::format("{}: reading it crashed the HDF5 library (signal {}): the file is damaged (a corrupt "
-                  "global heap or another block HDF5 does not checksum)",
-                  where(report, path), signal));
+  return ProbeFailure{fmt::format("{}: reading it crashed the HDF5 library (signal {}): the file is damaged (a "
+                                  "corrupt global heap or another block HDF5 does not checksum)",
+                                  where(report, path), signal)};
+}
+
+void throw_failure(const std::optional<ProbeFailure>& failure) {
+  if (!failure) return;
+  if (failure->writer_mark) throw h5::WriterMarkError(failure->message);
+  throw h5::Error(failure->message);
+}
+
+/// Reads `path` (of size `bytes`) in a child process; what it found wrong, if anything.
+std::optional<ProbeFailure> probe_in_child(const std::string& path, double bytes) {
+  void* page = ::mmap(nullptr, sizeof(ProbeReport), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (page == MAP_FAILED) return std::nullopt;  // no probe: the reads that follow are unprotected, not refused
+  auto* report = new (page) ProbeReport{};
+  std::fflush(nullptr);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    g_report = report;
+    h5::mirror_context(report->file.data(), report->object.data(), report->file.size());
+    run_child(path);
+  }
+  const double seconds = kProbeSeconds + bytes / 1e8;
+  const std::optional<int> status = child > 0 ? wait_for(child, seconds) : std::optional<int>(0);
+  const ProbeReport final_report = *report;
+  ::munmap(page, sizeof(ProbeReport));
+  return failure_of(status, final_report, path, seconds);
 }
 
 std::mutex g_mutex;
-std::set<Version> g_probed;     ///< versions read cleanly
-std::set<std::string> g_paths;  ///< paths of those versions
+std::map<Version, std::optional<ProbeFailure>> g_results;  ///< what each version's probe found
+std::set<std::string> g_paths;                             ///< paths probed, whatever the version
 
 }  // namespace
 
@@ -152,24 +182,11 @@ void probe_file(const std::string& path) {
   const std::optional<Version> version = version_of(path);
   if (!version) return;  // the reader that follows says what is wrong with the path
   const std::lock_guard lock(g_mutex);
-  if (g_probed.contains(*version)) return;
-  void* page = ::mmap(nullptr, sizeof(ProbeReport), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (page == MAP_FAILED) return;  // no probe: the reads that follow are unprotected, not refused
-  auto* report = new (page) ProbeReport{};
-  std::fflush(nullptr);
-  const pid_t child = ::fork();
-  if (child == 0) {
-    g_report = report;
-    h5::mirror_context(report->file.data(), report->object.data(), report->file.size());
-    run_child(path);
-  }
-  const double seconds = kProbeSeconds + static_cast<double>(std::get<3>(*version)) / 1e8;
-  const std::optional<int> status = child > 0 ? wait_for(child, seconds) : std::optional<int>(0);
-  const ProbeReport final_report = *report;
-  ::munmap(page, sizeof(ProbeReport));
-  report_outcome(status, final_report, path, seconds);
-  g_probed.insert(*version);
+  auto found = g_results.find(*version);
+  if (found == g_results.end())
+    found = g_results.emplace(*version, probe_in_child(path, static_cast<double>(std::get<3>(*version)))).first;
   g_paths.insert(path);
+  throw_failure(found->second);
 }
 
 }  // namespace kktflow
