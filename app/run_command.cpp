@@ -1,10 +1,14 @@
+#include "build_info.hpp"
 #include "commands.hpp"
 #include "config.hpp"
 #include "config_checks.hpp"
 #include "memory_estimate.hpp"
 #include "progress.hpp"
+#include "run_output.hpp"
+#include "run_resume.hpp"
 
 #include "analysis/io/data_file.hpp"
+#include "analysis/io/h5_error.hpp"
 #include "analysis/io/path_checks.hpp"
 #include "analysis/io/run_store.hpp"
 #include "problems/init.hpp"
@@ -15,6 +19,7 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -22,9 +27,9 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
-#include <unistd.h>
 
 #ifndef KKTFLOW_VERSION
 #define KKTFLOW_VERSION "0.0.0"
@@ -39,6 +44,21 @@ namespace {
 
 std::atomic<bool> g_interrupted{false};
 extern "C" void on_signal(int) { g_interrupted = true; }
+
+/// From the first moment of `run` on, SIGINT and SIGTERM only ask it to stop: before the
+/// integration starts the run ends with exit 130 and leaves the output as it was; after, the
+/// driver stops at the next step boundary with a checkpoint that --resume continues.
+void watch_stop_signals() {
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+}
+
+/// Whether a signal arrived while the run was being set up; says so.
+bool interrupted_in_setup(const std::string& out) {
+  if (!g_interrupted) return false;
+  std::fprintf(stderr, "kktflow run: interrupted before the integration started; %s was not changed\n", out.c_str());
+  return true;
+}
 
 std::string iso_now() {
   const std::time_t now = std::time(nullptr);
@@ -109,6 +129,7 @@ RunMetadata metadata(const RunConfig& c, const Dataset& data, const Model& model
   m.kktflow_version = KKTFLOW_VERSION;
   m.git_commit = KKTFLOW_GIT_COMMIT;
   m.created = iso_now();
+  m.build = build_fingerprint();
   m.X = data.X;
   m.y = data.y;
   m.data_attrs = data.params;
@@ -148,45 +169,6 @@ class SlidingCounter final : public Observer {
   std::int64_t m_count = 0;
 };
 
-/// Keys a resumed run may change: the stop rules (to extend a run), the checkpoint cadence and
-/// the memory budget.
-/// Every other key shapes the trajectory, and the resumed run would not be the one in the file.
-bool may_change_on_resume(const std::string& key) {
-  return key.starts_with("stop.") || key.starts_with("store.") || key.starts_with("limits.");
-}
-
-/// The checkpoint to continue `out` from, or nothing when the run there has finished and the
-/// given config does not extend its stop rules. Throws ConfigError when the config differs from
-/// the file's in a key that shapes the trajectory, h5::Error when the file cannot be continued.
-std::optional<StoredCheckpoint> checkpoint_to_resume(const std::string& out, const RunConfig& c) {
-  // A run killed while it wrote /final (outside SWMR mode) leaves a mark no reader may pass.
-  clear_writer_marks(out);
-  const RunSummary stored = read_run_summary(out);
-  bool stop_changed = false;
-  for (const KeyChange& change : changed_keys(stored.config, c.resolved_toml)) {
-    if (!may_change_on_resume(change.key))
-      throw ConfigError("--resume: " + change.key + " = " + change.after + ", but the run in " + out +
-                        " was made with " + change.key + " = " + change.before +
-                        "; a resumed run may change only stop.*, store.* and limits.* keys");
-    stop_changed = stop_changed || change.key.starts_with("stop.");
-  }
-  if (stored.status != "running" && stored.status != to_string(Status::interrupted) && !stop_changed) {
-    std::printf("%s: the run has finished (%s: %s); extend a stop.* key to continue it\n", out.c_str(),
-                stored.status.c_str(), stored.status_reason.c_str());
-    return std::nullopt;
-  }
-  StoredCheckpoint checkpoint = read_checkpoint(out);
-  // A run killed while it finished stops again at once; changed stop rules extend it instead.
-  if (stop_changed) checkpoint.driver.stopped_status = -1;
-  return checkpoint;
-}
-
-/// The trajectory row recorded last before `from`, if any.
-std::optional<Record> last_row_before(const std::string& out, const StoredCheckpoint& from) {
-  if (from.rows.trajectory == 0) return std::nullopt;
-  return read_trajectory(out).at(static_cast<std::size_t>(from.rows.trajectory - 1));
-}
-
 void print_square_summary(const RunResult& r, const std::string& out) {
   const Record& l = r.last;
   std::printf("%s: %s (%s)\n", out.c_str(), to_string(r.status).c_str(), r.reason.c_str());
@@ -205,24 +187,106 @@ int exit_code_for(Status s) {
   }
 }
 
+/// Reports a failed write (a full disk, a removed directory) and gives its exit code: the file
+/// keeps every row flushed before it and the last complete checkpoint.
+int report_write_failure(const RunWriter& writer, const std::string& out) {
+  std::fprintf(stderr, "kktflow run: writing %s failed: %s\n", out.c_str(), writer.failure().c_str());
+  std::fprintf(stderr,
+               "kktflow run: %s holds every row flushed before the failure; once there is room, "
+               "`kktflow run --resume` continues it from its last checkpoint\n",
+               out.c_str());
+  return exit_io;
+}
+
+/// Stops the integration at the next step boundary on SIGINT/SIGTERM, and once the run file can
+/// no longer be written: rows computed after that would be lost.
+std::function<bool()> stop_request(const RunWriter& writer) {
+  return [&writer] { return g_interrupted.load() || !writer.failure().empty(); };
+}
+
 /// model.kind = "relu2": the square-loss flow (solver/square_flow.hpp), no checkpoints.
 int run_square_flow(const RunConfig& c, const Dataset& data, const BuiltModel& built, const std::string& out,
                     const RunOptions& opt) {
   Model& model = *built.model;
   SquareFlow flow(model, SquareLoss(two_class_targets(data.y), data.n()), c.square);
-  const auto parent = std::filesystem::path(out).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent);
+  if (interrupted_in_setup(out)) return exit_interrupted;
   RunWriter writer(out, metadata(c, data, model), opt.force);
   flow.add_observer(writer);
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
   Eigen::VectorXd theta = built.theta0;
-  const RunResult result = flow.run(theta, [] { return g_interrupted.load(); });
-  if (!writer.failure().empty()) {
-    std::fprintf(stderr, "kktflow run: writing %s failed: %s\n", out.c_str(), writer.failure().c_str());
-    return exit_io;
-  }
+  const RunResult result = flow.run(theta, stop_request(writer));
+  if (!writer.failure().empty()) return report_write_failure(writer, out);
   if (!opt.quiet) print_square_summary(result, out);
+  return exit_code_for(result.status);
+}
+
+/// The margin flow's pieces, built from the configuration and the model.
+struct MarginFlow {
+  std::unique_ptr<MarginSystem> margins;
+  Eigen::VectorXd state;
+  std::unique_ptr<MarginLoss> loss;
+  std::unique_ptr<FlowSystem> system;
+  std::unique_ptr<Stepper> stepper;
+  std::unique_ptr<Stepper> late;
+  std::unique_ptr<MetricsEvaluator> metrics;
+  std::unique_ptr<Driver> driver;
+};
+
+MarginFlow build_margin_flow(const RunConfig& c, const Dataset& data, BuiltModel& built) {
+  MarginFlow f;
+  Model& model = *built.model;
+  if (c.coordinates == "span") {  // config.cpp allows span for leaky2_fixed_outer only
+    auto span = std::make_unique<Leaky2Span>(dynamic_cast<Leaky2FixedOuter&>(model), data.y, built.theta0);
+    f.state = span->initial_state();
+    f.margins = std::move(span);
+  } else {
+    f.margins = std::make_unique<FullCoordinates>(model, data.y);
+    f.state = built.theta0;
+  }
+  f.loss = std::make_unique<MarginLoss>(c.loss);
+  f.system = std::make_unique<FlowSystem>(*f.margins, *f.loss, c.time);
+  f.stepper = make_stepper(c.stepper);
+  f.metrics = std::make_unique<MetricsEvaluator>(*f.margins, *f.loss, model.layers().front(), c.driver.output.k_top);
+  f.driver = std::make_unique<Driver>(*f.system, *f.stepper, *f.metrics, c.driver);
+  if (c.hand_off) {
+    StepperOptions late_options = c.stepper;
+    late_options.kind = StepperKind::region_ros2;
+    f.late = make_stepper(late_options);
+    f.driver->hand_off_to(*f.late);
+  }
+  return f;
+}
+
+/// Hands the checkpoint to the driver; a checkpoint that does not fit the run's system is a
+/// damaged file (the configuration matched), so it is an I/O error naming /checkpoint.
+void resume_driver(Driver& driver, const std::string& out, StoredCheckpoint from) {
+  try {
+    std::optional<Record> last = last_row_before(out, from);
+    driver.resume_from(std::move(from.driver), std::move(last));
+  } catch (const std::invalid_argument& e) {
+    throw h5::Error("HDF5 file '" + out + "', object '/checkpoint': " + e.what() +
+                    "; it does not fit the run's configuration: the file is damaged");
+  }
+}
+
+/// Integrates the margin flow into `out` (a new file, or the continuation of `from`).
+int run_margin_flow(const RunConfig& c, const Dataset& data, BuiltModel& built, const std::string& out,
+                    std::optional<StoredCheckpoint> from, const RunOptions& opt) {
+  MarginFlow f = build_margin_flow(c, data, built);
+  const std::string other_build = from ? note_other_build(out, *from) : "";
+  const std::optional<RowCounts> rows = from ? std::optional(from->rows) : std::nullopt;
+  if (from) resume_driver(*f.driver, out, std::move(*from));
+  if (interrupted_in_setup(out)) return exit_interrupted;
+  RunWriter writer = rows ? RunWriter(out, *rows, c.resolved_toml, other_build)
+                          : RunWriter(out, metadata(c, data, *built.model), opt.force);
+  ProgressBar progress(stderr);
+  SlidingCounter sliding;
+  f.driver->add_observer(writer);
+  f.driver->add_observer(sliding);
+  if (!opt.quiet && isatty(fileno(stderr))) f.driver->add_observer(progress);
+  const RunResult result = f.driver->run(f.state, stop_request(writer));
+  if (!writer.failure().empty()) return report_write_failure(writer, out);
+  writer.write_final("lambda", f.metrics->multipliers());
+  if (!opt.quiet) print_summary(result, out, sliding.count());
   return exit_code_for(result.status);
 }
 
@@ -254,70 +318,27 @@ int run_run(const RunOptions& opt) {
   if (opt.resume && opt.force)
     throw std::invalid_argument("--resume and --force: --resume continues the output file, --force replaces it; "
                                 "give one of them");
+  watch_stop_signals();
   const RunConfig c = load_config(opt.config, opt.overrides);
   check_input_paths(c);
-  check_memory(c, nullptr);
-  const std::string out = opt.output.empty() ? default_output(opt.config) : opt.output;
-  std::optional<StoredCheckpoint> from;
   if (opt.resume && c.model.kind == "relu2")
     throw ConfigError("--resume: model.kind = \"relu2\" runs are not checkpointed (the square-loss flow takes seconds); "
                       "rerun with --force");
+  check_memory(c, nullptr);
+  const RunOutput output(opt.output.empty() ? default_output(opt.config) : opt.output, opt.force, opt.resume);
+  const std::string& out = output.path();
+  std::optional<StoredCheckpoint> from;
   if (opt.resume) {
     from = checkpoint_to_resume(out, c);
     if (!from) return exit_ok;
   }
   const Dataset data = load_data(c);
   check_memory(c, &data);
+  if (interrupted_in_setup(out)) return exit_interrupted;
   BuiltModel built = make_model(c.model, data.X);
-  Model& model = *built.model;
-  if (!c.init.theta_file.empty()) built.theta0 = warm_start(c, data, model);
-  const Eigen::VectorXd& theta0 = built.theta0;
+  if (!c.init.theta_file.empty()) built.theta0 = warm_start(c, data, *built.model);
   if (c.model.kind == "relu2") return run_square_flow(c, data, built, out, opt);
-
-  std::unique_ptr<MarginSystem> margins;
-  Eigen::VectorXd state;
-  if (c.coordinates == "span") {  // config.cpp allows span for leaky2_fixed_outer only
-    auto span = std::make_unique<Leaky2Span>(dynamic_cast<Leaky2FixedOuter&>(model), data.y, theta0);
-    state = span->initial_state();
-    margins = std::move(span);
-  } else {
-    margins = std::make_unique<FullCoordinates>(model, data.y);
-    state = theta0;
-  }
-  const MarginLoss loss(c.loss);
-  FlowSystem system(*margins, loss, c.time);
-  auto stepper = make_stepper(c.stepper);
-  MetricsEvaluator metrics(*margins, loss, model.layers().front(), c.driver.output.k_top);
-  Driver driver(system, *stepper, metrics, c.driver);
-  std::unique_ptr<Stepper> late;
-  if (c.hand_off) {
-    StepperOptions late_options = c.stepper;
-    late_options.kind = StepperKind::region_ros2;
-    late = make_stepper(late_options);
-    driver.hand_off_to(*late);
-  }
-
-  if (from) driver.resume_from(std::move(from->driver), last_row_before(out, *from));
-
-  const auto parent = std::filesystem::path(out).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent);
-  RunWriter writer = from ? RunWriter(out, from->rows, c.resolved_toml) : RunWriter(out, metadata(c, data, model), opt.force);
-  ProgressBar progress(stderr);
-  SlidingCounter sliding;
-  driver.add_observer(writer);
-  driver.add_observer(sliding);
-  if (!opt.quiet && isatty(fileno(stderr))) driver.add_observer(progress);
-
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  const RunResult result = driver.run(state, [] { return g_interrupted.load(); });
-  writer.write_final("lambda", metrics.multipliers());
-  if (!writer.failure().empty()) {
-    std::fprintf(stderr, "kktflow run: writing %s failed: %s\n", out.c_str(), writer.failure().c_str());
-    return exit_io;
-  }
-  if (!opt.quiet) print_summary(result, out, sliding.count());
-  return exit_code_for(result.status);
+  return run_margin_flow(c, data, built, out, std::move(from), opt);
 }
 
 }  // namespace kktflow

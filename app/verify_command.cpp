@@ -3,9 +3,11 @@
 #include "config.hpp"
 
 #include "analysis/io/h5_error.hpp"
+#include "analysis/io/path_checks.hpp"
 #include "analysis/io/run_data_reader.hpp"
 #include "analysis/io/run_store.hpp"
 #include "analysis/io/verify_store.hpp"
+#include "analysis/io/writer_lock.hpp"
 #include "analysis/verify/claim_registry.hpp"
 #include "analysis/verify/kkt.hpp"
 
@@ -168,6 +170,10 @@ int run_verify(const VerifyOptions& opt) {
       return exit_usage;
     }
   }
+  if (const auto problem = not_a_regular_file(opt.file))
+    throw h5::Error(fmt::format("HDF5 file '{}', object '/': cannot open file: {}", opt.file, *problem));
+  // verify writes /verify and /final: no run may be writing the file meanwhile, nor another verify.
+  const WriterLock lock(opt.file);
   const VerifyOutcome outcome = verify_run(read_run_data(opt.file), opt.claims);
   write_verify(opt.file, outcome.claims, outcome.finals);
   const bool all_passed = std::ranges::all_of(outcome.claims, [](const ClaimResult& c) { return c.passed; });
