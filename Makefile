@@ -4,12 +4,17 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 RELEASE_DIR := build/release
 DEBUG_DIR := build/debug
 ASAN_DIR := build/asan-ubsan
+NATIVE_DIR := build/release-native
 KKTFLOW := $(RELEASE_DIR)/kktflow
 
-.PHONY: deps release debug asan demo test test-all test-asan bench clean
+.PHONY: deps fashion-mnist release debug asan native demo test test-all test-asan test-native bench clean
 
 deps:
 	bash scripts/install-deps.sh
+
+# Opt-in: Fashion-MNIST for data/configs/fashion_mnist.toml and bench/scale's real-data cells.
+fashion-mnist:
+	bash scripts/get-fashion-mnist.sh
 
 release: deps
 	cmake --preset release
@@ -22,6 +27,10 @@ debug: deps
 asan: deps
 	cmake --preset asan-ubsan
 	cmake --build --preset asan-ubsan -j $(JOBS)
+
+native: deps
+	cmake --preset release-native
+	cmake --build --preset release-native -j $(JOBS)
 
 demo: release
 	mkdir -p runs
@@ -39,6 +48,11 @@ test-all: debug
 # The fast tests once more under AddressSanitizer and UBSan.
 test-asan: asan
 	cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS) -LE "slow|no-asan"
+
+# The claims tests once more in a build for this machine's vector units (-march=native): a
+# verdict must not depend on the CPU or on how its code was generated.
+test-native: native
+	cd $(NATIVE_DIR) && ctest --output-on-failure -j $(JOBS) -L claims -LE slow
 
 bench: release
 	cmake --build --preset release --target bench

@@ -1,20 +1,14 @@
 #pragma once
 /// \file commands.hpp
 /// One options struct + setup_x + run_x per subcommand (CLI11's subcom_in_files habit).
-/// Exit codes: 0 ok, 1 a verified claim failed, 2 usage/config error, 3 I/O error,
-/// 4 numerical failure, or (plot) a missing program or Python module, 130 interrupted by
-/// SIGINT/SIGTERM (the file holds every flushed row).
+#include "exit_codes.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <string>
 #include <vector>
 
 namespace kktflow {
-
-// A missing runtime dependency and a sweep with cases that failed or were not started (budget)
-// have no code of their own: they share 4 with numerical failures.
-enum ExitCode : int { exit_ok = 0, exit_claim_failed = 1, exit_usage = 2, exit_io = 3, exit_numerical = 4,
-                      exit_missing_dependency = 4, exit_incomplete = 4, exit_interrupted = 130 };
 
 struct RunOptions {
   std::string config;
@@ -23,6 +17,7 @@ struct RunOptions {
   bool quiet = false;
   bool force = false;
   bool resume = false;  ///< continue the output file from its /checkpoint
+  double progress_every = 30;  ///< off a terminal: seconds between progress lines (ours); 0: none
 };
 void setup_run(CLI::App& app, RunOptions& opt);
 int run_run(const RunOptions& opt);
@@ -40,6 +35,7 @@ struct VerifyOptions {
   bool json = false;
   bool refine = false;  ///< rerun at flow.rel_tol/10, flow.abs_tol/10 to the same log t and compare
   std::string refine_precision;  ///< flow.precision of that rerun; empty: the run's own
+  bool list = false;             ///< print every known claim instead
 };
 void setup_verify(CLI::App& app, VerifyOptions& opt);
 /// 0 when every selected claim passes, 1 when one fails, 2 for an unknown claim name.
@@ -55,11 +51,20 @@ void setup_plot(CLI::App& app, PlotOptions& opt);
 /// Python or a module missing (the message says what to install).
 int run_plot(const PlotOptions& opt);
 
+struct ConfigCommandOptions {
+  std::string config_file;  ///< the configuration to resolve; empty with --defaults
+  bool defaults = false;
+  std::vector<std::string> overrides;  ///< keys fixed first (model.kind selects the [model] keys)
+};
+void setup_config(CLI::App& app, ConfigCommandOptions& opt);
+int run_config_command(const ConfigCommandOptions& opt);
+
 struct SweepCommandOptions {
   std::string sweep_file;
   std::string output;  ///< the sweep directory
   int jobs = 0;        ///< cases at a time in this process; 0: the cores (1 under mpirun)
   bool quiet = false;
+  double progress_every = 30;  ///< off a terminal: seconds between progress lines (ours); 0: none
 };
 void setup_sweep(CLI::App& app, SweepCommandOptions& opt);
 /// 0 when every case is done, 2 for a bad sweep file or case configuration, 4 when a case failed

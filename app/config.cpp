@@ -1,11 +1,15 @@
 #include "config.hpp"
 
 #include "config_checks.hpp"
+#include "config_reader.hpp"
 #include "config_toml.hpp"
+
+#include "problems/data_loaders.hpp"
 
 #include <toml++/toml.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -14,6 +18,14 @@
 namespace kktflow {
 
 namespace {
+
+using config_detail::apply_override;
+using config_detail::check_known_keys;
+using config_detail::join;
+using config_detail::parse_config_file;
+using config_detail::parse_config_text;
+using config_detail::Reader;
+using config_detail::toml_text;
 
 /// Keys that only the square-loss flow (model.kind = "relu2") reads.
 const std::map<std::string, std::set<std::string>>& square_flow_only_keys() {
@@ -159,19 +171,92 @@ void read_square_flow(Reader& r, RunConfig& c) {
   c.stepper_label = "dopri5 (square loss, plain time t)";
 }
 
-void read_sections(Reader& r, const toml::table& root, RunConfig& c) {
+/// The keys only the read kinds (csv, idx, npy, hdf5, file) take.
+const std::set<std::string>& read_only_data_keys() {
+  static const std::set<std::string> keys{"path", "labels", "label_column", "x_key", "y_key", "classes", "positive", "per_class", "select", "normalize"};
+  return keys;
+}
+
+/// A label given in the configuration as a TOML integer, float or string, as label text.
+std::string label_value(const toml::node& node, const std::string& name) {
+  if (const auto s = node.value_exact<std::string>()) return canonical_label(*s);
+  if (const auto v = node.value<double>()) return label_text(*v);
+  throw ConfigError(name + " = " + toml_text(node) + ": expected a label (an integer or a string)");
+}
+
+/// data.classes (two labels) and data.positive (one), as label text, stored as strings.
+void read_labels(Reader& r, const toml::table* data, DatasetSpec& d) {
+  if (const toml::node* node = data ? data->get("classes") : nullptr) {
+    const auto* array = node->as_array();
+    if (!array || array->size() != 2)
+      throw ConfigError("data.classes = " + toml_text(*node) + ": expected two labels, e.g. data.classes = [5, 7]");
+    for (const auto& element : *array) d.classes.push_back(label_value(element, "data.classes"));
+    r.store("data", "classes", d.classes);
+  }
+  if (const toml::node* node = data ? data->get("positive") : nullptr) {
+    d.positive = label_value(*node, "data.positive");
+    r.store("data", "positive", d.positive);
+  }
+}
+
+/// data.path = "" is what a resolved configuration of synthetic data holds (it names no file),
+/// so reading one back is not an error.
+bool empty_path(const toml::table& data, const std::string& key) {
+  return key == "path" && data.get_as<std::string>("path") && data.get_as<std::string>("path")->get().empty();
+}
+
+/// A path relative to the configuration file's directory, as the file names it.
+std::string relative_to(const std::filesystem::path& config_dir, const std::string& path) {
+  if (path.empty() || std::filesystem::path(path).is_absolute()) return path;
+  return (config_dir / path).lexically_normal().string();
+}
+
+/// [data]: a generated kind with its parameters, or a file with the keys that select from it.
+/// Paths resolve against the configuration file's directory; the resolved configuration stores
+/// them resolved. A read-only key on a generated kind is refused (it would do nothing).
+void read_data(Reader& r, const toml::table& root, RunConfig& c, const std::filesystem::path& config_dir) {
+  DatasetSpec& d = c.data;
+  const auto* data = root.get_as<toml::table>("data");
+  r.get("data", "kind", d.kind);
+  r.get("data", "n", d.n);
+  r.get("data", "d", d.d);
+  r.get("data", "seed", d.seed);
+  if (!d.from_file()) {
+    for (const auto& key : read_only_data_keys())
+      if (data && data->contains(key) && !empty_path(*data, key))
+        throw ConfigError("data." + key + " applies to data read from a file (data.kind = \"file\", \"csv\", \"idx\", \"npy\", "
+                          "\"hdf5\"), not to data.kind = \"" + d.kind + "\"");
+    r.get("data", "scale", d.scale);
+    r.get("data", "mean_norm", d.mean_norm);
+    r.get("data", "noise", d.noise);
+    read_shift(r, root, c);
+    r.get("data", "unit_norm", d.unit_norm);
+    r.store("data", "path", d.path);  // "", as configurations resolved before the read kinds have it
+    return;
+  }
+  for (const char* key : {"scale", "mean_norm", "noise", "shift", "unit_norm"})
+    if (data && data->contains(key))
+      throw ConfigError(std::string("data.") + key + " applies to generated data, not to data.kind = \"" + d.kind +
+                        "\"; data.normalize = \"unit_norm\" rescales samples read from a file");
+  r.get("data", "path", d.path);
+  r.get("data", "labels", d.labels);
+  d.path = relative_to(config_dir, d.path);
+  d.labels = relative_to(config_dir, d.labels);
+  r.store("data", "path", d.path);
+  r.store("data", "labels", d.labels);
+  r.get("data", "label_column", d.label_column);
+  r.get("data", "x_key", d.x_key);
+  r.get("data", "y_key", d.y_key);
+  read_labels(r, data, d);
+  r.get("data", "per_class", d.per_class);
+  r.get("data", "select", d.select);
+  r.get("data", "normalize", d.normalize);
+}
+
+void read_sections(Reader& r, const toml::table& root, RunConfig& c, const std::filesystem::path& config_dir) {
   r.get("", "seed", c.seed);
   c.data.seed = c.seed;
-  r.get("data", "kind", c.data.kind);
-  r.get("data", "n", c.data.n);
-  r.get("data", "d", c.data.d);
-  r.get("data", "seed", c.data.seed);
-  r.get("data", "scale", c.data.scale);
-  r.get("data", "mean_norm", c.data.mean_norm);
-  r.get("data", "noise", c.data.noise);
-  read_shift(r, root, c);
-  r.get("data", "unit_norm", c.data.unit_norm);
-  r.get("data", "path", c.data.path);
+  read_data(r, root, c, config_dir);
 
   read_model(r, root, c, c.seed + 1);
   read_init(r, root, c);
@@ -282,6 +367,28 @@ void validate(const RunConfig& c) {
   check_stop_and_output(c);
 }
 
+/// Applies `overrides` to `root`, fills defaults and validates; relative data paths resolve
+/// against `config_dir`. Throws ConfigError.
+RunConfig resolve_config(toml::table root, const std::vector<std::string>& overrides,
+                         const std::filesystem::path& config_dir) {
+  for (const auto& o : overrides) apply_override(root, o);
+  check_known_keys(root);
+  RunConfig c;
+  if (const auto* data = root.get_as<toml::table>("data")) c.data_shape_given = data->contains("d") || data->contains("n");
+  toml::table resolved;
+  Reader reader(root, resolved);
+  try {
+    read_sections(reader, root, c, config_dir);
+    validate(c);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(e.what());
+  }
+  std::ostringstream os;
+  os << resolved;
+  c.resolved_toml = os.str();
+  return c;
+}
+
 }  // namespace
 
 std::vector<KeyChange> changed_keys(const std::string& before_toml, const std::string& after_toml) {
@@ -298,36 +405,12 @@ std::vector<KeyChange> changed_keys(const std::string& before_toml, const std::s
   return changes;
 }
 
-namespace {
-
-RunConfig load_config_table(toml::table root, const std::vector<std::string>& overrides) {
-  for (const auto& o : overrides) apply_override(root, o);
-  check_known_keys(root);
-  RunConfig c;
-  if (const auto* data = root.get_as<toml::table>("data")) c.data_shape_given = data->contains("d") || data->contains("n");
-  toml::table resolved;
-  Reader reader(root, resolved);
-  try {
-    read_sections(reader, root, c);
-    validate(c);
-  } catch (const std::invalid_argument& e) {
-    throw ConfigError(e.what());
-  }
-  std::ostringstream os;
-  os << resolved;
-  c.resolved_toml = os.str();
-  return c;
-}
-
-}  // namespace
-
 RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
-  return load_config_table(parse_config_file(path), overrides);
+  return resolve_config(parse_config_file(path), overrides, std::filesystem::path(path).parent_path());
 }
 
-RunConfig load_config_text(const std::string& text, const std::string& origin,
-                           const std::vector<std::string>& overrides) {
-  return load_config_table(parse_config_text(text, origin), overrides);
+RunConfig load_config_text(const std::string& text, const std::vector<std::string>& overrides) {
+  return resolve_config(parse_config_text(text, "configuration text"), overrides, std::filesystem::path());
 }
 
 }  // namespace kktflow

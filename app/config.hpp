@@ -60,9 +60,8 @@ std::vector<KeyChange> changed_keys(const std::string& before_toml, const std::s
 /// Parses `path`, applies `overrides` ("section.key=value", value in TOML syntax or a bare
 /// string), fills defaults and validates. Throws ConfigError.
 RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides);
-
-/// load_config() of configuration text instead of a file; `origin` names it in messages.
-RunConfig load_config_text(const std::string& text, const std::string& origin,
-                           const std::vector<std::string>& overrides);
+/// The same from TOML text instead of a file (`kktflow config --defaults` reads ""); relative
+/// data paths stay relative to the working directory.
+RunConfig load_config_text(const std::string& text, const std::vector<std::string>& overrides);
 
 }  // namespace kktflow

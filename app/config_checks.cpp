@@ -60,20 +60,20 @@ double parse_memory_size(const toml::node& node, const std::string& key) {
   } else if (const auto number = node.value<double>()) {
     bytes = *number;
   } else {
-    bad_memory(key, toml_text(node));
+    bad_memory(key, config_detail::toml_text(node));
   }
-  if (!(bytes > 0 && std::isfinite(bytes))) bad_memory(key, toml_text(node));
+  if (!(bytes > 0 && std::isfinite(bytes))) bad_memory(key, config_detail::toml_text(node));
   return bytes;
 }
 
-void read_limits(Reader& r, RunConfig& c) {
+void read_limits(config_detail::Reader& r, RunConfig& c) {
   const toml::node* memory = r.find("limits", "memory");
   if (memory == nullptr) return;  // unset: the machine's memory; nothing stored, so older files compare equal
   c.memory_limit_bytes = parse_memory_size(*memory, "limits.memory");
   if (const auto text = memory->value_exact<std::string>()) {
-    r.store_value("limits", "memory", *text);
+    r.store("limits", "memory", *text);
   } else {
-    r.store_value("limits", "memory", c.memory_limit_bytes);
+    r.store("limits", "memory", c.memory_limit_bytes);
   }
 }
 
@@ -95,9 +95,12 @@ void check_stop_and_output(const RunConfig& c) {
 }
 
 void check_input_paths(const RunConfig& c) {
-  if (c.data.kind == "file" && !c.data.path.empty()) {
-    if (const auto problem = not_a_regular_file(c.data.path))
-      throw ConfigError(fmt::format("data.path = \"{}\": cannot open: {}", c.data.path, *problem));
+  if (c.data.from_file()) {
+    for (const auto& [key, path] : {std::pair{"data.path", c.data.path}, std::pair{"data.labels", c.data.labels}}) {
+      if (path.empty()) continue;
+      if (const auto problem = not_a_regular_file(path))
+        throw ConfigError(fmt::format("{} = \"{}\": cannot open: {}", key, path, *problem));
+    }
   }
   if (!c.init.theta_file.empty()) {
     if (const auto problem = not_a_regular_file(c.init.theta_file))

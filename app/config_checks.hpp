@@ -3,9 +3,9 @@
 /// Checks of a run configuration that span keys or reach outside it: the `[limits]` section,
 /// the log-t stop keys (whose NaN or infinite values would silently disable a rule), the cap on
 /// output.k_top, and the paths a run will read. Internal to app/: config.cpp calls the checks of
-/// values, `run` calls check_input_paths when it is about to read the files.
+/// values, run_session calls check_input_paths when it is about to read the files.
 #include "config.hpp"
-#include "config_toml.hpp"
+#include "config_reader.hpp"
 
 #include <cstdint>
 #include <string>
@@ -18,7 +18,7 @@ namespace kktflow {
 inline constexpr int kMaxKTop = 1024;
 
 /// Reads `[limits]` (limits.memory: a byte count, or a string such as "8 GiB" or "500 MB").
-void read_limits(Reader& r, RunConfig& c);
+void read_limits(config_detail::Reader& r, RunConfig& c);
 
 /// Parses a memory size: a non-negative number of bytes, or text "<number> <unit>" with unit B,
 /// kB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024). Throws ConfigError
@@ -30,7 +30,8 @@ double parse_memory_size(const toml::node& node, const std::string& key);
 /// as converged), and output.k_top above kMaxKTop.
 void check_stop_and_output(const RunConfig& c);
 
-/// Refuses data.path (data.kind = "file") and init.theta_file unless each names a regular file:
+/// Refuses data.path and data.labels (data read from a file) and init.theta_file unless each
+/// names a regular file:
 /// a FIFO would block the run forever and a device such as /dev/zero would fill the memory. Not
 /// part of load_config: a sweep resolves the configuration of every case before its files need
 /// exist, and a case whose file is missing fails (and is retried) like any other failed run.

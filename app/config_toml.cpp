@@ -4,12 +4,14 @@
 
 #include <sstream>
 
-namespace kktflow {
+namespace kktflow::config_detail {
 
 const std::map<std::string, std::set<std::string>>& known_keys() {
   static const std::map<std::string, std::set<std::string>> keys{
       {"", {"seed"}},
-      {"data", {"kind", "n", "d", "seed", "scale", "mean_norm", "noise", "shift", "unit_norm", "path"}},
+      {"data",
+       {"kind", "n", "d", "seed", "scale", "mean_norm", "noise", "shift", "unit_norm", "path", "labels", "label_column",
+        "x_key", "y_key", "classes", "positive", "per_class", "select", "normalize"}},
       {"model",
        {"kind", "width", "gamma", "signs", "init_scale", "loss", "seed", "alpha", "layers", "skip", "init_radius"}},
       {"flow",
@@ -52,32 +54,6 @@ void check_known_keys(const toml::table& root) {
   }
 }
 
-std::string toml_text(const toml::node& node) {
-  std::ostringstream os;
-  node.visit([&](const auto& v) { os << v; });
-  return os.str();
-}
-
-void require_no_nul(const std::string& value, const std::string& name) {
-  const auto nul = value.find('\0');
-  if (nul != std::string::npos)
-    throw ConfigError(name + ": holds a NUL character (\\u0000) at position " + std::to_string(nul) +
-                      "; names and paths cannot contain one");
-}
-
-std::string Reader::convert_string(const toml::node& node, const std::string& name) {
-  const auto v = node.value_exact<std::string>();
-  if (!v) throw ConfigError(name + " = " + toml_text(node) + ": expected a string");
-  require_no_nul(*v, name);
-  return *v;
-}
-
-toml::table& Reader::section_table(const std::string& section) {
-  if (section.empty()) return m_resolved;
-  if (!m_resolved.contains(section)) m_resolved.insert(section, toml::table{});
-  return *m_resolved.get_as<toml::table>(section);
-}
-
 void apply_override(toml::table& root, const std::string& assignment) {
   const auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) throw ConfigError("--set " + assignment + ": expected section.key=value");
@@ -116,10 +92,10 @@ toml::table parse_config_text(const std::string& text, const std::string& origin
     return toml::parse(text, origin);
   } catch (const toml::parse_error& e) {
     std::ostringstream os;
-    os << "config " << origin << ":" << e.source().begin.line << ":" << e.source().begin.column
+    os << origin << ":" << e.source().begin.line << ":" << e.source().begin.column
        << ": malformed TOML: " << e.description();
     throw ConfigError(os.str());
   }
 }
 
-}  // namespace kktflow
+}  // namespace kktflow::config_detail

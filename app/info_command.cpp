@@ -5,6 +5,8 @@
 
 #include "analysis/io/h5_error.hpp"
 #include "analysis/io/run_store.hpp"
+#include "analysis/io/sweep_index.hpp"
+#include "sweep_table.hpp"
 
 #include <fmt/format.h>
 
@@ -148,13 +150,19 @@ int follow(const std::string& file) {
 }  // namespace
 
 void setup_info(CLI::App& app, InfoOptions& opt) {
-  auto* info = app.add_subcommand("info", "Summarize an HDF5 run file, or follow a run while it writes it");
-  info->add_option("file", opt.file, "run file written by kktflow run")->required();
+  auto* info = app.add_subcommand("info", "Summarize a run file or a sweep index, or follow a run while it writes it");
+  info->add_option("file", opt.file, "run file written by kktflow run, or a sweep's DIR/index.h5")->required();
   info->add_flag("--follow", opt.follow,
                  "print a line per new trajectory row until the run ends (status leaves \"running\") or Ctrl-C");
   info->callback([&opt] { throw CLI::RuntimeError(run_info(opt)); });
 }
 
-int run_info(const InfoOptions& opt) { return opt.follow ? follow(opt.file) : print_info(opt.file); }
+int run_info(const InfoOptions& opt) {
+  if (!opt.follow && is_sweep_index(opt.file)) {
+    print_sweep_index(opt.file, read_sweep_index(opt.file));
+    return exit_ok;
+  }
+  return opt.follow ? follow(opt.file) : print_info(opt.file);
+}
 
 }  // namespace kktflow

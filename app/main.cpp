@@ -24,11 +24,13 @@ int run_cli(int argc, char** argv) {
   VerifyOptions verify;
   PlotOptions plot;
   SweepCommandOptions sweep;
+  ConfigCommandOptions config;
   setup_run(app, run);
   setup_info(app, info);
   setup_verify(app, verify);
   setup_plot(app, plot);
   setup_sweep(app, sweep);
+  setup_config(app, config);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& done) {

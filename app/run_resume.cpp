@@ -32,7 +32,7 @@ RunSummary summary_clearing_marks(const std::string& out) {
 
 }  // namespace
 
-std::optional<StoredCheckpoint> checkpoint_to_resume(const std::string& out, const RunConfig& c) {
+std::optional<StoredCheckpoint> checkpoint_to_resume(const std::string& out, const RunConfig& c, std::string& finished) {
   const RunSummary stored = summary_clearing_marks(out);
   bool stop_changed = false;
   for (const KeyChange& change : changed_keys(stored.config, c.resolved_toml)) {
@@ -44,8 +44,8 @@ std::optional<StoredCheckpoint> checkpoint_to_resume(const std::string& out, con
   }
   const bool interrupted = stored.status == to_string(Status::interrupted);
   if (stored.status != "running" && !interrupted && !stop_changed) {
-    std::printf("%s: the run has finished (%s: %s); extend a stop.* key to continue it\n", out.c_str(),
-                stored.status.c_str(), stored.status_reason.c_str());
+    finished = out + ": the run has finished (" + stored.status + ": " + stored.status_reason +
+               "); extend a stop.* key to continue it";
     return std::nullopt;
   }
   StoredCheckpoint checkpoint = read_checkpoint(out);

@@ -12,13 +12,13 @@
 
 namespace kktflow {
 
-/// The checkpoint to continue `out` from, or nothing when the run there has finished and `c`
-/// does not extend its stop rules. A checkpoint taken when the run was interrupted (SIGINT,
+/// The checkpoint to continue `out` from, or nothing (and why in `finished`) when the run there
+/// has finished and `c` does not extend its stop rules. A checkpoint taken when the run was interrupted (SIGINT,
 /// SIGTERM) or ended under other stop rules continues; one taken when it stopped for good stops
 /// again at once. Throws ConfigError when `c` differs from the file's configuration in a key
 /// that shapes the trajectory, h5::Error when the file cannot be continued (damaged, no
 /// checkpoint, not finite).
-std::optional<StoredCheckpoint> checkpoint_to_resume(const std::string& out, const RunConfig& c);
+std::optional<StoredCheckpoint> checkpoint_to_resume(const std::string& out, const RunConfig& c, std::string& finished);
 
 /// The trajectory row recorded last before `from`, if any.
 std::optional<Record> last_row_before(const std::string& out, const StoredCheckpoint& from);

@@ -5,6 +5,7 @@
 #include "commands.hpp"
 #include "config.hpp"
 #include "progress.hpp"
+#include "sweep_table.hpp"
 
 #include "analysis/verify/claim_registry.hpp"
 #include "analysis/sweep/sweep_continuation.hpp"
@@ -105,6 +106,12 @@ void print_summary(const SweepOutcome& o, const std::string& dir) {
   }
 }
 
+/// The cases of a grid or list sweep, from the index it wrote.
+void print_cases(const std::string& dir) {
+  const std::string index = (std::filesystem::path(dir) / "index.h5").string();
+  print_case_table(read_sweep_index(index));
+}
+
 }  // namespace
 
 void setup_sweep(CLI::App& app, SweepCommandOptions& opt) {
@@ -113,7 +120,10 @@ void setup_sweep(CLI::App& app, SweepCommandOptions& opt) {
   sweep->add_option("-o,--output", opt.output, "sweep directory: cases/, logs/ and index.h5")->required();
   sweep->add_option("-j,--jobs", opt.jobs, "cases at a time in this process (default: the cores; 1 per rank under mpirun)")
       ->check(CLI::Range(1, 4096));
-  sweep->add_flag("--quiet", opt.quiet, "no progress bar and no summary");
+  sweep->add_flag("--quiet", opt.quiet, "no progress and no summary");
+  sweep->add_option("--progress-every", opt.progress_every,
+                    "off a terminal (a log file): a progress line every this many seconds; 0: none")
+      ->check(CLI::NonNegativeNumber);
   sweep->callback([&opt] { throw CLI::RuntimeError(run_sweep_command(opt)); });
 }
 
@@ -130,7 +140,8 @@ SweepOptions sweep_options(const SweepCommandOptions& opt, SweepProgress& progre
   run.kktflow_exe = std::filesystem::read_symlink("/proc/self/exe").string();
   run.jobs = opt.jobs > 0 ? opt.jobs : default_jobs();
   run.interrupted = sweep_interrupted;
-  if (!opt.quiet && isatty(fileno(stderr))) run.on_progress = [&progress](const SweepStatus& s) { progress.update(s); };
+  if (!opt.quiet && (isatty(fileno(stderr)) || opt.progress_every > 0))
+    run.on_progress = [&progress](const SweepStatus& s) { progress.update(s); };
   std::signal(SIGINT, on_sweep_signal);
   std::signal(SIGTERM, on_sweep_signal);
   return run;
@@ -141,7 +152,7 @@ int run_continuation_command(const SweepSpec& spec, const SweepCommandOptions& o
     throw SweepError("mode = \"continuation\" runs its cases one after another (each starts from the previous limit); "
                      "run it without mpirun or srun");
   check_continuation_ends(spec);
-  SweepProgress progress(stderr);
+  SweepProgress progress(stderr, isatty(fileno(stderr)) != 0, opt.progress_every);
   const SweepOptions run = sweep_options(opt, progress);
   const ContinuationOutcome outcome =
       run_continuation(spec, [&spec](const std::vector<std::string>& overrides) { return continuation_config(spec, overrides); }, run);
@@ -159,12 +170,15 @@ int run_sweep_command(const SweepCommandOptions& opt) {
   check_claims(spec);
   if (spec.mode == "continuation") return run_continuation_command(spec, opt);
   const std::vector<std::string> configs = case_configs(spec);
-  SweepProgress progress(stderr);
+  SweepProgress progress(stderr, isatty(fileno(stderr)) != 0, opt.progress_every);
   const SweepOptions run = sweep_options(opt, progress);
   const SweepOutcome outcome = run_sweep(spec, configs, run);
   progress.finish();
   if (!outcome.root) return exit_ok;
-  if (!opt.quiet) print_summary(outcome, opt.output);
+  if (!opt.quiet) {
+    print_summary(outcome, opt.output);
+    print_cases(opt.output);
+  }
   return sweep_exit_code(outcome);
 }
 

@@ -96,7 +96,8 @@ void print_json(const std::string& file, const std::vector<ClaimResult>& claims,
                     {"tolerance", number(c.tolerance)},
                     {"tolerance_source", tolerance_source(c.name)},
                     {"certified", c.certified},
-                    {"detail", c.detail}});
+                    {"detail", c.detail},
+                    {"not_certified", c.not_certified}});
   }
   Json out{{"file", file}, {"passed", all_passed}, {"claims", rows}};
   if (refined) out["refine"] = refine_json(claims, *refined);
@@ -117,6 +118,11 @@ void print_refinement(const std::vector<ClaimResult>& claims, const Refinement& 
   }
 }
 
+/// A claim that is not certified has not failed: a missing proof is no evidence against the theorem.
+bool failed(const ClaimResult& c) { return !c.passed && !c.not_certified; }
+
+std::string verdict(const ClaimResult& c) { return c.passed ? "PASS" : c.not_certified ? "NOT CERTIFIED" : "FAIL"; }
+
 /// Characters as a terminal shows them (UTF-8 continuation bytes take no column): "§" is one.
 std::size_t text_width(const std::string& text) {
   return static_cast<std::size_t>(
@@ -132,9 +138,8 @@ void print_table(const std::string& file, const std::vector<ClaimResult>& claims
   using Row = std::array<std::string, 7>;
   std::vector<Row> rows{{"claim", "verdict", "value", "tolerance", "source", "certified", "detail"}};
   for (const ClaimResult& c : claims) {
-    rows.push_back({c.name, c.passed ? "PASS" : "FAIL", fmt::format("{:.4g}", c.value),
-                    fmt::format("{:.7g}", c.tolerance), tolerance_source(c.name), c.certified ? "yes" : "no",
-                    c.detail});
+    rows.push_back({c.name, verdict(c), fmt::format("{:.4g}", c.value), fmt::format("{:.7g}", c.tolerance),
+                    tolerance_source(c.name), c.certified ? "yes" : "no", c.detail});
   }
   std::array<std::size_t, 6> width{};
   for (const Row& row : rows) {
@@ -147,16 +152,17 @@ void print_table(const std::string& file, const std::vector<ClaimResult>& claims
                             .c_str());
   }
   const auto passed = std::ranges::count_if(claims, [](const ClaimResult& c) { return c.passed; });
-  std::printf("%s: %td of %zu claims passed%s\n", file.c_str(), passed, claims.size(),
-              all_passed ? "" : " (exit status 1)");
+  const auto open = std::ranges::count_if(claims, [](const ClaimResult& c) { return c.not_certified; });
+  std::printf("%s: %td of %zu claims passed%s%s\n", file.c_str(), passed, claims.size(),
+              open > 0 ? fmt::format(", {} not certified", open).c_str() : "", all_passed ? "" : " (exit status 1)");
 }
 
 }  // namespace
 
 void setup_verify(CLI::App& app, VerifyOptions& opt) {
   auto* verify = app.add_subcommand("verify", "Check the theorems' claims on a finished run file and record them in /verify");
-  verify->add_option("file", opt.file, "run file written by kktflow run (it gains /verify and /final/polished_theta)")
-      ->required();
+  verify->add_option("file", opt.file, "run file written by kktflow run (it gains /verify and /final/polished_theta)");
+  verify->add_flag("--list", opt.list, "print every claim verify knows, with what it checks, and exit");
   verify->add_option("--claims", opt.claims, "comma-separated claim names (default: every claim that applies to the model kind)")->delimiter(',');
   verify->add_flag("--json", opt.json, "print JSON (schema: docs/verify-schema.json) instead of a table");
   verify->add_flag("--refine", opt.refine,
@@ -176,7 +182,20 @@ void setup_verify(CLI::App& app, VerifyOptions& opt) {
   verify->callback([&opt] { throw CLI::RuntimeError(run_verify(opt)); });
 }
 
+/// Every claim, one line each: its name and what it checks.
+int print_claim_list() {
+  std::size_t width = 0;
+  for (const ClaimInfo& c : all_claims()) width = std::max(width, c.name.size());
+  for (const ClaimInfo& c : all_claims()) std::printf("%s\n", fmt::format("{:<{}}  {}", c.name, width, c.summary).c_str());
+  return exit_ok;
+}
+
 int run_verify(const VerifyOptions& opt) {
+  if (opt.list) return print_claim_list();
+  if (opt.file.empty()) {
+    std::fprintf(stderr, "kktflow verify: a run file is required (or --list)\n");
+    return exit_usage;
+  }
   if (!opt.refine && !opt.refine_precision.empty()) {
     std::fprintf(stderr, "kktflow verify: --refine-precision %s needs --refine\n", opt.refine_precision.c_str());
     return exit_usage;
@@ -195,16 +214,16 @@ int run_verify(const VerifyOptions& opt) {
   const WriterLock lock(opt.file);
   const VerifyOutcome outcome = verify_run(read_run_data(opt.file), opt.claims);
   write_verify(opt.file, outcome.claims, outcome.finals);
-  const bool all_passed = std::ranges::all_of(outcome.claims, [](const ClaimResult& c) { return c.passed; });
+  const bool none_failed = std::ranges::none_of(outcome.claims, failed);
   const std::optional<Refinement> refined =
       opt.refine ? std::optional<Refinement>(refine(opt.file, opt.claims, opt.refine_precision)) : std::nullopt;
   if (opt.json) {
-    print_json(opt.file, outcome.claims, all_passed, refined);
+    print_json(opt.file, outcome.claims, none_failed, refined);
   } else {
-    print_table(opt.file, outcome.claims, all_passed);
+    print_table(opt.file, outcome.claims, none_failed);
     if (refined) print_refinement(outcome.claims, *refined);
   }
-  return all_passed ? exit_ok : exit_claim_failed;
+  return none_failed ? exit_ok : exit_claim_failed;
 }
 
 }  // namespace kktflow

@@ -17,7 +17,11 @@
 /// /proc/self/status before the case starts).
 ///
 /// KKTFLOW_BENCH_SCALE selects the cases: unset or "quick" (the default of `make bench`: three
-/// that take seconds), "full" (all 12, ~9 minutes on 2 cores), or "n,d,m" (one case). KKTFLOW_BENCH_SCALE_BUDGET sets
+/// that take seconds), "full" (all 12, ~9 minutes on 2 cores), "n,d,m" (one case), or "fashion"
+/// (real data: Fashion-MNIST's sandals (5) against sneakers (7), the first n/2 training images of
+/// each, unit norm, d = 784, m = 100, n ∈ {1000, 5000}; the late margins in long double, as
+/// data/configs/fashion_mnist.toml has them; needs Debian's dataset-fashion-mnist, `make
+/// fashion-mnist`), or "fashion:n" (one such case). KKTFLOW_BENCH_SCALE_BUDGET sets
 /// the wall budget per case in seconds (default 120, our target at the largest size);
 /// a case that runs out prints "—" and the ε it reached.
 #include "problems/dataset.hpp"
@@ -50,6 +54,7 @@ constexpr double kDefaultBudgetSeconds = 120;
 
 struct Size {
   Eigen::Index n, d, m;
+  bool fashion = false;  ///< Fashion-MNIST 5 against 7 (d = 784) instead of Gaussian data
   double nmd() const { return static_cast<double>(n) * static_cast<double>(m) * static_cast<double>(d); }
 };
 
@@ -106,17 +111,32 @@ struct CaseResult {
   std::int64_t crossings = 0;
 };
 
+const char* const kFashionDir = "/usr/share/datasets/fashion-mnist";
+
+/// Gaussian data of frei2023.toml's kind, or the Fashion-MNIST pair of fashion_mnist.toml.
+Dataset case_data(const Size& s) {
+  if (!s.fashion) return make_dataset(gaussian_spec(s.n, s.d, 1));
+  DatasetSpec spec;
+  spec.kind = "idx";
+  spec.path = std::string(kFashionDir) + "/train-images-idx3-ubyte.gz";
+  spec.labels = std::string(kFashionDir) + "/train-labels-idx1-ubyte.gz";
+  spec.classes = {"5", "7"};
+  spec.per_class = s.n / 2;
+  spec.normalize = "unit_norm";
+  return make_dataset(spec);
+}
+
 /// The problem of frei2023.toml at this size; stop on ε_KKT ≤ 1e−6 or the wall budget.
 class ScaleCase {
  public:
   ScaleCase(const Size& s, double budget)
-      : m_data(make_dataset(gaussian_spec(s.n, s.d, 1))),
+      : m_data(case_data(s)),
         m_model(m_data.X, {s.m, 0.5, true, 1e-3, 2}),
         m_span(m_model, m_data.y, m_model.initial_theta()),
         m_loss(LossKind::exp),
         m_flow(m_span, m_loss, TimeMode::loss),
         m_early(make_stepper(stepper(StepperKind::switch_radau))),
-        m_late(make_stepper(stepper(StepperKind::region_ros2))),
+        m_late(make_stepper(late_stepper(s.fashion))),
         m_metrics(m_span, m_loss, m_model.layers().front(), 4),
         m_driver(m_flow, *m_early, m_metrics, options(budget)) {
     m_driver.hand_off_to(*m_late);
@@ -141,6 +161,12 @@ class ScaleCase {
   static StepperOptions stepper(StepperKind kind) {
     StepperOptions so;
     so.kind = kind;
+    return so;
+  }
+  /// region_ros2; in long double on real data, whose margins' condition is large.
+  static StepperOptions late_stepper(bool fashion) {
+    StepperOptions so = stepper(StepperKind::region_ros2);
+    if (fashion) so.precision = parse_precision("long_double");
     return so;
   }
   static DriverOptions options(double budget) {
@@ -232,9 +258,12 @@ std::vector<Size> selected_sizes() {
   const std::string mode = env ? env : "quick";
   if (mode == "full") return all_sizes();
   long n = 0, d = 0, m = 0;
+  if (mode == "fashion") return {{1000, 784, 100, true}, {5000, 784, 100, true}};
+  if (std::sscanf(mode.c_str(), "fashion:%ld", &n) == 1) return {{n, 784, 100, true}};
   if (std::sscanf(mode.c_str(), "%ld,%ld,%ld", &n, &d, &m) == 3) return {{n, d, m}};
   if (mode != "quick")
-    std::fprintf(stderr, "KKTFLOW_BENCH_SCALE = \"%s\": expected quick, full or n,d,m; running quick\n", mode.c_str());
+    std::fprintf(stderr, "KKTFLOW_BENCH_SCALE = \"%s\": expected quick, full, n,d,m, fashion or fashion:n; running quick\n",
+                 mode.c_str());
   // Three that take seconds (docs/benchmarks.md's growth table: with m = 1000 a case takes 18-125 s, much of
   // it the late phase's trajectory rows; n = 1000, d = 2000 does not converge within 120 s).
   return {{50, 2000, 100}, {50, 10000, 100}, {200, 2000, 100}};
@@ -314,6 +343,10 @@ int main() {
   print_header(budget);
   std::vector<CaseResult> results;
   for (const Size& s : selected_sizes()) {
+    if (s.fashion && access(kFashionDir, R_OK) != 0) {
+      std::printf("%5ld  Fashion-MNIST: %s is missing; make fashion-mnist installs it\n", static_cast<long>(s.n), kFashionDir);
+      continue;
+    }
     results.push_back(run_case_in_child(s, budget));
     print_row(results.back());
   }

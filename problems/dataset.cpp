@@ -1,5 +1,8 @@
 #include "dataset.hpp"
 
+#include "data_loaders.hpp"
+#include "data_selection.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -111,14 +114,26 @@ Dataset lyu2021_fragile(double shift) {
   return data;
 }
 
+void validate_read_keys(const DatasetSpec& s) {
+  if (s.path.empty()) bad("path", "\"\"", "a data file is required when data.kind = \"" + s.kind + "\"");
+  if (s.classes.size() != 0 && s.classes.size() != 2)
+    bad("classes", std::to_string(s.classes.size()) + " labels", "must name exactly two labels, e.g. data.classes = [5, 7]");
+  if (s.per_class < 0) bad("per_class", std::to_string(s.per_class), "must be an integer ≥ 0 (0: every sample)");
+  if (s.select != "first" && s.select != "seeded") bad("select", "\"" + s.select + "\"", "allowed values are first, seeded");
+  if (s.normalize != "none" && s.normalize != "unit_norm" && s.normalize != "standardize")
+    bad("normalize", "\"" + s.normalize + "\"", "allowed values are none, unit_norm, standardize");
+}
+
 }  // namespace
 
 void validate(const DatasetSpec& s) {
-  static const std::vector<std::string> kinds{"gaussian", "mixture", "orthogonal", "symmetric", "timor2023", "shifted_triple", "lyu2021_fragile", "file"};
+  static const std::vector<std::string> kinds{"gaussian", "mixture", "orthogonal", "symmetric", "timor2023", "shifted_triple", "lyu2021_fragile",
+                                              "file", "csv", "idx", "npy", "hdf5"};
   if (std::find(kinds.begin(), kinds.end(), s.kind) == kinds.end())
-    bad("kind", "\"" + s.kind + "\"", "allowed values are gaussian, mixture, orthogonal, symmetric, timor2023, shifted_triple, lyu2021_fragile, file");
-  if (s.kind == "file") {
-    if (s.path.empty()) bad("path", "\"\"", "a CSV or HDF5 file path is required when data.kind = \"file\"");
+    bad("kind", "\"" + s.kind + "\"",
+        "allowed values are gaussian, mixture, orthogonal, symmetric, timor2023, shifted_triple, lyu2021_fragile, file, csv, idx, npy, hdf5");
+  if (s.from_file()) {
+    validate_read_keys(s);
     return;
   }
   if (s.n < 2) bad("n", std::to_string(s.n), "must be an integer ≥ 2");
@@ -142,7 +157,7 @@ void validate(const DatasetSpec& s) {
 
 Dataset make_dataset(const DatasetSpec& spec) {
   validate(spec);
-  if (spec.kind == "file") return load_csv(spec.path);
+  if (spec.from_file()) return prepare_dataset(read_labelled_table(spec), spec);
   std::mt19937_64 rng(spec.seed);
   Dataset data = spec.kind == "gaussian"   ? gaussian(spec, rng)
                  : spec.kind == "mixture"  ? mixture(spec, rng)
@@ -162,60 +177,6 @@ Dataset make_dataset(const DatasetSpec& spec) {
     data.params["noise"] = fmt_num(spec.noise);
   }
   return data;
-}
-
-Dataset load_csv(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("data.path = \"" + path + "\": cannot open file");
-  std::vector<std::vector<double>> rows;
-  std::string line;
-  std::size_t line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.empty() || line[0] == '#') continue;
-    std::vector<double> row;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, ',')) {
-      try {
-        std::size_t used = 0;
-        row.push_back(std::stod(cell, &used));
-      } catch (const std::exception&) {
-        // The position, not the text: a mistyped data.path (a key file, /etc/shadow) must not
-        // have its contents printed.
-        throw std::runtime_error(path + ":" + std::to_string(line_no) + ": column " + std::to_string(row.size() + 1) +
-                                 " is not a number");
-      }
-    }
-    if (!rows.empty() && row.size() != rows.front().size())
-      throw std::runtime_error(path + ":" + std::to_string(line_no) + ": " + std::to_string(row.size()) +
-                               " columns, expected " + std::to_string(rows.front().size()));
-    if (row.size() < 2) throw std::runtime_error(path + ":" + std::to_string(line_no) + ": need a label and ≥ 1 feature");
-    rows.push_back(std::move(row));
-  }
-  if (rows.size() < 2) throw std::runtime_error(path + ": need at least 2 samples");
-  Dataset data;
-  const auto n = static_cast<Eigen::Index>(rows.size());
-  const auto d = static_cast<Eigen::Index>(rows.front().size()) - 1;
-  data.X.resize(n, d);
-  data.y.resize(n);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    const auto& r = rows[static_cast<std::size_t>(i)];
-    data.y[i] = r[0];
-    for (Eigen::Index j = 0; j < d; ++j) data.X(i, j) = r[static_cast<std::size_t>(j + 1)];
-  }
-  data.source = path;
-  data.params = {{"path", path}};
-  check_binary(data);
-  return data;
-}
-
-void check_binary(const Dataset& data) {
-  for (Eigen::Index i = 0; i < data.y.size(); ++i)
-    if (data.y[i] != 1.0 && data.y[i] != -1.0)
-      throw std::invalid_argument("label of sample " + std::to_string(i) + " = " + fmt_num(data.y[i]) +
-                                  ": labels must be -1 or +1");
-  if (!data.X.allFinite()) throw std::invalid_argument("data: X has non-finite entries");
 }
 
 }  // namespace kktflow

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace kktflow {
 
@@ -41,7 +42,8 @@ struct Dataset {
 };
 
 /// What to generate or load; `kind` is one of gaussian, mixture, orthogonal, symmetric, timor2023,
-/// shifted_triple, lyu2021_fragile, file.
+/// shifted_triple, lyu2021_fragile (generated), or file, csv, idx, npy, hdf5 (read: data_loaders.hpp,
+/// then data_selection.hpp).
 struct DatasetSpec {
   std::string kind = "gaussian";
   Eigen::Index n = 50;
@@ -52,7 +54,20 @@ struct DatasetSpec {
   double noise = 1.0;       ///< mixture: σ
   double shift = 1.0;       ///< shifted_triple: the first coordinate of x3; lyu2021_fragile: s
   bool unit_norm = false;   ///< generated kinds: rescale every x_i to ‖x_i‖ = 1 (keeps symmetric data symmetric)
-  std::string path;         ///< file: CSV (label first, then d features per line); HDF5 (.h5) via analysis/data_file.hpp
+  std::string path;         ///< the data file (csv, idx images, npy X, npz archive, HDF5 via analysis/io/data_file.hpp)
+  // Read kinds only (data_loaders.hpp, data_selection.hpp).
+  std::string labels;                ///< idx, npy: the labels file
+  std::string label_column;          ///< csv: the header's label column ("": the first column)
+  std::string x_key = "X";           ///< npz: the samples' member (X.npy)
+  std::string y_key = "y";           ///< npz: the labels' member (y.npy)
+  std::vector<std::string> classes;  ///< two labels to keep, or empty (the file holds two)
+  std::string positive;              ///< the label that is +1 ("": classes[0], or 1 of labels ±1)
+  Eigen::Index per_class = 0;        ///< samples per class (0: all)
+  std::string select = "first";      ///< first, seeded (by seed)
+  std::string normalize = "none";    ///< none, unit_norm, standardize
+
+  /// True for the kinds read from a file.
+  bool from_file() const { return kind == "file" || kind == "csv" || kind == "idx" || kind == "npy" || kind == "hdf5"; }
 };
 
 /// Throws std::invalid_argument naming the field, its value and the allowed range.
@@ -67,14 +82,8 @@ inline DatasetSpec gaussian_spec(Eigen::Index n, Eigen::Index d, std::uint64_t s
   return spec;
 }
 
-/// Generates a dataset (every kind but `file`).
+/// Generates a dataset, or reads one (every read kind but HDF5, which analysis/io/data_file.hpp
+/// reads into a table for prepare_dataset).
 Dataset make_dataset(const DatasetSpec& spec);
-
-/// Reads a CSV file: one sample per line, `y,x_1,…,x_d`; '#' starts a comment line.
-/// Throws std::runtime_error naming the file and line on malformed input.
-Dataset load_csv(const std::string& path);
-
-/// Throws std::invalid_argument if labels are not ±1 or X has non-finite entries.
-void check_binary(const Dataset& data);
 
 }  // namespace kktflow

@@ -12,9 +12,12 @@ PACKAGES=(
   libtomlplusplus-dev libcli11-dev libfmt-dev nlohmann-json3-dev
   python3 python3-numpy python3-h5py python3-matplotlib python3-xarray python3-h5netcdf python3-pandas
   python3-pytest python3-tqdm              # tests: the kktflow Python package's pytest suite (tests/python)
+  pybind11-dev python3-pybind11 python3-dev # the in-process Python module (kktflow.run without a subprocess)
+  clang-format                            # .ci/check-format: one layout for every C++ file
   python3-jsonschema                      # tests: kktflow verify --json against docs/verify-schema.json
   libsvm-tools                            # tests: svm-train cross-checks our hard-margin SVM
   libboost-mpi-dev libopenmpi-dev openmpi-bin   # mpirun -n N kktflow sweep (Boost.MPI over OpenMPI)
+  zlib1g-dev                              # data loaders: gzipped IDX files, deflated .npz members
 )
 
 missing=()

@@ -448,6 +448,14 @@ void Driver::finish(const Eigen::VectorXd& x, Status status, std::int64_t points
   }
   result.status = status;
   result.reason = describe_stop(m_opt.stop, status, result.last, m_state.step);
+  if (x.allFinite() && may_end_unseparated(status)) {
+    Eigen::VectorXd q(m_sys.margins().num_samples());
+    m_sys.margins().margins(x, q);
+    if ((q.array() <= 0).any()) {
+      result.status = Status::not_separated;
+      result.reason = describe_not_separated((q.array() > 0).count(), q.size(), result.reason);
+    }
+  }
 }
 
 }  // namespace kktflow

@@ -22,6 +22,7 @@ std::string to_string(Status s) {
     case Status::no_progress: return "no_progress";
     case Status::interrupted: return "interrupted";
     case Status::stationary: return "stationary";
+    case Status::not_separated: return "not_separated";
   }
   return "unknown";
 }

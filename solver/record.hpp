@@ -45,7 +45,9 @@ struct SwitchEvent {
 };
 
 /// stationary: the flow reached a critical point, ‖∇L‖ ≤ stop.grad_norm (square loss only, square_flow.hpp).
-enum class Status { converged, log_t_max, wall_budget, step_budget, non_finite, no_progress, interrupted, stationary };
+/// not_separated: a budget or a stalled step ended a run that had never classified every sample
+/// (some y_i f(x_i) ≤ 0 at its end); the reason gives the training accuracy reached.
+enum class Status { converged, log_t_max, wall_budget, step_budget, non_finite, no_progress, interrupted, stationary, not_separated };
 std::string to_string(Status s);
 
 }  // namespace kktflow

@@ -188,6 +188,7 @@ std::string SquareFlow::describe(Status s, const Record& r) const {
     case Status::non_finite: return "the state or the loss became non-finite" + at;
     case Status::no_progress: return "the step size fell below 1e-13 of t" + at;
     case Status::interrupted: return "interrupted by a signal" + at;
+    case Status::not_separated: return "the data were never separated" + at;  // the margin flow's status only
   }
   return "unknown";
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 
 namespace kktflow {
@@ -35,6 +36,17 @@ std::optional<Status> budget_reached(const StopRules& rules, double log_t, doubl
   return std::nullopt;
 }
 
+bool may_end_unseparated(Status s) {
+  return s == Status::log_t_max || s == Status::wall_budget || s == Status::step_budget || s == Status::no_progress;
+}
+
+std::string describe_not_separated(std::int64_t correct, std::int64_t n, const std::string& ended_by) {
+  char accuracy[32];
+  std::snprintf(accuracy, sizeof accuracy, "%.2f%%", 100.0 * static_cast<double>(correct) / static_cast<double>(n));
+  return "the data were never separated: training accuracy " + std::string(accuracy) + " (" + std::to_string(correct) + " of " +
+         std::to_string(n) + " samples with y f(x) > 0) when " + ended_by;
+}
+
 std::string describe_stop(const StopRules& rules, Status s, const Record& r, std::int64_t step) {
   const std::string at = " at log t = " + sci(r.log_t) + " after " + std::to_string(step) + " steps";
   switch (s) {
@@ -49,6 +61,7 @@ std::string describe_stop(const StopRules& rules, Status s, const Record& r, std
     case Status::no_progress: return "the step size fell below 1e-13 of τ" + at;
     case Status::interrupted: return "interrupted by a signal" + at;
     case Status::stationary: return "a stationary point" + at;  // the square-loss flow's rule
+    case Status::not_separated: return "the data were never separated" + at;
   }
   return "unknown";
 }

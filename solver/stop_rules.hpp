@@ -43,6 +43,14 @@ bool converged(const StopRules& rules, const Record& r, std::int64_t points);
 /// The budget that ends the run before its next step, if any: log t, wall time or steps.
 std::optional<Status> budget_reached(const StopRules& rules, double log_t, double wall_s, std::int64_t step);
 
+/// True for the ends that leave a run where it is without judging it (a budget, a stalled step):
+/// those a run that never separated its data ends with, and that become Status::not_separated.
+bool may_end_unseparated(Status s);
+
+/// The reason of Status::not_separated: `correct` of `n` samples have y_i f(x_i) > 0, and what
+/// stopped the run (`ended_by`, describe_stop's text).
+std::string describe_not_separated(std::int64_t correct, std::int64_t n, const std::string& ended_by);
+
 /// Why the run ended with status `s` at row `r` after `step` steps, with the rule's figures.
 std::string describe_stop(const StopRules& rules, Status s, const Record& r, std::int64_t step);
 

@@ -82,9 +82,7 @@ void SwitchRadau::factor_jacobian(const MarginLoss& loss, Leaky2Span& span, doub
   loss.weights(q_ref, w_ref);
   loss.weights_jacobian_diagonal(q_ref, w_ref, v_ref);
   const RadauTableau& t = tableau();
-  m_jacobian.compute(m_K, w_ref, v_ref);
-  m_real_newton.compute(m_jacobian, h * t.mu);
-  m_complex_newton.compute(m_jacobian, h * t.nu);
+  m_newton.compute(m_K, w_ref, v_ref, h, t.mu, t.nu);
 }
 
 int SwitchRadau::path_products(Leaky2Span& span, const Eigen::VectorXd& dxdt) {
@@ -123,8 +121,8 @@ void SwitchRadau::newton_correction() {
   // ΔQ = U Vᵀ the columns decouple, (I − h d_k J) U_k = (−R V⁻ᵀ)_k, and U_3 = conj(U_2).
   const RadauTableau& t = tableau();
   const Eigen::MatrixXcd u = -m_residual.cast<std::complex<double>>() * t.Vinv.transpose();
-  const Eigen::VectorXd dv0 = m_real_newton.solve(u.col(0).real());
-  const Eigen::VectorXcd dv1 = m_complex_newton.solve(u.col(1));
+  const Eigen::VectorXd dv0 = m_newton.solve_real(u.col(0).real());
+  const Eigen::VectorXcd dv1 = m_newton.solve_complex(u.col(1));
   for (int l = 0; l < 3; ++l) m_Q.col(l) += t.V(l, 0).real() * dv0 + 2.0 * (t.V(l, 1) * dv1).real();
 }
 
@@ -168,7 +166,7 @@ const Eigen::VectorXd& SwitchRadau::error_estimate(Leaky2Span& span, double h) {
   const RadauTableau& t = tableau();
   const Eigen::MatrixXd z = h * (m_w * t.A.transpose());  // z_l = W(c_l h), columns
   m_scratch = z * t.e - (t.mu * h) * m_w0;
-  m_scratch = m_real_newton.solve(m_scratch, true);  // (I − hμ P K)⁻¹ = ((I − hμ K P)ᵀ)⁻¹
+  m_scratch = m_newton.solve_real(m_scratch, true);  // (I − hμ P K)⁻¹ = ((I − hμ K P)ᵀ)⁻¹
   span.region_ascent(m_scratch, m_work);
   return m_work;
 }

@@ -90,6 +90,7 @@ void create_named(h5::Group& slot, const std::string& name, const std::vector<st
     }
   }();
   dataset.write_attr("names", names);
+  dataset.make_scale(name);
 }
 
 void create_slot(h5::Group slot) {
@@ -97,8 +98,11 @@ void create_slot(h5::Group slot) {
   create_named<std::int64_t>(slot, "counters", names_of(kCounters));
   create_named<std::int64_t>(slot, "lengths", vector_names());
   create_named<std::int64_t>(slot, "rows", {kRowNames.begin(), kRowNames.end()});
-  for (const auto& field : kRealVectors) slot.create_appendable(field.name, {h5::Type::f64, 0, kVectorChunk});
-  for (const auto& field : kIntVectors) slot.create_appendable(field.name, {h5::Type::i64, 0, kVectorChunk});
+  // Each vector is the coordinate of its own dimension, so netCDF tools read the slot as it is.
+  for (const auto& field : kRealVectors)
+    slot.create_appendable(field.name, {h5::Type::f64, 0, kVectorChunk}).make_scale(field.name);
+  for (const auto& field : kIntVectors)
+    slot.create_appendable(field.name, {h5::Type::i64, 0, kVectorChunk}).make_scale(field.name);
 }
 
 void write_slot(const h5::Group& slot, const RunState& c, const RowCounts& rows) {
@@ -214,6 +218,7 @@ CheckpointSlots CheckpointSlots::create(h5::Group& root) {
   group.write_attr("long_name", "state to resume the run from, bit for bit (kktflow run --resume)");
   h5::Dataset sequence = group.write_dataset("sequence", std::vector<std::int64_t>{0, 0});
   sequence.write_attr("long_name", "per slot: the checkpoint's number, 0 if never written; the larger is current");
+  sequence.make_scale("sequence");
   for (std::size_t k = 0; k < 2; ++k) create_slot(group.create_group(slot_name(k)));
   return CheckpointSlots(std::move(sequence), {group.open_group(slot_name(0)), group.open_group(slot_name(1))});
 }

@@ -82,6 +82,12 @@ void Object::write_attr(const std::string& name, const std::vector<std::int64_t>
   put_attr(*this, name, H5T_STD_I64LE, H5T_NATIVE_INT64, value.size(), value.data());
 }
 
+void Object::write_attr(const std::string& name, const std::vector<std::int64_t>& value, hsize_t columns) {
+  if (columns == 0 || value.size() % columns != 0)
+    fail(fmt::format("attribute '{}': {} values do not fill rows of {}", name, value.size(), columns));
+  put_attr(*this, name, H5T_STD_I64LE, H5T_NATIVE_INT64, value.size(), value.data(), columns);
+}
+
 template <class T>
 T Object::read_attr(const std::string& name) const {
   if constexpr (IsVector<T>::value) {

@@ -74,6 +74,8 @@ class Object {
   void write_attr(const std::string& name, const std::vector<std::string>& value);
   void write_attr(const std::string& name, const std::vector<double>& value);
   void write_attr(const std::string& name, const std::vector<std::int64_t>& value);
+  /// A rows × `columns` attribute from `value` in row-major order (value.size() a multiple of columns).
+  void write_attr(const std::string& name, const std::vector<std::int64_t>& value, hsize_t columns);
 
   /// Reads an attribute as T: std::string (fixed or variable length), double, std::int64_t,
   /// std::uint64_t, or std::vector of std::string / double / std::int64_t. Numbers convert
@@ -192,6 +194,8 @@ class Group : public Object {
   [[nodiscard]] Group open_group(const std::string& name) const;
   /// Whether a link `name` exists (every component of a nested path is checked).
   [[nodiscard]] bool contains(const std::string& name) const;
+  /// The names of its links, in name order.
+  [[nodiscard]] std::vector<std::string> member_names() const;
   /// Unlinks `name`; its space is not reclaimed (HDF5 never shrinks a file).
   void remove(const std::string& name);
   /// Creates an external link `name` to the object `target_object` of the file `target_file`

@@ -160,16 +160,20 @@ inline Handle reader_access(const Where& at) {
   return plist;
 }
 
-/// Creates attribute `name` (replacing any old one) and writes it; `length` empty means scalar.
+/// Creates attribute `name` (replacing any old one) and writes it; `length` empty means scalar,
+/// `columns` > 0 a matrix of length/columns rows.
 inline void put_attr(const Object& owner, const std::string& name, hid_t stored_type, hid_t memory_type,
-              std::optional<hsize_t> length, const void* data) {
+              std::optional<hsize_t> length, const void* data, hsize_t columns = 0) {
   const Where at = where_of(owner);
   const std::string action = attr_action("write", name);
   if (at.check(H5Aexists(owner.id(), name.c_str()), action) > 0) {
     at.check(H5Adelete(owner.id(), name.c_str()), action);
   }
-  Handle space(at.check(length ? H5Screate_simple(1, &*length, nullptr) : H5Screate(H5S_SCALAR), action),
-               H5Sclose);
+  const std::array<hsize_t, 2> matrix{columns > 0 && length ? *length / columns : 0, columns};
+  const hid_t space_id = !length ? H5Screate(H5S_SCALAR)
+                         : columns > 0 ? H5Screate_simple(2, matrix.data(), nullptr)
+                                       : H5Screate_simple(1, &*length, nullptr);
+  Handle space(at.check(space_id, action), H5Sclose);
   Handle attr(
       at.check(H5Acreate2(owner.id(), name.c_str(), stored_type, space.id(), H5P_DEFAULT, H5P_DEFAULT),
                action),
@@ -281,6 +285,11 @@ std::vector<std::string> format_all(const std::vector<T>& values) {
     out.push_back(fmt::format("{}", value));
   }
   return out;
+}
+
+inline herr_t collect_link_name(hid_t /*group*/, const char* name, const H5L_info_t* /*info*/, void* out) {
+  static_cast<std::vector<std::string>*>(out)->emplace_back(name);
+  return 0;
 }
 
 inline herr_t collect_attr_name(hid_t /*location*/, const char* name, const H5A_info_t* /*info*/, void* out) {

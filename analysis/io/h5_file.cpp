@@ -45,6 +45,12 @@ bool Group::contains(const std::string& name) const {
   return true;
 }
 
+std::vector<std::string> Group::member_names() const {
+  std::vector<std::string> names;
+  check(H5Literate(id(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_link_name, &names), "list members");
+  return names;
+}
+
 void Group::remove(const std::string& name) {
   Where{file_path(), child_path(path(), name)}.check(H5Ldelete(id(), name.c_str(), H5P_DEFAULT), "unlink");
 }

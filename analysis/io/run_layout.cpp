@@ -115,7 +115,7 @@ Snapshots create_snapshots(Group group, const RunMetadata& meta, hsize_t dim) {
   Appendable theta = create_column(group, "theta", {Type::f64, dim, 1},
                                    "theta, layer after layer, each layer row-major", "1", snapshot);
   theta.write_attr("layer_names", meta.layer_names);
-  theta.write_attr("layer_shapes", meta.layer_shapes);
+  theta.write_attr("layer_shapes", meta.layer_shapes, 2);  // layers × (rows, cols)
   theta.attach_scale(write_index(group, "param", dim, "index into theta"), 1);
   return {std::move(snapshot), std::move(point), std::move(theta)};
 }
@@ -157,6 +157,7 @@ void write_model(Group group, const RunMetadata& meta) {
   if (meta.a.size() > 0) {
     h5::Dataset a = group.write_dataset("a", meta.a);
     describe(a, "fixed outer-layer weights", "1");
+    a.attach_scale(write_index(group, "unit", static_cast<hsize_t>(meta.a.size()), "neuron of the first layer"), 0);
   }
 }
 
@@ -361,6 +362,21 @@ void read_sizes(const Group& root, RunSummary& summary) {
   summary.trajectory_size = storage_size(trajectory, trajectory_names());
   summary.event_size = storage_size(events, kEventNames);
   summary.snapshot_size = storage_size(snapshots, kSnapshotNames);
+}
+
+void write_final_vector(Group& final_group, const std::string& name, const Eigen::VectorXd& value) {
+  if (final_group.contains(name)) final_group.remove(name);
+  h5::Dataset dataset = final_group.write_dataset(name, value);
+  // θ and the polished θ run along θ's parameters, the multipliers along the samples.
+  const bool per_sample = name == "lambda";
+  const std::string dimension = per_sample ? "sample" : "param";
+  const h5::Dataset scale =
+      final_group.contains(dimension)
+          ? final_group.open_dataset(dimension)
+          : write_index(final_group, dimension, static_cast<hsize_t>(value.size()), per_sample ? "sample" : "index into theta");
+  if (scale.shape().at(0) != static_cast<hsize_t>(value.size()))
+    malformed(dataset, fmt::format("holds {} values, its dimension '{}' {}", value.size(), dimension, scale.shape().at(0)));
+  dataset.attach_scale(scale, 0);
 }
 
 }  // namespace kktflow::run_file

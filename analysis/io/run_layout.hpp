@@ -54,7 +54,7 @@ inline constexpr std::array<Column, 18> kColumns{{
     {"switches", "activation switches so far", "1", nullptr, &Record::switches},
     {"sliding", "(neuron, sample) pairs sliding on a kink", "1", nullptr, &Record::sliding},
     {"rhs_evals", "right-hand-side evaluations so far", "1", nullptr, &Record::rhs_evals},
-    {"dt", "last accepted step in the integration variable", "1", &Record::dt, nullptr},
+    {"dt", "the step-size control's next step in the integration variable", "1", &Record::dt, nullptr},
     {"err_estimate", "normalized local error estimate of the last step (-1: none)", "1",
      &Record::err_estimate, nullptr},
     // "s", not "seconds": xarray decodes variables whose units are "seconds" into timedeltas.
@@ -92,6 +92,9 @@ hsize_t complete_rows(const Group& group, const Names& names) {
 }
 
 std::vector<std::string> trajectory_names();
+/// Writes /final/<name> (replacing it) along its dimension, the scale "param" (θ, polished θ) or
+/// "sample" (the multipliers λ) of /final, made on first use.
+void write_final_vector(Group& final_group, const std::string& name, const Eigen::VectorXd& value);
 void describe(h5::Object& object, const std::string& long_name, const std::string& units);
 Appendable create_index(Group& group, const std::string& name, const std::string& long_name);
 h5::Dataset write_index(Group& group, const std::string& name, hsize_t count, const std::string& long_name);

@@ -153,10 +153,7 @@ struct RunWriter::Impl {
   void write_final(const std::string& name, const Eigen::VectorXd& value) {
     end_swmr();
     Group final_group = finished->root().open_group("final");
-    if (final_group.contains(name)) {
-      final_group.remove(name);
-    }
-    final_group.write_dataset(name, value);
+    write_final_vector(final_group, name, value);
   }
 
   hsize_t dim = 0;

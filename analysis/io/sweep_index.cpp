@@ -241,7 +241,10 @@ void write_sweep_index(const std::string& path, const SweepDescription& spec, co
     write_attributes(root, spec, rows, totals);
     std::vector<std::int64_t> index;
     for (const CaseRow& row : rows) index.push_back(row.index);
-    h5::Dataset scale = root.create_group("cases").write_dataset("case", index);
+    // At the root, so that every group's columns (/cases, /params, /final, /verify/<claim>,
+    // /continuation) find their dimension among their ancestors, as netCDF readers look for it.
+    root.create_group("cases");
+    h5::Dataset scale = root.write_dataset("case", index);
     scale.make_scale("case");
     write_cases(root, scale, rows);
     write_params(root, scale, spec, rows);

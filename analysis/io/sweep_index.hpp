@@ -7,6 +7,7 @@
 #include "solver/record.hpp"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -16,7 +17,7 @@ namespace kktflow {
 
 /// Value of the index's root attribute `format`.
 inline constexpr const char* kSweepFormat = "kktflow-sweep";
-inline constexpr std::int64_t kSweepFormatVersion = 1;
+inline constexpr std::int64_t kSweepFormatVersion = 2;  ///< 2: the dimension scale `case` at the root
 
 /// How far a case's run file has come.
 enum class CaseProgress {
@@ -93,6 +94,30 @@ struct ContinuationRecord {
   std::vector<std::string> pattern;
   std::vector<BranchChange> changes;
 };
+
+/// One case of a sweep index as read back: its row of /cases, its final figures (the columns of
+/// /final, NaN where it has no row) and the verdicts it has.
+struct IndexedCase {
+  int index = 0;
+  std::string label, file, state, message, status, status_reason;
+  int attempts = 0;
+  std::map<std::string, double> final;  ///< normalized_margin, stable_rank, kkt_eps, …
+  std::vector<ClaimResult> claims;      ///< only the claims the case evaluated
+};
+
+/// A sweep index as read back.
+struct SweepIndexContents {
+  SweepDescription sweep;
+  SweepTotals totals;
+  std::string created;
+  std::vector<IndexedCase> cases;
+};
+
+/// True when `path` is a kktflow sweep index (its root attribute format says so).
+bool is_sweep_index(const std::string& path);
+
+/// Reads DIR/index.h5. Throws h5::Error when it is not a sweep index this code reads, or is damaged.
+SweepIndexContents read_sweep_index(const std::string& path);
 
 /// Writes DIR/index.h5 (`path`) from scratch: into a temporary file first, renamed over `path`,
 /// so that a reader or a killed sweep never sees half an index. Throws h5::Error.

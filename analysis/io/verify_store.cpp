@@ -2,6 +2,7 @@
 
 #include "analysis/io/h5.hpp"
 #include "analysis/io/read_probe.hpp"
+#include "analysis/io/run_layout.hpp"
 #include "analysis/io/run_store.hpp"
 
 #include <fmt/format.h>
@@ -80,13 +81,8 @@ void write_verify(const std::string& path, const std::vector<ClaimResult>& rows,
     columns[c].attach_scale(claim, 0);
   }
   h5::Group final_group = root.open_group("final");
-  const auto replace = [&](const char* name, const Eigen::VectorXd& v) {
-    if (v.size() == 0) return;
-    if (final_group.contains(name)) final_group.remove(name);
-    final_group.write_dataset(name, v);
-  };
-  replace("polished_theta", finals.polished_theta);
-  replace("lambda", finals.lambda);
+  if (finals.polished_theta.size() > 0) run_file::write_final_vector(final_group, "polished_theta", finals.polished_theta);
+  if (finals.lambda.size() > 0) run_file::write_final_vector(final_group, "lambda", finals.lambda);
   file.flush();
 }
 

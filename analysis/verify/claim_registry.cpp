@@ -3,6 +3,7 @@
 #include "analysis/verify/frei2023_claims.hpp"
 #include "analysis/verify/frei2023_gd_claims.hpp"
 #include "analysis/verify/le2022_claims.hpp"
+#include "analysis/verify/limit_certificate_claims.hpp"
 #include "analysis/verify/lyu2021_claims.hpp"
 #include "analysis/verify/lyuli2020_claims.hpp"
 #include "analysis/verify/soudry2018_claims.hpp"
@@ -24,7 +25,7 @@ using Names = ClaimNames;
 const std::vector<const ClaimFamily*>& families() {
   static const std::vector<const ClaimFamily*> table{&frei2023_family(),  &frei2023_gd_family(), &timor2023_family(),
                                                      &lyu2021_family(),   &le2022_family(),      &soudry2018_family(),
-                                                     &lyuli2020_family()};
+                                                     &lyuli2020_family(), &limit_certificate_family()};
   return table;
 }
 

@@ -10,6 +10,7 @@
 ///   le2022        le2022_claims.hpp       deep ReLU/linear nets
 ///   soudry2018    soudry2018_claims.hpp   linear predictor
 ///   lyuli2020     lyuli2020_claims.hpp    any homogeneous model on a margin loss
+///   lyuli2020     limit_certificate_claims.hpp  the certified limit: fixed-outer net, linear model
 ///
 /// A family says which of its claims apply to a run (by default) and which may be asked for;
 /// the registry reports in family order, or in the order asked.

@@ -18,6 +18,10 @@ struct ClaimResult {
   double tolerance = std::numeric_limits<double>::quiet_NaN();  ///< the bound it is compared with
   bool certified = false;  ///< value is a rigorous bound (interval arithmetic), not a float estimate
   std::string detail;
+  /// Neither passed nor failed: a claim that is a certificate could not be established (the
+  /// reason is in detail). passed is false; verify reports NOT CERTIFIED and does not count it
+  /// as a failure, since a missing proof is no evidence against the theorem.
+  bool not_certified = false;
 };
 
 /// What verify writes besides the rows; empty vectors are not written.

@@ -20,6 +20,7 @@ std::string tolerance_source(const std::string& claim) {
       {"lyuli2020.kkt_rate", "ours"},
       {"lyuli2020.kkt", "ours"},
       {"lyuli2020.normalized_margin", "ours"},
+      {"lyuli2020.limit_certified", "the proof's"},
       {"lyu2021.linear_max_margin", "ours"},
       {"lyu2021.below_optimum", "ours"},
       {"lyu2021.svm_direction", "ours"},

@@ -70,11 +70,17 @@ def common_rows(group, names):
     return min((d.shape[0] for d in present), default=0)
 
 
+#: The newest format_version this package reads, per format.
+NEWEST_VERSION = {"kktflow-run": 1, "kktflow-sweep": 2}
+
+
 def require_format(f, path, expected):
-    """Refuses a file whose root `format` is not `expected` or whose format_version is newer than 1."""
+    """Refuses a file whose root `format` is not `expected` or whose format_version is newer than
+    this package reads."""
     found = text(f.attrs["format"]) if "format" in f.attrs else None
     if found != expected:
         raise FormatError(f"{path}: not a {expected} file (its format attribute is {found!r})")
     version = int(f.attrs.get("format_version", 0))
-    if version > 1:
-        raise FormatError(f"{path}: format_version {version} is newer than this kktflow package reads (1)")
+    newest = NEWEST_VERSION.get(expected, 1)
+    if version > newest:
+        raise FormatError(f"{path}: format_version {version} is newer than this kktflow package reads ({newest})")

@@ -1,11 +1,14 @@
 """`run` and `verify`: kktflow's own commands from Python.
 
-Both call the `kktflow` executable and read back what it wrote, so a notebook can start a run
-and look at it in two lines. They are thin on purpose: the same signatures can later call a
-compiled module in-process, without changing any caller. The executable is, in this order:
-$KKTFLOW_EXE; `kktflow` next to this package's installation (PREFIX/bin, when `cmake --install`
-put both there); build/release or build/debug of the source tree this package sits in; `kktflow`
-on PATH.
+Both run in-process through the compiled module `_kktflow` (python/_kktflow.cpp: the library
+`kktflow run` and `kktflow verify` are made of, so a run from Python is the CLI's run to the bit).
+A run releases the GIL while it integrates; Ctrl-C stops it at a step boundary with status
+"interrupted" and a checkpoint that `resume=True` continues from, then raises KeyboardInterrupt.
+Progress shows through tqdm when it is installed.
+
+Where the module is not built (a sanitizer build), both call the `kktflow` executable instead:
+$KKTFLOW_EXE; `kktflow` next to this package's installation (PREFIX/bin); build/release or
+build/debug of the source tree this package sits in; `kktflow` on PATH.
 """
 import json
 import math
@@ -79,16 +82,86 @@ def call(arguments):
     return command, done.returncode, done.stdout, done.stderr
 
 
-def run(config, out, overrides=None, force=False, resume=False):
-    """Runs `kktflow run` on `config` and returns the run file `out`, opened by open_run.
+def compiled():
+    """The compiled module _kktflow, or None where it is not built."""
+    try:
+        import _kktflow
+    except ImportError:
+        return None
+    return _kktflow
+
+
+class _TqdmRows:
+    """Shows a run's rows on a tqdm bar: how far ε_KKT has come towards its target, in decades."""
+
+    def __init__(self):
+        from tqdm.auto import tqdm
+
+        # The total (decades to the target) is known from the first row; 1 until then.
+        self.bar = tqdm(total=1.0, unit="dec", bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} decades [{elapsed}{postfix}]")
+        self.first = None
+
+    def __call__(self, row):
+        eps = row["kkt_eps"]
+        if math.isfinite(eps) and eps > 0:
+            if self.first is None:
+                self.first = math.log10(eps)
+                self.bar.total = max(self.first - math.log10(row["target"]), 1e-9)
+            self.bar.n = min(max(self.first - math.log10(eps), 0.0), self.bar.total)
+        self.bar.set_postfix_str(f"log t {row['log_t']:.4g}, ε_KKT {eps:.2e}", refresh=False)
+        self.bar.refresh()
+
+    def close(self):
+        self.bar.close()
+
+
+def _progress_rows(progress):
+    """The callable that receives each row: `progress` itself, a tqdm bar (True), or none."""
+    if callable(progress):
+        return progress
+    if progress:
+        try:
+            return _TqdmRows()
+        except ImportError:
+            return None
+    return None
+
+
+def _run_in_process(module, config, out, overrides, force, resume, progress):
+    path, text = (config, "") if not isinstance(config, dict) else ("", toml_text(config))
+    sets = [f"{key}={toml_literal(value)}" for key, value in (overrides or {}).items()]
+    rows = _progress_rows(progress)
+    try:
+        try:
+            outcome = module.run(str(path), text, sets, str(out), force, resume, rows)
+        except module.ConfigError as error:
+            raise KktflowError(["kktflow.run", str(config)], 2, str(error)) from None
+        except module.FileError as error:
+            raise KktflowError(["kktflow.run", str(config)], 3, str(error)) from None
+    finally:
+        if hasattr(rows, "close"):
+            rows.close()
+    if outcome["exit_code"] not in (0, 130):
+        raise KktflowError(["kktflow.run", str(config)], outcome["exit_code"], outcome["message"] or outcome["reason"])
+
+
+def run(config, out, overrides=None, force=False, resume=False, progress=True):
+    """Runs `config` into the run file `out` and returns it, opened by open_run.
 
     `config` is a TOML file's path or a dict of the same sections ({"data": {"n": 10}, …};
-    give paths inside it absolute); `overrides` maps dotted keys to values, as `--set
-    model.gamma=0.1` does. `force` overwrites `out`, `resume` continues it from its checkpoint.
-    Raises KktflowError when the run fails (exit 2 config, 3 I/O, 4 numerical failure).
+    relative paths inside a dict are relative to the working directory); `overrides` maps dotted
+    keys to values, as `--set model.gamma=0.1` does. `force` overwrites `out`, `resume`
+    continues it from its checkpoint. `progress`: True shows a tqdm bar (when tqdm is installed),
+    a callable receives each trajectory row as a dict, False shows nothing.
+    Raises KktflowError when the run fails (exit 2 config, 3 I/O, 4 numerical failure), and
+    KeyboardInterrupt after Ctrl-C has stopped it cleanly.
     """
     from .runfile import open_run
 
+    module = compiled()
+    if module is not None:
+        _run_in_process(module, config, out, overrides, force, resume, progress)
+        return open_run(out)
     with tempfile.TemporaryDirectory() as scratch:
         if isinstance(config, dict):
             path = os.path.join(scratch, "config.toml")
@@ -106,9 +179,19 @@ def run(config, out, overrides=None, force=False, resume=False):
 
 
 def verify(path, claims=None):
-    """Runs `kktflow verify` on the run file `path` and returns its verdicts as a DataFrame indexed
+    """Checks the claims (every one that applies when `claims` is None) on the run file `path`,
+    records them in it as `kktflow verify` does, and returns the verdicts as a DataFrame indexed
     by claim name: passed, value, tolerance, certified, detail. A failed claim is a verdict, not
     an error; KktflowError is raised for usage (2) and I/O (3) failures."""
+    module = compiled()
+    if module is not None:
+        try:
+            rows = module.verify(str(path), list(claims or []))
+        except ValueError as error:
+            raise KktflowError(["kktflow.verify", str(path)], 2, str(error)) from None
+        except module.FileError as error:
+            raise KktflowError(["kktflow.verify", str(path)], 3, str(error)) from None
+        return pd.DataFrame(rows).set_index("name")
     arguments = ["verify", path, "--json"] + (["--claims", ",".join(claims)] if claims else [])
     command, code, stdout, stderr = call(arguments)
     if code not in (0, EXIT_CLAIM_FAILED):

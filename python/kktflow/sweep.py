@@ -34,6 +34,11 @@ FINAL_FIGURES = ("log_t", "log_loss", "norm", "normalized_margin", "kkt_eps", "o
 COUNTS = ("switches", "steps")
 
 
+def _case_index(f):
+    """The index's case numbers: /case (format version 2) or /cases/case (version 1)."""
+    return f["case"][()] if "case" in f else f["cases/case"][()]
+
+
 def index_path(where):
     """DIR/index.h5 for a sweep directory, or the index path itself."""
     return os.path.join(where, INDEX_NAME) if os.path.isdir(where) else where
@@ -53,7 +58,7 @@ def open_sweep(where):
     with open_file(path) as f:
         require_format(f, path, SWEEP_FORMAT)
         attrs = sweep_attributes(f)
-        frame = pd.DataFrame(index=pd.Index(f["cases/case"][()], name="case"))
+        frame = pd.DataFrame(index=pd.Index(_case_index(f), name="case"))
         frame["label"] = column_values(f["cases/label"])
         for key, values in swept_values(f, attrs).items():
             frame[key] = values
@@ -172,7 +177,7 @@ def open_case(where, case):
     with open_file(path) as f:
         require_format(f, path, SWEEP_FORMAT)
         files = column_values(f["cases/file"])
-        cases = list(f["cases/case"][()])
+        cases = list(_case_index(f))
     if case not in cases:
         raise KeyError(f"{path}: no case {case} (cases {cases[0]}..{cases[-1]})")
     return open_run(os.path.join(os.path.dirname(path), files[cases.index(case)]))

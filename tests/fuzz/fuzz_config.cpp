@@ -10,9 +10,9 @@
 /// column of malformed TOML. Any other exception, a crash or a hang is a finding.
 #include "fuzz_harness.hpp"
 
-#include "config.hpp"
-#include "config_checks.hpp"
-#include "memory_estimate.hpp"
+#include "app/config.hpp"
+#include "app/config_checks.hpp"
+#include "app/memory_estimate.hpp"
 
 #include <cmath>
 #include <regex>
@@ -47,7 +47,7 @@ void check_accepted(const kktflow::RunConfig& c) {
   const double d = static_cast<double>(c.data.d);
   const double bytes = kktflow::estimate_run_memory(c, n, d).total();
   if (!(bytes > 0) || std::isnan(bytes)) fuzz_finding("memory estimate " + std::to_string(bytes));
-  const kktflow::RunConfig again = kktflow::load_config_text(c.resolved_toml, "resolved", {});
+  const kktflow::RunConfig again = kktflow::load_config_text(c.resolved_toml, {});
   if (again.resolved_toml != c.resolved_toml)
     fuzz_finding("the resolved configuration does not load to itself:\n" + c.resolved_toml + "\n--- became ---\n" +
                  again.resolved_toml);
@@ -58,7 +58,7 @@ void check_accepted(const kktflow::RunConfig& c) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   try {
-    const kktflow::RunConfig c = kktflow::load_config_text(text, "fuzz", overrides_in(text));
+    const kktflow::RunConfig c = kktflow::load_config_text(text, overrides_in(text));
     kktflow::check_input_paths(c);  // as `kktflow run` does next
     check_accepted(c);
     kktflow::fuzz::g_last_verdict = kktflow::fuzz::Verdict::accepted;

@@ -8,8 +8,8 @@
 - no NaN or infinity in /trajectory, except NaN in sigma (padding where the first layer has
   fewer than k_top singular values) and +inf in kkt_eps and kkt_delta (the solver's value while
   the margin is not yet positive, so that theta / q_min^(1/L) is undefined);
-- xarray with engine "h5netcdf" opens each group that names its axes, with the dimension names
-  kktflow writes (point and singular for /trajectory).
+- xarray with engine "h5netcdf" opens every group of the file (each dataset has its dimension
+  scales), with the dimension names kktflow writes (point and singular for /trajectory).
 
 Prints one summary line and exits 0, or prints the problems to stderr and exits 1.
 Needs Debian's python3 with python3-h5py, python3-xarray and python3-h5netcdf.
@@ -32,6 +32,8 @@ EXPECTED_DIMS = {
     "snapshots": {"theta": ("snapshot", "param"), "point": ("snapshot",)},
     "data": {"X": ("sample", "feature"), "y": ("sample",)},
 }
+# … and, once the run has finished or been verified, these where present.
+EXPECTED_FINAL_DIMS = {"theta": ("param",), "polished_theta": ("param",), "lambda": ("sample",)}
 
 
 def text(value):
@@ -86,7 +88,25 @@ def check_trajectory(arrays, problems):
     return min(lengths.values(), default=0)
 
 
+def every_group(path):
+    """The path of every group in the file, the root as ""."""
+    groups = [""]
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda name, obj: groups.append(name) if isinstance(obj, h5py.Group) else None)
+    return groups
+
+
 def check_xarray(path, problems):
+    for group in every_group(path):
+        try:
+            with xr.open_dataset(path, group=group or None, engine="h5netcdf") as ds:
+                ds.load()
+                if group == "final":
+                    for variable, dims in EXPECTED_FINAL_DIMS.items():
+                        if variable in ds.variables and ds[variable].dims != dims:
+                            problems.append(f"xarray: /final/{variable} has dims {ds[variable].dims}, expected {dims}")
+        except Exception as error:
+            problems.append(f"xarray cannot open group /{group}: {type(error).__name__}: {error}")
     for group, expected in EXPECTED_DIMS.items():
         try:
             with xr.open_dataset(path, group=group, engine="h5netcdf") as ds:

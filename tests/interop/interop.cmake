@@ -3,8 +3,8 @@
 # FIXTURES): NAME runs tests/interop/check_run_file.py (h5py reads every dataset, xarray names
 # the dims), NAME_h5dump runs `h5dump -H` (HDF5's own tools read the header of every object).
 # The check needs Debian's python3 with h5py, xarray and h5netcdf; the pyenv python3 first on
-# PATH usually lacks them, hence the fixed path. h5dump comes with Debian's hdf5-tools.
-set(KKTFLOW_INTEROP_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with h5py, xarray and h5netcdf")
+# PATH usually lacks them, hence the fixed path (KKTFLOW_INTEROP_PYTHON, set at the top level).
+# h5dump comes with Debian's hdf5-tools.
 execute_process(COMMAND ${KKTFLOW_INTEROP_PYTHON} -c "import h5py, xarray, h5netcdf"
   RESULT_VARIABLE _missing OUTPUT_QUIET ERROR_QUIET)
 # A cache entry, not a variable: the function is called from other directories' scopes.

@@ -29,8 +29,18 @@ def unrounded(label):
 
 
 def assert_not_blank(fig, size, inked_at_least=0.05):
-    image = pixels(fig)
-    assert image.shape[1::-1] == size
+    assert_image_not_blank(pixels(fig), size, inked_at_least)
+
+
+def assert_png_not_blank(path, size, inked_at_least=0.05):
+    """The PNG file at `path` (as `kktflow plot` wrote it) has `size` (width, height) and is not blank."""
+    assert_image_not_blank(mpimg.imread(path)[..., :3], size, inked_at_least)
+
+
+def assert_image_not_blank(image, size, inked_at_least):
+    """`image` (RGB in [0, 1]) is `size` (width, height) px, at least `inked_at_least` of it not
+    white, in more than 50 colours (a figure, not a few flat areas)."""
+    assert image.shape[1::-1] == size, f"{image.shape[1]} × {image.shape[0]} px, expected {size[0]} × {size[1]}"
     inked = np.mean(np.any(image < 0.9, axis=2))
     assert inked > inked_at_least, f"only {inked:.1%} of the pixels are not white"
     assert len(np.unique((image * 255).astype(np.uint8).reshape(-1, 3), axis=0)) > 50

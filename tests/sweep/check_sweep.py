@@ -24,6 +24,7 @@ import time
 
 import h5py
 import numpy as np
+import xarray as xr
 
 # Ours: how long the resume check waits for the first sweep to finish two cases.
 FIRST_CASES_TIMEOUT_S = 300
@@ -49,8 +50,8 @@ def check_index(directory, cases):
     with h5py.File(path, "r") as f:
         if text(f.attrs["format"]) != "kktflow-sweep":
             fail(f"{path}: format {f.attrs['format']!r}")
-        if f["cases/case"].shape[0] != cases:
-            fail(f"{path}: {f['cases/case'].shape[0]} rows, expected {cases}")
+        if f["case"].shape[0] != cases:
+            fail(f"{path}: {f['case'].shape[0]} rows, expected {cases}")
         states = strings(f["cases/state"])
         if set(states) != {"done"}:
             fail(f"{path}: states {states}")
@@ -63,7 +64,18 @@ def check_index(directory, cases):
             link = f["runs"][os.path.splitext(os.path.basename(name))[0]]
             if text(link.attrs["format"]) != "kktflow-run" or text(link.attrs["status"]) != strings(f["cases/status"])[case]:
                 fail(f"{path}: the external link of case {case} does not lead to its run file {name}")
-        print(f"ok: {path}: {cases} cases done, {len(claims)} claims each, every external link opens its run file")
+        groups = [""]
+        f.visititems(lambda name, obj: groups.append(name) if isinstance(obj, h5py.Group) else None)
+    for group in groups:  # every group opens in xarray, its columns along "case" (or "change")
+        try:
+            with xr.open_dataset(path, group=group or None, engine="h5netcdf") as ds:
+                ds.load()
+                if group in ("cases", "params", "final") and any(v.dims != ("case",) for v in ds.data_vars.values()):
+                    fail(f"{path}: /{group} has dims {[v.dims for v in ds.data_vars.values()]}, expected (case,)")
+        except Exception as error:  # any failure to open is the finding
+            fail(f"{path}: xarray cannot open group /{group}: {type(error).__name__}: {error}")
+    print(f"ok: {path}: {cases} cases done, {len(claims)} claims each, every external link opens its run file, "
+          f"{len(groups)} groups open in xarray")
 
 
 def check_claims(directory, names):
@@ -140,7 +152,7 @@ def check_resume(exe, sweep, directory):
     first.wait()
     before = done_cases(directory)
     with h5py.File(os.path.join(directory, "index.h5"), "r") as f:
-        total = f["cases/case"].shape[0]
+        total = f["case"].shape[0]
     if len(before) >= total:
         fail("every case was done before the kill: nothing left to resume")
     second = subprocess.run(command, capture_output=True, text=True)

@@ -30,7 +30,7 @@ def panel_margin(ax, frame, x, key):
         # below_optimum's value is the shortfall 1 − γ/γ_LB, so its lower bound on the optimum is γ/(1 − value).
         bound = y / (1 - frame[f"{BOUND_CLAIM}.value"].to_numpy(dtype=float))
         ax.plot(x, bound, "s--", markersize=3, color="tab:green", label="the optimum is at least this (an explicit net)")
-    ax.set_ylabel("min_i q_i / ‖θ‖^L")
+    ax.set_ylabel("minᵢ qᵢ / ‖θ‖ᴸ")
     ax.set_title("normalized margin", fontsize="medium")
 
 

@@ -42,7 +42,7 @@ def finish(ax, view, x, values, title, ylabel, extra=()):
     log_axis(ax, np.concatenate([np.ravel(v) for v in values]) if values else [], extra=[list(extra)])
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    log_t_axis(ax, x if len(x) else view.log_t)
+    log_t_axis(ax, x if len(x) else view.log_t, reference=view.log_t)
     legend(ax, loc="best", fontsize="x-small")
 
 

@@ -14,10 +14,10 @@ from . import model_panels as mp
 from . import panels as p
 from .describe import title
 from .geometry import panel_geometry
-from .style import FIGSIZE, SNAPSHOT_FIGSIZE, DPI, short, verdict_mark
+from .style import FIGSIZE, SNAPSHOT_FIGSIZE, DPI, log_t_is_symlog, short, verdict_mark
 
 
-LOG_T_NOTE = "; x axes: log t on a symmetric-log scale (linear on |log t| ≤ 1)"
+SYMLOG_NOTE = "; x axes: log t on a symmetric-log scale (linear on |log t| ≤ 1)"
 
 
 def kind_panels(view):
@@ -113,7 +113,7 @@ def plot_run(run_or_path, path=None):
         for ax, panel in zip(axes, panels):
             panel(ax, view)
     draw_verdicts(verdict_ax, view.verdicts, 1 if len(panels) <= 5 else 2)
-    fig.suptitle(title(run, path or opened) + LOG_T_NOTE, fontsize="medium")
+    fig.suptitle(title(run, path or opened) + (SYMLOG_NOTE if log_t_is_symlog(view.log_t) else ""), fontsize="medium")
     return fig
 
 

@@ -3,20 +3,25 @@ tolerances drawn as lines, and the verify verdicts written under the panels.
 
 Axes of quantities that span decades are log axes whose ticks are whole decades, thinned so that
 no two labels overlap; log t, which runs from about −7 to 10⁹ and beyond, is a symmetric-log axis
-(linear on |log t| ≤ 1) with the same decade ticks. Legends show values to three significant
-digits.
+(linear on |log t| ≤ 1) with the same decade ticks, and a linear one for a run that never leaves
+|log t| ≤ LOG_T_LINEAR_WITHIN, where the symmetric-log axis would squeeze most of it into its
+last decade. Legends show values to three significant digits and avoid the lines of twin axes.
 """
 import math
 
 import matplotlib
 import numpy as np
 from matplotlib import ticker
+from matplotlib.legend import Legend
 
 FIGSIZE = (12.0, 8.0)  # inches: 1200 × 800 px at DPI
 SNAPSHOT_FIGSIZE = (7.0, 7.0)
 DPI = 100
 MAX_DECADE_TICKS = 7
 SYMLOG = {"linthresh": 1.0, "linscale": 1.0}  # log t and log L: linear on [−1, 1], which takes one decade
+SYMLOG_PAD = 0.02
+SYMLOG_LINEAR_WITHIN = 10.0  # values within ±this go on a linear axis: a symmetric-log one has no decade to label
+LOG_T_LINEAR_WITHIN = 30.0  # log t within ±this (a square-loss run, a few GD steps): a linear log-t axis
 PASS_COLOUR, FAIL_COLOUR, UNRATED_COLOUR = "#1a9850", "#d73027", "#999999"
 
 
@@ -64,6 +69,12 @@ def symlog_position(value):
     """Where `value` sits on a symmetric-log axis of SYMLOG (linear on [−1, 1]), in decades."""
     a = abs(value)
     return math.copysign(a * SYMLOG["linscale"] if a <= 1 else SYMLOG["linscale"] + math.log10(a), value)
+
+
+def symlog_value(position):
+    """The value at `position` (decades) on a symmetric-log axis: the inverse of symlog_position."""
+    a = abs(position)
+    return math.copysign(a / SYMLOG["linscale"] if a <= SYMLOG["linscale"] else 10.0 ** (a - SYMLOG["linscale"]), position)
 
 
 def spaced(values, gap, kept=()):
@@ -124,15 +135,40 @@ def decade_label(value, _position=None):
     return f"{sign}$10^{{{k}}}$" if mantissa == 1 else f"{sign}${mantissa}\\cdot10^{{{k}}}$"
 
 
-def symlog_axis(ax, values, axis="x"):
-    """A symmetric-log axis (linear on [−1, 1]) over `values`, ticks at thinned decades only."""
-    low, high = rounded_span(values)
+def needs_symlog(values, linear_within=SYMLOG_LINEAR_WITHIN):
+    """Whether `values` reach beyond ±linear_within, where a symmetric-log axis pays off."""
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    return bool(finite.size) and float(np.abs(finite).max()) > linear_within
+
+
+def symlog_axis(ax, values, axis="x", linear_within=SYMLOG_LINEAR_WITHIN):
+    """A symmetric-log axis (linear on [−1, 1]) over `values`, ticks at thinned decades only; a
+    linear axis when `values` stay within ±linear_within (needs_symlog)."""
     target = ax.xaxis if axis == "x" else ax.yaxis
+    if not needs_symlog(values, linear_within):
+        linear_axis(ax, values, axis)
+        return
+    low, high = rounded_span(values)
+    # A margin of SYMLOG_PAD of the axis at each end: a line at an end (log L = log 2 before the
+    # loss falls) would otherwise run along the frame, out of sight.
+    pad = SYMLOG_PAD * (symlog_position(high) - symlog_position(low))
+    low, high = symlog_value(symlog_position(low) - pad), symlog_value(symlog_position(high) + pad)
     (ax.set_xscale if axis == "x" else ax.set_yscale)("symlog", **SYMLOG)
     target.set_major_locator(SpacedSymlogLocator())
     target.set_major_formatter(ticker.FuncFormatter(decade_label))
     target.set_minor_locator(ticker.NullLocator())
     (ax.set_xlim if axis == "x" else ax.set_ylim)(low, high)
+
+
+def linear_axis(ax, values, axis="x"):
+    """A linear axis over the finite `values` with matplotlib's own ticks."""
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    pad = 0.02 * (high - low) if high > low else 0.5
+    (ax.set_xscale if axis == "x" else ax.set_yscale)("linear")
+    (ax.set_xlim if axis == "x" else ax.set_ylim)(low - pad, high + pad)
 
 
 WIDEN_AT_MOST = 2.0  # an axis end moves out to the next decade only if that is at most this factor away
@@ -177,6 +213,18 @@ def tick_label(value, _position=None):
     return short(value)
 
 
+def tick_labels(ticks):
+    """tick_label of each tick (plain numbers when every tick lies in [0.01, 100): 0.5, 1, 2), or,
+    where three digits would print two ticks alike (0.2805 and 0.281 both as 0.281), every tick
+    with as many decimals as their spacing needs."""
+    plain = all(0.01 <= v < 100 for v in ticks)
+    labels = [short(float(v)) if plain else tick_label(v) for v in ticks]
+    if len(set(labels)) == len(labels):
+        return labels
+    decimals = max(0, -math.floor(math.log10(float(np.min(np.diff(ticks))))))
+    return [f"{v:.{decimals}f}" for v in ticks]
+
+
 def log_axis(ax, values, axis="y", extra=()):
     """A log axis over the positive finite `values` (and `extra`, e.g. tolerances), with
     labelled ticks that never crowd (log_ticks) and no minor labels."""
@@ -186,20 +234,30 @@ def log_axis(ax, values, axis="y", extra=()):
     if data.size == 0:
         return
     low, high = data.min(), data.max()
-    if high <= low:
+    if high <= low * (1 + 1e-9):  # constant to rounding: a factor 2 either way, ticks at v/2, v, 2v
         low, high = low / 2, high * 2
     pad = (high / low) ** 0.04
     low, high = low / pad, high * pad
     target = ax.xaxis if axis == "x" else ax.yaxis
-    target.set_major_locator(ticker.FixedLocator(log_ticks(low, high)))
-    target.set_major_formatter(ticker.FuncFormatter(tick_label))
+    ticks = sorted(log_ticks(low, high))
+    target.set_major_locator(ticker.FixedLocator(ticks))
+    target.set_major_formatter(ticker.FixedFormatter(tick_labels(ticks)))
     target.set_minor_formatter(ticker.NullFormatter())
     (ax.set_xlim if axis == "x" else ax.set_ylim)(low, high)
 
 
-def log_t_axis(ax, log_t):
-    """The shared x axis of run panels: log t on a symmetric-log scale."""
-    symlog_axis(ax, log_t, "x")
+def log_t_is_symlog(log_t):
+    """Whether the log-t axes of a run with these log t values are symmetric-log (else linear)."""
+    return needs_symlog(log_t, LOG_T_LINEAR_WITHIN)
+
+
+def log_t_axis(ax, log_t, reference=None):
+    """The shared x axis of run panels: log t on a symmetric-log scale, or a linear one when the
+    run (`reference`, by default `log_t` itself) stays within ±LOG_T_LINEAR_WITHIN."""
+    if log_t_is_symlog(log_t if reference is None else reference):
+        symlog_axis(ax, log_t, "x", linear_within=0.0)
+    else:
+        linear_axis(ax, log_t, "x")
     ax.set_xlabel("log t")
 
 
@@ -231,16 +289,40 @@ def tolerance_line(ax, value, label, colour, style="--"):
     return ax.axhline(value, color=colour, linestyle=style, linewidth=1.0, alpha=0.8, label=f"{label} = {short(value)}")
 
 
+class TwinAwareLegend(Legend):
+    """A legend whose loc="best" also avoids the lines of its axes' twins (matplotlib's looks at
+    its own axes only, and may run a twin's line, such as the stable rank, through the legend)."""
+
+    def __init__(self, parent, handles, labels, twins=(), **kwargs):
+        self.twins = list(twins)
+        super().__init__(parent, handles, labels, **kwargs)
+
+    def _auto_legend_data(self):
+        data = super()._auto_legend_data()
+        if not (isinstance(data, tuple) and len(data) == 3 and isinstance(data[1], list)):
+            return data  # a matplotlib whose private layout differs: its own choice stands
+        bboxes, lines, offsets = data
+        for twin in self.twins:
+            lines += [line.get_transform().transform_path(line.get_path()) for line in twin.get_lines()]
+        return bboxes, lines, offsets
+
+
 def legend(ax, *more_axes, **kwargs):
-    """One legend for `ax` and its twins (a twin's lines would otherwise be missing from it)."""
+    """One legend for `ax` and its twins (a twin's lines would otherwise be missing from it),
+    drawn above the twins' lines and placed, with loc="best", away from them too."""
     handles, labels = ax.get_legend_handles_labels()
     for other in more_axes:
         h, l = other.get_legend_handles_labels()
         handles, labels = handles + h, labels + l
-    if handles:
-        kwargs.setdefault("fontsize", "small")
-        kwargs.setdefault("framealpha", 0.85)
-        ax.legend(handles, labels, **kwargs)
+    if not handles:
+        return
+    kwargs.setdefault("fontsize", "small")
+    kwargs.setdefault("framealpha", 0.85)
+    if more_axes:  # twins are drawn after `ax`: lift `ax`, and its legend, above them
+        ax.set_zorder(max(other.get_zorder() for other in more_axes) + 1)
+        ax.patch.set_visible(False)
+    ax.legend_ = TwinAwareLegend(ax, handles, labels, more_axes, **kwargs)
+    ax.legend_._remove_method = ax._remove_legend
 
 
 def note(ax, text):

@@ -198,7 +198,7 @@ def plot_grid(frame, where, path):
             note(ax, "no swept key takes more than one value")
         fig.suptitle(sweep_title(frame, path), fontsize="medium")
         return fig
-    panel_final(top[0], frame, primary, secondary, ["normalized_margin"], "normalized margin at the end", "min_i q_i / ‖θ‖^L")
+    panel_final(top[0], frame, primary, secondary, ["normalized_margin"], "normalized margin at the end", "minᵢ qᵢ / ‖θ‖ᴸ")
     if varies(frame["sigma3_over_sigma1"]) or varies(frame["stable_rank"]) or not claims:
         panel_final(top[1], frame, primary, secondary, ["sigma3_over_sigma1", "stable_rank"], "rank at the end",
                     "σ3/σ1 (solid), stable rank (dashed)")

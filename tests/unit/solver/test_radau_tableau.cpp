@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "problems/loss.hpp"
+#include "solver/active_newton.hpp"
 #include "solver/margin_newton.hpp"
 #include "solver/switch_radau_stepper.hpp"
 
@@ -90,6 +91,40 @@ BOOST_AUTO_TEST_CASE(margin_newton_solves_real_complex_and_transposed_systems) {
       const Eigen::VectorXcd x = complex.solve(bc);
       const double backward = (Mc * x - bc).norm() / (Mc.norm() * x.norm());
       BOOST_TEST(backward < 1e-11, to_string(kind) << ", complex, h = " << h);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(active_set_newton_sets_aside_only_what_its_bound_allows) {
+  // ActiveSetNewton (active_newton.hpp) against the dense M: its solves invert M + E with
+  // ‖E‖_∞ ≤ 1e-2 (its kDroppedPart), so ‖M x − b‖_∞ ≤ 1e-2 ‖x‖_∞ for M⁻¹ and the same for the
+  // transposed solve with ‖Eᵀ‖_∞ ≤ n ‖E‖_max; it must set samples aside where the weights span
+  // hundreds of decades, and none where they are equal and h K is large.
+  const Eigen::Index n = 300;
+  const Eigen::MatrixXd G = Eigen::MatrixXd::Random(2 * n, n) / std::sqrt(2.0 * n);
+  const Eigen::MatrixXd K = G.transpose() * G;
+  const RadauTableau& t = radau_iia3();
+  const Eigen::VectorXd b = Eigen::VectorXd::LinSpaced(n, -1, 2);
+  for (const double spread : {0.0, 700.0}) {
+    const Eigen::VectorXd q = Eigen::VectorXd::LinSpaced(n, 0.0, spread);
+    Eigen::VectorXd w(n), v(n);
+    const MarginLoss loss(LossKind::exp);
+    loss.weights(q, w);
+    loss.weights_jacobian_diagonal(q, w, v);
+    for (const double h : {1e-3, 1.0, 1e4}) {
+      ActiveSetNewton newton;
+      newton.compute(K, w, v, h, t.mu, t.nu);
+      const bool expect_reduced = spread > 0 || h < 1e-2;
+      BOOST_TEST((newton.active_size() < n) == expect_reduced, "spread " << spread << ", h = " << h);
+      const Eigen::MatrixXd M = newton_matrix(K, w, v, h * t.mu).real();
+      const Eigen::VectorXd x = newton.solve_real(b);
+      BOOST_TEST((M * x - b).lpNorm<Eigen::Infinity>() <= 1e-2 * x.lpNorm<Eigen::Infinity>(), "h = " << h);
+      const Eigen::VectorXd xt = newton.solve_real(b, true);
+      BOOST_TEST((M.transpose() * xt - b).lpNorm<Eigen::Infinity>() <= 1e-2 * n * xt.lpNorm<Eigen::Infinity>());
+      const Eigen::MatrixXcd Mc = newton_matrix(K, w, v, h * t.nu);
+      const Eigen::VectorXcd bc = b.cast<std::complex<double>>() * std::complex<double>(1.0, 1.0);
+      const Eigen::VectorXcd xc = newton.solve_complex(bc);
+      BOOST_TEST((Mc * xc - bc).lpNorm<Eigen::Infinity>() <= 1e-2 * xc.lpNorm<Eigen::Infinity>());
     }
   }
 }
