@@ -7,6 +7,7 @@
 
 #include "analysis/io/file_check.hpp"
 #include "analysis/io/h5_error.hpp"
+#include "analysis/io/sweep_index.hpp"
 
 #include <fmt/format.h>
 
@@ -131,6 +132,9 @@ int run_plot(const PlotOptions& opt) {
         fmt::format("HDF5 file '{}', object '/': neither a kktflow run file nor a sweep index (format "
                     "'{}', expected 'kktflow-run' or 'kktflow-sweep')",
                     checked, format));
+  // A sweep index whose tables are damaged (a column deleted, cut short) is refused here, naming
+  // the object, as the run file's readers refuse theirs; Python would only say "KeyError".
+  if (format == kSweepFormat) static_cast<void>(read_sweep_index(checked));
   const std::filesystem::path parent = package_parent();
   if (!std::filesystem::is_regular_file(parent / "kktflow" / "plot" / "__main__.py")) {
     std::fprintf(stderr, "kktflow plot: the kktflow Python package is missing from %s: this kktflow was built from a "

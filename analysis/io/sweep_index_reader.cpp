@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <set>
+
 namespace kktflow {
 
 namespace {
@@ -49,6 +51,27 @@ void read_verdicts(const h5::Group& root, std::vector<IndexedCase>& cases) {
   }
 }
 
+[[noreturn]] void damaged(const std::string& path, const std::string& object, const std::string& what) {
+  throw h5::Error(fmt::format("HDF5 file '{}', object '{}': {}: the file is damaged (HDF5 does not checksum the "
+                              "global heap where its strings live); `kktflow sweep` run again rebuilds the index "
+                              "from the case files",
+                              path, object, what));
+}
+
+/// Refuses strings no sweep writes: a damaged global heap reads back as empty or shifted text
+/// without any error from HDF5.
+void check_strings(const std::string& path, const SweepIndexContents& c) {
+  const std::set<std::string> modes{"grid", "list", "continuation"};
+  if (!modes.contains(c.sweep.mode)) damaged(path, "/", fmt::format("attribute mode = \"{}\" is no sweep mode", c.sweep.mode));
+  if (c.created.empty()) damaged(path, "/", "attribute created is empty");
+  const std::set<std::string> states{"done", "failed", "pending"};
+  for (std::size_t k = 0; k < c.cases.size(); ++k) {
+    if (!states.contains(c.cases[k].state))
+      damaged(path, "/cases/state", fmt::format("entry {} = \"{}\" is no case state", k, c.cases[k].state));
+    if (c.cases[k].file.empty()) damaged(path, "/cases/file", fmt::format("entry {} is empty", k));
+  }
+}
+
 }  // namespace
 
 bool is_sweep_index(const std::string& path) {
@@ -85,6 +108,7 @@ SweepIndexContents read_sweep_index(const std::string& path) {
   read_case_columns(root, out.cases);
   read_final_figures(root, out.cases);
   read_verdicts(root, out.cases);
+  check_strings(path, out);
   return out;
 }
 
