@@ -248,7 +248,10 @@ KktFigure kkt_figure(Context& c, const KktCertificate* cert) {
 
 /// One tolerance, certified_tolerance, whatever the figure: the row says whether its value is a
 /// certified bound, and if not, why not; the flow's final direction must also be an (ε, δ)-KKT
-/// point within kkt_tolerance, a check on the run rather than on the limit.
+/// point within kkt_tolerance, a check on the run rather than on the limit. An uncertified
+/// figure above the tolerance is NOT CERTIFIED, not FAIL: a point that holds kinks (pairs within
+/// kink_threshold of zero, a relative threshold) cannot be certified, and its floating-point
+/// residual is no proof either way; the final direction's check is what can fail the claim then.
 ClaimResult kkt(Context& c) {
   const KktResidual& flow = c.final_kkt();
   const Limit& lim = c.limit();
@@ -267,6 +270,7 @@ ClaimResult kkt(Context& c) {
       figure.epsilon_relative <= s.certified_tolerance && figure.delta_relative <= s.certified_tolerance;
   ClaimResult r{"frei2023.kkt",        within && flow_ok, figure.epsilon_relative,
                 s.certified_tolerance, figure.certified,  ""};
+  r.not_certified = flow_ok && !within && !figure.certified;
   r.detail = fmt::format(
       "{}: ε/‖W̃‖ = {:.3g}, δ/‖W̃‖² = {:.3g} against {:g}; final direction: ε/‖W̃‖ = {:.3g}, "
       "δ/‖W̃‖² = {:.3g} ({} {:g}; ε = {:.3g}, δ = {:.3g}, Clarke range [γ, 1] on {} kink pairs, "
