@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <numeric>
+#include <set>
 #include <span>
 #include <stdexcept>
 
@@ -304,6 +305,27 @@ std::vector<Record> read_records(const Group& trajectory, hsize_t first, hsize_t
   return records;
 }
 
+/// Refuses root strings no run writes: a damaged global heap (HDF5 does not checksum it, and
+/// keeps the variable-length strings there) reads back as empty or shifted text without an error.
+void check_root_strings(const Group& root, const RunSummary& summary) {
+  static const std::set<std::string> statuses = [] {
+    std::set<std::string> out{"running"};
+    for (Status s : {Status::converged, Status::log_t_max, Status::wall_budget, Status::step_budget, Status::non_finite,
+                     Status::no_progress, Status::interrupted, Status::stationary, Status::not_separated})
+      out.insert(to_string(s));
+    return out;
+  }();
+  const auto refuse = [&](const std::string& what) {
+    throw h5::Error(fmt::format("HDF5 file '{}', object '/': {}: the file is damaged (HDF5 does not checksum the "
+                                "global heap where its strings live)",
+                                root.file_path(), what));
+  };
+  if (!statuses.contains(summary.status))
+    refuse(fmt::format("attribute status = \"{}\" is no run status", summary.status));
+  if (summary.created.empty()) refuse("attribute created is empty");
+  if (summary.config.empty()) refuse("attribute config is empty");
+}
+
 void read_root(const Group& root, RunSummary& summary) {
   summary.format = root.read_attr<std::string>("format");
   summary.format_version = root.read_attr<std::int64_t>("format_version");
@@ -317,6 +339,7 @@ void read_root(const Group& root, RunSummary& summary) {
   summary.seed = root.read_attr<std::uint64_t>("seed");
   summary.status = root.read_attr<std::string>("status");
   summary.status_reason = root.read_attr<std::string>("status_reason");
+  check_root_strings(root, summary);
 }
 
 /// Storage of the row datasets `names` of `group`, and the bytes one row of them holds.
