@@ -1,8 +1,9 @@
 #include "config.hpp"
 
+#include "config_checks.hpp"
 #include "config_reader.hpp"
+#include "config_toml.hpp"
 
-#include "analysis/io/toml_file.hpp"
 #include "problems/data_loaders.hpp"
 
 #include <toml++/toml.h>
@@ -18,82 +19,13 @@ namespace kktflow {
 
 namespace {
 
+using config_detail::apply_override;
+using config_detail::check_known_keys;
+using config_detail::join;
+using config_detail::parse_config_file;
+using config_detail::parse_config_text;
 using config_detail::Reader;
 using config_detail::toml_text;
-
-/// Every key the configuration knows, by section (docs/config.md lists them with their defaults and ranges).
-const std::map<std::string, std::set<std::string>>& known_keys() {
-  static const std::map<std::string, std::set<std::string>> keys{
-      {"", {"seed"}},
-      {"data", {"kind", "n", "d", "seed", "scale", "mean_norm", "noise", "shift", "unit_norm", "path", "labels", "label_column", "x_key",
-                "y_key", "classes", "positive", "per_class", "select", "normalize"}},
-      {"model", {"kind", "width", "gamma", "signs", "init_scale", "loss", "seed", "alpha", "layers", "skip", "init_radius"}},
-      {"flow", {"time", "stepper", "late_phase_ratio", "late_phase_log_t", "coordinates", "abs_tol", "rel_tol", "gd_step", "dt_initial", "dt_max",
-                "sliding", "sliding_flips", "sliding_window", "freeze_pattern", "capture_on_arrival", "precision"}},
-      {"stop", {"kkt_eps", "one_minus_beta", "direction_change", "log_t_min", "log_t_max", "wall_s", "max_steps", "loss",
-                "grad_norm"}},
-      {"output", {"record_every_log_t", "record_relative", "snapshot_ratio", "k_top"}},
-      {"store", {"checkpoint_seconds"}},
-      {"init", {"theta_file", "margin"}},
-  };
-  return keys;
-}
-
-std::string join(const std::set<std::string>& words) {
-  std::string out;
-  for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
-  return out;
-}
-
-void check_known_keys(const toml::table& root) {
-  const auto& known = known_keys();
-  for (const auto& [key, node] : root) {
-    const std::string k(key.str());
-    if (const auto* section = node.as_table()) {
-      const auto it = known.find(k);
-      if (it == known.end())
-        throw ConfigError("unknown section [" + k + "]; allowed sections: data, model, init, flow, stop, output, store");
-      for (const auto& [sub, _] : *section)
-        if (!it->second.count(std::string(sub.str())))
-          throw ConfigError("unknown key " + k + "." + std::string(sub.str()) + "; allowed keys in [" + k +
-                            "]: " + join(it->second));
-    } else if (!known.at("").count(k)) {
-      throw ConfigError("unknown top-level key " + k + "; allowed: seed, and the sections data, model, init, flow, stop, output, store");
-    }
-  }
-}
-
-void apply_override(toml::table& root, const std::string& assignment) {
-  const auto eq = assignment.find('=');
-  if (eq == std::string::npos || eq == 0)
-    throw ConfigError("--set " + assignment + ": expected section.key=value");
-  const std::string path = assignment.substr(0, eq);
-  const std::string value = assignment.substr(eq + 1);
-  const auto dot = path.find('.');
-  const std::string section = dot == std::string::npos ? "" : path.substr(0, dot);
-  const std::string key = dot == std::string::npos ? path : path.substr(dot + 1);
-  toml::table parsed;
-  try {
-    parsed = toml::parse("v = " + value);
-  } catch (const toml::parse_error&) {
-    parsed = toml::table{{"v", value}};  // a bare word such as dopri5 is a string
-  }
-  toml::table* target = &root;
-  if (!section.empty()) {
-    if (!root.contains(section)) root.insert(section, toml::table{});
-    target = root.get_as<toml::table>(section);
-    if (!target) throw ConfigError("--set " + assignment + ": " + section + " is not a section");
-  }
-  target->insert_or_assign(key, *parsed.get("v"));
-}
-
-toml::table parse_file(const std::string& path) {
-  try {
-    return read_toml_file(path, "config file");
-  } catch (const std::runtime_error& e) {
-    throw ConfigError(e.what());
-  }
-}
 
 /// Keys that only the square-loss flow (model.kind = "relu2") reads.
 const std::map<std::string, std::set<std::string>>& square_flow_only_keys() {
@@ -332,6 +264,7 @@ void read_sections(Reader& r, const toml::table& root, RunConfig& c, const std::
   if (c.model.kind == "relu2") {
     c.coordinates = "full";
     read_square_flow(r, c);
+    read_limits(r, c);
     return;
   }
 
@@ -394,6 +327,7 @@ void read_sections(Reader& r, const toml::table& root, RunConfig& c, const std::
   r.get("output", "k_top", o.k_top);
 
   r.get("store", "checkpoint_seconds", c.driver.checkpoint_every_s);
+  read_limits(r, c);
 }
 
 /// Every key of a resolved configuration as "section.key" → its value as TOML text.
@@ -431,6 +365,7 @@ void validate(const RunConfig& c) {
     throw ConfigError("init.margin = " + std::to_string(c.init.margin) + ": must be a finite number > 0");
   validate(c.stepper);
   validate(c.driver);
+  check_stop_and_output(c);
 }
 
 /// Applies `overrides` to `root`, fills defaults and validates; relative data paths resolve
@@ -472,11 +407,11 @@ std::vector<KeyChange> changed_keys(const std::string& before_toml, const std::s
 }
 
 RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
-  return resolve_config(parse_file(path), overrides, std::filesystem::path(path).parent_path());
+  return resolve_config(parse_config_file(path), overrides, std::filesystem::path(path).parent_path());
 }
 
 RunConfig load_config_text(const std::string& text, const std::vector<std::string>& overrides) {
-  return resolve_config(parse_resolved(text, "the configuration"), overrides, std::filesystem::path());
+  return resolve_config(parse_config_text(text, "configuration text"), overrides, std::filesystem::path());
 }
 
 }  // namespace kktflow

@@ -41,6 +41,7 @@ struct RunConfig {
   bool hand_off = false;              ///< flow.stepper = "auto": hand off to region_ros2 late
   std::string stepper_label;          ///< the methods in use, for /model and the summary
   DriverOptions driver;
+  double memory_limit_bytes = 0;      ///< limits.memory; 0: the machine's memory (memory_estimate.hpp)
   bool data_shape_given = false;      ///< data.n or data.d set explicitly (checked against a file)
   std::string resolved_toml;          ///< every key with its value in force, as TOML text
 };

@@ -3,14 +3,18 @@
 #include "commands.hpp"
 #include "config.hpp"
 
+#include "analysis/io/crash_guard.hpp"
 #include "analysis/io/h5_error.hpp"
 #include "analysis/sweep/sweep_spec.hpp"
 
 #include <cstdio>
-#include <string>
 #include <stdexcept>
+#include <string>
 
-int main(int argc, char** argv) {
+namespace {
+
+/// Parses argv and runs the subcommand; the exit code, with every exception mapped to one.
+int run_cli(int argc, char** argv) {
   using namespace kktflow;
   CLI::App app{"kktflow: gradient flow to the max-margin KKT limit, with verified claims"};
   app.set_version_flag("--version", std::string("kktflow ") + KKTFLOW_VERSION + " (git " + KKTFLOW_GIT_COMMIT + ")");
@@ -51,4 +55,11 @@ int main(int argc, char** argv) {
     return exit_io;
   }
   return exit_ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  kktflow::install_hdf5_crash_guard();
+  kktflow::exit_process(run_cli(argc, argv));
 }

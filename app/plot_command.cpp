@@ -5,6 +5,12 @@
 /// PYTHONPATH and passes the exit code on.
 #include "commands.hpp"
 
+#include "analysis/io/file_check.hpp"
+#include "analysis/io/h5_error.hpp"
+#include "analysis/io/sweep_index.hpp"
+
+#include <fmt/format.h>
+
 #include <spawn.h>
 #include <sys/wait.h>
 
@@ -116,6 +122,19 @@ void setup_plot(CLI::App& app, PlotOptions& opt) {
 }
 
 int run_plot(const PlotOptions& opt) {
+  // Python reads the file in SWMR mode, where HDF5 retries a damaged block without end: check it
+  // here first, in bounded time (a damaged file is exit 3 naming the broken object).
+  const std::filesystem::path file = opt.file;
+  const std::string checked = std::filesystem::is_directory(file) ? (file / "index.h5").string() : opt.file;
+  const std::string format = check_file_readable(checked);
+  if (format != "kktflow-run" && format != "kktflow-sweep")
+    throw h5::Error(
+        fmt::format("HDF5 file '{}', object '/': neither a kktflow run file nor a sweep index (format "
+                    "'{}', expected 'kktflow-run' or 'kktflow-sweep')",
+                    checked, format));
+  // A sweep index whose tables are damaged (a column deleted, cut short) is refused here, naming
+  // the object, as the run file's readers refuse theirs; Python would only say "KeyError".
+  if (format == kSweepFormat) static_cast<void>(read_sweep_index(checked));
   const std::filesystem::path parent = package_parent();
   if (!std::filesystem::is_regular_file(parent / "kktflow" / "plot" / "__main__.py")) {
     std::fprintf(stderr, "kktflow plot: the kktflow Python package is missing from %s: this kktflow was built from a "

@@ -20,6 +20,14 @@ namespace {
 std::atomic<bool> g_interrupted{false};
 extern "C" void on_signal(int) { g_interrupted = true; }
 
+/// From the first moment of `run` on, SIGINT and SIGTERM only ask it to stop: before the
+/// integration starts the run ends with exit 130 and leaves the output as it was; after, the
+/// driver stops at the next step boundary with a checkpoint that --resume continues.
+void watch_stop_signals() {
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+}
+
 std::string default_output(const std::string& config) {
   return "runs/" + std::filesystem::path(config).stem().string() + ".h5";
 }
@@ -70,7 +78,8 @@ void setup_run(CLI::App& app, RunOptions& opt) {
       ->check(CLI::NonNegativeNumber);
   run->add_flag("--force", opt.force, "overwrite an existing output file");
   run->add_flag("--resume", opt.resume,
-                "continue the output file from its checkpoint; the config may differ only in stop.* and store.*");
+                "continue the output file from its checkpoint; the config may differ only in stop.*, store.* and "
+                "limits.*");
   run->callback([&opt] { throw CLI::RuntimeError(run_run(opt)); });
 }
 
@@ -78,17 +87,20 @@ int run_run(const RunOptions& opt) {
   if (opt.resume && opt.force)
     throw std::invalid_argument("--resume and --force: --resume continues the output file, --force replaces it; "
                                 "give one of them");
+  watch_stop_signals();
   RunRequest request{load_config(opt.config, opt.overrides), opt.output.empty() ? default_output(opt.config) : opt.output,
                      opt.force, opt.resume, [] { return g_interrupted.load(); }, {}};
   const RunConfig& c = request.config;
   ProgressBar progress = progress_bar(opt, c.model.kind == "relu2" ? loss_target(c.square.stop.loss)
                                                                    : kkt_target(c.driver.stop.kkt_eps));
   if (shows_progress(opt)) request.observers.push_back(&progress);
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
   const RunOutcome outcome = run_session(request);
   if (!outcome.ran) {
-    std::printf("%s\n", outcome.message.c_str());
+    if (outcome.exit_code == exit_ok) {
+      std::printf("%s\n", outcome.message.c_str());
+    } else {
+      std::fprintf(stderr, "kktflow run: %s\n", outcome.message.c_str());
+    }
     return outcome.exit_code;
   }
   if (outcome.exit_code == exit_io) std::fprintf(stderr, "kktflow run: %s\n", outcome.message.c_str());

@@ -1,9 +1,16 @@
 #include "run_session.hpp"
 
+#include "build_info.hpp"
+#include "config_checks.hpp"
 #include "exit_codes.hpp"
+#include "memory_estimate.hpp"
 #include "run_loop.hpp"
+#include "run_output.hpp"
+#include "run_resume.hpp"
 
 #include "analysis/io/data_file.hpp"
+#include "analysis/io/h5_error.hpp"
+#include "analysis/io/path_checks.hpp"
 #include "analysis/io/run_store.hpp"
 #include "problems/data_selection.hpp"
 #include "problems/init.hpp"
@@ -14,6 +21,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 
 #ifndef KKTFLOW_VERSION
 #define KKTFLOW_VERSION "0.0.0"
@@ -33,19 +41,50 @@ std::string iso_now() {
   return buf;
 }
 
+/// Refuses a data file whose numbers cannot fit the memory budget before reading it. A CSV file
+/// holds a number in 2 bytes at least ("1,"), 4 times fewer than the double it becomes; a binary
+/// one (IDX, NPY, HDF5) in 1 byte at least (uint8). A compressed file's size says little of its
+/// content: it is checked once read, with the rest of the run.
+void check_data_file_budget(const RunConfig& c) {
+  const std::string format = data_format(c.data);
+  double bytes = 0;
+  for (const std::string& path : {c.data.path, c.data.labels}) {
+    if (path.empty()) continue;
+    if (path.ends_with(".gz") || format == "npz") return;
+    bytes += static_cast<double>(regular_file_bytes(path));
+  }
+  MemoryEstimate file_only;
+  file_only.parts.push_back({"the numbers of data.path", bytes * (format == "csv" ? 4 : 8)});
+  check_memory_budget(c, file_only);
+}
+
 Dataset load_data(const RunConfig& c) {
   Dataset data;
   try {
+    if (c.data.from_file()) check_data_file_budget(c);
     const bool hdf5 = c.data.from_file() && data_format(c.data) == "hdf5";
     data = hdf5 ? prepare_dataset(read_hdf5_table(c.data.path), c.data) : make_dataset(c.data);
+  } catch (const ConfigError&) {
+    throw;
   } catch (const std::exception& e) {  // a missing or malformed data file is a config error
-    throw ConfigError(e.what());
+    const std::string what = e.what();
+    throw ConfigError(what.find("data.") != std::string::npos ? what : "data.path = \"" + c.data.path + "\": " + what);
   }
   if (c.data.from_file() && c.data_shape_given && (data.d() != c.data.d || data.n() != c.data.n))
     throw ConfigError("data.n, data.d = " + std::to_string(c.data.n) + ", " + std::to_string(c.data.d) +
                       " do not match the file " + c.data.path + ", which holds n = " + std::to_string(data.n()) +
                       ", d = " + std::to_string(data.d()) + "; remove them or make them agree");
   return data;
+}
+
+/// Refuses, in well under a second, a configuration whose estimated memory exceeds its budget;
+/// for data read from a file the shape is known only once it is read (load_data checks the
+/// file's size first).
+void check_memory(const RunConfig& c, const Dataset* data) {
+  if (c.data.from_file() && data == nullptr) return;
+  const double n = data ? static_cast<double>(data->n()) : static_cast<double>(c.data.n);
+  const double d = data ? static_cast<double>(data->d()) : static_cast<double>(c.data.d);
+  check_memory_budget(c, estimate_run_memory(c, n, d));
 }
 
 /// θ(0) of a warm start (config.hpp: WarmStart) from the final θ of the run file init.theta_file.
@@ -79,6 +118,7 @@ RunMetadata metadata(const RunConfig& c, const Dataset& data, const Model& model
   m.kktflow_version = KKTFLOW_VERSION;
   m.git_commit = KKTFLOW_GIT_COMMIT;
   m.created = iso_now();
+  m.build = build_fingerprint();
   m.X = data.X;
   m.y = data.y;
   m.data_attrs = data.params;
@@ -103,40 +143,39 @@ class SlidingCounter final : public Observer {
   std::int64_t m_count = 0;
 };
 
-/// Keys a resumed run may change: the stop rules (to extend a run) and the checkpoint cadence.
-/// Every other key shapes the trajectory, and the resumed run would not be the one in the file.
-bool may_change_on_resume(const std::string& key) { return key.starts_with("stop.") || key.starts_with("store."); }
-
-/// The checkpoint to continue `out` from, or nothing (and why in `finished`) when the run there
-/// has finished and the given config does not extend its stop rules. Throws ConfigError when the config differs from
-/// the file's in a key that shapes the trajectory, h5::Error when the file cannot be continued.
-std::optional<StoredCheckpoint> checkpoint_to_resume(const std::string& out, const RunConfig& c, std::string& finished) {
-  // A run killed while it wrote /final (outside SWMR mode) leaves a mark no reader may pass.
-  clear_writer_marks(out);
-  const RunSummary stored = read_run_summary(out);
-  bool stop_changed = false;
-  for (const KeyChange& change : changed_keys(stored.config, c.resolved_toml)) {
-    if (!may_change_on_resume(change.key))
-      throw ConfigError("--resume: " + change.key + " = " + change.after + ", but the run in " + out +
-                        " was made with " + change.key + " = " + change.before +
-                        "; a resumed run may change only stop.* and store.* keys");
-    stop_changed = stop_changed || change.key.starts_with("stop.");
-  }
-  if (stored.status != "running" && stored.status != to_string(Status::interrupted) && !stop_changed) {
-    finished = out + ": the run has finished (" + stored.status + ": " + stored.status_reason +
-               "); extend a stop.* key to continue it";
-    return std::nullopt;
-  }
-  StoredCheckpoint checkpoint = read_checkpoint(out);
-  // A run killed while it finished stops again at once; changed stop rules extend it instead.
-  if (stop_changed) checkpoint.driver.stopped_status = -1;
-  return checkpoint;
+/// What a run that a signal stopped before its integration began reports: the output is as it
+/// was.
+RunOutcome interrupted_in_setup(const std::string& out) {
+  RunOutcome outcome;
+  outcome.exit_code = exit_interrupted;
+  outcome.message = "interrupted before the integration started; " + out + " was not changed";
+  return outcome;
 }
 
-/// The trajectory row recorded last before `from`, if any.
-std::optional<Record> last_row_before(const std::string& out, const StoredCheckpoint& from) {
-  if (from.rows.trajectory == 0) return std::nullopt;
-  return read_trajectory(out).at(static_cast<std::size_t>(from.rows.trajectory - 1));
+/// The integration stops at the next step boundary when the caller asks, and once the run file
+/// can no longer be written: rows computed after that would be lost.
+std::function<bool()> stop_request(const RunRequest& request, const RunWriter& writer) {
+  return [&request, &writer] { return request.interrupted() || !writer.failure().empty(); };
+}
+
+/// A failed write (a full disk, a removed directory): exit 3, and what the file still holds.
+void report_write_failure(const RunWriter& writer, const std::string& out, RunOutcome& outcome) {
+  outcome.message = "writing " + out + " failed: " + writer.failure() + "\n" + out +
+                    " holds every row flushed before the failure; once there is room, `kktflow run --resume` "
+                    "continues it from its last checkpoint";
+  outcome.exit_code = exit_io;
+}
+
+/// Hands the checkpoint to the driver; a checkpoint that does not fit the run's system is a
+/// damaged file (the configuration matched), so it is an I/O error naming /checkpoint.
+void resume_driver(Driver& driver, const std::string& out, StoredCheckpoint from) {
+  try {
+    std::optional<Record> last = last_row_before(out, from);
+    driver.resume_from(std::move(from.driver), std::move(last));
+  } catch (const std::invalid_argument& e) {
+    throw h5::Error("HDF5 file '" + out + "', object '/checkpoint': " + e.what() +
+                    "; it does not fit the run's configuration: the file is damaged");
+  }
 }
 
 }  // namespace
@@ -152,7 +191,10 @@ int exit_code_for(Status s) {
 
 RunOutcome run_session(const RunRequest& request) {
   const RunConfig& c = request.config;
-  const std::string& out = request.output;
+  check_input_paths(c);
+  check_memory(c, nullptr);
+  const RunOutput output(request.output, request.force, request.resume);
+  const std::string& out = output.path();
   std::optional<StoredCheckpoint> from;
   if (request.resume) {
     std::string finished;
@@ -160,17 +202,20 @@ RunOutcome run_session(const RunRequest& request) {
     if (!from) return {exit_ok, false, false, {}, 0, finished};
   }
   const Dataset data = load_data(c);
+  check_memory(c, &data);
+  if (request.interrupted()) return interrupted_in_setup(out);
   BuiltModel built = make_model(c.model, data.X);
   Model& model = *built.model;
   if (!c.init.theta_file.empty()) built.theta0 = warm_start(c, data, model);
   RunLoop loop(c, model, data, built.theta0);
   Driver& driver = loop.driver();
+  const std::string other_build = from ? note_other_build(out, *from) : "";
+  const std::optional<RowCounts> rows = from ? std::optional(from->rows) : std::nullopt;
+  if (from) resume_driver(driver, out, std::move(*from));
+  if (request.interrupted()) return interrupted_in_setup(out);
 
-  if (from) driver.resume_from(std::move(from->driver), last_row_before(out, *from));
-
-  const auto parent = std::filesystem::path(out).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent);
-  RunWriter writer = from ? RunWriter(out, from->rows, c.resolved_toml) : RunWriter(out, metadata(c, data, model), request.force);
+  RunWriter writer = rows ? RunWriter(out, *rows, c.resolved_toml, other_build)
+                          : RunWriter(out, metadata(c, data, model), request.force);
   SlidingCounter sliding;
   driver.add_observer(writer);
   driver.add_observer(sliding);
@@ -179,14 +224,12 @@ RunOutcome run_session(const RunRequest& request) {
   RunOutcome outcome;
   outcome.ran = true;
   outcome.square = c.model.kind == "relu2";
-  outcome.result = driver.run(loop.state(), request.interrupted);
+  outcome.result = driver.run(loop.state(), stop_request(request, writer));
   outcome.sliding_entries = sliding.count();
   outcome.exit_code = exit_code_for(outcome.result.status);
-  if (const Eigen::VectorXd lambda = loop.multipliers(); lambda.size() > 0) writer.write_final("lambda", lambda);
-  if (!writer.failure().empty()) {
-    outcome.message = "writing " + out + " failed: " + writer.failure();
-    outcome.exit_code = exit_io;
-  }
+  if (const Eigen::VectorXd lambda = loop.multipliers(); writer.failure().empty() && lambda.size() > 0)
+    writer.write_final("lambda", lambda);
+  if (!writer.failure().empty()) report_write_failure(writer, out, outcome);
   return outcome;
 }
 

@@ -32,8 +32,12 @@ struct RunOutcome {
   std::string message;                 ///< what to tell the user when nothing ran, or why writing failed
 };
 
-/// Runs `request`. Throws ConfigError for a configuration that cannot run (data, warm start,
-/// a resume that does not fit the file), h5::Error for a file that cannot be read or created.
+/// Runs `request`. Before anything is allocated it checks the input paths and the memory
+/// estimate (memory_estimate.hpp) and claims the output (run_output.hpp: no symbolic link, one
+/// writer, --force to replace); a request interrupted before the integration begins leaves the
+/// output as it was (exit 130, nothing ran). Throws ConfigError for a configuration that cannot
+/// run (data, memory, warm start, a resume that does not fit the file), h5::Error for a file
+/// that cannot be read or created, or that another process is writing.
 RunOutcome run_session(const RunRequest& request);
 
 /// The exit code of a run that ended with `s`: 0, 4 for a numerical failure, 130 interrupted.

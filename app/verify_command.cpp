@@ -3,11 +3,14 @@
 #include "config.hpp"
 
 #include "analysis/io/h5_error.hpp"
+#include "analysis/io/path_checks.hpp"
 #include "analysis/io/run_data_reader.hpp"
 #include "analysis/io/run_store.hpp"
 #include "analysis/io/verify_store.hpp"
+#include "analysis/io/writer_lock.hpp"
 #include "analysis/verify/claim_registry.hpp"
 #include "analysis/verify/kkt.hpp"
+#include "analysis/verify/tolerance_source.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -87,8 +90,14 @@ void print_json(const std::string& file, const std::vector<ClaimResult>& claims,
                 const std::optional<Refinement>& refined) {
   Json rows = Json::array();
   for (const ClaimResult& c : claims) {
-    rows.push_back({{"name", c.name}, {"passed", c.passed}, {"value", number(c.value)}, {"tolerance", number(c.tolerance)},
-                    {"certified", c.certified}, {"detail", c.detail}, {"not_certified", c.not_certified}});
+    rows.push_back({{"name", c.name},
+                    {"passed", c.passed},
+                    {"value", number(c.value)},
+                    {"tolerance", number(c.tolerance)},
+                    {"tolerance_source", tolerance_source(c.name)},
+                    {"certified", c.certified},
+                    {"detail", c.detail},
+                    {"not_certified", c.not_certified}});
   }
   Json out{{"file", file}, {"passed", all_passed}, {"claims", rows}};
   if (refined) out["refine"] = refine_json(claims, *refined);
@@ -114,20 +123,32 @@ bool failed(const ClaimResult& c) { return !c.passed && !c.not_certified; }
 
 std::string verdict(const ClaimResult& c) { return c.passed ? "PASS" : c.not_certified ? "NOT CERTIFIED" : "FAIL"; }
 
+/// Characters as a terminal shows them (UTF-8 continuation bytes take no column): "§" is one.
+std::size_t text_width(const std::string& text) {
+  return static_cast<std::size_t>(
+      std::ranges::count_if(text, [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+std::string padded(const std::string& text, std::size_t width, bool right = false) {
+  const std::string fill(width > text_width(text) ? width - text_width(text) : 0, ' ');
+  return right ? fill + text : text + fill;
+}
+
 void print_table(const std::string& file, const std::vector<ClaimResult>& claims, bool all_passed) {
-  using Row = std::array<std::string, 6>;
-  std::vector<Row> rows{{"claim", "verdict", "value", "tolerance", "certified", "detail"}};
+  using Row = std::array<std::string, 7>;
+  std::vector<Row> rows{{"claim", "verdict", "value", "tolerance", "source", "certified", "detail"}};
   for (const ClaimResult& c : claims) {
     rows.push_back({c.name, verdict(c), fmt::format("{:.4g}", c.value), fmt::format("{:.7g}", c.tolerance),
-                    c.certified ? "yes" : "no", c.detail});
+                    tolerance_source(c.name), c.certified ? "yes" : "no", c.detail});
   }
-  std::array<std::size_t, 5> width{};
+  std::array<std::size_t, 6> width{};
   for (const Row& row : rows) {
-    for (std::size_t k = 0; k < width.size(); ++k) width[k] = std::max(width[k], row[k].size());
+    for (std::size_t k = 0; k < width.size(); ++k) width[k] = std::max(width[k], text_width(row[k]));
   }
   for (const Row& row : rows) {
-    std::printf("%s\n", fmt::format("{:<{}}  {:<{}}  {:>{}}  {:>{}}  {:<{}}  {}", row[0], width[0], row[1], width[1], row[2],
-                                    width[2], row[3], width[3], row[4], width[4], row[5])
+    std::printf("%s\n", fmt::format("{}  {}  {}  {}  {}  {}  {}", padded(row[0], width[0]), padded(row[1], width[1]),
+                                    padded(row[2], width[2], true), padded(row[3], width[3], true),
+                                    padded(row[4], width[4]), padded(row[5], width[5]), row[6])
                             .c_str());
   }
   const auto passed = std::ranges::count_if(claims, [](const ClaimResult& c) { return c.passed; });
@@ -187,6 +208,10 @@ int run_verify(const VerifyOptions& opt) {
       return exit_usage;
     }
   }
+  if (const auto problem = not_a_regular_file(opt.file))
+    throw h5::Error(fmt::format("HDF5 file '{}', object '/': cannot open file: {}", opt.file, *problem));
+  // verify writes /verify and /final: no run may be writing the file meanwhile, nor another verify.
+  const WriterLock lock(opt.file);
   const VerifyOutcome outcome = verify_run(read_run_data(opt.file), opt.claims);
   write_verify(opt.file, outcome.claims, outcome.finals);
   const bool none_failed = std::ranges::none_of(outcome.claims, failed);

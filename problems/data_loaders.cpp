@@ -63,6 +63,10 @@ std::size_t label_column(const std::vector<std::string>& header, const DatasetSp
     fail("data.label_column = \"" + spec.label_column + "\": " + spec.path + " has no header line to name it");
   for (std::size_t k = 0; k < header.size(); ++k)
     if (trim(header[k]) == spec.label_column) return k;
+  // A header of one cell is no CSV header but some other file's first line: not printed.
+  if (header.size() < 2)
+    fail("data.label_column = \"" + spec.label_column + "\": the first line of " + spec.path +
+         " is not a header of comma-separated columns");
   std::string names;
   for (const auto& h : header) names += (names.empty() ? "" : ", ") + trim(h);
   fail("data.label_column = \"" + spec.label_column + "\": no such column in the header of " + spec.path +
@@ -100,7 +104,9 @@ LabelledTable read_csv_table(const DatasetSpec& spec) {
       if (k == label_col) continue;
       double v = 0;
       if (!parse_number(cells[k], v))
-        fail(where + "\"" + trim(cells[k]) + "\" in column " + std::to_string(k + 1) + " is not a number");
+        // The position, not the text: a mistyped data.path (a key file, /etc/shadow) must not
+        // have its contents printed.
+        fail(where + "column " + std::to_string(k + 1) + " is not a number");
       row.push_back(v);
     }
     rows.push_back(std::move(row));

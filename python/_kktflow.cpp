@@ -10,7 +10,9 @@
 #include "analysis/io/h5_error.hpp"
 #include "analysis/io/run_data_reader.hpp"
 #include "analysis/io/verify_store.hpp"
+#include "analysis/io/writer_lock.hpp"
 #include "analysis/verify/claim_registry.hpp"
+#include "analysis/verify/tolerance_source.hpp"
 #include "app/config.hpp"
 #include "app/exit_codes.hpp"
 #include "app/run_session.hpp"
@@ -112,13 +114,15 @@ py::list verify(const std::string& path, const std::vector<std::string>& claims)
   VerifyOutcome outcome;
   {
     const py::gil_scoped_release release;
+    const WriterLock lock(path);  // as `kktflow verify`: no run may be writing the file meanwhile
     outcome = verify_run(read_run_data(path), claims);
     write_verify(path, outcome.claims, outcome.finals);
   }
   py::list rows;
   for (const ClaimResult& c : outcome.claims)
     rows.append(py::dict(py::arg("name") = c.name, py::arg("passed") = c.passed, py::arg("value") = c.value,
-                         py::arg("tolerance") = c.tolerance, py::arg("certified") = c.certified,
+                         py::arg("tolerance") = c.tolerance, py::arg("tolerance_source") = tolerance_source(c.name),
+                         py::arg("certified") = c.certified,
                          py::arg("detail") = c.detail));
   return rows;
 }

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cmath>
 #include <span>
 #include <string>
 #include <string_view>
@@ -137,6 +138,48 @@ std::vector<T> read_named(const h5::Group& slot, const std::string& name, const 
   return dataset.read_rows<T>(0, names.size());
 }
 
+[[noreturn]] void damaged(const h5::Group& slot, const std::string& object, const std::string& what) {
+  throw h5::Error(
+      fmt::format("HDF5 file '{}', object '{}/{}': {}; the file is damaged: start the run again with --force",
+                  slot.file_path(), slot.path(), object, what));
+}
+
+/// Which non-finite values a scalar may legitimately hold: log t is −∞ before the first step,
+/// the last event's log t −∞ before the first event, the step cap +∞ while uncapped, and the
+/// hand-off's log t NaN before it; every other scalar is finite.
+bool scalar_allowed(std::string_view name, double value) {
+  if (std::isfinite(value)) return true;
+  if (name == "late_phase_log_t") return true;
+  if (std::isnan(value)) return false;
+  if (name == "log_t" || name == "last_event_log_t" || name == "prev_record_log_t") return value < 0;
+  if (name == "record_dt_cap" || name == "next_record_log_t" || name == "next_snapshot_log_t") return true;
+  return false;
+}
+
+/// Refuses a slot whose numbers a run could not have written: a NaN state or step size would
+/// make the resumed run spin on rejected steps until its wall budget.
+void check_finite(const h5::Group& slot, const RunState& c) {
+  for (const auto& field : kScalars) {
+    if (!scalar_allowed(field.name, c.*field.member))
+      damaged(slot, "scalars", fmt::format("{} = {}", field.name, c.*field.member));
+  }
+  if (!(c.dt > 0)) damaged(slot, "scalars", fmt::format("dt = {}: the step must be > 0", c.dt));
+  for (const auto& field : kRealVectors) {
+    const Eigen::VectorXd& v = c.*field.member;
+    for (Eigen::Index k = 0; k < v.size(); ++k) {
+      if (!std::isfinite(v[k])) damaged(slot, field.name, fmt::format("entry {} is {}", k, v[k]));
+    }
+  }
+}
+
+/// Refuses a negative length or row count, which no run writes.
+void require_counts(const h5::Group& slot, const std::string& object, const std::vector<std::string>& names,
+                    const std::vector<std::int64_t>& counts) {
+  for (std::size_t k = 0; k < counts.size(); ++k) {
+    if (counts[k] < 0) damaged(slot, object, fmt::format("{} = {} is negative", names[k], counts[k]));
+  }
+}
+
 StoredCheckpoint read_slot(const h5::Group& slot) {
   StoredCheckpoint stored;
   RunState& c = stored.driver;
@@ -145,6 +188,7 @@ StoredCheckpoint read_slot(const h5::Group& slot) {
   const auto counters = read_named<std::int64_t>(slot, "counters", names_of(kCounters));
   for (std::size_t i = 0; i < kCounters.size(); ++i) c.*kCounters[i].member = counters[i];
   const auto lengths = read_named<std::int64_t>(slot, "lengths", vector_names());
+  require_counts(slot, "lengths", vector_names(), lengths);
   for (std::size_t i = 0; i < kRealVectors.size(); ++i) {
     const auto values = slot.open_dataset(kRealVectors[i].name).read_rows<double>(0, static_cast<hsize_t>(lengths[i]));
     c.*kRealVectors[i].member = Eigen::Map<const Eigen::VectorXd>(values.data(), static_cast<Eigen::Index>(values.size()));
@@ -153,7 +197,9 @@ StoredCheckpoint read_slot(const h5::Group& slot) {
     c.*kIntVectors[i].member = slot.open_dataset(kIntVectors[i].name)
                                    .read_rows<std::int64_t>(0, static_cast<hsize_t>(lengths[kRealVectors.size() + i]));
   const auto rows = read_named<std::int64_t>(slot, "rows", {kRowNames.begin(), kRowNames.end()});
+  require_counts(slot, "rows", {kRowNames.begin(), kRowNames.end()}, rows);
   stored.rows = {rows[0], rows[1], rows[2]};
+  check_finite(slot, c);
   return stored;
 }
 
@@ -209,10 +255,9 @@ std::optional<CheckpointPosition> read_checkpoint_position(const h5::Group& root
   const h5::Group group = root.open_group("checkpoint");
   const auto current = current_slot(group);
   if (!current) return std::nullopt;
-  const h5::Group slot = group.open_group(slot_name(current->first));
-  const auto counters = read_named<std::int64_t>(slot, "counters", names_of(kCounters));
-  const auto scalars = read_named<double>(slot, "scalars", names_of(kScalars));
-  return CheckpointPosition{counters[0], scalars[0], current->second};
+  // The whole slot is read, so that a damaged checkpoint is reported where it is advertised.
+  const StoredCheckpoint stored = read_slot(group.open_group(slot_name(current->first)));
+  return CheckpointPosition{stored.driver.step, stored.driver.log_t, current->second};
 }
 
 StoredCheckpoint read_checkpoint(const h5::Group& root) {

@@ -1,6 +1,7 @@
 #include "analysis/io/data_file.hpp"
 
 #include "analysis/io/h5.hpp"
+#include "analysis/io/read_probe.hpp"
 
 #include <fmt/format.h>
 
@@ -9,6 +10,7 @@
 namespace kktflow {
 
 LabelledTable read_hdf5_table(const std::string& path) {
+  probe_file(path);
   const h5::File file = h5::File::open_read_only(path);
   const h5::Group root = file.root();
   const std::string prefix = root.contains("X") ? "" : "data/";

@@ -19,8 +19,8 @@ Handle& Handle::operator=(Handle&& other) noexcept {
 }
 
 void Handle::reset() noexcept {
-  if (m_id >= 0 && m_close != nullptr) {
-    m_close(m_id);
+  if (m_id >= 0 && m_close != nullptr && m_close(m_id) < 0 && m_close == H5Fclose) {
+    note_failed_file_close();
   }
   m_id = H5I_INVALID_HID;
 }

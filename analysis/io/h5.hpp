@@ -241,6 +241,15 @@ class File {
   /// flush() and close, so that a killed writer leaves the state of its last flush. It is
   /// written in the newest format of the library (HDF5 1.10: superblock v3), which SWMR needs.
   static File create(const std::string& path, bool overwrite);
+  /// create() of a file that appears at `path` only when publish() renames it there: until then
+  /// it is `path + ".tmp"` (a leftover of an earlier attempt is replaced), so a process killed
+  /// while it lays the file out leaves nothing at `path`. Error messages name `path`.
+  static File create_unpublished(const std::string& path);
+  /// Flushes a file of create_unpublished() and renames it to its path, atomically. Without
+  /// `overwrite` an existing file at the path is an Error (and stays as it was).
+  void publish(bool overwrite);
+  /// Removes what create_unpublished(`path`) left when it was not published.
+  static void discard_unpublished(const std::string& path);
   /// Opens `path` for reading, with a shared lock where the file system supports locks, in
   /// SWMR-read mode: this reads a file that a SWMR writer has open (or left open when killed)
   /// as well as any closed file, whatever its format.
@@ -273,6 +282,7 @@ class File {
 
   Handle m_handle;
   std::string m_path;
+  std::string m_unpublished;  ///< where the file is until publish(); empty once it is at m_path
 };
 
 }  // namespace kktflow::h5

@@ -1,5 +1,7 @@
 #include "analysis/io/h5_detail.hpp"
 
+#include <limits>
+
 namespace kktflow::h5 {
 
 using namespace detail;
@@ -30,6 +32,7 @@ std::size_t Dataset::element_bytes() const {
 
 template <class T>
 std::vector<T> Dataset::read_rows(hsize_t first, hsize_t count) const {
+  note_context(file_path(), path());
   const std::vector<hsize_t> dims = shape();
   if (dims.empty() || dims.size() > 2) {
     fail(fmt::format("has rank {}, expected 1 or 2", dims.size()));
@@ -38,6 +41,8 @@ std::vector<T> Dataset::read_rows(hsize_t first, hsize_t count) const {
     fail(fmt::format("rows [{}, {}) requested, but it has {} rows", first, first + count, dims[0]));
   }
   const hsize_t width = dims.size() == 2 ? dims[1] : 1;
+  if (width > 0 && count > std::numeric_limits<hsize_t>::max() / width) fail("has more values than can be counted");
+  check_read_size(id(), where_of(*this), count * width, sizeof(T));
   std::vector<T> out(count * width);
   if (out.empty()) {
     return out;
@@ -119,6 +124,7 @@ std::vector<std::int64_t> Dataset::read_int64s() const {
 }
 
 std::vector<std::string> Dataset::read_strings() const {
+  note_context(file_path(), path());
   const std::vector<hsize_t> dims = shape();
   if (dims.size() != 1) {
     fail(fmt::format("has rank {}, expected a vector", dims.size()));
@@ -128,6 +134,7 @@ std::vector<std::string> Dataset::read_strings() const {
     fail("holds no variable-length strings");
   }
   const Handle space(check(H5Dget_space(id()), "get dataspace"), H5Sclose);
+  check_read_size(id(), where_of(*this), dims[0], sizeof(char*));
   std::vector<char*> texts(dims[0], nullptr);
   std::vector<std::string> out;
   if (texts.empty()) {

@@ -3,6 +3,7 @@
 /// What the HDF5 layer's implementation files (h5.cpp, h5_dataset.cpp, h5_file.cpp) share:
 /// error context and messages, HDF5 types and property lists, attribute reading. Internal.
 #include "analysis/io/h5.hpp"
+#include "analysis/io/h5_context.hpp"
 
 #include <fmt/format.h>
 #include <hdf5_hl.h>
@@ -13,6 +14,7 @@
 #include <optional>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 namespace kktflow::h5::detail {
 
@@ -31,17 +33,32 @@ inline herr_t keep_innermost(unsigned depth, const H5E_error2_t* error, void* ou
 }
 
 /// The most specific message on HDF5's error stack (e.g. "truncated file: eof = …"), or "".
-/// Must run before the next HDF5 call, which clears the stack.
+/// A failed system call's report ("file write failed: time = …, errno = 28, error message =
+/// 'No space left on device', buf = …") is cut to its error message. Must run before the next
+/// HDF5 call, which clears the stack.
 inline std::string hdf5_detail() {
   std::string detail;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keep_innermost, &detail);
-  return detail;
+  const std::string marker = "error message = '";
+  const auto start = detail.find(marker);
+  if (start == std::string::npos) return detail;
+  const auto end = detail.find('\'', start + marker.size());
+  const auto verb_end = detail.find(':');
+  return detail.substr(0, verb_end) + ": " + detail.substr(start + marker.size(), end - start - marker.size());
 }
 
-/// Error context: which file and which object inside it.
+/// Error context: which file and which object inside it. It owns its strings: callers build the
+/// object path on the fly (child_path), and a view of that temporary would dangle by the time an
+/// error names it.
 struct Where {
-  std::string_view file;
-  std::string_view object;
+  std::string file;
+  std::string object;
+
+  /// Notes the context (h5_context.hpp) before the HDF5 call that follows: in
+  /// `Where{…}.check(H5Dopen2(…))` the object is made before the call's arguments are evaluated.
+  Where(std::string file_path, std::string object_path) : file(std::move(file_path)), object(std::move(object_path)) {
+    note_context(file, object);
+  }
 
   [[noreturn]] void fail(std::string_view what) const {
     throw Error(fmt::format("HDF5 file '{}', object '{}': {}", file, object, what));
@@ -126,11 +143,20 @@ inline Handle creator_access(const Where& at) {
   return plist;
 }
 
+/// Attempts of a SWMR reader at a metadata block whose checksum fails. HDF5 1.10 sleeps 1 ns,
+/// 2 ns, 4 ns, … between attempts, and its default of 100 attempts sleeps for 2^100 ns on a
+/// damaged block: a reader never ends. 24 attempts sleep 17 ms in all, many times what a live
+/// writer takes to rewrite a block (one pwrite), so a live run still reads and a damaged block
+/// fails at once.
+inline constexpr unsigned kSwmrReadAttempts = 24;
+
 /// Reads take a shared lock where the file system supports locks, and go ahead where it does not
-/// (HDF5 1.10 otherwise fails on such file systems, e.g. some NFS mounts).
+/// (HDF5 1.10 otherwise fails on such file systems, e.g. some NFS mounts), and give up on a
+/// metadata block after kSwmrReadAttempts.
 inline Handle reader_access(const Where& at) {
   Handle plist(at.check(H5Pcreate(H5P_FILE_ACCESS), "create file-access properties"), H5Pclose);
   at.check(H5Pset_file_locking(plist.id(), true, true), "set file locking");
+  at.check(H5Pset_metadata_read_attempts(plist.id(), kSwmrReadAttempts), "bound the metadata read attempts");
   return plist;
 }
 
@@ -157,6 +183,20 @@ inline void put_attr(const Object& owner, const std::string& name, hid_t stored_
   }
 }
 
+/// Refuses to read `elements` values of `element_bytes` each from `object` when the file could
+/// not hold them: kktflow writes no compressed or sparse data, so a dataspace that claims more
+/// is damaged, and reading it would allocate (and zero) that much memory.
+inline void check_read_size(hid_t object, const Where& at, hsize_t elements, std::size_t element_bytes) {
+  const Handle file(H5Iget_file_id(object), H5Fclose);
+  hsize_t file_bytes = 0;
+  if (!file.valid() || H5Fget_filesize(file.id(), &file_bytes) < 0) return;
+  constexpr hsize_t kSlack = hsize_t{1} << 20;  // attribute and header overhead of a tiny file
+  const hsize_t bytes = std::max<std::size_t>(element_bytes, 1);
+  if (elements > (file_bytes + kSlack) / bytes)
+    at.fail(fmt::format("claims {} values of {} bytes, more than the file's {} bytes hold: the file is damaged",
+                        elements, element_bytes, file_bytes));
+}
+
 /// An open attribute with its type, element count and class.
 struct OpenAttr {
   Handle attr;
@@ -168,12 +208,14 @@ struct OpenAttr {
 
 inline OpenAttr open_attr(const Object& owner, const std::string& name) {
   const Where at = where_of(owner);
+  note_context(owner.file_path(), owner.path() + "' attribute '" + name);
   const std::string action = attr_action("open", name);
   Handle attr(at.check(H5Aopen(owner.id(), name.c_str(), H5P_DEFAULT), action), H5Aclose);
   Handle type(at.check(H5Aget_type(attr.id()), action), H5Tclose);
   Handle space(at.check(H5Aget_space(attr.id()), action), H5Sclose);
   const auto count = static_cast<std::size_t>(at.check(H5Sget_simple_extent_npoints(space.id()), action));
   const H5T_class_t type_class = H5Tget_class(type.id());
+  check_read_size(owner.id(), Where{at.file, at.object + "' attribute '" + name}, count, H5Tget_size(type.id()));
   return {std::move(attr), std::move(type), std::move(space), count, type_class};
 }
 

@@ -13,4 +13,11 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// The file carries the mark of a writer that holds it outside SWMR mode, or was killed while it
+/// did: no reader may open it until the mark is cleared (`run --resume` clears it).
+class WriterMarkError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace kktflow::h5

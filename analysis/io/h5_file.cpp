@@ -1,5 +1,12 @@
 #include "analysis/io/h5_detail.hpp"
 
+#include "analysis/io/path_checks.hpp"
+
+#include <fcntl.h>
+#include <stdio.h>
+
+#include <cerrno>
+
 namespace kktflow::h5 {
 
 using namespace detail;
@@ -160,15 +167,50 @@ File File::create(const std::string& path, bool overwrite) {
   return File(std::move(file), path);
 }
 
+File File::create_unpublished(const std::string& path) {
+  silence_hdf5_errors();
+  const Where at{path, "/"};
+  const std::string temporary = path + ".tmp";
+  const Handle access = creator_access(at);
+  Handle file(at.check(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.id()), "create file"), H5Fclose);
+  File created(std::move(file), path);
+  created.m_unpublished = temporary;
+  return created;
+}
+
+void File::publish(bool overwrite) {
+  const Where at{m_path, "/"};
+  if (m_unpublished.empty()) at.fail("cannot publish a file that is already at its path");
+  flush();
+  // renameat2's RENAME_NOREPLACE keeps a file that appeared at the path meanwhile; file systems
+  // without it (EINVAL) get a check, then rename.
+  int renamed =
+      ::renameat2(AT_FDCWD, m_unpublished.c_str(), AT_FDCWD, m_path.c_str(), overwrite ? 0 : RENAME_NOREPLACE);
+  if (renamed != 0 && errno == EINVAL && !overwrite) {
+    std::error_code ignored;
+    errno = std::filesystem::exists(m_path, ignored) ? EEXIST : 0;
+    renamed = errno == 0 ? ::rename(m_unpublished.c_str(), m_path.c_str()) : -1;
+  }
+  if (renamed != 0) {
+    const int error = errno;
+    at.fail(error == EEXIST
+                ? "cannot create file: it already exists and overwriting was not requested"
+                : fmt::format("cannot move '{}' to the file's path ({})", m_unpublished, std::strerror(error)));
+  }
+  m_unpublished.clear();
+}
+
+void File::discard_unpublished(const std::string& path) {
+  std::error_code ignored;
+  std::filesystem::remove(path + ".tmp", ignored);
+}
+
 namespace {
 
 /// Opens an existing HDF5 file with `flags`, after checks that name what is wrong with the path.
 Handle open_existing(const std::string& path, unsigned flags, hid_t access, const char* what) {
   const Where at{path, "/"};
-  std::error_code ignored;
-  if (!std::filesystem::is_regular_file(path, ignored)) {
-    at.fail("cannot open file: no such file");
-  }
+  if (const auto problem = not_a_regular_file(path)) at.fail("cannot open file: " + *problem);
   if (at.check(H5Fis_hdf5(path.c_str()), "open file") == 0) {
     at.fail("cannot open file: it is not an HDF5 file");
   }
@@ -181,10 +223,11 @@ Handle open_existing(const std::string& path, unsigned flags, hid_t access, cons
   }
   if (detail.find("not already open for SWMR writing") != std::string::npos ||
       detail.find("already open for write") != std::string::npos) {
-    at.fail(fmt::format("cannot open file ({}): a writer holds it outside SWMR mode, or was killed while it "
-                        "did (e.g. while a run wrote /final); if none is alive, `kktflow run --resume` or "
-                        "`h5clear -s` clears the mark",
-                        detail));
+    throw WriterMarkError(
+        fmt::format("HDF5 file '{}', object '/': cannot open file ({}): a writer holds it outside "
+                    "SWMR mode, or was killed while it did (e.g. while a run wrote /final); if none "
+                    "is alive, `kktflow run --resume` or `h5clear -s` clears the mark",
+                    path, detail));
   }
   return Handle(at.check(file, what), H5Fclose);
 }

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <numeric>
+#include <set>
 #include <span>
 #include <stdexcept>
 
@@ -126,6 +127,7 @@ void write_root_attrs(Group& root, const RunMetadata& meta) {
   root.write_attr("kktflow_version", meta.kktflow_version);
   root.write_attr("git_commit", meta.git_commit);
   root.write_attr("created", meta.created);
+  root.write_attr("build", meta.build);
   root.write_attr("config", meta.config_text);
   root.write_attr("seed", meta.seed);
   root.write_attr("status", "running");
@@ -303,16 +305,41 @@ std::vector<Record> read_records(const Group& trajectory, hsize_t first, hsize_t
   return records;
 }
 
+/// Refuses root strings no run writes: a damaged global heap (HDF5 does not checksum it, and
+/// keeps the variable-length strings there) reads back as empty or shifted text without an error.
+void check_root_strings(const Group& root, const RunSummary& summary) {
+  static const std::set<std::string> statuses = [] {
+    std::set<std::string> out{"running"};
+    for (Status s : {Status::converged, Status::log_t_max, Status::wall_budget, Status::step_budget, Status::non_finite,
+                     Status::no_progress, Status::interrupted, Status::stationary, Status::not_separated})
+      out.insert(to_string(s));
+    return out;
+  }();
+  const auto refuse = [&](const std::string& what) {
+    throw h5::Error(fmt::format("HDF5 file '{}', object '/': {}: the file is damaged (HDF5 does not checksum the "
+                                "global heap where its strings live)",
+                                root.file_path(), what));
+  };
+  if (!statuses.contains(summary.status))
+    refuse(fmt::format("attribute status = \"{}\" is no run status", summary.status));
+  if (summary.created.empty()) refuse("attribute created is empty");
+  if (summary.config.empty()) refuse("attribute config is empty");
+}
+
 void read_root(const Group& root, RunSummary& summary) {
   summary.format = root.read_attr<std::string>("format");
   summary.format_version = root.read_attr<std::int64_t>("format_version");
   summary.kktflow_version = root.read_attr<std::string>("kktflow_version");
   summary.git_commit = root.read_attr<std::string>("git_commit");
   summary.created = root.read_attr<std::string>("created");
+  if (root.has_attr("build")) summary.build = root.read_attr<std::string>("build");
+  if (root.has_attr("resumed_builds"))
+    summary.resumed_builds = root.read_attr<std::vector<std::string>>("resumed_builds");
   summary.config = root.read_attr<std::string>("config");
   summary.seed = root.read_attr<std::uint64_t>("seed");
   summary.status = root.read_attr<std::string>("status");
   summary.status_reason = root.read_attr<std::string>("status_reason");
+  check_root_strings(root, summary);
 }
 
 /// Storage of the row datasets `names` of `group`, and the bytes one row of them holds.

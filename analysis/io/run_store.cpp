@@ -1,6 +1,7 @@
 #include "analysis/io/run_store.hpp"
 
 #include "analysis/io/checkpoint_store.hpp"
+#include "analysis/io/read_probe.hpp"
 #include "analysis/io/run_layout.hpp"
 
 #include <fmt/format.h>
@@ -12,6 +13,7 @@ namespace kktflow {
 using namespace run_file;
 
 RunSummary read_run_summary(const std::string& path) {
+  probe_file(path);
   const h5::File file = h5::File::open_read_only(path);
   const Group root = open_run(file);
   RunSummary summary;
@@ -27,6 +29,7 @@ RunSummary read_run_summary(const std::string& path) {
 }
 
 RunProgress read_run_progress(const std::string& path, std::int64_t first_row) {
+  probe_file_once(path);
   const h5::File file = h5::File::open_read_only(path);
   const Group root = open_run(file);
   const Group trajectory = root.open_group("trajectory");
@@ -42,17 +45,20 @@ RunProgress read_run_progress(const std::string& path, std::int64_t first_row) {
 }
 
 std::vector<Record> read_trajectory(const std::string& path) {
+  probe_file(path);
   const h5::File file = h5::File::open_read_only(path);
   const Group trajectory = open_run(file).open_group("trajectory");
   return read_records(trajectory, 0, complete_rows(trajectory, trajectory_names()));
 }
 
 StoredCheckpoint read_checkpoint(const std::string& path) {
+  probe_file(path);
   const h5::File file = h5::File::open_read_only(path);
   return read_checkpoint(open_run(file));
 }
 
 Eigen::VectorXd read_final_theta(const std::string& path) {
+  probe_file(path);
   const h5::File file = h5::File::open_read_only(path);
   const Group root = open_run(file);
   if (!root.contains("final/theta")) {

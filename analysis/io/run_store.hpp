@@ -34,6 +34,7 @@ struct RunMetadata {
   std::string kktflow_version;
   std::string git_commit;
   std::string created;                             ///< ISO-8601 time of creation
+  std::string build;                               ///< what decides the last bits: compiler, ISA, BLAS kernels
   Eigen::MatrixXd X;                               ///< data, n × d, one sample per row
   Eigen::VectorXd y;                               ///< labels, n
   std::map<std::string, std::string> data_attrs;   ///< source and generator parameters
@@ -70,7 +71,13 @@ class RunWriter : public Observer {
   /// /verify, sets status "running" and the root attribute config to `config_text`, and
   /// returns to SWMR writing. Opens a file whose writer was killed (h5::File::open_to_continue).
   /// Throws h5::Error when the file is not a run, is damaged or holds fewer rows than `from`.
-  RunWriter(const std::string& path, const RowCounts& from, const std::string& config_text);
+  ///
+  /// `other_build`, when not empty, says that this run continues a file written by another
+  /// build (RunMetadata::build), e.g. "from step 120: gcc 12.2.0, x86-64 AVX2 FMA, …": it is
+  /// appended to the root attribute resumed_builds, so the file says from where its rows are
+  /// not bit-identical to an uninterrupted run of its first build.
+  RunWriter(const std::string& path, const RowCounts& from, const std::string& config_text,
+            const std::string& other_build = "");
   ~RunWriter() override;
   RunWriter(const RunWriter&) = delete;
   RunWriter& operator=(const RunWriter&) = delete;
@@ -119,6 +126,8 @@ struct RunSummary {
   std::string kktflow_version;
   std::string git_commit;
   std::string created;
+  std::string build;                        ///< RunMetadata::build; "" for files written before it was stored
+  std::vector<std::string> resumed_builds;  ///< resumes by another build (RunWriter), in order
   std::string config;
   std::uint64_t seed = 0;
   std::string status;  ///< to_string(Status), or "running"

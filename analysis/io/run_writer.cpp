@@ -28,10 +28,9 @@ struct LiveLayout {
   }
 };
 
-/// Creates the whole layout, writes the metadata, then switches the file to SWMR writing: every
-/// group, dataset and attribute must exist before, as none can be created under SWMR.
-LiveLayout create_layout(const std::string& path, const RunMetadata& meta, bool overwrite, hsize_t dim) {
-  h5::File file = h5::File::create(path, overwrite);
+/// create_layout()'s work; the file is published only once complete.
+LiveLayout create_published_layout(const std::string& path, const RunMetadata& meta, bool overwrite, hsize_t dim) {
+  h5::File file = h5::File::create_unpublished(path);
   Group root = file.root();
   Trajectory trajectory = create_trajectory(root.create_group("trajectory"), static_cast<hsize_t>(meta.k_top));
   Events events = create_events(root.create_group("events"));
@@ -41,8 +40,22 @@ LiveLayout create_layout(const std::string& path, const RunMetadata& meta, bool 
   write_root_attrs(root, meta);
   write_data(root.create_group("data"), meta);
   write_model(root.create_group("model"), meta);
+  file.publish(overwrite);
   file.start_swmr_write();
   return {std::move(file), std::move(trajectory), std::move(events), std::move(snapshots), std::move(checkpoint)};
+}
+
+/// Creates the whole layout and writes the metadata in a file not yet at `path`, publishes it
+/// there, then switches it to SWMR writing: every group, dataset and attribute must exist
+/// before, as none can be created under SWMR. A process killed before the file is published
+/// leaves nothing at `path` (only `path`.tmp, which the next run replaces).
+LiveLayout create_layout(const std::string& path, const RunMetadata& meta, bool overwrite, hsize_t dim) {
+  try {
+    return create_published_layout(path, meta, overwrite, dim);
+  } catch (...) {
+    h5::File::discard_unpublished(path);
+    throw;
+  }
 }
 
 /// Drops the rows of `names` in `group` past `rows`, the rows written after a checkpoint.
@@ -59,7 +72,8 @@ void truncate_rows(const Group& group, const Names& names, std::int64_t rows) {
 /// Reopens a run file to continue it from `from`: drops what was written after the checkpoint
 /// and what only a finished run has (/final, /verify), marks it running under `config_text`,
 /// and switches it to SWMR writing again.
-LiveLayout continue_layout(const std::string& path, const RowCounts& from, const std::string& config_text) {
+LiveLayout continue_layout(const std::string& path, const RowCounts& from, const std::string& config_text,
+                           const std::string& other_build) {
   h5::File file = h5::File::open_to_continue(path);
   Group root = open_run(file);
   truncate_rows(root.open_group("trajectory"), trajectory_names(), from.trajectory);
@@ -74,6 +88,12 @@ LiveLayout continue_layout(const std::string& path, const RowCounts& from, const
   root.write_attr("config", config_text);
   root.write_attr("status", "running");
   root.write_attr("status_reason", "");
+  if (!other_build.empty()) {
+    std::vector<std::string> builds;
+    if (root.has_attr("resumed_builds")) builds = root.read_attr<std::vector<std::string>>("resumed_builds");
+    builds.push_back(other_build);
+    root.write_attr("resumed_builds", builds);
+  }
   LiveLayout layout{std::move(file), open_trajectory(root.open_group("trajectory")),
                     open_events(root.open_group("events")), open_snapshots(root.open_group("snapshots")),
                     CheckpointSlots::open(root)};
@@ -99,8 +119,9 @@ struct RunWriter::Impl {
         path(file_path),
         live(create_layout(file_path, meta, overwrite, dim)) {}
 
-  Impl(const std::string& file_path, const RowCounts& from, const std::string& config_text)
-      : path(file_path), live(continue_layout(file_path, from, config_text)) {
+  Impl(const std::string& file_path, const RowCounts& from, const std::string& config_text,
+       const std::string& other_build)
+      : path(file_path), live(continue_layout(file_path, from, config_text, other_build)) {
     dim = width_of(live->snapshots.theta);
     k_top = width_of(live->trajectory.sigma);
   }
@@ -147,8 +168,9 @@ struct RunWriter::Impl {
 RunWriter::RunWriter(const std::string& path, const RunMetadata& meta, bool overwrite)
     : m_impl(std::make_unique<Impl>(path, meta, overwrite)) {}
 
-RunWriter::RunWriter(const std::string& path, const RowCounts& from, const std::string& config_text)
-    : m_impl(std::make_unique<Impl>(path, from, config_text)) {}
+RunWriter::RunWriter(const std::string& path, const RowCounts& from, const std::string& config_text,
+                     const std::string& other_build)
+    : m_impl(std::make_unique<Impl>(path, from, config_text, other_build)) {}
 
 RunWriter::~RunWriter() = default;
 

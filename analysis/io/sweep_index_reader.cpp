@@ -1,9 +1,12 @@
 /// \file sweep_index_reader.cpp
 /// Reading a sweep index back (sweep_index.hpp): for `kktflow info` and the sweep's summary.
 #include "analysis/io/h5.hpp"
+#include "analysis/io/read_probe.hpp"
 #include "analysis/io/sweep_index.hpp"
 
 #include <fmt/format.h>
+
+#include <set>
 
 namespace kktflow {
 
@@ -48,10 +51,32 @@ void read_verdicts(const h5::Group& root, std::vector<IndexedCase>& cases) {
   }
 }
 
+[[noreturn]] void damaged(const std::string& path, const std::string& object, const std::string& what) {
+  throw h5::Error(fmt::format("HDF5 file '{}', object '{}': {}: the file is damaged (HDF5 does not checksum the "
+                              "global heap where its strings live); `kktflow sweep` run again rebuilds the index "
+                              "from the case files",
+                              path, object, what));
+}
+
+/// Refuses strings no sweep writes: a damaged global heap reads back as empty or shifted text
+/// without any error from HDF5.
+void check_strings(const std::string& path, const SweepIndexContents& c) {
+  const std::set<std::string> modes{"grid", "list", "continuation"};
+  if (!modes.contains(c.sweep.mode)) damaged(path, "/", fmt::format("attribute mode = \"{}\" is no sweep mode", c.sweep.mode));
+  if (c.created.empty()) damaged(path, "/", "attribute created is empty");
+  const std::set<std::string> states{"done", "failed", "pending"};
+  for (std::size_t k = 0; k < c.cases.size(); ++k) {
+    if (!states.contains(c.cases[k].state))
+      damaged(path, "/cases/state", fmt::format("entry {} = \"{}\" is no case state", k, c.cases[k].state));
+    if (c.cases[k].file.empty()) damaged(path, "/cases/file", fmt::format("entry {} is empty", k));
+  }
+}
+
 }  // namespace
 
 bool is_sweep_index(const std::string& path) {
   try {
+    probe_file(path);  // a damaged file is reported by the reader that follows, from the probe's result
     const h5::File file = h5::File::open_read_only(path);
     const h5::Group root = file.root();
     return root.has_attr("format") && root.read_attr_text("format") == kSweepFormat;
@@ -61,6 +86,7 @@ bool is_sweep_index(const std::string& path) {
 }
 
 SweepIndexContents read_sweep_index(const std::string& path) {
+  probe_file(path);
   const h5::File file = h5::File::open_read_only(path);
   const h5::Group root = file.root();
   if (!root.has_attr("format") || root.read_attr_text("format") != kSweepFormat)
@@ -82,6 +108,7 @@ SweepIndexContents read_sweep_index(const std::string& path) {
   read_case_columns(root, out.cases);
   read_final_figures(root, out.cases);
   read_verdicts(root, out.cases);
+  check_strings(path, out);
   return out;
 }
 

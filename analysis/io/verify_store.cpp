@@ -1,6 +1,7 @@
 #include "analysis/io/verify_store.hpp"
 
 #include "analysis/io/h5.hpp"
+#include "analysis/io/read_probe.hpp"
 #include "analysis/io/run_layout.hpp"
 #include "analysis/io/run_store.hpp"
 
@@ -23,6 +24,7 @@ void describe(h5::Object& object, const std::string& long_name) {
 }  // namespace
 
 std::vector<ClaimResult> read_verify(const std::string& path) {
+  probe_file(path);
   const h5::File file = h5::File::open_read_only(path);
   const h5::Group root = file.root();
   std::vector<ClaimResult> rows;

@@ -12,10 +12,10 @@
 ///  frei2023.rank_le_2         σ₃/σ₁ of the limit ≤ certified_tolerance (certified bound)
 ///  frei2023.two_families      rows with a_j > 0 mutually parallel, rows with a_j < 0 too:
 ///                             max angle to the family direction ≤ certified_tolerance (certified)
-///  frei2023.kkt               W_T is an (ε, δ)-KKT point with Clarke multipliers,
-///                             ε/‖W̃‖ ≤ kkt_tolerance and δ/‖W̃‖² ≤ kkt_tolerance (Lyu & Li 2020);
-///                             certified when the polished point is accepted and its certified
-///                             ε/‖W̃‖, δ/‖W̃‖² ≤ certified_tolerance
+///  frei2023.kkt               the limit is an (ε, δ)-KKT point (Lyu & Li 2020) with Clarke
+///                             multipliers, ε/‖W̃‖, δ/‖W̃‖² ≤ certified_tolerance: certified bounds
+///                             at the accepted polished limit, else floating-point figures (NOT
+///                             CERTIFIED when above it); W_T must also be within kkt_tolerance
 ///  frei2023.linear_boundary   sign f(x) = sign⟨z, x⟩ proven outside a wedge of half-angle
 ///                             κ ≤ certified_tolerance around z^⊥, z = Σ λ_i y_i c_i x_i, and no
 ///                             disagreement on the training points and on `probes` Gaussian probes

@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """A run killed with SIGKILL and continued with --resume ends bit for bit where an uninterrupted run ends.
 
-    /usr/bin/python3 tests/cli/check_resume.py KKTFLOW CONFIG OUTDIR TRIALS KILLS [--set key=value]...
+    /usr/bin/python3 tests/cli/check_resume.py KKTFLOW CONFIG OUTDIR TRIALS KILLS [--signal NAME] [--set key=value]...
+
+--signal TERM or INT stops each run with that signal instead of SIGKILL: the run must then exit
+130 at its next step boundary, and --resume must continue it all the same.
 
 Runs CONFIG once without interruption (the reference), then TRIALS times: starts the same run,
 SIGKILLs it a random delay after its first checkpoint, and runs `kktflow run --resume` on the file, KILLS times in a
@@ -54,19 +57,26 @@ def has_checkpoint(path):
         return False
 
 
+STOP_SIGNAL = signal.SIGKILL  # main() sets it from --signal
+
+
 def run_and_kill(cmd, delay, path=None):
-    """Starts cmd, SIGKILLs it `delay` s later, counted from the file's first checkpoint when
-    `path` is given (a run killed before its first checkpoint cannot be resumed: it is started
-    again); False when it finished before the kill."""
+    """Starts cmd, sends STOP_SIGNAL `delay` s later, counted from the file's first checkpoint
+    when `path` is given (a run killed before its first checkpoint cannot be resumed: it is
+    started again); False when it finished before the signal."""
     process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     while path and not has_checkpoint(path) and process.poll() is None:
         time.sleep(0.005)
     try:
         process.wait(timeout=delay)
     except subprocess.TimeoutExpired:
-        process.send_signal(signal.SIGKILL)
+        process.send_signal(STOP_SIGNAL)
         process.wait()
-        return True
+        if STOP_SIGNAL == signal.SIGKILL or process.returncode == 130:
+            return True
+        if process.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} exited {process.returncode} on {STOP_SIGNAL.name}, expected 130")
+        return False
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {process.returncode}: {process.stderr.read().strip()}")
     return False
@@ -107,9 +117,14 @@ def differences(reference, trial):
 
 
 def main():
+    global STOP_SIGNAL
     kktflow, config, outdir, trials, kills = sys.argv[1:6]
     os.makedirs(outdir, exist_ok=True)
-    extra = [a for a in sys.argv[6:] if a != "--set"]
+    rest = sys.argv[6:]
+    if rest[:1] == ["--signal"]:
+        STOP_SIGNAL = signal.Signals["SIG" + rest[1]]
+        rest = rest[2:]
+    extra = [a for a in rest if a != "--set"]
     trials, kills = int(trials), int(kills)
     seed = int(os.environ.get("KKTFLOW_RESUME_SEED", time.time_ns() % 2**31))
     print(f"seed {seed} (KKTFLOW_RESUME_SEED={seed} repeats these kills)")
@@ -137,9 +152,9 @@ def main():
         problems = differences(reference, contents(path))
         kills_text = ", ".join(f"{d:.3f}" for d in delays)
         verdict = "bit-identical" if not problems else "DIFFERS: " + "; ".join(problems)
-        print(f"trial {trial}: SIGKILL after {kills_text} s, then --resume: {verdict}")
+        print(f"trial {trial}: {STOP_SIGNAL.name} after {kills_text} s, then --resume: {verdict}")
         identical += not problems
-    print(f"{identical} of {trials} SIGKILL-and-resume trials bit-identical")
+    print(f"{identical} of {trials} {STOP_SIGNAL.name}-and-resume trials bit-identical")
     return 0 if identical == trials else 1
 
 

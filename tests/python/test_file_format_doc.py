@@ -2,11 +2,13 @@
 a run file or sweep index is documented (with its type where the doc gives one), every documented
 one is in each file (unless marked *optional*, or in an optional group the file lacks), and every
 optional one is in at least one of the files here, which between them hold every model kind,
-synthetic and file data, a continuation's shifted data and the three sweep modes."""
+synthetic and file data, a continuation's shifted data, a run resumed by another build and the
+three sweep modes."""
+import h5py
 import pytest
 
 import format_doc as fd
-from conftest import KIND_RUNS, REPO, make_run
+from conftest import KIND_RUNS, REPO, call, make_run
 
 DOC = REPO / "docs" / "file-format.md"
 # Data from a file, with separate labels, a class pair and a seeded selection: every /data
@@ -20,12 +22,24 @@ def doc():
     return fd.parse(DOC.read_text(encoding="utf-8"))
 
 
+def resumed_by_another_build(exe, out):
+    """A run stopped early, its `build` attribute made another build's, then resumed and
+    verified: the file holds resumed_builds."""
+    make_run(exe, out, "tiny.toml", ["stop.max_steps=20"], verify=False)
+    with h5py.File(out, "r+") as f:
+        f.attrs["build"] = "another build"
+    call(exe, "run", REPO / "data" / "configs" / "tiny.toml", "-o", out, "--resume", "--quiet")
+    call(exe, "verify", out, allowed=(0, 1))
+    return out
+
+
 @pytest.fixture(scope="module")
 def run_files(exe, run_of, sweep_of, tmp_path_factory):
     paths = [run_of(kind) for kind in KIND_RUNS]
     config, overrides = FILE_DATA
     paths.append(make_run(exe, tmp_path_factory.mktemp("file_data") / "file_data.h5", config, overrides))
     paths.append(sweep_of("continuation") / "cases" / "case_0000.h5")  # data.shift: /data@shift
+    paths.append(resumed_by_another_build(exe, tmp_path_factory.mktemp("resumed") / "resumed.h5"))
     return [fd.observe(p) for p in paths]
 
 
