@@ -217,9 +217,13 @@ double machine_memory_bytes() {
   return std::min(bytes, rlimit_bytes(RLIMIT_DATA));
 }
 
+double memory_budget_bytes(const RunConfig& c) {
+  return c.memory_limit_bytes > 0 ? c.memory_limit_bytes : machine_memory_bytes();
+}
+
 void check_memory_budget(const RunConfig& c, const MemoryEstimate& estimate) {
   const bool configured = c.memory_limit_bytes > 0;
-  const double budget = configured ? c.memory_limit_bytes : machine_memory_bytes();
+  const double budget = memory_budget_bytes(c);
   if (estimate.total() <= budget) return;
   const std::string source =
       configured

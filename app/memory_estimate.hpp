@@ -40,6 +40,9 @@ MemoryEstimate estimate_run_memory(const RunConfig& c, double n, double d);
 /// RLIMIT_AS and RLIMIT_DATA.
 double machine_memory_bytes();
 
+/// The run's memory budget: limits.memory when set, else machine_memory_bytes().
+double memory_budget_bytes(const RunConfig& c);
+
 /// Throws ConfigError when `estimate` exceeds the budget (limits.memory if set, else
 /// machine_memory_bytes()), naming the estimate, its largest parts, the budget and its key.
 void check_memory_budget(const RunConfig& c, const MemoryEstimate& estimate);

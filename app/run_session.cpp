@@ -43,16 +43,13 @@ std::string iso_now() {
 
 /// Refuses a data file whose numbers cannot fit the memory budget before reading it. A CSV file
 /// holds a number in 2 bytes at least ("1,"), 4 times fewer than the double it becomes; a binary
-/// one (IDX, NPY, HDF5) in 1 byte at least (uint8). A compressed file's size says little of its
-/// content: it is checked once read, with the rest of the run.
+/// one (IDX, NPY, HDF5) in 1 byte at least (uint8). A compressed file holds more than its size:
+/// its content is bounded while it is inflated (max_decoded_bytes).
 void check_data_file_budget(const RunConfig& c) {
   const std::string format = data_format(c.data);
   double bytes = 0;
-  for (const std::string& path : {c.data.path, c.data.labels}) {
-    if (path.empty()) continue;
-    if (path.ends_with(".gz") || format == "npz") return;
-    bytes += static_cast<double>(regular_file_bytes(path));
-  }
+  for (const std::string& path : {c.data.path, c.data.labels})
+    if (!path.empty()) bytes += static_cast<double>(regular_file_bytes(path));
   MemoryEstimate file_only;
   file_only.parts.push_back({"the numbers of data.path", bytes * (format == "csv" ? 4 : 8)});
   check_memory_budget(c, file_only);
@@ -63,7 +60,9 @@ Dataset load_data(const RunConfig& c) {
   try {
     if (c.data.from_file()) check_data_file_budget(c);
     const bool hdf5 = c.data.from_file() && data_format(c.data) == "hdf5";
-    data = hdf5 ? prepare_dataset(read_hdf5_table(c.data.path), c.data) : make_dataset(c.data);
+    DatasetSpec spec = c.data;
+    spec.max_decoded_bytes = memory_budget_bytes(c) / 8;  // 1 byte stored, 8 in a double
+    data = hdf5 ? prepare_dataset(read_hdf5_table(c.data.path), spec) : make_dataset(spec);
   } catch (const ConfigError&) {
     throw;
   } catch (const std::exception& e) {  // a missing or malformed data file is a config error

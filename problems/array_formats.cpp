@@ -221,7 +221,8 @@ std::vector<std::string> npz_member_names(std::span<const unsigned char> archive
   return names;
 }
 
-Bytes npz_member(std::span<const unsigned char> archive, const std::string& name, const std::string& what) {
+Bytes npz_member(std::span<const unsigned char> archive, const std::string& name, double max_bytes,
+                 const std::string& what) {
   std::string present;
   for (const ZipMember& m : zip_directory(archive, what)) {
     present += (present.empty() ? "" : ", ") + m.name;
@@ -232,7 +233,7 @@ Bytes npz_member(std::span<const unsigned char> archive, const std::string& name
     if (start + m.compressed > archive.size()) fail(what, "member " + name + " runs past the end of the archive");
     const auto data = archive.subspan(start, m.compressed);
     if (m.method == 0) return Bytes(data.begin(), data.end());
-    if (m.method == 8) return inflate_raw(data, m.size, what + " member " + name);
+    if (m.method == 8) return inflate_raw(data, m.size, max_bytes, what + " member " + name);
     fail(what, "member " + name + " uses zip compression method " + std::to_string(m.method) +
                    " (allowed: 0 stored, 8 deflate)");
   }

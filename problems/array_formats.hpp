@@ -38,7 +38,8 @@ NumericArray parse_npy(std::span<const unsigned char> bytes, const std::string& 
 std::vector<std::string> npz_member_names(std::span<const unsigned char> archive, const std::string& what);
 
 /// The bytes of member `name` (e.g. "X.npy"), inflated when deflated. Throws when it is absent,
-/// naming the members present.
-Bytes npz_member(std::span<const unsigned char> archive, const std::string& name, const std::string& what);
+/// naming the members present, or when its stated size exceeds `max_bytes`.
+Bytes npz_member(std::span<const unsigned char> archive, const std::string& name, double max_bytes,
+                 const std::string& what);
 
 }  // namespace kktflow

@@ -164,15 +164,18 @@ LabelledTable read_two_file_table(const DatasetSpec& spec, const std::string& fo
 }
 
 LabelledTable read_idx_table(const DatasetSpec& spec) {
-  return read_two_file_table(spec, "idx", read_maybe_gzipped, parse_idx);
+  const auto read = [&spec](const std::string& path, const std::string& key) {
+    return read_maybe_gzipped(path, key, spec.max_decoded_bytes);
+  };
+  return read_two_file_table(spec, "idx", read, parse_idx);
 }
 
 LabelledTable read_npz_table(const DatasetSpec& spec) {
   const std::string what = quoted_key("path", spec.path);
   const Bytes archive = read_file_bytes(spec.path, "data.path");
-  NumericArray x = parse_npy(npz_member(archive, spec.x_key + ".npy", what), what + " member " + spec.x_key + ".npy");
+  NumericArray x = parse_npy(npz_member(archive, spec.x_key + ".npy", spec.max_decoded_bytes, what), what + " member " + spec.x_key + ".npy");
   const NumericArray y =
-      parse_npy(npz_member(archive, spec.y_key + ".npy", what), what + " member " + spec.y_key + ".npy");
+      parse_npy(npz_member(archive, spec.y_key + ".npy", spec.max_decoded_bytes, what), what + " member " + spec.y_key + ".npy");
   LabelledTable t = table_from_arrays(std::move(x), y, what + " member " + spec.x_key, what + " member " + spec.y_key);
   t.files = {spec.path};
   t.format = "npz";

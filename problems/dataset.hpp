@@ -25,6 +25,7 @@
 #include <Eigen/Dense>
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -65,6 +66,9 @@ struct DatasetSpec {
   Eigen::Index per_class = 0;        ///< samples per class (0: all)
   std::string select = "first";      ///< first, seeded (by seed)
   std::string normalize = "none";    ///< none, unit_norm, standardize
+  /// Compressed files (gzip, deflated npz members) decompressing past this many bytes are refused
+  /// once they do; the run sets it from its memory budget (app/memory_estimate.hpp).
+  double max_decoded_bytes = std::numeric_limits<double>::infinity();
 
   /// True for the kinds read from a file.
   bool from_file() const { return kind == "file" || kind == "csv" || kind == "idx" || kind == "npy" || kind == "hdf5"; }

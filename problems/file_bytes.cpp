@@ -1,6 +1,10 @@
 #include "file_bytes.hpp"
 
+#include <fmt/format.h>
 #include <zlib.h>
+
+#include <algorithm>
+#include <cstdint>
 
 #include <fstream>
 #include <limits>
@@ -14,19 +18,34 @@ namespace {
   throw std::invalid_argument(what + ": " + why);
 }
 
-/// Runs inflate over `in` into `out` (grown as needed) until the stream ends; windowBits selects
-/// the wrapper: 15 + 32 detects zlib or gzip headers, −15 a raw deflate stream.
-Bytes inflate_all(std::span<const unsigned char> in, int window_bits, std::size_t size_hint, const std::string& what) {
+[[noreturn]] void fail_too_large(const std::string& what, double max_bytes) {
+  fail(what, fmt::format("decompresses to more than {:.0f} bytes, the share of the memory budget a data file may take "
+                         "(1/8 of limits.memory, or of the machine's memory when it is not set: each stored byte "
+                         "can become an 8-byte double)",
+                         max_bytes));
+}
+
+/// Runs inflate over `in` into `out` (grown as needed, never past `max_bytes`) until the stream
+/// ends; windowBits selects the wrapper: 15 + 32 detects zlib or gzip headers, −15 a raw deflate
+/// stream. A stream that would pass `max_bytes` is refused as soon as it does, so a small file
+/// that inflates to gigabytes (a "zip bomb") costs at most `max_bytes`.
+Bytes inflate_all(std::span<const unsigned char> in, int window_bits, std::size_t size_hint, double max_bytes,
+                  const std::string& what) {
   z_stream zs{};
   if (inflateInit2(&zs, window_bits) != Z_OK) fail(what, "zlib could not start inflating");
-  Bytes out(std::max<std::size_t>(size_hint, 1 << 16));
+  const auto cap = static_cast<std::size_t>(std::min(max_bytes, 0.5 * static_cast<double>(SIZE_MAX)));
+  Bytes out(std::min(std::max<std::size_t>(size_hint, 1 << 16), cap + 1));
   std::size_t consumed = 0, produced = 0;
   int rc = Z_OK;
   while (true) {
     const std::size_t in_chunk = std::min<std::size_t>(in.size() - consumed, std::numeric_limits<uInt>::max());
     zs.next_in = const_cast<unsigned char*>(in.data() + consumed);
     zs.avail_in = static_cast<uInt>(in_chunk);
-    if (produced == out.size()) out.resize(out.size() * 2);
+    if (produced > cap) {
+      inflateEnd(&zs);
+      fail_too_large(what, max_bytes);
+    }
+    if (produced == out.size()) out.resize(std::min(out.size() * 2, cap + 1));
     const std::size_t out_chunk = std::min<std::size_t>(out.size() - produced, std::numeric_limits<uInt>::max());
     zs.next_out = out.data() + produced;
     zs.avail_out = static_cast<uInt>(out_chunk);
@@ -65,21 +84,22 @@ Bytes read_file_bytes(const std::string& path, const std::string& key) {
 
 bool is_gzip(std::span<const unsigned char> bytes) { return bytes.size() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b; }
 
-Bytes gunzip(std::span<const unsigned char> bytes, const std::string& what) {
-  return inflate_all(bytes, 15 + 32, 4 * bytes.size(), what);
+Bytes gunzip(std::span<const unsigned char> bytes, double max_bytes, const std::string& what) {
+  return inflate_all(bytes, 15 + 32, 4 * bytes.size(), max_bytes, what);
 }
 
-Bytes inflate_raw(std::span<const unsigned char> bytes, std::size_t size, const std::string& what) {
-  Bytes out = inflate_all(bytes, -15, size, what);
+Bytes inflate_raw(std::span<const unsigned char> bytes, std::size_t size, double max_bytes, const std::string& what) {
+  if (static_cast<double>(size) > max_bytes) fail_too_large(what, max_bytes);
+  Bytes out = inflate_all(bytes, -15, size, static_cast<double>(size), what);
   if (out.size() != size)
     fail(what, "inflated to " + std::to_string(out.size()) + " bytes where the archive states " + std::to_string(size));
   return out;
 }
 
-Bytes read_maybe_gzipped(const std::string& path, const std::string& key) {
+Bytes read_maybe_gzipped(const std::string& path, const std::string& key, double max_bytes) {
   Bytes bytes = read_file_bytes(path, key);
   if (!is_gzip(bytes)) return bytes;
-  return gunzip(bytes, key + " = \"" + path + "\"");
+  return gunzip(bytes, max_bytes, key + " = \"" + path + "\"");
 }
 
 }  // namespace kktflow

@@ -20,13 +20,14 @@ Bytes read_file_bytes(const std::string& path, const std::string& key);
 bool is_gzip(std::span<const unsigned char> bytes);
 
 /// The decompressed content of a gzip stream (every member, concatenated). `what` names the
-/// file in errors.
-Bytes gunzip(std::span<const unsigned char> bytes, const std::string& what);
+/// file in errors. Content longer than `max_bytes` is refused once that many bytes are out.
+Bytes gunzip(std::span<const unsigned char> bytes, double max_bytes, const std::string& what);
 
-/// A raw deflate stream inflated to exactly `size` bytes (a zip member's stated size).
-Bytes inflate_raw(std::span<const unsigned char> bytes, std::size_t size, const std::string& what);
+/// A raw deflate stream inflated to exactly `size` bytes (a zip member's stated size); a stated
+/// size above `max_bytes` is refused before inflating.
+Bytes inflate_raw(std::span<const unsigned char> bytes, std::size_t size, double max_bytes, const std::string& what);
 
-/// The file's bytes, gunzipped when they are a gzip stream.
-Bytes read_maybe_gzipped(const std::string& path, const std::string& key);
+/// The file's bytes, gunzipped (to at most `max_bytes`) when they are a gzip stream.
+Bytes read_maybe_gzipped(const std::string& path, const std::string& key, double max_bytes);
 
 }  // namespace kktflow

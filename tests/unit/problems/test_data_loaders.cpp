@@ -103,6 +103,24 @@ BOOST_AUTO_TEST_CASE(idx_reads_plain_and_gzipped_files) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(compressed_content_past_the_bound_is_refused) {
+  // small-images-idx3-ubyte holds 34 bytes (make_fixtures.py: a 16-byte header, 6 × 3 pixels);
+  // its gzip inflates to exactly that, so 34 passes and 33 is refused.
+  DatasetSpec gz = file_spec("idx", "small-images-idx3-ubyte.gz", "small-labels-idx1-ubyte");
+  gz.max_decoded_bytes = 34;
+  BOOST_TEST(read_labelled_table(gz).X.rows() == 6);
+  gz.max_decoded_bytes = 33;
+  BOOST_TEST(error_of([&] { read_labelled_table(gz); }).find("decompresses to more than 33 bytes") != std::string::npos);
+  // A deflated npz member is refused on its stated size (X.npy: a 128-byte header and 6 × 3
+  // float64, 272 bytes) before it is inflated.
+  DatasetSpec npz = file_spec("npy", "small_compressed.npz");
+  npz.max_decoded_bytes = 271;
+  BOOST_TEST(error_of([&] { read_labelled_table(npz); }).find("member X.npy: decompresses to more than 271 bytes") !=
+             std::string::npos);
+  npz.max_decoded_bytes = 272;
+  BOOST_TEST(read_labelled_table(npz).X.rows() == 6);
+}
+
 BOOST_AUTO_TEST_CASE(idx_reads_the_fashion_mnist_slice) {
   const LabelledTable t =
       read_labelled_table(file_spec("idx", "fashion_slice-images-idx3-ubyte.gz", "fashion_slice-labels-idx1-ubyte.gz"));
