@@ -21,8 +21,11 @@ Competitor polished_competitor(const Leaky2Net& net, const Pattern& pattern, std
                                const CompetitorSettings& settings) {
   const Polished p = polish(net, pattern, settings.max_sign_constraints);
   if (!p.feasible) {
-    return {std::move(label) + (p.capped ? " (QP capped)" : " (infeasible)"), -std::numeric_limits<double>::infinity(),
-            false};
+    const std::string why = p.over_memory ? fmt::format(" (QP not computed: {} variables, {:.3g} GB)", p.dual_variables,
+                                                        p.dual_bytes / 1e9)
+                            : p.capped    ? " (QP capped)"
+                                          : " (infeasible)";
+    return {std::move(label) + why, -std::numeric_limits<double>::infinity(), false};
   }
   const double margin = normalized_margin(net, p.W);
   return {std::move(label), margin, margin > 0};

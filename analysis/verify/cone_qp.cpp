@@ -339,6 +339,12 @@ Eigen::VectorXd admm_warm_start(const Eigen::Ref<const Eigen::MatrixXd>& H, cons
 
 }  // namespace
 
+double cone_qp_bytes(Index variables) {
+  constexpr double kArrays = 5;  // H, Tᵀ H T, its LDLᵀ, the two factors of the fallback
+  const auto n = static_cast<double>(variables);
+  return kArrays * n * n * static_cast<double>(sizeof(double));
+}
+
 ConeQpResult solve_cone_qp(const Eigen::Ref<const Eigen::MatrixXd>& H, const Eigen::Ref<const Eigen::VectorXd>& b,
                            const ConeStructure& cone) {
   const Index n = b.size();

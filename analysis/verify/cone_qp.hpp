@@ -43,4 +43,11 @@ struct ConeQpResult {
 ConeQpResult solve_cone_qp(const Eigen::Ref<const Eigen::MatrixXd>& H, const Eigen::Ref<const Eigen::VectorXd>& b,
                            const ConeStructure& cone);
 
+/// Bytes of the dense N × N arrays alive at once when a QP of N variables is built and solved:
+/// H itself, then the face's reduced matrix with its LDLᵀ factor and, when that fails, the
+/// complete orthogonal decomposition's two factors (ADMM's Cholesky factor is freed before).
+/// Callers compare it with a budget before they build H: it grows as N², and a pattern QP can
+/// have as many variables as pairs (m·n).
+double cone_qp_bytes(Eigen::Index variables);
+
 }  // namespace kktflow

@@ -149,7 +149,8 @@ class Context {
     lim.lambda = final_kkt().lambda;
     lim.polished = polish(net(), activation_pattern(net(), m_run.W_final, m_settings.kink_threshold));
     if (!lim.polished.feasible) {
-      lim.status = "the pattern QP of the final direction is infeasible";
+      lim.status = lim.polished.capped ? "the pattern QP of the final direction was " + polish_refusal(lim.polished)
+                                       : "the pattern QP of the final direction is infeasible";
       return lim;
     }
     lim.final_angle = angle_between(m_run.W_final, lim.polished.W);
@@ -366,7 +367,7 @@ ClaimResult near_orthogonal(Context& c) {
   const double threshold = c.settings().regime_constant / net.gamma;
   const Polished candidate = polish(net, frei_pattern(net));
   const std::string rank2 =
-      !candidate.feasible ? "infeasible"
+      !candidate.feasible ? (candidate.capped ? polish_refusal(candidate) : "infeasible")
       : candidate.active_signs == 0
           ? fmt::format("strict, normalized margin {:.6g}", normalized_margin(net, candidate.W))
           : fmt::format("NOT strict ({} pairs pushed onto their kink)", candidate.active_signs);

@@ -2,6 +2,8 @@
 
 #include "analysis/verify/cone_qp.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -269,7 +271,7 @@ KktResidual clarke_kkt(const Leaky2Net& net, const Eigen::Ref<const Eigen::Matri
   return r;
 }
 
-Polished polish(const Leaky2Net& net, const Pattern& pattern, Index max_sign_constraints) {
+Polished polish(const Leaky2Net& net, const Pattern& pattern, Index max_sign_constraints, double max_bytes) {
   const Index n = net.samples();
   const Index m = net.width();
   if (pattern.rows() != m || pattern.cols() != n) {
@@ -279,10 +281,17 @@ Polished polish(const Leaky2Net& net, const Pattern& pattern, Index max_sign_con
   }
   Polished out;
   out.kinks = count_kinks(pattern);
+  out.max_bytes = max_bytes;
   std::vector<std::pair<Index, Index>> signs;
   std::vector<char> generated(static_cast<std::size_t>(m * n), 0);
   // Ours: 50 rounds; each round adds every violated sign constraint at once.
   for (out.rounds = 1; out.rounds <= 50; ++out.rounds) {
+    out.dual_variables = n + static_cast<Index>(signs.size()) + out.kinks;
+    out.dual_bytes = cone_qp_bytes(out.dual_variables);
+    if (out.dual_bytes > max_bytes) {
+      out.capped = out.over_memory = true;
+      return out;
+    }
     const DualRound round = solve_polish_dual(net, pattern, signs);
     if (round.unbounded) return out;  // the pattern admits no W with q_i ≥ 1
     const std::vector<std::pair<Index, Index>> violated =
@@ -306,6 +315,14 @@ Polished polish(const Leaky2Net& net, const Pattern& pattern, Index max_sign_con
   }
   out.capped = true;  // out of rounds
   return out;
+}
+
+std::string polish_refusal(const Polished& p) {
+  if (!p.capped) return {};
+  if (!p.over_memory) return fmt::format("given up after {} round(s): sign-constraint or round cap", p.rounds);
+  return fmt::format("not computed: round {} needs a dense dual of {} variables, {:.3g} GB, above the {:.3g} GB "
+                     "a pattern QP may hold (ours)",
+                     p.rounds, p.dual_variables, p.dual_bytes / 1e9, p.max_bytes / 1e9);
 }
 
 }  // namespace kktflow

@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <string>
 
 namespace kktflow {
 
@@ -105,13 +106,29 @@ struct Polished {
   int rounds = 0;                     ///< constraint-generation rounds
   bool feasible = false;              ///< false: no W realizes the pattern with positive margins
   bool converged = false;
-  bool capped = false;                ///< given up: max_sign_constraints or 50 rounds (ours) reached
+  bool capped = false;                ///< given up: max_sign_constraints, max_bytes or 50 rounds (ours) reached
+  Eigen::Index dual_variables = 0;    ///< variables of the last dual built, or of the one refused by max_bytes
+  double dual_bytes = 0;              ///< cone_qp_bytes(dual_variables)
+  double max_bytes = 0;               ///< the budget polish was given
+  bool over_memory = false;           ///< capped because the next dual would exceed max_bytes
 };
+
+/// Ours: the dense dual of one polishing round may hold 512 MB (cone_qp_bytes: about 3 600
+/// variables). The dual carries a variable per sample, per kink and per generated sign
+/// constraint, and an unconverged direction can violate most of its m·n sign constraints at once
+/// (tens of GB at n = 1000, m = 100).
+inline constexpr double kPolishMemoryBytes = 512e6;
 
 /// Solves the QP restricted to `pattern`. A search over many patterns may cap the sign
 /// constraints the dual carries (each is a variable of a dense QP); a pattern that needs more is
-/// given up (feasible = false, capped = true).
+/// given up (feasible = false, capped = true). A round whose dual would exceed `max_bytes` is
+/// given up before it is built, the same way (over_memory = true).
 Polished polish(const Leaky2Net& net, const Pattern& pattern,
-                Eigen::Index max_sign_constraints = std::numeric_limits<Eigen::Index>::max());
+                Eigen::Index max_sign_constraints = std::numeric_limits<Eigen::Index>::max(),
+                double max_bytes = kPolishMemoryBytes);
+
+/// "round 2 needs a dual of 31 000 variables, 38.4 GB, above 0.512 GB (ours)": why `p` was given
+/// up, or an empty string when it was not.
+std::string polish_refusal(const Polished& p);
 
 }  // namespace kktflow

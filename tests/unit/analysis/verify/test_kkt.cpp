@@ -1,10 +1,12 @@
 #define BOOST_TEST_MODULE kkt
+#include "analysis/verify/cone_qp.hpp"
 #include "analysis/verify/kkt.hpp"
 #include "analysis/verify/svm.hpp"
 
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <limits>
 #include <random>
 
 using namespace kktflow;
@@ -133,6 +135,48 @@ BOOST_AUTO_TEST_CASE(polish_generates_violated_sign_constraints) {
   BOOST_TEST(std::abs(p.W.row(0).dot(net.X.row(1))) < 1e-14);
   BOOST_TEST(margins(net, p.W).minCoeff() > 1 - 1e-12);
   BOOST_TEST(normalized_margin(net, p.W) < normalized_margin(net, hand_solution()));
+}
+
+BOOST_AUTO_TEST_CASE(polish_refuses_a_round_whose_dual_exceeds_its_budget) {
+  // The flipped pair of the hand case needs a second round with one sign constraint: a dual of
+  // 3 variables. A budget of 2 variables solves round 1 and refuses round 2 before building it.
+  const Leaky2Net net = hand_net();
+  Pattern s = frei_pattern(net);
+  s(0, 1) = 1;
+  const Polished refused = polish(net, s, std::numeric_limits<Eigen::Index>::max(), cone_qp_bytes(2));
+  BOOST_TEST(!refused.feasible);
+  BOOST_TEST(refused.capped);
+  BOOST_TEST(refused.over_memory);
+  BOOST_TEST(refused.rounds == 2);
+  BOOST_TEST(refused.dual_variables == 3);
+  BOOST_TEST(refused.dual_bytes == cone_qp_bytes(3));
+  BOOST_TEST(polish_refusal(refused).find("not computed: round 2 needs a dense dual of 3 variables") == 0u);
+  const Polished solved = polish(net, s, std::numeric_limits<Eigen::Index>::max(), cone_qp_bytes(3));
+  BOOST_TEST(solved.feasible);
+  BOOST_TEST(!solved.over_memory);
+  BOOST_TEST(polish_refusal(solved).empty());
+}
+
+BOOST_AUTO_TEST_CASE(polish_of_an_unconverged_pattern_stays_within_its_budget) {
+  // A random pattern violates a large share of its m·n sign constraints at once: the dual it
+  // asks for is far beyond n, and polish must refuse it instead of building it.
+  const Eigen::Index n = 40, m = 30;
+  Eigen::VectorXd y = Eigen::VectorXd::Ones(n);
+  y.tail(n / 2).setConstant(-1);
+  Eigen::VectorXd a = Eigen::VectorXd::Constant(m, 1 / std::sqrt(double(m)));
+  a.tail(m / 2) *= -1;
+  const Leaky2Net net = make_leaky2_net(random_matrix(n, 10, 3), y, a, kGamma);
+  const Pattern pattern = activation_pattern(net, random_matrix(m, 10, 4));
+  const double budget = cone_qp_bytes(n + 20);
+  const Polished p = polish(net, pattern, std::numeric_limits<Eigen::Index>::max(), budget);
+  BOOST_TEST(p.over_memory);
+  BOOST_TEST(p.dual_variables > n + 20);
+  BOOST_TEST(p.dual_bytes > budget);
+  // The budget grows as N²; it admits the first round at n = 1000 with 100 kinks, and refuses a
+  // dual with a variable per pair at that size.
+  BOOST_TEST(cone_qp_bytes(2000) == 4 * cone_qp_bytes(1000));
+  BOOST_TEST(cone_qp_bytes(1000 + 100) <= kPolishMemoryBytes);
+  BOOST_TEST(cone_qp_bytes(100 * 1000) > kPolishMemoryBytes);
 }
 
 BOOST_AUTO_TEST_CASE(svm_matches_closed_forms) {
