@@ -7,7 +7,7 @@ ASAN_DIR := build/asan-ubsan
 NATIVE_DIR := build/release-native
 KKTFLOW := $(RELEASE_DIR)/kktflow
 
-.PHONY: deps fashion-mnist release debug asan native demo test test-all test-asan test-native bench clean
+.PHONY: deps fashion-mnist release debug asan native demo test test-all test-asan test-native format-check bench clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -54,6 +54,10 @@ test-asan: asan
 # compiler defect that only native code generation meets shows up here.
 test-native: native
 	cd $(NATIVE_DIR) && ctest --output-on-failure -j $(JOBS) -LE slow
+
+# The C++ sources as .clang-format lays them out (scripts/check-format.sh; --fix rewrites them).
+format-check: deps
+	bash scripts/check-format.sh
 
 bench: release
 	cmake --build --preset release --target bench
