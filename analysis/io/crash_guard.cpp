@@ -67,14 +67,18 @@ void install_hdf5_crash_guard() {
   if (installed.exchange(true)) return;
   std::array<void*, 1> warm{};
   ::backtrace(warm.data(), 1);  // loads libgcc's unwinder now, not inside the handler
+  handle_fatal_signals(on_crash, true);
+}
+
+void handle_fatal_signals(void (*handler)(int), bool once) {
   static std::array<char, 64 * 1024> alternate_stack{};
   stack_t stack{};
   stack.ss_sp = alternate_stack.data();
   stack.ss_size = alternate_stack.size();
   ::sigaltstack(&stack, nullptr);
   struct sigaction action {};
-  action.sa_handler = on_crash;
-  action.sa_flags = SA_ONSTACK | SA_RESETHAND;
+  action.sa_handler = handler;
+  action.sa_flags = SA_ONSTACK | (once ? SA_RESETHAND : 0);
   sigemptyset(&action.sa_mask);
   for (const int signal : kSignals) ::sigaction(signal, &action, nullptr);
 }

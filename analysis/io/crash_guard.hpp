@@ -16,6 +16,10 @@ inline constexpr int kHdf5CrashExitCode = 3;
 /// exit with kHdf5CrashExitCode when libhdf5 is on the stack. Idempotent.
 void install_hdf5_crash_guard();
 
+/// Runs `handler` on SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT, on an alternate stack (a crash
+/// from a stack overflow still reaches it); with `once` the default action is restored first.
+void handle_fatal_signals(void (*handler)(int), bool once);
+
 /// Ends the process with `code`. When HDF5 could not close a file (a write failed, e.g. on a full
 /// disk) it keeps the file and its exit handler, flushing it again, crashes: then stdio is
 /// flushed and the process ends by _Exit, without that handler. Everything kktflow wrote went to

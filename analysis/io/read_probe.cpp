@@ -1,5 +1,6 @@
 #include "analysis/io/read_probe.hpp"
 
+#include "analysis/io/crash_guard.hpp"
 #include "analysis/io/file_check_detail.hpp"
 #include "analysis/io/h5_context.hpp"
 #include "analysis/io/h5_error.hpp"
@@ -60,16 +61,7 @@ extern "C" void on_child_crash(int signal) {
   // Quiet: glibc's own report of a corrupt heap would precede the parent's message.
   const int null = ::open("/dev/null", O_WRONLY);
   if (null >= 0) ::dup2(null, STDERR_FILENO);
-  static std::array<char, 64 * 1024> alternate_stack{};
-  stack_t stack{};
-  stack.ss_sp = alternate_stack.data();
-  stack.ss_size = alternate_stack.size();
-  ::sigaltstack(&stack, nullptr);
-  struct sigaction action {};
-  action.sa_handler = on_child_crash;
-  action.sa_flags = SA_ONSTACK;
-  sigemptyset(&action.sa_mask);
-  for (const int signal : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) ::sigaction(signal, &action, nullptr);
+  handle_fatal_signals(on_child_crash, false);
   try {
     check_whole_file(path);
   } catch (const h5::WriterMarkError& e) {

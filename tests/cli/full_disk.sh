@@ -7,16 +7,10 @@
 set -u
 kktflow="$1"; config="$2"; outdir="$3"; python="$4"; check="$5"
 mkdir -p "$outdir"
-if [ "${KKTFLOW_IN_NAMESPACE:-}" != 1 ]; then
-  for flags in "-m" "-rm"; do
-    if unshare $flags true 2>/dev/null; then
-      KKTFLOW_IN_NAMESPACE=1 exec unshare $flags bash "$0" "$@"
-    fi
-  done
-  echo "full_disk.sh: cannot make a mount namespace (unshare -m, unshare -rm): skipped"; exit 77
-fi
-disk="$outdir/disk"; mkdir -p "$disk"
-mount -t tmpfs -o size=1m tmpfs "$disk" || { echo "full_disk.sh: cannot mount a tmpfs: skipped"; exit 77; }
+source "$(dirname "$0")/private_tmpfs.sh"
+enter_mount_namespace full_disk.sh "$0" "$@"
+disk="$outdir/disk"
+mount_tmpfs full_disk.sh "$disk" 1m
 out="$disk/run.h5"
 run() { "$kktflow" run "$config" -o "$out" --quiet --set store.checkpoint_seconds=0 "$@"; }
 output="$(run --force 2>&1)"; status=$?

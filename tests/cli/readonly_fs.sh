@@ -8,16 +8,10 @@
 set -u
 kktflow="$1"; config="$2"; outdir="$3"
 mkdir -p "$outdir"
-if [ "${KKTFLOW_IN_NAMESPACE:-}" != 1 ]; then
-  for flags in "-m" "-rm"; do
-    if unshare $flags true 2>/dev/null; then
-      KKTFLOW_IN_NAMESPACE=1 exec unshare $flags bash "$0" "$@"
-    fi
-  done
-  echo "readonly_fs.sh: cannot make a mount namespace (unshare -m, unshare -rm): skipped"; exit 77
-fi
-disk="$outdir/disk"; mkdir -p "$disk"
-mount -t tmpfs -o size=8m tmpfs "$disk" || { echo "readonly_fs.sh: cannot mount a tmpfs: skipped"; exit 77; }
+source "$(dirname "$0")/private_tmpfs.sh"
+enter_mount_namespace readonly_fs.sh "$0" "$@"
+disk="$outdir/disk"
+mount_tmpfs readonly_fs.sh "$disk" 8m
 "$kktflow" run "$config" -o "$disk/done.h5" --quiet --set stop.max_steps=50 || { echo "readonly_fs.sh: setup run failed"; exit 1; }
 mount -o remount,ro "$disk" || { echo "readonly_fs.sh: cannot remount read-only: skipped"; exit 77; }
 failures=0
