@@ -46,7 +46,8 @@ struct RunConfig {
   TimeMode time = TimeMode::loss;
   std::string coordinates = "span";   ///< "span" (data-span reduction) or "full" (θ itself)
   StepperOptions stepper;
-  bool hand_off = false;              ///< flow.stepper = "auto": hand off to region_ros2 late
+  bool hand_off = false;              ///< flow.stepper = "auto": hand off to late_stepper late
+  StepperKind late_stepper = StepperKind::region_ros2;  ///< region_ros2 (span chart) or margin_ros2 (θ)
   std::string stepper_label;          ///< the methods in use, for /model and the summary
   DriverOptions driver;
   bool data_shape_given = false;      ///< data.n or data.d set explicitly (checked against a file)

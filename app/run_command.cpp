@@ -157,7 +157,7 @@ RunMetadata metadata(const RunConfig& c, const Dataset& data, const Model& model
   return m;
 }
 
-void print_summary(const RunResult& r, const std::string& out, std::int64_t sliding_events) {
+void print_summary(const RunResult& r, const std::string& out, std::int64_t sliding_events, const std::string& late) {
   const Record& l = r.last;
   std::printf("%s: %s (%s)\n", out.c_str(), to_string(r.status).c_str(), r.reason.c_str());
   std::printf("  log t %.2f  log L %.2f  ‖θ‖ %.4g  normalized margin %.6g  ε_KKT %.3e  1-β %.3e\n", l.log_t,
@@ -169,7 +169,8 @@ void print_summary(const RunResult& r, const std::string& out, std::int64_t slid
   std::printf("  %lld steps, %lld rejected, %lld event restarts, %lld RHS evaluations, %.2f s\n",
               static_cast<long long>(l.step), static_cast<long long>(r.rejected_steps),
               static_cast<long long>(r.event_restarts), static_cast<long long>(l.rhs_evals), l.wall_s);
-  if (std::isfinite(r.late_phase_log_t)) std::printf("  late phase (region_ros2) from log t = %.4g\n", r.late_phase_log_t);
+  if (std::isfinite(r.late_phase_log_t))
+    std::printf("  late phase (%s) from log t = %.4g\n", late.c_str(), r.late_phase_log_t);
 }
 
 /// Counts sliding entries (events with new_sign 0) for the summary.
@@ -310,7 +311,7 @@ int run_run(const RunOptions& opt) {
   std::unique_ptr<Stepper> late;
   if (c.hand_off) {
     StepperOptions late_options = c.stepper;
-    late_options.kind = StepperKind::region_ros2;
+    late_options.kind = c.late_stepper;
     late = make_stepper(late_options);
     driver.hand_off_to(*late);
   }
@@ -334,7 +335,7 @@ int run_run(const RunOptions& opt) {
     std::fprintf(stderr, "kktflow run: writing %s failed: %s\n", out.c_str(), writer.failure().c_str());
     return exit_io;
   }
-  if (!opt.quiet) print_summary(result, out, sliding.count());
+  if (!opt.quiet) print_summary(result, out, sliding.count(), to_string(c.late_stepper));
   return exit_code_for(result.status);
 }
 

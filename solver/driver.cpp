@@ -37,6 +37,8 @@ constexpr double kKinkReach = 1e-5;
 // over the step leaves a shortfall second order in the step, and chasing rounding would stall.
 constexpr double kLandingOvershoot = 1e-9;
 constexpr double kLandingTol = 1e-12;
+// Ours: log t = 2^45 has an ulp of 2^−7, so −ℓ − log t is good to 1% below it.
+constexpr double kClockResolved = 0x1p45;
 
 /// The cubic Hermite weights at t ∈ [0, 1] of (p0, dt·ṗ0, p1, dt·ṗ1): one basis for the switch
 /// functions that locate a crossing and for the state that ends there, so the two agree.
@@ -225,7 +227,9 @@ void Driver::advance_clock(const Eigen::VectorXd& x0, const Eigen::VectorXd& x1,
     return;
   }
   const double known = m_method->midpoint_log_loss();
-  m_clock.advance_loss_time(l0, std::isfinite(known) ? known : midpoint_log_loss(x0, x1, f0, f1, dt), l1, dt);
+  const double mid = std::isfinite(known) ? known : midpoint_log_loss(x0, x1, f0, f1, dt);
+  // Normalized time: the clock's exponent adds (L − 1) log ‖θ‖ to log L (flow_system.hpp).
+  m_clock.advance_loss_time(m_sys.clock_exponent(l0, x0), mid, m_sys.clock_exponent(l1, x1), dt);
 }
 
 double Driver::midpoint_log_loss(const Eigen::VectorXd& x0, const Eigen::VectorXd& x1, const Eigen::VectorXd& f0,
@@ -234,11 +238,13 @@ double Driver::midpoint_log_loss(const Eigen::VectorXd& x0, const Eigen::VectorX
     m_pattern->frozen_margin_velocity(f1, m_dq_end);
     m_sys.margins().margins(x1, m_q_end);
     m_q_mid = 0.5 * (m_q_start + m_q_end) + (dt / 8.0) * (m_dq_start - m_dq_end);
-    return m_sys.loss().log_value(m_q_mid);
+    const double log_loss = m_sys.loss().log_value(m_q_mid);
+    if (m_sys.mode() != TimeMode::normalized) return log_loss;
+    return m_sys.clock_exponent(log_loss, 0.5 * (x0 + x1) + (dt / 8.0) * (f0 - f1));
   }
   const Eigen::VectorXd mid = 0.5 * (x0 + x1) + (dt / 8.0) * (f0 - f1);  // cubic Hermite at h/2
   m_sys.add_rhs_evals(1);
-  return m_sys.log_loss_at(mid);
+  return m_sys.clock_exponent(m_sys.log_loss_at(mid), mid);
 }
 
 void Driver::emit_event(Eigen::Index index, int new_sign) {
@@ -425,13 +431,19 @@ double Driver::record_spacing(double log_t) const {
   return std::max(m_opt.output.record_every_log_t, m_opt.output.record_relative * std::abs(log_t));
 }
 
-void Driver::cap_step_by_record_spacing() {
+void Driver::cap_step_by_record_spacing(const Eigen::VectorXd& x) {
   // d log t / dτ = 1/(L t) in loss time (1/t in plain time): at that rate log t grows by about
   // one record spacing over the next step, so rows stay evenly spaced in log t even where a
   // late-phase stepper could jump decades of log t in one step. The run also lands on
   // stop.log_t_max instead of stepping past it, so two runs stopped there end at one point of
   // the flow (verify --refine compares them).
-  const double log_rate = m_sys.mode() == TimeMode::loss ? -m_log_loss_x - m_clock.log_t() : -m_clock.log_t();
+  // log(d log t/dν) = −ℓ − log t, the O(log log t) offset of log t from −ℓ (FlowSystem::clock_exponent),
+  // which double resolves only to log t's ulp: past kClockResolved, −ℓ' instead
+  // (FlowSystem::clock_exponent_rate).
+  const bool resolved = std::abs(m_clock.log_t()) < kClockResolved;
+  const double log_rate = m_sys.mode() == TimeMode::t ? -m_clock.log_t()
+                          : resolved ? -m_sys.clock_exponent(m_log_loss_x, x) - m_clock.log_t()
+                                     : std::log(std::max(-m_sys.clock_exponent_rate(x, m_dxdt), 0.0));
   const double to_end = (m_opt.stop.log_t_max - m_clock.log_t()) * (1 + kLandingOvershoot);
   const double log_t_cap = std::min(record_spacing(m_clock.log_t()), to_end);
   const double cap = log_t_cap * std::exp(-log_rate);
@@ -750,7 +762,7 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
       m_dxdt.swap(f_new);
       m_s.swap(s_new);
       m_log_loss_x = l1;
-      cap_step_by_record_spacing();
+      cap_step_by_record_spacing(x);
       m_sdot_stale = true;
       m_q_start_fresh = false;
       ++m_step;

@@ -148,9 +148,9 @@ class Driver {
   std::pair<double, Eigen::Index> first_switch_due(double dt) const;
   void advance_clock(const Eigen::VectorXd& x0, const Eigen::VectorXd& x1, const Eigen::VectorXd& f0,
                      const Eigen::VectorXd& f1, double l0, double l1, double dt);
-  /// log L at the step's cubic Hermite midpoint x_m = (x0 + x1)/2 + dt/8 (f0 − f1). With the
-  /// pattern frozen the margins are affine in the state, so q(x_m) = (q0 + q1)/2 + dt/8 (J f0 − J f1)
-  /// exactly, from m_q_start and m_dq_start (taken at x0 and f0 before the step's first attempt)
+  /// The clock's exponent (FlowSystem::clock_exponent; log L in loss time) at the step's cubic
+  /// Hermite midpoint x_m = (x0 + x1)/2 + dt/8 (f0 − f1). With the pattern frozen the margins are
+  /// affine in the state, so q(x_m) = (q0 + q1)/2 + dt/8 (J f0 − J f1) exactly, from m_q_start and m_dq_start (taken at x0 and f0 before the step's first attempt)
   /// and products the step has already taken; otherwise one margin evaluation at x_m.
   double midpoint_log_loss(const Eigen::VectorXd& x0, const Eigen::VectorXd& x1, const Eigen::VectorXd& f0,
                            const Eigen::VectorXd& f1, double dt);
@@ -183,7 +183,7 @@ class Driver {
   double record_spacing(double log_t) const;
   /// Caps the next step so log t grows by about one record spacing at its present rate, and
   /// does not pass stop.log_t_max.
-  void cap_step_by_record_spacing();
+  void cap_step_by_record_spacing(const Eigen::VectorXd& x);
   bool reached_log_t_max() const;
   Record make_record(const Eigen::VectorXd& x);
   bool converged(const Record& r) const;

@@ -8,10 +8,18 @@ namespace kktflow {
 TimeMode parse_time_mode(const std::string& text, const std::string& key) {
   if (text == "t") return TimeMode::t;
   if (text == "loss") return TimeMode::loss;
-  throw std::invalid_argument(key + " = \"" + text + "\": allowed values are \"t\", \"loss\"");
+  if (text == "normalized") return TimeMode::normalized;
+  throw std::invalid_argument(key + " = \"" + text + "\": allowed values are \"t\", \"loss\", \"normalized\"");
 }
 
-std::string to_string(TimeMode mode) { return mode == TimeMode::t ? "t" : "loss"; }
+std::string to_string(TimeMode mode) {
+  switch (mode) {
+    case TimeMode::t: return "t";
+    case TimeMode::loss: return "loss";
+    case TimeMode::normalized: return "normalized";
+  }
+  return "unknown";
+}
 
 std::string to_string(Status s) {
   switch (s) {

@@ -1,5 +1,6 @@
 #include "stepper.hpp"
 
+#include "margin_ros_stepper.hpp"
 #include "region_stepper.hpp"
 #include "switch_batch_stepper.hpp"
 #include "switch_radau_stepper.hpp"
@@ -28,9 +29,11 @@ StepperKind parse_stepper_kind(const std::string& text, const std::string& key) 
   if (text == "region_ros2") return StepperKind::region_ros2;
   if (text == "switch_batch") return StepperKind::switch_batch;
   if (text == "switch_radau") return StepperKind::switch_radau;
+  if (text == "margin_ros2") return StepperKind::margin_ros2;
+  if (text == "margin_ros3") return StepperKind::margin_ros3;
   throw std::invalid_argument(key + " = \"" + text +
                               "\": allowed values are dopri5, bs3, cash_karp54, fehlberg78, bulirsch_stoer, gd, "
-                              "region_ros2, switch_batch, switch_radau");
+                              "region_ros2, switch_batch, switch_radau, margin_ros2, margin_ros3");
 }
 
 std::string to_string(StepperKind kind) {
@@ -44,6 +47,8 @@ std::string to_string(StepperKind kind) {
     case StepperKind::region_ros2: return "region_ros2";
     case StepperKind::switch_batch: return "switch_batch";
     case StepperKind::switch_radau: return "switch_radau";
+    case StepperKind::margin_ros2: return "margin_ros2";
+    case StepperKind::margin_ros3: return "margin_ros3";
   }
   return "unknown";
 }
@@ -222,6 +227,8 @@ std::unique_ptr<Stepper> make_stepper(const StepperOptions& options) {
     case StepperKind::region_ros2: return std::make_unique<RegionRosenbrock>(options);
     case StepperKind::switch_batch: return std::make_unique<SwitchBatch>(options);
     case StepperKind::switch_radau: return std::make_unique<SwitchRadau>(options);
+    case StepperKind::margin_ros2: return std::make_unique<MarginRosenbrock>(options, RosenbrockTableau::ros2());
+    case StepperKind::margin_ros3: return std::make_unique<MarginRosenbrock>(options, RosenbrockTableau::ros34pw2());
   }
   throw std::logic_error("unhandled stepper kind");
 }

@@ -21,6 +21,9 @@
 ///  - switch_radau: the same sweeps with the weights' path from Radau IIA collocation solved by
 ///    simplified Newton (switch_radau_stepper.hpp): implicit, so it also carries the stiff late
 ///    phase; loss time, span chart.
+///  - margin_ros2, margin_ros3: the late-phase methods of margin_ros_stepper.hpp for every model
+///    in θ coordinates (Rosenbrock W-methods of order 2 and 3 on the flow, the margins' rank-n
+///    stiff Jacobian through Woodbury); loss or normalized time.
 #include "flow_system.hpp"
 #include "precision.hpp"
 
@@ -31,7 +34,8 @@
 
 namespace kktflow {
 
-enum class StepperKind { dopri5, bs3, cash_karp54, fehlberg78, bulirsch_stoer, gd, region_ros2, switch_batch, switch_radau };
+enum class StepperKind { dopri5, bs3, cash_karp54, fehlberg78, bulirsch_stoer, gd, region_ros2, switch_batch, switch_radau,
+                         margin_ros2, margin_ros3 };
 StepperKind parse_stepper_kind(const std::string& text, const std::string& key = "flow.stepper");
 std::string to_string(StepperKind kind);
 

@@ -1,0 +1,44 @@
+#include "slow_manifold.hpp"
+
+#include "nnls.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace kktflow {
+
+namespace {
+// Ours: the bound u ‖θ‖ ‖∇q‖ times this. bench/late_phase_models measured the rounding of
+// Lyu et al.'s margins (stage states included) at up to ~300 u ‖θ‖ ‖∇q‖; below it the stepper's
+// one-step errors in the margin differences stay O(1), above it weights went one-hot.
+constexpr double kRoundingFactor = 1024;
+// Ours: samples more than this many resolutions above the least margin carry a weight below
+// e^{−40} ≈ 4e−18 of the others': not tied.
+constexpr double kTiedGap = 40;
+}  // namespace
+
+double margin_rounding(double theta_norm, const Eigen::MatrixXd& K) {
+  return kRoundingFactor * std::numeric_limits<double>::epsilon() * theta_norm * std::sqrt(K.diagonal().maxCoeff());
+}
+
+double margin_resolution(double theta_norm, const Eigen::MatrixXd& K) {
+  return std::max(1.0, margin_rounding(theta_norm, K));
+}
+
+Eigen::VectorXd slow_weights(const Eigen::VectorXd& q, const Eigen::MatrixXd& K, double resolution) {
+  const double q_min = q.minCoeff();
+  std::vector<Eigen::Index> tied;
+  for (Eigen::Index i = 0; i < q.size(); ++i)
+    if (q[i] - q_min <= kTiedGap * resolution) tied.push_back(i);
+  const double scale = K.diagonal().maxCoeff();
+  const Eigen::MatrixXd K_tied = K(tied, tied) / scale;
+  const Eigen::VectorXd lambda_tied = nnls_normal(K_tied, Eigen::VectorXd::Ones(K_tied.rows())).lambda;
+  Eigen::VectorXd lambda = Eigen::VectorXd::Zero(q.size());
+  const double total = lambda_tied.sum();
+  for (std::size_t k = 0; k < tied.size(); ++k) lambda[tied[k]] = lambda_tied[static_cast<Eigen::Index>(k)] / total;
+  return lambda;
+}
+
+}  // namespace kktflow
