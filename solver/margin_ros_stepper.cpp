@@ -85,8 +85,9 @@ void MarginRosenbrock::gradients_at(FlowSystem& sys, const Eigen::VectorXd& x) {
 
 void MarginRosenbrock::slow_velocity(FlowSystem& sys, const Eigen::VectorXd& x, Eigen::VectorXd& f) {
   gradients_at(sys, x);
-  const Eigen::VectorXd lambda = slow_weights(m_q, m_K, m_resolution);
-  f.noalias() = m_G * lambda;
+  // The ascent, not G λ: with pairs sliding it clamps their slopes and leaves them, taken at the
+  // slow weights, for the driver's release test (the loss's weights would put rounding there).
+  sys.margins().ascent(slow_weights(m_q, m_K, m_resolution), f);
   f *= sys.velocity_scale(x);
 }
 
@@ -97,7 +98,7 @@ void MarginRosenbrock::linearize(FlowSystem& sys, const Eigen::VectorXd& x) {
   m_v.resize(m_q.size());
   if (m_slow) {
     m_f0.resize(x.size());
-    m_f0.noalias() = m_G * slow_weights(m_q, m_K, m_resolution);
+    sys.margins().ascent(slow_weights(m_q, m_K, m_resolution), m_f0);
     m_f0 *= sys.velocity_scale(x);
   } else {
     sys.loss().weights(m_q, m_w);
