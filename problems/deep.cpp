@@ -83,9 +83,7 @@ void DeepNet::propagate(const Eigen::Ref<const Eigen::VectorXd>& theta, std::vec
                         std::vector<Eigen::MatrixXd>& H) const {
   for (std::size_t l = 0; l < m_views.size(); ++l) {
     const LayerView& v = m_views[l];
-    const ConstLayer W(theta.data() + v.offset, v.rows, v.cols);
-    Z[l].noalias() = W * H[l];
-    if (is_relu(l)) snap_rounding_level(Z[l], W.rowwise().norm(), H[l].colwise().norm().transpose(), v.cols);
+    Z[l].noalias() = ConstLayer(theta.data() + v.offset, v.rows, v.cols) * H[l];
     H[l + 1] = Z[l].unaryExpr([this, l](double z) { return psi(l, z); });
   }
 }

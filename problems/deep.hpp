@@ -18,8 +18,7 @@
 /// Known answer (Le & Jegelka Thm 3.1/4.x, Ji & Telgarsky Thm 2.2): with exp/logistic loss on
 /// separable data, the trailing linear layers (every ψ from layer l on linear) tend in direction
 /// to rank 1 and adjacent ones align, |v_{l+1}ᵀu_l| → 1 (u, v top left/right singular vectors).
-/// Convention: σ'(0) := 0, as in the papers; a ReLU pre-activation within its rounding counts as 0
-/// (snap_rounding_level, model.hpp). θ layout: W_1, …, W_L, each row-major.
+/// Convention: σ'(0) := 0, as in the papers. θ layout: W_1, …, W_L, each row-major.
 #include "model.hpp"
 #include "unit_balance.hpp"
 

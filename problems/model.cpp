@@ -2,8 +2,6 @@
 
 #include <Eigen/QR>
 
-#include <cmath>
-#include <limits>
 #include <stdexcept>
 
 namespace kktflow {
@@ -59,16 +57,6 @@ void project_rows_off_inputs(Eigen::Map<RowMajorMatrix> W, const Eigen::Ref<cons
     if (!samples.empty()) keep_norm_off_inputs(W.row(held[first].row), H(Eigen::all, samples));
     first = last;
   }
-}
-
-void snap_rounding_level(Eigen::Ref<Eigen::MatrixXd> Z, const Eigen::Ref<const Eigen::VectorXd>& row_norms,
-                         const Eigen::Ref<const Eigen::VectorXd>& input_norms, Eigen::Index inner) {
-  constexpr double kSafety = 2;  // ours
-  const double ku = static_cast<double>(inner) * std::numeric_limits<double>::epsilon() / 2;
-  const double gamma = kSafety * ku / (1 - ku);
-  for (Eigen::Index i = 0; i < Z.cols(); ++i)
-    for (Eigen::Index j = 0; j < Z.rows(); ++j)
-      if (std::abs(Z(j, i)) <= gamma * row_norms[j] * input_norms[i]) Z(j, i) = 0.0;
 }
 
 }  // namespace kktflow

@@ -98,15 +98,4 @@ class Model {
 void project_rows_off_inputs(Eigen::Map<RowMajorMatrix> W, const Eigen::Ref<const Eigen::MatrixXd>& H,
                              const std::vector<HeldUnit>& held);
 
-/// Sets to exactly 0 every pre-activation Z_ji = ⟨w_j, h_i⟩ (Z = W H) that lies within its rounding
-/// bound κ γ_k ‖w_j‖ ‖h_i‖, γ_k = k u/(1 − k u), k the inner dimension (Higham 2002, Accuracy and
-/// Stability of Numerical Algorithms, §3.1: |fl(wᵀh) − wᵀh| ≤ γ_k |w|ᵀ|h| ≤ γ_k ‖w‖ ‖h‖; κ = 2 ours).
-/// Below that bound the computed sign is the summation order's (vector width, FMA, build type), not
-/// the pre-activation's: a unit whose inputs vanish (a ReLU feature that is off, or a pair held on
-/// its kink upstream) has Z = 0 exactly in exact arithmetic and ±1e−18 in floating point. Snapped,
-/// such a pair takes the convention's side (φ'(0) = the left slope: σ'(0) = 0 for ReLU, as in the
-/// papers), on every CPU and in every build.
-void snap_rounding_level(Eigen::Ref<Eigen::MatrixXd> Z, const Eigen::Ref<const Eigen::VectorXd>& row_norms,
-                         const Eigen::Ref<const Eigen::VectorXd>& input_norms, Eigen::Index inner);
-
 }  // namespace kktflow

@@ -20,8 +20,7 @@ void validate(const TwoLayerLeakyParams& p) {
 
 TwoLayerLeaky::TwoLayerLeaky(const Eigen::MatrixXd& X, const TwoLayerLeakyParams& params)
     : m_X(X), m_params(params), m_m(params.width), m_d(X.cols()), m_Z(params.width, X.rows()),
-      m_Phi(params.width, X.rows()), m_M(params.width, X.rows()), m_S(params.width, X.rows()), m_a(params.width),
-      m_input_norms(X.rowwise().norm()) {
+      m_Phi(params.width, X.rows()), m_M(params.width, X.rows()), m_a(params.width) {
   validate(params);
 }
 
@@ -33,7 +32,6 @@ void TwoLayerLeaky::forward(const Eigen::Ref<const Eigen::VectorXd>& theta, Eige
   const Eigen::Map<const RowMajorMatrix> W(theta.data(), m_m, m_d);
   m_a = theta.tail(m_m);
   m_Z.noalias() = W * m_X.transpose();
-  snap_rounding_level(m_Z, W.rowwise().norm(), m_input_norms, m_d);
   m_Phi = m_Z.unaryExpr([this](double z) { return phi(z); });
   F.noalias() = m_Phi.transpose() * m_a;
 }
@@ -76,14 +74,8 @@ void TwoLayerLeaky::hold_on_kinks(Eigen::Ref<Eigen::VectorXd> theta) {
 
 void TwoLayerLeaky::switch_functions(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> s) {
   const Eigen::Map<const RowMajorMatrix> W(theta.data(), m_m, m_d);
-  m_S.noalias() = W * m_X.transpose();
-  snap_rounding_level(m_S, W.rowwise().norm(), m_input_norms, m_d);
-  Eigen::Map<RowMajorMatrix>(s.data(), m_m, m_X.rows()) = m_S;
-}
-
-void TwoLayerLeaky::switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dtheta, Eigen::Ref<Eigen::VectorXd> ds) {
-  const Eigen::Map<const RowMajorMatrix> dW(dtheta.data(), m_m, m_d);
-  Eigen::Map<RowMajorMatrix>(ds.data(), m_m, m_X.rows()).noalias() = dW * m_X.transpose();
+  Eigen::Map<RowMajorMatrix> S(s.data(), m_m, m_X.rows());
+  S.noalias() = W * m_X.transpose();
 }
 
 Eigen::VectorXd neuron_balance(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Index width, Eigen::Index features) {

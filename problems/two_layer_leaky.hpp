@@ -11,8 +11,7 @@
 /// both present) from small init, the normalized margin min_i y_i f(x_i)/‖θ‖² tends to the global
 /// optimum (1+α)γ_lin/4 (γ_lin the linear hard-margin SVM margin; ‖θ‖² = ‖W‖_F² + ‖a‖²), and
 /// f is linear with f(x) − f(−x) = (1+α)⟨Σ_j a_j w_j, x⟩, the vector Σ_j a_j w_j ∥ w*.
-/// Convention: φ'(0) := α (the left derivative, as for leaky2_fixed_outer); a pre-activation within
-/// its rounding counts as 0 (snap_rounding_level).
+/// Convention: φ'(0) := α (the left derivative, as for leaky2_fixed_outer).
 /// θ layout: W row-major (m·d entries), then a (m entries).
 #include "model.hpp"
 
@@ -44,10 +43,12 @@ class TwoLayerLeaky final : public Model {
   void vjp(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<Eigen::VectorXd> grad) override;
 
   Eigen::Index num_switches() const override { return m_m * m_X.rows(); }
-  /// s_{j·n+i} = ⟨w_j, x_i⟩, 0 within its rounding (snap_rounding_level, model.hpp), as forward takes it.
+  /// s_{j·n+i} = ⟨w_j, x_i⟩.
   void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> s) override;
-  /// The pre-activations are linear in W and do not depend on a: ds_{j·n+i} = ⟨dw_j, x_i⟩.
-  void switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dtheta, Eigen::Ref<Eigen::VectorXd> ds) override;
+  /// The pre-activations are linear in W and do not depend on a: ds = s(dθ).
+  void switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dtheta, Eigen::Ref<Eigen::VectorXd> ds) override {
+    switch_functions(dtheta, ds);
+  }
 
   /// Held pair (j, i): φ'_ji ∈ [α, 1] is free; δ_ji = a_j φ'_ji G_i, the coefficient of x_i in
   /// dw_j, so the incoming coefficient is a_j G_i. ȧ_j does not see it (φ(0) = 0).
@@ -77,9 +78,7 @@ class TwoLayerLeaky final : public Model {
   Eigen::MatrixXd m_Z;    ///< m × n pre-activations of the last forward
   Eigen::MatrixXd m_Phi;  ///< m × n activations φ(Z)
   Eigen::MatrixXd m_M;    ///< m × n backward coefficients a_j φ'(Z_ji) G_i
-  Eigen::MatrixXd m_S;    ///< m × n pre-activations of the last switch_functions
   Eigen::VectorXd m_a;    ///< a of the last forward
-  Eigen::VectorXd m_input_norms;  ///< ‖x_i‖
   std::vector<HeldUnit> m_held;  ///< held switches as (neuron, sample), sorted
 };
 

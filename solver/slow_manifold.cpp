@@ -32,9 +32,13 @@ Eigen::VectorXd slow_weights(const Eigen::VectorXd& q, const Eigen::MatrixXd& K,
   std::vector<Eigen::Index> tied;
   for (Eigen::Index i = 0; i < q.size(); ++i)
     if (q[i] - q_min <= kTiedGap * resolution) tied.push_back(i);
+  // min_{x≥0} ‖G x‖²/k + (1ᵀx − 1)² has x = t λ with λ the minimum-norm point (for x = t λ, λ on the
+  // simplex, the least value over t is ‖Gλ‖²/(k + ‖Gλ‖²), increasing in ‖Gλ‖), also where the tied
+  // gradients are dependent and K_SS singular; k = max_i K_ii keeps the two terms comparable.
   const double scale = K.diagonal().maxCoeff();
-  const Eigen::MatrixXd K_tied = K(tied, tied) / scale;
-  const Eigen::VectorXd lambda_tied = nnls_normal(K_tied, Eigen::VectorXd::Ones(K_tied.rows())).lambda;
+  const auto m = static_cast<Eigen::Index>(tied.size());
+  const Eigen::MatrixXd M = K(tied, tied) / scale + Eigen::MatrixXd::Ones(m, m);
+  const Eigen::VectorXd lambda_tied = nnls_normal(M, Eigen::VectorXd::Ones(m)).lambda;
   Eigen::VectorXd lambda = Eigen::VectorXd::Zero(q.size());
   const double total = lambda_tied.sum();
   for (std::size_t k = 0; k < tied.size(); ++k) lambda[tied[k]] = lambda_tied[static_cast<Eigen::Index>(k)] / total;

@@ -28,9 +28,11 @@ double margin_rounding(double theta_norm, const Eigen::MatrixXd& K);
 /// The margins' resolution: max(1, margin_rounding). Above 1, slow_weights replace the loss's.
 double margin_resolution(double theta_norm, const Eigen::MatrixXd& K);
 
-/// λ on the slow manifold (above), for the margins q and their gradients' Gram K, with the tied set
-/// taken at `resolution`: NNLS of min_{λ≥0} ½ λᵀK_SS λ − 1ᵀλ on the tied set S, normalized to
-/// Σ λ = 1 (the KKT conditions of the two problems agree up to that scale).
+/// λ on the slow manifold (above), for the margins q and their gradients' Gram K, with the tied set S
+/// taken at `resolution`: min_{x≥0} ‖G_S x‖²/k + (1ᵀx − 1)² by NNLS, normalized to Σ λ = 1 (for
+/// x = t λ, λ on the simplex, the least value over t is ‖Gλ‖²/(k + ‖Gλ‖²), increasing in ‖Gλ‖:
+/// Lawson & Hanson 1974, Ch. 23's least-distance problem; it holds where the tied gradients are
+/// dependent, K_SS singular). k = max_i K_ii keeps both terms of order one.
 Eigen::VectorXd slow_weights(const Eigen::VectorXd& q, const Eigen::MatrixXd& K, double resolution);
 
 }  // namespace kktflow
