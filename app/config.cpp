@@ -353,10 +353,6 @@ void read_sections(Reader& r, const toml::table& root, RunConfig& c) {
     return;
   }
 
-  // Normalized time for the θ-coordinate models, whose homogeneity may exceed 1 (loss time's field
-  // then grows like ‖θ‖^(L−1); solver/flow_system.hpp); loss time for the span chart's (L = 1,
-  // where the two agree and region_ros2 and switch_radau take loss time).
-  if (c.model_kind != "leaky2_fixed_outer") c.time = TimeMode::normalized;
   std::string time = to_string(c.time);
   r.get("flow", "time", time);
   c.time = parse_time_mode(time);
@@ -369,7 +365,9 @@ void read_sections(Reader& r, const toml::table& root, RunConfig& c) {
   // bench/scale). Before the hand-off switch events set an event-driven step, and switch_radau
   // takes hundreds of them in one step, stiff or not.
   const bool region_ok = c.time == TimeMode::loss && c.coordinates == "span" && c.driver.freeze_pattern;
-  // θ coordinates: dopri5, handing off to margin_ros3 (solver/margin_ros_stepper.hpp).
+  // θ coordinates: dopri5, handing off to margin_ros3 (solver/margin_ros_stepper.hpp), which takes
+  // normalized time (bench/late_phase_models: dopri5's early phase in loss time, the late phase in
+  // normalized time took the least time on every model it measures).
   const bool margin_ok = c.time != TimeMode::t && c.coordinates == "full";
   std::string stepper = "auto";
   r.get("flow", "stepper", stepper);

@@ -5,12 +5,14 @@
 ///   gaussian     data/configs/two_layer_gaussian.toml (two_layer_leaky, Gaussian data, logistic)
 ///   linear3/4    data/configs/le2022_deep_linear.toml at depth 3 and 4 (deep, all layers linear)
 ///   relu         data/configs/le2022_relu_trailing.toml (deep, two ReLU then two linear layers)
-///   linear       data/configs/soudry2018_linear.toml (ε_KKT is rounding from the start there)
+///   linear       data/configs/soudry2018_linear.toml (θ stays in the data's span from θ(0) = 0,
+///                so ε_KKT is rounding from the first row on: a check, not a race)
 /// with the configs' sizes, seeds and tolerances. Methods:
-///   auto         dopri5, handing off to margin_ros3 (ROS34PW2 W-method, margin_ros_stepper.hpp)
-///                once the late phase begins, in normalized time (flow.stepper = "auto")
-///   ros2         the same hand-off to margin_ros2 (ROS2, order 2, first-order error estimate)
-///   auto/loss    auto in loss time instead (flow.time = "loss")
+///   auto         dopri5 in loss time, handing off to margin_ros3 (ROS34PW2 W-method,
+///                margin_ros_stepper.hpp) in normalized time once the late phase begins
+///                (flow.stepper = "auto")
+///   normalized   the same with dopri5 in normalized time too (flow.time = "normalized")
+///   ros2         auto's hand-off to margin_ros2 (ROS2, order 2, first-order error estimate)
 ///   dopri5       dopri5 alone, in loss time (before margin_ros3, every θ-coordinate model's method)
 ///   gd c/L       Lyu & Li's loss-based step η = c/L (c = 0.5, as bench/late_phase), loss time
 /// RHS counts n margin gradients (n VJPs) as n evaluations. Each method gets the same wall budget
@@ -187,9 +189,9 @@ void print_problem(const std::function<Problem()>& make, const std::vector<Metho
 
 int main() {
   const std::vector<Method> methods{
-      {"auto", StepperKind::dopri5, TimeMode::normalized, StepperKind::margin_ros3},
-      {"ros2", StepperKind::dopri5, TimeMode::normalized, StepperKind::margin_ros2},
-      {"auto/loss", StepperKind::dopri5, TimeMode::loss, StepperKind::margin_ros3},
+      {"auto", StepperKind::dopri5, TimeMode::loss, StepperKind::margin_ros3},
+      {"normalized", StepperKind::dopri5, TimeMode::normalized, StepperKind::margin_ros3},
+      {"ros2", StepperKind::dopri5, TimeMode::loss, StepperKind::margin_ros2},
       {"dopri5", StepperKind::dopri5, TimeMode::loss, StepperKind::dopri5},
       {"gd c/L", StepperKind::gd, TimeMode::loss, StepperKind::gd},
   };

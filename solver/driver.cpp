@@ -106,6 +106,9 @@ bool Driver::late_phase_begun() const {
 }
 
 void Driver::require_support_for(const Stepper& stepper) const {
+  if (stepper.time_mode() && m_sys.mode() == TimeMode::t)
+    throw std::invalid_argument("flow.stepper = \"margin_ros2\" or \"margin_ros3\" integrates in normalized time, "
+                                "not in t: needs flow.time = \"loss\" or \"normalized\"");
   if (!stepper.needs_frozen_pattern()) return;
   const std::string name = stepper.resolves_switches() ? "\"switch_batch\" or \"switch_radau\"" : "\"region_ros2\"";
   if (m_sys.mode() != TimeMode::loss)
@@ -114,6 +117,19 @@ void Driver::require_support_for(const Stepper& stepper) const {
     throw std::invalid_argument(
         "flow.stepper = " + name + " needs flow.freeze_pattern = true and a model with a frozen-pattern chart "
         "(leaky2_fixed_outer with flow.coordinates = \"span\")");
+}
+
+void Driver::adopt_time_of(const Stepper& stepper, const Eigen::VectorXd& x, bool rescale) {
+  const auto mode = stepper.time_mode();
+  if (!mode || *mode == m_sys.mode()) return;
+  const double before = m_sys.velocity_scale(x);
+  m_sys.set_mode(*mode);
+  if (!rescale) return;
+  const double ratio = m_sys.velocity_scale(x) / before;  // dν_new = dν_old / ratio
+  m_dxdt *= ratio;
+  m_dt /= ratio;
+  m_sdot_stale = true;
+  cap_step_by_record_spacing(x);
 }
 
 bool Driver::sliding_on() const {
@@ -523,6 +539,7 @@ void Driver::resume_from(DriverCheckpoint checkpoint, std::optional<Record> last
 
 void Driver::start_fresh(Eigen::VectorXd& x) {
   MarginSystem& ms = m_sys.margins();
+  adopt_time_of(*m_method, x, false);
   ms.switch_functions(x, m_s);
   m_side.resize(static_cast<std::size_t>(m_s.size()));
   for (Eigen::Index k = 0; k < m_s.size(); ++k) m_side[static_cast<std::size_t>(k)] = m_s[k] > 0;
@@ -581,6 +598,7 @@ void Driver::restore(Eigen::VectorXd& x) {
   m_short_of = c.short_of;
   m_recorded_now = c.recorded_now != 0;
   if (c.late_stepper_active != 0) m_method = m_late;
+  adopt_time_of(*m_method, x, false);  // the checkpoint's velocity and step are in its variable
   if (c.stopped_status >= 0) m_stop_at_once = static_cast<Status>(c.stopped_status);
   if (m_method->resumes_exactly()) {
     m_method->restore_memory(c.stepper_memory);
@@ -773,6 +791,7 @@ RunResult Driver::run(Eigen::VectorXd& x, const std::function<bool()>& interrupt
         m_method = m_late;
         m_method->reset();
         m_late_phase_log_t = m_clock.log_t();
+        adopt_time_of(*m_method, x, true);
       }
 
       m_recorded_now = false;

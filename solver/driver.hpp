@@ -125,6 +125,9 @@ class Driver {
   };
   /// Throws std::invalid_argument when `s` needs what this system or these options lack.
   void require_support_for(const Stepper& s) const;
+  /// Switches the system to the integration variable `s` needs (Stepper::time_mode), if any; with
+  /// `rescale` (a hand-off mid-run) the velocity at x and the next step follow.
+  void adopt_time_of(const Stepper& s, const Eigen::VectorXd& x, bool rescale);
   bool late_phase_begun() const;
   bool sliding_on() const;
   bool zeno_guarded(Eigen::Index index) const;

@@ -77,6 +77,15 @@ class FlowSystem {
     return -speed2 / velocity_scale(x) + m_norm_power * m_theta_c.dot(m_dtheta_c) / norm2;
   }
 
+  /// Switches the integration variable between loss and normalized time: the same curve and
+  /// clock, with velocities and step lengths rescaled by the ratio of their velocity_scale (the
+  /// driver does that where a late-phase method takes over, Stepper::time_mode).
+  void set_mode(TimeMode mode) {
+    m_mode = mode;
+    m_norm_power = mode == TimeMode::normalized ? m_margins.homogeneity() - 1 : 0;
+    if (m_norm_power != 0) m_theta_c.resize(m_margins.compact_dim());
+  }
+
   MarginSystem& margins() { return m_margins; }
   const MarginLoss& loss() const { return m_loss; }
   TimeMode mode() const { return m_mode; }

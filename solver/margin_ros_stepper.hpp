@@ -61,6 +61,8 @@ class MarginRosenbrock final : public Stepper {
   Eigen::VectorXd memory() const override { return m_control.memory(); }
   void restore_memory(const Eigen::VectorXd& memory) override { m_control.restore(controller_memory(memory)); }
   int order() const override { return m_tableau.order; }
+  /// Normalized time, where θ grows linearly late (flow_system.hpp; bench/late_phase_models).
+  std::optional<TimeMode> time_mode() const override { return TimeMode::normalized; }
 
  private:
   /// q, G, K and the margins' resolution at x (slow_manifold.hpp).

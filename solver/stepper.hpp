@@ -29,6 +29,7 @@
 
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,9 @@ class Stepper {
   /// capped at record spacing (GD's iterates are the method); 0 for the adaptive methods.
   virtual double fixed_step() const { return 0; }
   bool adaptive() const { return fixed_step() == 0; }
+  /// The integration variable the method needs, where it needs one (margin_ros2, margin_ros3:
+  /// normalized time); the driver switches the system to it when the method takes over.
+  virtual std::optional<TimeMode> time_mode() const { return std::nullopt; }
   /// True when the method relies on the driver holding the activation pattern fixed inside
   /// each step (region_ros2).
   virtual bool needs_frozen_pattern() const { return false; }
