@@ -16,7 +16,8 @@
 ///   dopri5       dopri5 alone, in loss time (before margin_ros3, every θ-coordinate model's method)
 ///   gd c/L       Lyu & Li's loss-based step η = c/L (c = 0.5, as bench/late_phase), loss time
 /// RHS counts n margin gradients (n VJPs) as n evaluations. Each method gets the same wall budget
-/// (20 s, or KKTFLOW_BENCH_BUDGET seconds); "—" means it never got there within it.
+/// (20 s, or KKTFLOW_BENCH_BUDGET seconds); "—" means it never got there within it, and the row
+/// "end" gives the ε_KKT, wall seconds and steps of its last record.
 #include "problems/dataset.hpp"
 #include "problems/deep.hpp"
 #include "problems/linear.hpp"
@@ -46,13 +47,22 @@ struct Reached {
   std::int64_t steps = 0, rhs = 0;
 };
 
+/// The first record at or below each target; the last entry is the run's last record, whatever its ε.
 class TargetWatch final : public Observer {
  public:
-  std::vector<Reached> reached = std::vector<Reached>(kTargets.size());
+  std::vector<Reached> reached = std::vector<Reached>(kTargets.size() + 1);
+  double last_eps = NAN;
   void on_record(const Record& r, const Eigen::VectorXd&) override {
     for (std::size_t k = 0; k < kTargets.size(); ++k)
       if (std::isnan(reached[k].wall) && r.kkt_eps <= kTargets[k]) reached[k] = {r.wall_s, r.step, r.rhs_evals};
+    reached.back() = {r.wall_s, r.step, r.rhs_evals};
+    last_eps = r.kkt_eps;
   }
+};
+
+struct Outcome {
+  std::vector<Reached> reached;
+  double last_eps = NAN;
 };
 
 /// One of the configs above: data, model and θ(0), built as `kktflow run` builds them (seed s:
@@ -135,7 +145,7 @@ struct Method {
   StepperKind late;  ///< handed off to when != kind
 };
 
-std::vector<Reached> run(const std::function<Problem()>& make, const Method& method) {
+Outcome run(const std::function<Problem()>& make, const Method& method) {
   Problem p = make();
   FullCoordinates margins(*p.model, p.data.y);
   const MarginLoss loss(p.loss);
@@ -160,11 +170,11 @@ std::vector<Reached> run(const std::function<Problem()>& make, const Method& met
   driver.add_observer(watch);
   Eigen::VectorXd state = p.theta0;
   driver.run(state, [] { return false; });
-  return watch.reached;
+  return {watch.reached, watch.last_eps};
 }
 
 void print_problem(const std::function<Problem()>& make, const std::vector<Method>& methods) {
-  std::vector<std::vector<Reached>> results;
+  std::vector<Outcome> results;
   for (const Method& m : methods) results.push_back(run(make, m));
   std::printf("\n%s: wall s / steps / RHS to reach ε_KKT ≤ target (budget %.0f s per method)\n", make().name.c_str(),
               budget_seconds());
@@ -174,7 +184,7 @@ void print_problem(const std::function<Problem()>& make, const std::vector<Metho
   for (std::size_t k = 0; k < kTargets.size(); ++k) {
     std::printf("%-8.0e", kTargets[k]);
     for (std::size_t i = 0; i < methods.size(); ++i) {
-      const Reached& r = results[i][k];
+      const Reached& r = results[i].reached[k];
       char cell[64] = "—";
       if (!std::isnan(r.wall))
         std::snprintf(cell, sizeof cell, "%.2f/%lld/%lld", r.wall, static_cast<long long>(r.steps),
@@ -183,6 +193,14 @@ void print_problem(const std::function<Problem()>& make, const std::vector<Metho
     }
     std::printf("\n");
   }
+  std::printf("%-8s", "end");
+  for (const Outcome& o : results) {
+    char cell[64];
+    const Reached& r = o.reached.back();
+    std::snprintf(cell, sizeof cell, "ε %.1e: %.0f/%lld", o.last_eps, r.wall, static_cast<long long>(r.steps));
+    std::printf(" | %-26s", cell);
+  }
+  std::printf("\n");
 }
 
 }  // namespace
