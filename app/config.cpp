@@ -403,6 +403,15 @@ void read_sections(Reader& r, const toml::table& root, RunConfig& c) {
   } catch (const std::invalid_argument& e) {
     throw ConfigError(std::string(e.what()) + ", auto");
   }
+  // Their matrix takes the margin gradients G of θ coordinates (FullCoordinates holds sliding
+  // pairs' Filippov projection in G; the span chart's region methods do the span's late phase).
+  const bool margin_method = c.stepper.kind == StepperKind::margin_ros2 || c.stepper.kind == StepperKind::margin_ros3;
+  if (margin_method && c.coordinates != "full")
+    throw ConfigError("flow.stepper = \"" + stepper + "\" integrates θ coordinates: needs flow.coordinates = \"full\" "
+                      "(the span chart's late-phase method is region_ros2)");
+  if (margin_method && c.time == TimeMode::t)
+    throw ConfigError("flow.stepper = \"" + stepper + "\" integrates in normalized time: needs flow.time = \"loss\" "
+                      "or \"normalized\", not \"t\"");
 
   auto& s = c.driver.stop;
   r.get("stop", "kkt_eps", s.kkt_eps);

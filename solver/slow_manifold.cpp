@@ -40,6 +40,7 @@ Eigen::VectorXd slow_weights(const Eigen::VectorXd& q, const Eigen::MatrixXd& K,
   const Eigen::MatrixXd M = K(tied, tied) / scale + Eigen::MatrixXd::Ones(m, m);
   const Eigen::VectorXd lambda_tied = nnls_normal(M, Eigen::VectorXd::Ones(m)).lambda;
   Eigen::VectorXd lambda = Eigen::VectorXd::Zero(q.size());
+  // x = t λ with t = k/(k + ‖Gλ‖²) > 0: the sum is positive, even where 0 lies in the hull.
   const double total = lambda_tied.sum();
   for (std::size_t k = 0; k < tied.size(); ++k) lambda[tied[k]] = lambda_tied[static_cast<Eigen::Index>(k)] / total;
   return lambda;
