@@ -1,10 +1,10 @@
 #include "file_bytes.hpp"
 
-#include <fmt/format.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 
 #include <fstream>
 #include <limits>
@@ -19,10 +19,11 @@ namespace {
 }
 
 [[noreturn]] void fail_too_large(const std::string& what, double max_bytes) {
-  fail(what, fmt::format("decompresses to more than {:.0f} bytes, the share of the memory budget a data file may take "
-                         "(1/8 of limits.memory, or of the machine's memory when it is not set: each stored byte "
-                         "can become an 8-byte double)",
-                         max_bytes));
+  char bound[32];
+  std::snprintf(bound, sizeof bound, "%.0f", max_bytes);
+  fail(what, std::string("decompresses to more than ") + bound +
+                 " bytes, the share of the memory budget a data file may take (1/8 of limits.memory, or of the "
+                 "machine's memory when it is not set: each stored byte can become an 8-byte double)");
 }
 
 /// Runs inflate over `in` into `out` (grown as needed, never past `max_bytes`) until the stream

@@ -1,6 +1,6 @@
 """check_late_phase.py FILE MIN_LOG_T MAX_KKT_EPS MAX_ONE_MINUS_BETA MAX_LOG_LOSS MIN_ROWS MIN_SLIDING
 
-Issue 3's acceptance figures for a finished run, read back with h5py: the last row reached
+The late phase's figures for a finished run, read back with h5py: the last row reached
 log t ≥ MIN_LOG_T, ε_KKT ≤ MAX_KKT_EPS, 1 − β ≤ MAX_ONE_MINUS_BETA and log L ≤ MAX_LOG_LOSS;
 /trajectory has ≥ MIN_ROWS rows with no NaN and no −inf anywhere; at least MIN_SLIDING pairs
 entered Filippov sliding (events with new_sign 0). Exits 1 naming every figure that misses.
