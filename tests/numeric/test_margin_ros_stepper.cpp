@@ -14,7 +14,7 @@
 #define BOOST_TEST_MODULE margin_ros_stepper
 #include <boost/test/unit_test.hpp>
 
-#include "analysis/svm.hpp"
+#include "analysis/verify/svm.hpp"
 #include "problems/dataset.hpp"
 #include "problems/deep.hpp"
 #include "problems/two_layer_leaky.hpp"
