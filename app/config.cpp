@@ -280,12 +280,20 @@ void read_sections(Reader& r, const toml::table& root, RunConfig& c, const std::
   // bench/scale). Before the hand-off switch events set an event-driven step, and switch_radau
   // takes hundreds of them in one step, stiff or not.
   const bool region_ok = c.time == TimeMode::loss && c.coordinates == "span" && c.driver.freeze_pattern;
+  // θ coordinates: dopri5, handing off to margin_ros3 (solver/margin_ros_stepper.hpp), which takes
+  // normalized time (bench/late_phase_models: dopri5's early phase in loss time, the late phase in
+  // normalized time took the least time on every model it measures).
+  const bool margin_ok = c.time != TimeMode::t && c.coordinates == "full";
   std::string stepper = "auto";
   r.get("flow", "stepper", stepper);
   r.get("flow", "late_phase_ratio", c.driver.late.stable_ratio);
   r.get("flow", "late_phase_log_t", c.driver.late.log_t_min);
-  c.hand_off = stepper == "auto" && region_ok;
-  c.stepper_label = stepper != "auto" ? stepper : region_ok ? "auto (switch_radau, then region_ros2)" : "auto (dopri5)";
+  c.hand_off = stepper == "auto" && (region_ok || margin_ok);
+  c.late_stepper = region_ok ? StepperKind::region_ros2 : StepperKind::margin_ros3;
+  c.stepper_label = stepper != "auto" ? stepper
+                    : region_ok       ? "auto (switch_radau, then region_ros2)"
+                    : margin_ok       ? "auto (dopri5, then margin_ros3)"
+                                      : "auto (dopri5)";
   if (stepper == "auto") stepper = to_string(region_ok ? StepperKind::switch_radau : StepperKind::dopri5);
   r.get("flow", "abs_tol", c.stepper.abs_tol);
   r.get("flow", "rel_tol", c.stepper.rel_tol);
@@ -295,7 +303,7 @@ void read_sections(Reader& r, const toml::table& root, RunConfig& c, const std::
   c.stepper.precision = parse_precision(precision);
   // Only region_ros2 carries state in another type (solver/precision.hpp says why the late
   // margins are where double runs out); elsewhere the key would silently do nothing.
-  if (!(c.stepper.precision == Precision{}) && !c.hand_off && stepper != "region_ros2")
+  if (!(c.stepper.precision == Precision{}) && !(c.hand_off && region_ok) && stepper != "region_ros2")
     throw ConfigError("flow.precision = \"" + precision + "\": applies to the late-phase stepper region_ros2, which flow.stepper = \"" +
                       c.stepper_label + "\" does not use; allowed with flow.stepper = \"auto\" (span coordinates, loss time, "
                       "frozen pattern) or \"region_ros2\"");
@@ -310,6 +318,7 @@ void read_sections(Reader& r, const toml::table& root, RunConfig& c, const std::
   } catch (const std::invalid_argument& e) {
     throw ConfigError(std::string(e.what()) + ", auto");
   }
+  check_margin_stepper(c);
 
   auto& s = c.driver.stop;
   r.get("stop", "kkt_eps", s.kkt_eps);

@@ -38,7 +38,8 @@ struct RunConfig {
   TimeMode time = TimeMode::loss;
   std::string coordinates = "span";   ///< "span" (data-span reduction) or "full" (θ itself)
   StepperOptions stepper;
-  bool hand_off = false;              ///< flow.stepper = "auto": hand off to region_ros2 late
+  bool hand_off = false;              ///< flow.stepper = "auto": hand off to late_stepper late
+  StepperKind late_stepper = StepperKind::region_ros2;  ///< region_ros2 (span chart) or margin_ros3 (θ)
   std::string stepper_label;          ///< the methods in use, for /model and the summary
   DriverOptions driver;
   double memory_limit_bytes = 0;      ///< limits.memory; 0: the machine's memory (memory_estimate.hpp)

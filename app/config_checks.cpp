@@ -94,6 +94,17 @@ void check_stop_and_output(const RunConfig& c) {
     throw ConfigError(fmt::format("output.k_top = {}: must be an integer in [1, {}]", k_top, kMaxKTop));
 }
 
+void check_margin_stepper(const RunConfig& c) {
+  if (c.stepper.kind != StepperKind::margin_ros2 && c.stepper.kind != StepperKind::margin_ros3) return;
+  const std::string stepper = to_string(c.stepper.kind);
+  if (c.coordinates != "full")
+    throw ConfigError("flow.stepper = \"" + stepper + "\" integrates θ coordinates: needs flow.coordinates = \"full\" "
+                      "(the span chart's late-phase method is region_ros2)");
+  if (c.time == TimeMode::t)
+    throw ConfigError("flow.stepper = \"" + stepper + "\" integrates in normalized time: needs flow.time = \"loss\" "
+                      "or \"normalized\", not \"t\"");
+}
+
 void check_input_paths(const RunConfig& c) {
   if (c.data.from_file()) {
     for (const auto& [key, path] : {std::pair{"data.path", c.data.path}, std::pair{"data.labels", c.data.labels}}) {

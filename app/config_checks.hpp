@@ -30,6 +30,11 @@ double parse_memory_size(const toml::node& node, const std::string& key);
 /// as converged), and output.k_top above kMaxKTop.
 void check_stop_and_output(const RunConfig& c);
 
+/// Refuses flow.stepper = "margin_ros2" or "margin_ros3" outside θ coordinates (their matrix takes
+/// the margin gradients of FullCoordinates; the span chart's late-phase method is region_ros2) and
+/// with flow.time = "t" (they integrate in normalized time).
+void check_margin_stepper(const RunConfig& c);
+
 /// Refuses data.path and data.labels (data read from a file) and init.theta_file unless each
 /// names a regular file:
 /// a FIFO would block the run forever and a device such as /dev/zero would fill the memory. Not

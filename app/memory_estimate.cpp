@@ -48,7 +48,7 @@ struct RunShape {
   double switches = 0;   ///< switch functions: (neuron, sample) pairs of every ReLU-like layer
   double gram = 0;       ///< n², when the span chart is used; else 0
   double chart = 0;      ///< the span chart's m × rank(X) and n × rank(X) bases; else 0
-  double gradients = 0;  ///< θ's own chart: the metrics' per-sample margin gradients, n × dim θ
+  double gradients = 0;  ///< θ's own chart: per-sample margin gradients (the metrics', margin_ros's), n × dim θ
   double stages = 0;     ///< state-sized vectors the stepper keeps
   /// The span chart's sliding blocks at their largest: each neuron j keeps Γ_{S_j,:} (|S_j| × n)
   /// and the Cholesky factor of Γ_{S_j S_j} for its sliding samples S_j, and Γ_SS must be
@@ -76,6 +76,10 @@ double stepper_stages(StepperKind kind) {
     case StepperKind::switch_batch:
     case StepperKind::switch_radau:
       return 6;
+    case StepperKind::margin_ros2:  // its stages, the stage point, right-hand side, velocity, error, x and f at G
+      return 8;
+    case StepperKind::margin_ros3:
+      return 10;
   }
   return 24;
 }
@@ -127,6 +131,11 @@ RunShape run_shape(const RunConfig& c, double n, double d) {
     s.gradients = n * d;
   }
   s.stages = m.kind == "relu2" ? stepper_stages(StepperKind::dopri5) : stepper_stages(c.stepper.kind);
+  // margin_ros2 and margin_ros3 keep their own margin gradients G (n × dim θ) besides the metrics'.
+  const bool margin_late = c.hand_off && c.coordinates == "full" && m.kind != "relu2";
+  if (margin_late) s.stages += stepper_stages(c.late_stepper);
+  if (margin_late || c.stepper.kind == StepperKind::margin_ros2 || c.stepper.kind == StepperKind::margin_ros3)
+    s.gradients *= 2;
   return s;
 }
 

@@ -32,7 +32,7 @@ std::string default_output(const std::string& config) {
   return "runs/" + std::filesystem::path(config).stem().string() + ".h5";
 }
 
-void print_summary(const RunResult& r, const std::string& out, std::int64_t sliding_events) {
+void print_summary(const RunResult& r, const std::string& out, std::int64_t sliding_events, const std::string& late) {
   const Record& l = r.last;
   std::printf("%s: %s (%s)\n", out.c_str(), to_string(r.status).c_str(), r.reason.c_str());
   std::printf("  log t %.2f  log L %.2f  ‖θ‖ %.4g  normalized margin %.6g  ε_KKT %.3e  1-β %.3e\n", l.log_t,
@@ -44,7 +44,8 @@ void print_summary(const RunResult& r, const std::string& out, std::int64_t slid
   std::printf("  %lld steps, %lld rejected, %lld event restarts, %lld RHS evaluations, %.2f s\n",
               static_cast<long long>(l.step), static_cast<long long>(r.rejected_steps),
               static_cast<long long>(r.event_restarts), static_cast<long long>(l.rhs_evals), l.wall_s);
-  if (std::isfinite(r.late_phase_log_t)) std::printf("  late phase (region_ros2) from log t = %.4g\n", r.late_phase_log_t);
+  if (std::isfinite(r.late_phase_log_t))
+    std::printf("  late phase (%s) from log t = %.4g\n", late.c_str(), r.late_phase_log_t);
 }
 
 void print_square_summary(const RunResult& r, const std::string& out) {
@@ -108,7 +109,7 @@ int run_run(const RunOptions& opt) {
     if (outcome.square) {
       print_square_summary(outcome.result, request.output);
     } else {
-      print_summary(outcome.result, request.output, outcome.sliding_entries);
+      print_summary(outcome.result, request.output, outcome.sliding_entries, to_string(c.late_stepper));
     }
   }
   return outcome.exit_code;

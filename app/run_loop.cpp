@@ -32,7 +32,7 @@ void RunLoop::build_margin_flow(const RunConfig& c, Model& model, const Dataset&
   m_driver = std::make_unique<Driver>(*m_system, *m_stepper, *m_metrics, c.driver);
   if (c.hand_off) {
     StepperOptions late_options = c.stepper;
-    late_options.kind = StepperKind::region_ros2;
+    late_options.kind = c.late_stepper;
     m_late = make_stepper(late_options);
     m_driver->hand_off_to(*m_late);
   }

@@ -1,10 +1,11 @@
 #pragma once
 /// \file run_loop.hpp
 /// The integration loop of one configured run, assembled from its parts: for a margin loss the
-/// chart (span or full coordinates), the flow in loss or plain time, the stepper and the late-phase
-/// hand-off, the metrics and the driver; for the square loss (model.kind = "relu2") the
-/// square-loss flow (solver/square_flow.hpp), whose parts are the same kinds. Either way the
-/// caller sees one Driver, so writing, checkpoints and resume take one path.
+/// chart (span or full coordinates), the flow in loss, normalized or plain time, the stepper and
+/// the late-phase hand-off (region_ros2 on the span chart, margin_ros3 in θ coordinates), the
+/// metrics and the driver; for the square loss (model.kind = "relu2") the square-loss flow
+/// (solver/square_flow.hpp), whose parts are the same kinds. Either way the caller sees one
+/// Driver, so writing, checkpoints and resume take one path.
 #include "config.hpp"
 
 #include "problems/dataset.hpp"

@@ -34,19 +34,31 @@ void FullCoordinates::ascent(const Eigen::Ref<const Eigen::VectorXd>& w, Eigen::
   m_held.vjp(m_G, dstate, true);
 }
 
-void FullCoordinates::gradient_gram(Eigen::Ref<Eigen::MatrixXd> K) {
-  const Eigen::Index n = m_y.size();
-  Eigen::MatrixXd grads(m_model.dim(), n);
-  for (Eigen::Index i = 0; i < n; ++i) {
+void MarginSystem::margin_gradients(Eigen::Ref<Eigen::MatrixXd> G) {
+  Eigen::VectorXd unit = Eigen::VectorXd::Zero(num_margins());
+  for (Eigen::Index i = 0; i < unit.size(); ++i) {
+    unit[i] = 1.0;
+    ascent(unit, G.col(i));
+    unit[i] = 0.0;
+  }
+}
+
+void FullCoordinates::margin_gradients(Eigen::Ref<Eigen::MatrixXd> G) {
+  for (Eigen::Index i = 0; i < m_y.size(); ++i) {
     m_G.setZero();
     m_G[i] = m_y[i];
     if (m_held.empty()) {
-      m_model.vjp(m_G, grads.col(i));
+      m_model.vjp(m_G, G.col(i));
     } else {
-      m_held.vjp(m_G, grads.col(i), false);
+      m_held.vjp(m_G, G.col(i), false);
     }
   }
-  K.noalias() = grads.transpose() * grads;
+}
+
+void FullCoordinates::gradient_gram(Eigen::Ref<Eigen::MatrixXd> K) {
+  m_gradients.resize(m_model.dim(), m_y.size());
+  margin_gradients(m_gradients);
+  K.noalias() = m_gradients.transpose() * m_gradients;
 }
 
 void FullCoordinates::hold_on_sliding_surfaces(Eigen::Ref<Eigen::VectorXd> state) {

@@ -79,6 +79,13 @@ class MarginSystem {
   /// weights' slopes instead measured ε_KKT = 7e-5 where this gives 8.7e-11 (frei2023_outside at
   /// ‖θ‖ = 2.5e12, whose margins resolve their differences only to 2e-3 in double).
   virtual void gradient_gram(Eigen::Ref<Eigen::MatrixXd> K) = 0;
+  /// G = [g_1 … g_n], state_dim × n, with g_i = ∂ ascent(w)/∂w_i: the margin gradients ∇_θ q_i in
+  /// state coordinates at the state of the last margins call, on sliding pairs with the slopes
+  /// eliminated as in gradient_gram (unclamped), so that ascent(w) = G w wherever no slope is
+  /// clamped and K = GᵀG. Linearly implicit late-phase methods take the stiff part of the field's
+  /// Jacobian, G (∂w/∂q) Gᵀ, from it. Default: ascent of each unit vector, exact where nothing
+  /// slides; a system with sliding overrides it.
+  virtual void margin_gradients(Eigen::Ref<Eigen::MatrixXd> G);
   /// Switch functions (pre-activations) at `state`.
   virtual void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& state,
                                 Eigen::Ref<Eigen::VectorXd> s) = 0;
@@ -149,8 +156,10 @@ class FullCoordinates final : public MarginSystem {
 
   void margins(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> q) override;
   void ascent(const Eigen::Ref<const Eigen::VectorXd>& w, Eigen::Ref<Eigen::VectorXd> dstate) override;
-  /// n VJPs (with sliding: n sliding solves, unclamped); used at record points only.
+  /// GᵀG from margin_gradients; used at record points only.
   void gradient_gram(Eigen::Ref<Eigen::MatrixXd> K) override;
+  /// n VJPs (with sliding: n sliding solves, unclamped).
+  void margin_gradients(Eigen::Ref<Eigen::MatrixXd> G) override;
   void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> s) override {
     m_model.switch_functions(state, s);
   }
@@ -176,6 +185,7 @@ class FullCoordinates final : public MarginSystem {
   Model& m_model;
   Eigen::VectorXd m_y;
   Eigen::VectorXd m_G;
+  Eigen::MatrixXd m_gradients;  ///< gradient_gram's margin_gradients
   HeldKinks m_held;
 };
 

@@ -58,6 +58,9 @@ void Driver::hand_off_to(Stepper& late) {
 
 void Driver::require_support_for(const Stepper& stepper) const {
   const StepperTraits traits = stepper.traits();
+  if (traits.time_mode && m_sys.mode() == TimeMode::t)
+    throw std::invalid_argument("flow.stepper = \"margin_ros2\" or \"margin_ros3\" integrates in normalized time, "
+                                "not in t: needs flow.time = \"loss\" or \"normalized\"");
   if (!traits.needs_frozen_pattern()) return;
   const std::string name = traits.resolves_switches() ? "\"switch_batch\" or \"switch_radau\"" : "\"region_ros2\"";
   if (m_sys.mode() != TimeMode::loss)
@@ -66,6 +69,17 @@ void Driver::require_support_for(const Stepper& stepper) const {
     throw std::invalid_argument(
         "flow.stepper = " + name + " needs flow.freeze_pattern = true and a model with a frozen-pattern chart "
         "(leaky2_fixed_outer with flow.coordinates = \"span\")");
+}
+
+void Driver::adopt_time_of(const Stepper& stepper, const Eigen::VectorXd& x, bool rescale) {
+  const auto mode = stepper.traits().time_mode;
+  if (!mode || *mode == m_sys.mode()) return;
+  const double ratio = m_clock.change_variable(*mode, x);  // dν_new = dν_old / ratio
+  if (!rescale) return;
+  m_state.dxdt *= ratio;
+  m_state.dt /= ratio;
+  m_state.switch_velocity_stale = 1;
+  m_schedule.cap_step(m_clock.log_t(), m_clock.log_rate(m_state.log_loss, x, m_state.dxdt));
 }
 
 bool Driver::late_phase_begun() const {
@@ -306,7 +320,7 @@ RunResult Driver::run(Eigen::VectorXd& state, const std::function<bool()>& inter
       m_state.dxdt.swap(m_f_new);
       m_state.switches.swap(m_s_new);
       m_state.log_loss = l1;
-      m_schedule.cap_step(m_clock.log_t(), m_clock.log_rate(m_state.log_loss));
+      m_schedule.cap_step(m_clock.log_t(), m_clock.log_rate(m_state.log_loss, x, m_state.dxdt));
       m_state.switch_velocity_stale = 1;
       m_clock.state_moved();
       ++m_state.step;
@@ -320,6 +334,7 @@ RunResult Driver::run(Eigen::VectorXd& state, const std::function<bool()>& inter
         m_method = m_late;
         m_method->reset();
         m_state.late_phase_log_t = m_clock.log_t();
+        adopt_time_of(*m_method, x, true);
       }
       if (record_if_due(x, result)) {
         status = Status::converged;
@@ -370,6 +385,7 @@ void Driver::start_parts(FrozenPattern* pattern) {
 
 void Driver::start_fresh(Eigen::VectorXd& x) {
   MarginSystem& ms = m_sys.margins();
+  adopt_time_of(*m_method, x, false);
   m_state.switches.resize(ms.num_switches());
   ms.switch_functions(x, m_state.switches);
   m_state.side.resize(static_cast<std::size_t>(m_state.switches.size()));
@@ -419,6 +435,7 @@ void Driver::restore(Eigen::VectorXd& x) {
   m_wall0 = now_s() - m_state.wall_s;
   m_last_checkpoint_s = now_s();
   if (m_state.late_stepper_active != 0) m_method = m_late;
+  adopt_time_of(*m_method, x, false);  // the checkpoint's velocity and step are in its variable
   if (m_state.stopped_status >= 0) m_stop_at_once = static_cast<Status>(m_state.stopped_status);
   if (m_method->traits().resumes_exactly) {
     m_method->restore_memory(m_state.stepper_memory);

@@ -105,6 +105,9 @@ class Driver {
 
   /// Throws std::invalid_argument when `s` needs what this system or these options lack.
   void require_support_for(const Stepper& s) const;
+  /// Switches the system to the integration variable `s` needs (StepperTraits::time_mode), if
+  /// any; with `rescale` (a hand-off mid-run) the velocity at x and the next step follow.
+  void adopt_time_of(const Stepper& s, const Eigen::VectorXd& x, bool rescale);
   /// Sizes the buffers and sets up the parts for a run from m_state (fresh or restored), with
   /// `pattern` held frozen inside steps (nullptr: the field follows sign(s)).
   void start_parts(FrozenPattern* pattern);

@@ -10,6 +10,11 @@
 ///    are affine in the state, so q at the midpoint is (q0 + q1)/2 + dt/8 (q̇0 − q̇1) exactly,
 ///    from the margins and their velocities at the ends; otherwise the margins are evaluated at
 ///    the interpolant's midpoint (one evaluation, counted as a right-hand side).
+///  - Normalized time (flow.time = "normalized", or a late-phase method that takes it): the same
+///    quadrature of t = ∫ e^{−ℓ} dσ with the exponent ℓ = log L + (L − 1) log ‖θ‖
+///    (FlowSystem::clock_exponent).
+/// Past |log t| = 2^45 log t's ulp no longer resolves its O(log log t) offset from −ℓ, and the
+/// rate the record cap needs is taken as −dℓ/dν instead (FlowSystem::clock_exponent_rate).
 #include "flow_system.hpp"
 #include "log_clock.hpp"
 
@@ -21,10 +26,12 @@ class FlowClock {
   FlowClock(FlowSystem& system, double& log_t) : m_sys(system), m_log_t(log_t) {}
 
   double log_t() const { return m_log_t; }
-  /// log(d log t/dτ) at a state with log L = log_loss: −log L − log t in loss time, −log t in t.
-  double log_rate(double log_loss) const {
-    return m_sys.mode() == TimeMode::loss ? -log_loss - m_log_t : -m_log_t;
-  }
+  /// log(d log t/dν) at x with velocity dxdt and log L = log_loss: −ℓ − log t (ℓ =
+  /// FlowSystem::clock_exponent; log L in loss time), −log t in t.
+  double log_rate(double log_loss, const Eigen::VectorXd& x, const Eigen::VectorXd& dxdt) const;
+  /// Makes `mode` the integration variable ν of the system (the same curve and clock); returns
+  /// the ratio of the new velocity at x to the old, so dν_new = dν_old / ratio.
+  double change_variable(TimeMode mode, const Eigen::VectorXd& x);
 
   /// The pattern the run holds frozen (nullptr: none); sizes the scratch vectors.
   void attach(FrozenPattern* pattern);
@@ -40,8 +47,8 @@ class FlowClock {
                const Eigen::VectorXd& f1, double l0, double l1, double dt, double tau0, double known_mid);
 
  private:
-  /// log L at the step's cubic Hermite midpoint.
-  double midpoint_log_loss(const Eigen::VectorXd& x0, const Eigen::VectorXd& x1, const Eigen::VectorXd& f0,
+  /// The clock's exponent ℓ at the step's cubic Hermite midpoint.
+  double midpoint_exponent(const Eigen::VectorXd& x0, const Eigen::VectorXd& x1, const Eigen::VectorXd& f0,
                            const Eigen::VectorXd& f1, double dt);
 
   FlowSystem& m_sys;

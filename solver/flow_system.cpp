@@ -16,7 +16,7 @@ FlowSystem::FlowSystem(MarginSystem& outputs, SquareLoss loss)
                                 std::to_string(m_q.size()) + " model outputs");
 }
 
-const NamedValues<TimeMode> kTimeNames{{"t", TimeMode::t}, {"loss", TimeMode::loss}};
+const NamedValues<TimeMode> kTimeNames{{"t", TimeMode::t}, {"loss", TimeMode::loss}, {"normalized", TimeMode::normalized}};
 
 TimeMode parse_time_mode(const std::string& text, const std::string& key) { return kTimeNames.parse(text, key); }
 std::string to_string(TimeMode mode) { return kTimeNames.name(mode); }

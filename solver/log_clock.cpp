@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <numbers>
 #include <vector>
 
 namespace kktflow {
@@ -40,6 +42,23 @@ double log_gauss_panels(const Ell& ell, double u0, double u1, double span) {
 // step spans up to ~1e8 units of log L, and panels of 4 units over all of it would be wasted.
 constexpr double kNegligible = 60.0;
 
+// Where ℓ's ulp reaches 1 (|ℓ| ≥ 2^52: late runs of models with L ≥ 2, log t ≳ 5e15) the window of
+// width ~kNegligible/|ℓ'| that carries the integral lies below u's resolution, ℓ_min + kNegligible
+// rounds to ℓ_min and the panels lose it; Laplace's method at the minimum takes over there.
+constexpr double kUnresolvedLevel = 0x1p52;
+
+/// log ∫₀¹ e^{−ℓ(u)} du for ℓ(u) = l0 + b u + c u² by Laplace's method at its minimum: at an
+/// interior vertex with c > 0, e^{−ℓ(v)} √(π/c); at an end e with slope s = |ℓ'(e)|, e^{−ℓ(e)}(1 − e^{−s})/s,
+/// exact for linear ℓ and good to O(c/s²) (~1/q late) otherwise.
+double laplace_log_integral(double l0, double l1, double b, double c) {
+  const double vertex = c > 0 ? -b / (2 * c) : -1.0;
+  if (vertex > 0 && vertex < 1) return -(l0 + vertex * (b + c * vertex)) + 0.5 * std::log(std::numbers::pi / c);
+  const bool at_end = l1 < l0;
+  const double slope = std::abs(at_end ? b + 2 * c : b);
+  const double share = slope > 0 ? std::log(-std::expm1(-slope)) - std::log(slope) : 0.0;
+  return -(at_end ? l1 : l0) + share;
+}
+
 }  // namespace
 
 double log_integral_exp_neg_quadratic(double l0, double lm, double l1, double h) {
@@ -51,6 +70,7 @@ double log_integral_exp_neg_quadratic(double l0, double lm, double l1, double h)
   const double vertex = c != 0 ? -b / (2 * c) : -1.0;
   if (vertex > 0 && vertex < 1) cuts.push_back(vertex);
   const double ell_min = std::min({l0, l1, vertex > 0 && vertex < 1 ? ell(vertex) : l0});
+  if (std::abs(ell_min) >= kUnresolvedLevel) return laplace_log_integral(l0, l1, b, c) + std::log(h);
   // Roots of ℓ(u) = ℓ_min + kNegligible bound the part of [0, 1] that matters.
   const double level = ell_min + kNegligible;
   auto add_root = [&](double u) {

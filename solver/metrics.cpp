@@ -1,6 +1,7 @@
 #include "metrics.hpp"
 
 #include "nnls.hpp"
+#include "slow_manifold.hpp"
 
 #include <Eigen/Eigenvalues>
 #include <Eigen/QR>
@@ -241,8 +242,13 @@ void MetricsEvaluator::evaluate(const Eigen::VectorXd& state, Record& row, Eigen
   const double q_min = m_q.minCoeff();
   row.normalized_margin = q_min / norm_L;
   row.smoothed_margin = m_loss.inverse_of_total(row.log_loss, m_q.size()) / norm_L;
-  const double ascent_norm = std::sqrt(std::max(0.0, m_w.dot(m_K * m_w)));
-  row.alignment_beta = L * m_w.dot(m_q) / (row.norm * ascent_norm);
+  // Where the margins' rounding exceeds their O(1) differences the loss's weights at any double θ
+  // are rounding, and so is the direction of −∇L; the flow's velocity is then that of its slow
+  // manifold (slow_manifold.hpp), and β measures the alignment with it.
+  const double resolution = margin_resolution(row.norm, m_K);
+  const Eigen::VectorXd& w = resolution > 1 ? (m_w_slow = slow_weights(m_q, m_K, resolution)) : m_w;
+  const double ascent_norm = std::sqrt(std::max(0.0, w.dot(m_K * w)));
+  row.alignment_beta = L * w.dot(m_q) / (row.norm * ascent_norm);
   kkt(theta_c, q_min, row);
   first_layer_spectrum(theta_c, m_layer, m_k_top, row);
 }

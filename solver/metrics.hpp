@@ -4,7 +4,8 @@
 ///   normalized margin  q_min / ‖θ‖^L,
 ///   smoothed margin    ℓ^{-1}(nL) / ‖θ‖^L (non-decreasing once L < ℓ(0)/n, their Lemma 5.1),
 ///   alignment          β = cos∠(θ, −∇L) = L Σ w_i q_i / (‖θ‖ √(wᵀKw)),   K_ik = ⟨∇q_i, ∇q_k⟩,
-///                      using Euler's identity ⟨θ, ∇q_i⟩ = L q_i for L-homogeneous q_i,
+///                      using Euler's identity ⟨θ, ∇q_i⟩ = L q_i for L-homogeneous q_i; where the
+///                      margins' rounding exceeds 1, w is the slow manifold's (slow_manifold.hpp),
 ///   (ε, δ)-KKT         of min ½‖θ‖² s.t. q_i ≥ 1 at θ̃ = θ / q_min^{1/L} (their Def. 4.2):
 ///                      λ = argmin_{λ≥0} ‖θ̃ − Σ λ_i ∇q_i(θ̃)‖ (NNLS), ε = that norm, formed
 ///                      explicitly in θ-space (no cancellation), δ = Σ λ_i (q_i(θ̃) − 1),
@@ -62,7 +63,7 @@ class MetricsEvaluator final : public RowMetrics {
   MarginLoss m_loss;
   LayerView m_layer;  ///< the first layer inside θ_c
   int m_k_top;
-  Eigen::VectorXd m_q, m_w, m_lambda, m_dstate, m_dtheta;
+  Eigen::VectorXd m_q, m_w, m_w_slow, m_lambda, m_dstate, m_dtheta;
   Eigen::MatrixXd m_K;
 };
 

@@ -19,6 +19,18 @@ inline double error_norm(const Eigen::VectorXd& x, const Eigen::VectorXd& out, c
   return e;
 }
 
+/// max_i |err_i| / (abs + rel · max(‖x‖_∞, ‖out‖_∞)): the error relative to the state's size
+/// instead of each component's. For θ, whose direction is what a run is after, a local error e
+/// moves the direction by ‖e‖/‖θ‖ whatever component it sits in; and late, the rounding of the
+/// margins (u q, amplified by cancellation in the forward pass) reaches every component of a
+/// step at u‖θ‖, which a per-component bound on components far below ‖θ‖ cannot tell from
+/// truncation error (margin_ros_stepper.hpp).
+inline double normwise_error_norm(const Eigen::VectorXd& x, const Eigen::VectorXd& out, const Eigen::VectorXd& err,
+                                  double abs_tol, double rel_tol) {
+  const double size = std::max(x.lpNorm<Eigen::Infinity>(), out.lpNorm<Eigen::Infinity>());
+  return err.lpNorm<Eigen::Infinity>() / (abs_tol + rel_tol * size);
+}
+
 /// Step-size controller with PI stabilisation (Hairer, Nørsett & Wanner I, §II.4, and the DOPRI5
 /// code: β = 0.04). Late in a run the step is limited by stability, not accuracy, and a plain
 /// controller then alternates accept/reject; the integral term damps that oscillation.

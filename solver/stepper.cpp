@@ -2,6 +2,7 @@
 
 #include "problems/named_values.hpp"
 
+#include "margin_ros_stepper.hpp"
 #include "region_stepper.hpp"
 #include "run_text.hpp"
 #include "switch_batch_stepper.hpp"
@@ -28,7 +29,8 @@ const NamedValues<StepperKind>& stepper_names() {
       {{"dopri5", StepperKind::dopri5}, {"bs3", StepperKind::bs3}, {"cash_karp54", StepperKind::cash_karp54},
        {"fehlberg78", StepperKind::fehlberg78}, {"bulirsch_stoer", StepperKind::bulirsch_stoer}, {"gd", StepperKind::gd},
        {"region_ros2", StepperKind::region_ros2}, {"switch_batch", StepperKind::switch_batch},
-       {"switch_radau", StepperKind::switch_radau}},
+       {"switch_radau", StepperKind::switch_radau}, {"margin_ros2", StepperKind::margin_ros2},
+       {"margin_ros3", StepperKind::margin_ros3}},
       false};
   return names;
 }
@@ -202,6 +204,8 @@ std::unique_ptr<Stepper> make_stepper(const StepperOptions& options) {
     case StepperKind::region_ros2: return std::make_unique<RegionRosenbrock>(options);
     case StepperKind::switch_batch: return std::make_unique<SwitchBatch>(options);
     case StepperKind::switch_radau: return std::make_unique<SwitchRadau>(options);
+    case StepperKind::margin_ros2: return std::make_unique<MarginRosenbrock>(options, RosenbrockTableau::ros2());
+    case StepperKind::margin_ros3: return std::make_unique<MarginRosenbrock>(options, RosenbrockTableau::ros34pw2());
   }
   throw std::logic_error("unhandled stepper kind");
 }

@@ -21,18 +21,23 @@
 ///  - switch_radau: the same sweeps with the weights' path from Radau IIA collocation solved by
 ///    simplified Newton (switch_radau_stepper.hpp): implicit, so it also carries the stiff late
 ///    phase; loss time, span chart.
+///  - margin_ros2, margin_ros3: the late-phase methods of margin_ros_stepper.hpp for every model
+///    in θ coordinates (Rosenbrock W-methods of order 2 and 3 on the flow, the margins' rank-n
+///    stiff Jacobian through Woodbury); loss or normalized time.
 #include "flow_system.hpp"
 #include "precision.hpp"
 #include "step_control.hpp"
 
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace kktflow {
 
-enum class StepperKind { dopri5, bs3, cash_karp54, fehlberg78, bulirsch_stoer, gd, region_ros2, switch_batch, switch_radau };
+enum class StepperKind { dopri5, bs3, cash_karp54, fehlberg78, bulirsch_stoer, gd, region_ros2, switch_batch, switch_radau,
+                         margin_ros2, margin_ros3 };
 StepperKind parse_stepper_kind(const std::string& text, const std::string& key = "flow.stepper");
 std::string to_string(StepperKind kind);
 
@@ -67,6 +72,7 @@ enum class StepperCategory {
   explicit_adaptive,  ///< an embedded error estimate on any field (dopri5, bs3, cash_karp54, fehlberg78, bulirsch_stoer)
   region,             ///< integrates inside one activation region: needs the pattern frozen (region_ros2)
   switch_resolving,   ///< crosses switches inside its own steps: needs the pattern frozen (switch_batch, switch_radau)
+  linearly_implicit,  ///< a Rosenbrock W-method with an embedded estimate on any field (margin_ros2, margin_ros3)
 };
 
 struct StepperTraits {
@@ -80,6 +86,9 @@ struct StepperTraits {
   /// memory() captures the method's whole history, so a resumed run continues bit for bit
   /// (odeint's bulirsch_stoer keeps its extrapolation state private: a resumed run restarts it).
   bool resumes_exactly = true;
+  /// The integration variable the method needs, where it needs one (margin_ros2, margin_ros3:
+  /// normalized time); the driver switches the system to it when the method takes over.
+  std::optional<TimeMode> time_mode{};
 
   bool adaptive() const { return category != StepperCategory::fixed_step; }
   bool needs_frozen_pattern() const {

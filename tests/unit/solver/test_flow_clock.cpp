@@ -5,6 +5,7 @@
 #define BOOST_TEST_MODULE flow_clock
 #include <boost/test/unit_test.hpp>
 
+#include "problems/deep.hpp"
 #include "problems/linear.hpp"
 #include "solver/flow_clock.hpp"
 
@@ -58,7 +59,7 @@ BOOST_AUTO_TEST_CASE(a_midpoint_the_stepper_knows_is_used_as_given) {
   const Eigen::VectorXd x = Eigen::VectorXd::Zero(2);
   clock.advance(x, x, x, x, -5.0, -5.0, 2.0, 0.0, -5.0);
   BOOST_TEST(log_t == std::log(2.0) + 5.0, tt::tolerance(1e-14));
-  BOOST_TEST(clock.log_rate(-5.0) == 5.0 - log_t, tt::tolerance(1e-14));
+  BOOST_TEST(clock.log_rate(-5.0, x, x) == 5.0 - log_t, tt::tolerance(1e-14));
 }
 
 BOOST_AUTO_TEST_CASE(plain_time_clock_is_the_log_of_the_integration_variable) {
@@ -69,5 +70,30 @@ BOOST_AUTO_TEST_CASE(plain_time_clock_is_the_log_of_the_integration_variable) {
   const Eigen::VectorXd x = Eigen::VectorXd::Zero(2);
   clock.advance(x, x, x, x, 0, 0, 0.25, 3.0, std::numeric_limits<double>::quiet_NaN());
   BOOST_TEST(log_t == std::log(3.25), tt::tolerance(1e-15));
-  BOOST_TEST(clock.log_rate(-100.0) == -std::log(3.25), tt::tolerance(1e-15));
+  BOOST_TEST(clock.log_rate(-100.0, x, x) == -std::log(3.25), tt::tolerance(1e-15));
+}
+
+BOOST_AUTO_TEST_CASE(normalized_time_rescales_the_field_and_the_clock_by_the_norm) {
+  // A depth-2 linear net (L = 2): the normalized field is the loss-time field over ‖θ‖, so a change
+  // of variable from loss time returns the ratio 1/‖θ‖, and the clock's exponent and rate take
+  // log ‖θ‖ on top of log L (dt/dσ = e^{−log L}/‖θ‖).
+  OneSample data(TimeMode::loss);
+  DeepParams p;
+  p.layers = {"linear", "linear"};
+  p.width = 3;
+  p.seed = 2;
+  DeepNet net(data.X, p);
+  FullCoordinates margins(net, data.y);
+  FlowSystem system(margins, MarginLoss(LossKind::exp), TimeMode::loss);
+  const Eigen::VectorXd theta = net.initial_theta();
+  Eigen::VectorXd f_loss(theta.size()), f_norm(theta.size());
+  system(theta, f_loss, 0.0);
+  double log_t = 2.0;
+  FlowClock clock(system, log_t);
+  const double rate_loss = clock.log_rate(-1.0, theta, f_loss);
+  BOOST_TEST(clock.change_variable(TimeMode::normalized, theta) == 1 / theta.norm(), tt::tolerance(1e-14));
+  BOOST_TEST(to_string(system.mode()) == "normalized");
+  system(theta, f_norm, 0.0);
+  BOOST_TEST((f_norm - f_loss / theta.norm()).norm() <= 1e-15 * f_loss.norm());
+  BOOST_TEST(clock.log_rate(-1.0, theta, f_norm) == rate_loss - std::log(theta.norm()), tt::tolerance(1e-14));
 }

@@ -95,6 +95,15 @@ BOOST_AUTO_TEST_CASE(clock_survives_rounding_curvature_on_a_long_linear_step) {
   BOOST_TEST(log_integral_exp_neg_quadratic(l0, lm, l1, h) == exact, tt::tolerance(1e-12));
 }
 
+BOOST_AUTO_TEST_CASE(clock_integrates_a_step_where_log_loss_is_beyond_its_ulp) {
+  // A late step of a 4-homogeneous net (le2022_relu_trailing at log t ≈ 1e20): ℓ ≈ −1e20 falls by
+  // 5e18. ℓ's ulp is 16384, ℓ_min + 60 rounds to ℓ_min, and panels would find nothing to integrate
+  // (log t would stand still); the closed form for linear ℓ is −(l0 + c h) + log(−expm1(c h)/−c).
+  const double l0 = -1e20, c = -2.5e18, h = 2;
+  const double exact = -(l0 + c * h) + std::log(-std::expm1(c * h) / -c);
+  BOOST_TEST(log_integral_exp_neg_quadratic(l0, l0 + c * h / 2, l0 + c * h, h) == exact, tt::tolerance(1e-15));
+}
+
 BOOST_AUTO_TEST_CASE(clock_integrates_quadratic_exponent) {
   // ℓ(s) = s² on [0, 1]: ∫ e^{−s²} = (√π/2) erf(1).
   const double exact = std::log(std::sqrt(M_PI) / 2 * std::erf(1.0));
