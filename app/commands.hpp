@@ -16,7 +16,7 @@ struct RunOptions {
   std::vector<std::string> overrides;
   bool quiet = false;
   bool force = false;
-  bool resume = false;  ///< continue the output file from its /checkpoint
+  bool resume = false;         ///< continue the output file from its /checkpoint
   double progress_every = 30;  ///< off a terminal: seconds between progress lines (ours); 0: none
 };
 void setup_run(CLI::App& app, RunOptions& opt);
@@ -33,7 +33,7 @@ struct VerifyOptions {
   std::string file;
   std::vector<std::string> claims;  ///< empty: every known claim
   bool json = false;
-  bool refine = false;  ///< rerun at flow.rel_tol/10, flow.abs_tol/10 to the same log t and compare
+  bool refine = false;           ///< rerun at flow.rel_tol/10, flow.abs_tol/10 to the same log t and compare
   std::string refine_precision;  ///< flow.precision of that rerun; empty: the run's own
   bool list = false;             ///< print every known claim instead
 };

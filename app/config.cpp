@@ -53,11 +53,13 @@ void check_square_flow_keys(const toml::table& root, const std::string& kind) {
     for (const auto& [key, _] : *table) {
       const std::string k(key.str());
       if (square && !allowed.count(k))
-        throw ConfigError(section + "." + k + " does not apply to model.kind = \"relu2\" (square loss, dopri5 in plain time t); " +
-                          (allowed.empty() ? "it has no " + section + " keys" : "its " + section + " keys are " + join(allowed)));
+        throw ConfigError(
+            section + "." + k + " does not apply to model.kind = \"relu2\" (square loss, dopri5 in plain time t); " +
+            (allowed.empty() ? "it has no " + section + " keys" : "its " + section + " keys are " + join(allowed)));
       if (!square && allowed.count(k))
-        throw ConfigError(section + "." + k + " applies to the square loss only (model.kind = \"relu2\"), not to model.kind = \"" +
-                          kind + "\"");
+        throw ConfigError(section + "." + k +
+                          " applies to the square loss only (model.kind = \"relu2\"), not to model.kind = \"" + kind +
+                          "\"");
     }
   }
 }
@@ -75,8 +77,8 @@ void check_model_keys(const toml::table& root, const std::string& kind) {
   for (const auto& [key, _] : *model) {
     const std::string k(key.str());
     if (k != "kind" && k != "loss" && k != "seed" && !keys->count(k))
-      throw ConfigError("model." + k + " does not apply to model.kind = \"" + kind + "\"; its keys are kind, loss, seed, " +
-                        join(*keys));
+      throw ConfigError("model." + k + " does not apply to model.kind = \"" + kind +
+                        "\"; its keys are kind, loss, seed, " + join(*keys));
   }
 }
 
@@ -86,10 +88,13 @@ void read_loss(Reader& r, RunConfig& c) {
   std::string loss = square ? "square" : to_string(c.loss);
   r.get("model", "loss", loss);
   if (square && loss != "square")
-    throw ConfigError("model.loss = \"" + loss + "\": model.kind = \"relu2\" trains with the square loss; allowed value is \"square\"");
+    throw ConfigError("model.loss = \"" + loss +
+                      "\": model.kind = \"relu2\" trains with the square loss; allowed value is \"square\"");
   if (!square && loss == "square")
-    throw ConfigError("model.loss = \"square\": only model.kind = \"relu2\" has vector outputs and the square loss; allowed "
-                      "values for model.kind = \"" + c.model.kind + "\" are \"exp\", \"logistic\"");
+    throw ConfigError(
+        "model.loss = \"square\": only model.kind = \"relu2\" has vector outputs and the square loss; allowed "
+        "values for model.kind = \"" +
+        c.model.kind + "\" are \"exp\", \"logistic\"");
   if (!square) c.loss = parse_loss_kind(loss);
 }
 
@@ -134,8 +139,9 @@ void read_shift(Reader& r, const toml::table& root, RunConfig& c) {
   if (c.data.kind == "shifted_triple" || c.data.kind == "lyu2021_fragile") {
     r.get("data", "shift", c.data.shift);
   } else if (given) {
-    throw ConfigError("data.shift applies to data.kind = \"shifted_triple\" and \"lyu2021_fragile\" only, not to data.kind = \"" +
-                      c.data.kind + "\"");
+    throw ConfigError(
+        "data.shift applies to data.kind = \"shifted_triple\" and \"lyu2021_fragile\" only, not to data.kind = \"" +
+        c.data.kind + "\"");
   }
 }
 
@@ -144,8 +150,9 @@ void read_shift(Reader& r, const toml::table& root, RunConfig& c) {
 void read_init(Reader& r, const toml::table& root, RunConfig& c) {
   const auto* init = root.get_as<toml::table>("init");
   if (init && c.model.kind == "relu2")
-    throw ConfigError("[init] does not apply to model.kind = \"relu2\": a warm start is scaled to a margin, and relu2 trains "
-                      "with the square loss");
+    throw ConfigError(
+        "[init] does not apply to model.kind = \"relu2\": a warm start is scaled to a margin, and relu2 trains "
+        "with the square loss");
   if (!init) return;  // nothing stored: configurations without a warm start read as before [init] existed
   r.get("init", "theta_file", c.init.theta_file);
   r.get("init", "margin", c.init.margin);
@@ -174,7 +181,8 @@ void read_square_flow(Reader& r, RunConfig& c) {
 
 /// The keys only the read kinds (csv, idx, npy, hdf5, file) take.
 const std::set<std::string>& read_only_data_keys() {
-  static const std::set<std::string> keys{"path", "labels", "label_column", "x_key", "y_key", "classes", "positive", "per_class", "select", "normalize"};
+  static const std::set<std::string> keys{"path",    "labels",   "label_column", "x_key",  "y_key",
+                                          "classes", "positive", "per_class",    "select", "normalize"};
   return keys;
 }
 
@@ -225,8 +233,10 @@ void read_data(Reader& r, const toml::table& root, RunConfig& c, const std::file
   if (!d.from_file()) {
     for (const auto& key : read_only_data_keys())
       if (data && data->contains(key) && !empty_path(*data, key))
-        throw ConfigError("data." + key + " applies to data read from a file (data.kind = \"file\", \"csv\", \"idx\", \"npy\", "
-                          "\"hdf5\"), not to data.kind = \"" + d.kind + "\"");
+        throw ConfigError("data." + key +
+                          " applies to data read from a file (data.kind = \"file\", \"csv\", \"idx\", \"npy\", "
+                          "\"hdf5\"), not to data.kind = \"" +
+                          d.kind + "\"");
     r.get("data", "scale", d.scale);
     r.get("data", "mean_norm", d.mean_norm);
     r.get("data", "noise", d.noise);
@@ -304,8 +314,9 @@ void read_sections(Reader& r, const toml::table& root, RunConfig& c, const std::
   // Only region_ros2 carries state in another type (solver/precision.hpp says why the late
   // margins are where double runs out); elsewhere the key would silently do nothing.
   if (!(c.stepper.precision == Precision{}) && !(c.hand_off && region_ok) && stepper != "region_ros2")
-    throw ConfigError("flow.precision = \"" + precision + "\": applies to the late-phase stepper region_ros2, which flow.stepper = \"" +
-                      c.stepper_label + "\" does not use; allowed with flow.stepper = \"auto\" (span coordinates, loss time, "
+    throw ConfigError("flow.precision = \"" + precision +
+                      "\": applies to the late-phase stepper region_ros2, which flow.stepper = \"" + c.stepper_label +
+                      "\" does not use; allowed with flow.stepper = \"auto\" (span coordinates, loss time, "
                       "frozen pattern) or \"region_ros2\"");
   r.get("flow", "dt_initial", c.driver.dt_initial);
   r.get("flow", "dt_max", c.driver.dt_max);
@@ -365,8 +376,10 @@ void validate(const RunConfig& c) {
   if (c.coordinates != "span" && c.coordinates != "full")
     throw ConfigError("flow.coordinates = \"" + c.coordinates + "\": allowed values are \"span\", \"full\"");
   if (c.coordinates == "span" && c.model.kind != "leaky2_fixed_outer")
-    throw ConfigError("flow.coordinates = \"span\": the data-span chart exists only for model.kind = "
-                      "\"leaky2_fixed_outer\"; use \"full\" with model.kind = \"" + c.model.kind + "\"");
+    throw ConfigError(
+        "flow.coordinates = \"span\": the data-span chart exists only for model.kind = "
+        "\"leaky2_fixed_outer\"; use \"full\" with model.kind = \"" +
+        c.model.kind + "\"");
   validate(c.data);
   validate(c.model);
   if (c.model.kind == "relu2") validate(c.square);
@@ -384,7 +397,8 @@ RunConfig resolve_config(toml::table root, const std::vector<std::string>& overr
   for (const auto& o : overrides) apply_override(root, o);
   check_known_keys(root);
   RunConfig c;
-  if (const auto* data = root.get_as<toml::table>("data")) c.data_shape_given = data->contains("d") || data->contains("n");
+  if (const auto* data = root.get_as<toml::table>("data"))
+    c.data_shape_given = data->contains("d") || data->contains("n");
   toml::table resolved;
   Reader reader(root, resolved);
   try {

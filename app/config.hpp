@@ -31,20 +31,20 @@ struct WarmStart {
 struct RunConfig {
   std::uint64_t seed = 0;
   DatasetSpec data;
-  ModelSpec model;                    ///< [model]: the kind and its parameters (problems/model_registry.hpp)
-  SquareFlowOptions square;           ///< relu2: the square-loss flow (its flow.*, stop.*, output.* keys)
-  WarmStart init;                     ///< [init]; margin losses only
-  LossKind loss = LossKind::exp;      ///< margin loss; relu2 has the square loss instead
+  ModelSpec model;                ///< [model]: the kind and its parameters (problems/model_registry.hpp)
+  SquareFlowOptions square;       ///< relu2: the square-loss flow (its flow.*, stop.*, output.* keys)
+  WarmStart init;                 ///< [init]; margin losses only
+  LossKind loss = LossKind::exp;  ///< margin loss; relu2 has the square loss instead
   TimeMode time = TimeMode::loss;
-  std::string coordinates = "span";   ///< "span" (data-span reduction) or "full" (θ itself)
+  std::string coordinates = "span";  ///< "span" (data-span reduction) or "full" (θ itself)
   StepperOptions stepper;
-  bool hand_off = false;              ///< flow.stepper = "auto": hand off to late_stepper late
+  bool hand_off = false;                                ///< flow.stepper = "auto": hand off to late_stepper late
   StepperKind late_stepper = StepperKind::region_ros2;  ///< region_ros2 (span chart) or margin_ros3 (θ)
-  std::string stepper_label;          ///< the methods in use, for /model and the summary
+  std::string stepper_label;                            ///< the methods in use, for /model and the summary
   DriverOptions driver;
-  double memory_limit_bytes = 0;      ///< limits.memory; 0: the machine's memory (memory_estimate.hpp)
-  bool data_shape_given = false;      ///< data.n or data.d set explicitly (checked against a file)
-  std::string resolved_toml;          ///< every key with its value in force, as TOML text
+  double memory_limit_bytes = 0;  ///< limits.memory; 0: the machine's memory (memory_estimate.hpp)
+  bool data_shape_given = false;  ///< data.n or data.d set explicitly (checked against a file)
+  std::string resolved_toml;      ///< every key with its value in force, as TOML text
 };
 
 /// A key whose value differs between two configurations; "(absent)" where one lacks it.

@@ -98,10 +98,12 @@ void check_margin_stepper(const RunConfig& c) {
   if (c.stepper.kind != StepperKind::margin_ros2 && c.stepper.kind != StepperKind::margin_ros3) return;
   const std::string stepper = to_string(c.stepper.kind);
   if (c.coordinates != "full")
-    throw ConfigError("flow.stepper = \"" + stepper + "\" integrates θ coordinates: needs flow.coordinates = \"full\" "
+    throw ConfigError("flow.stepper = \"" + stepper +
+                      "\" integrates θ coordinates: needs flow.coordinates = \"full\" "
                       "(the span chart's late-phase method is region_ros2)");
   if (c.time == TimeMode::t)
-    throw ConfigError("flow.stepper = \"" + stepper + "\" integrates in normalized time: needs flow.time = \"loss\" "
+    throw ConfigError("flow.stepper = \"" + stepper +
+                      "\" integrates in normalized time: needs flow.time = \"loss\" "
                       "or \"normalized\", not \"t\"");
 }
 

@@ -31,9 +31,10 @@ int run_config_command(const ConfigCommandOptions& opt) {
     return exit_ok;
   }
   const RunConfig c = load_config_text("", opt.overrides);
-  std::printf("# every key of a run configuration with model.kind = \"%s\" and its default; docs/config.md\n"
-              "# gives each key's meaning and range\n%s\n",
-              c.model.kind.c_str(), c.resolved_toml.c_str());
+  std::printf(
+      "# every key of a run configuration with model.kind = \"%s\" and its default; docs/config.md\n"
+      "# gives each key's meaning and range\n%s\n",
+      c.model.kind.c_str(), c.resolved_toml.c_str());
   return exit_ok;
 }
 

@@ -47,8 +47,9 @@ std::string bytes_text(double bytes) {
 /// "163 kB, 3.1 kB per row allocated (200 B per row once chunks fill)" for one group.
 std::string size_text(const StorageSize& size, std::int64_t rows, const char* row) {
   const std::string per_row =
-      rows > 0 ? fmt::format(", {} per {}", bytes_text(static_cast<double>(size.bytes) / static_cast<double>(rows)), row)
-               : "";
+      rows > 0
+          ? fmt::format(", {} per {}", bytes_text(static_cast<double>(size.bytes) / static_cast<double>(rows)), row)
+          : "";
   return fmt::format("{}{} ({} per {} uncompressed)", bytes_text(static_cast<double>(size.bytes)), per_row,
                      bytes_text(static_cast<double>(size.row_bytes)), row);
 }
@@ -95,8 +96,8 @@ int print_info(const std::string& file) {
 }
 
 void print_follow_header() {
-  fmt::print("{:>6}  {:>10}  {:>11}  {:>11}  {:>10}  {:>9}  {:>9}  {:>8}\n", "row", "log t", "log L", "margin",
-             "ε_KKT", "srank", "switches", "wall s");
+  fmt::print("{:>6}  {:>10}  {:>11}  {:>11}  {:>10}  {:>9}  {:>9}  {:>8}\n", "row", "log t", "log L", "margin", "ε_KKT",
+             "srank", "switches", "wall s");
 }
 
 void print_follow_row(std::int64_t index, const Record& r) {

@@ -192,25 +192,27 @@ MemoryEstimate estimate_run_memory(const RunConfig& c, double n, double d) {
        state_copies * s.state * kDouble});
   e.parts.push_back({fmt::format("per-switch arrays (m·n = {} each, ×{:.0f})", count_text(s.switches), kSwitchCopies),
                      kSwitchCopies * s.switches * kDouble});
-  const bool late = c.hand_off || c.stepper.kind == StepperKind::switch_radau || c.stepper.kind == StepperKind::region_ros2;
+  const bool late =
+      c.hand_off || c.stepper.kind == StepperKind::switch_radau || c.stepper.kind == StepperKind::region_ros2;
   const double gram_copies = late ? kLateGramCopies : kGramCopies;
   if (s.gram > 0)
-    e.parts.push_back({fmt::format("n × n Gram and Newton matrices ({} each, ×{:.0f})", count_text(s.gram), gram_copies),
-                       gram_copies * s.gram * kDouble});
+    e.parts.push_back(
+        {fmt::format("n × n Gram and Newton matrices ({} each, ×{:.0f})", count_text(s.gram), gram_copies),
+         gram_copies * s.gram * kDouble});
   if (s.gradients > 0)
-    e.parts.push_back({fmt::format("per-sample margin gradients (n × dim θ = {})", count_text(s.gradients)),
-                       s.gradients * kDouble});
+    e.parts.push_back(
+        {fmt::format("per-sample margin gradients (n × dim θ = {})", count_text(s.gradients)), s.gradients * kDouble});
   if (s.chart > 0) e.parts.push_back({"the span chart's bases", 2 * s.chart * kDouble});
   if (s.sliding > 0)
-    e.parts.push_back({fmt::format("sliding blocks, every neuron's at its largest (m·r·(n + r) = {})",
-                                   count_text(s.sliding)),
-                       s.sliding * kDouble});
-  const bool batched = c.hand_off || c.stepper.kind == StepperKind::switch_radau ||
-                       c.stepper.kind == StepperKind::switch_batch;
+    e.parts.push_back(
+        {fmt::format("sliding blocks, every neuron's at its largest (m·r·(n + r) = {})", count_text(s.sliding)),
+         s.sliding * kDouble});
+  const bool batched =
+      c.hand_off || c.stepper.kind == StepperKind::switch_radau || c.stepper.kind == StepperKind::switch_batch;
   if (batched && s.gram > 0)
-    e.parts.push_back({fmt::format("stage path products (m·n = {} each, ×{:.0f})", count_text(s.switches),
-                                   kPathProducts),
-                       kPathProducts * s.switches * kDouble});
+    e.parts.push_back(
+        {fmt::format("stage path products (m·n = {} each, ×{:.0f})", count_text(s.switches), kPathProducts),
+         kPathProducts * s.switches * kDouble});
   e.parts.push_back({"trajectory chunks", kTrajectoryChunkRows * (19 + k_top) * kDouble});
   e.parts.push_back({"libraries and caches", kBaseBytes});
   return e;

@@ -37,7 +37,8 @@ extern char** environ;
 namespace kktflow {
 namespace {
 
-constexpr const char* kInstall = "install Python with h5py and matplotlib: apt-get install python3-matplotlib python3-h5py";
+constexpr const char* kInstall =
+    "install Python with h5py and matplotlib: apt-get install python3-matplotlib python3-h5py";
 
 std::string python_interpreter() {
   const char* chosen = std::getenv("KKTFLOW_PYTHON");
@@ -79,7 +80,8 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
   return out;
 }
 
-/// Runs args[0] (a path, or a name looked up in PATH) with args and env; returns its wait status, or -errno when it could not start.
+/// Runs args[0] (a path, or a name looked up in PATH) with args and env; returns its wait status, or -errno when it
+/// could not start.
 int spawn_and_wait(std::vector<std::string> args, std::vector<std::string> env) {
   std::vector<char*> argv = pointers(args);
   std::vector<char*> envp = pointers(env);
@@ -102,7 +104,8 @@ int exit_code_of(int status, const std::string& python) {
   if (WIFEXITED(status)) {
     const int code = WEXITSTATUS(status);
     if (code == exit_ok || code == exit_usage || code == exit_io || code == exit_missing_dependency) return code;
-    std::fprintf(stderr, "kktflow plot: python -m kktflow.plot failed with exit code %d (see its messages above)\n", code);
+    std::fprintf(stderr, "kktflow plot: python -m kktflow.plot failed with exit code %d (see its messages above)\n",
+                 code);
   } else {
     std::fprintf(stderr, "kktflow plot: python -m kktflow.plot was killed by signal %d\n", WTERMSIG(status));
   }
@@ -112,8 +115,10 @@ int exit_code_of(int status, const std::string& python) {
 }  // namespace
 
 void setup_plot(CLI::App& app, PlotOptions& opt) {
-  auto* plot = app.add_subcommand("plot", "Plot a run file or a sweep with the kktflow Python package (h5py, matplotlib)");
-  plot->add_option("file", opt.file, "run file written by kktflow run (a live one too), or a sweep's index.h5 or directory")
+  auto* plot =
+      app.add_subcommand("plot", "Plot a run file or a sweep with the kktflow Python package (h5py, matplotlib)");
+  plot->add_option("file", opt.file,
+                   "run file written by kktflow run (a live one too), or a sweep's index.h5 or directory")
       ->required();
   plot->add_option("-o,--output", opt.output, "PNG to write")->required();
   plot->add_flag("--snapshots", opt.snapshots,
@@ -137,9 +142,11 @@ int run_plot(const PlotOptions& opt) {
   if (format == kSweepFormat) static_cast<void>(read_sweep_index(checked));
   const std::filesystem::path parent = package_parent();
   if (!std::filesystem::is_regular_file(parent / "kktflow" / "plot" / "__main__.py")) {
-    std::fprintf(stderr, "kktflow plot: the kktflow Python package is missing from %s: this kktflow was built from a "
-                 "source tree that has moved or lost python/; rebuild it from a complete checkout or run cmake --install\n",
-                 parent.c_str());
+    std::fprintf(
+        stderr,
+        "kktflow plot: the kktflow Python package is missing from %s: this kktflow was built from a "
+        "source tree that has moved or lost python/; rebuild it from a complete checkout or run cmake --install\n",
+        parent.c_str());
     return exit_missing_dependency;
   }
   const std::string python = python_interpreter();

@@ -28,7 +28,9 @@ ProgressTarget kkt_target(double kkt_eps) {
   return {"ε_KKT", [](const Record& r) { return std::log(r.kkt_eps); }, kkt_eps};
 }
 
-ProgressTarget loss_target(double loss) { return {"L", [](const Record& r) { return r.log_loss; }, loss}; }
+ProgressTarget loss_target(double loss) {
+  return {"L", [](const Record& r) { return r.log_loss; }, loss};
+}
 
 std::string duration_text(double seconds) {
   if (!std::isfinite(seconds)) return "—";
@@ -55,10 +57,9 @@ void ProgressBar::on_record(const Record& r, const Eigen::VectorXd&) {
   if (m_last_shown >= 0 && r.wall_s - m_last_shown < interval) return;
   m_last_shown = r.wall_s;
   const double figure = std::exp(m_target.log_of(r));
-  const std::string line =
-      fmt::format("{} | step {} | log t {:.4g} | {} {:.2e} → {:.0e} | left {} | srank {:.4f} | sliding {}",
-                  duration_text(r.wall_s), r.step, r.log_t, m_target.name, figure, m_target.target, duration_text(left),
-                  r.stable_rank, r.sliding);
+  const std::string line = fmt::format(
+      "{} | step {} | log t {:.4g} | {} {:.2e} → {:.0e} | left {} | srank {:.4f} | sliding {}", duration_text(r.wall_s),
+      r.step, r.log_t, m_target.name, figure, m_target.target, duration_text(left), r.stable_rank, r.sliding);
   show(m_out, m_terminal, line);
   m_drawn = m_terminal;
 }
@@ -76,10 +77,11 @@ void SweepProgress::update(const SweepStatus& s) {
   std::string bar(static_cast<std::size_t>(filled), '#');
   bar.resize(width, '.');
   const int ran_here = finished - s.skipped;
-  const double left = ran_here > 0 ? s.wall_s * (s.total - finished) / ran_here : std::numeric_limits<double>::quiet_NaN();
-  const std::string line = fmt::format("cases [{}] {}/{} done | {} running | {} failed | {} skipped | {} | left {}", bar,
-                                       s.done, s.total, s.running, s.failed, s.skipped, duration_text(s.wall_s),
-                                       duration_text(left));
+  const double left =
+      ran_here > 0 ? s.wall_s * (s.total - finished) / ran_here : std::numeric_limits<double>::quiet_NaN();
+  const std::string line =
+      fmt::format("cases [{}] {}/{} done | {} running | {} failed | {} skipped | {} | left {}", bar, s.done, s.total,
+                  s.running, s.failed, s.skipped, duration_text(s.wall_s), duration_text(left));
   show(m_out, m_terminal, line);
   m_drawn = m_terminal;
 }

@@ -16,9 +16,9 @@ namespace kktflow {
 
 /// What a run is heading for: a figure of its rows (taken as its log) and the value that stops it.
 struct ProgressTarget {
-  std::string name;           ///< "ε_KKT" or "L"
+  std::string name;                 ///< "ε_KKT" or "L"
   double (*log_of)(const Record&);  ///< log of the figure at a row
-  double target = 0;          ///< the stop rule's value of the figure
+  double target = 0;                ///< the stop rule's value of the figure
 };
 
 /// ε_KKT against stop.kkt_eps (the margin losses), or L against stop.loss (the square loss).

@@ -6,12 +6,12 @@
 #include "progress.hpp"
 #include "run_session.hpp"
 
+#include <unistd.h>
 #include <atomic>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <unistd.h>
 
 namespace kktflow {
 
@@ -35,11 +35,11 @@ std::string default_output(const std::string& config) {
 void print_summary(const RunResult& r, const std::string& out, std::int64_t sliding_events, const std::string& late) {
   const Record& l = r.last;
   std::printf("%s: %s (%s)\n", out.c_str(), to_string(r.status).c_str(), r.reason.c_str());
-  std::printf("  log t %.2f  log L %.2f  ‖θ‖ %.4g  normalized margin %.6g  ε_KKT %.3e  1-β %.3e\n", l.log_t,
-              l.log_loss, l.norm, l.normalized_margin, l.kkt_eps, 1.0 - l.alignment_beta);
+  std::printf("  log t %.2f  log L %.2f  ‖θ‖ %.4g  normalized margin %.6g  ε_KKT %.3e  1-β %.3e\n", l.log_t, l.log_loss,
+              l.norm, l.normalized_margin, l.kkt_eps, 1.0 - l.alignment_beta);
   const double ratio = l.sigma.size() >= 3 && l.sigma[0] > 0 ? l.sigma[2] / l.sigma[0] : 0.0;
-  std::printf("  stable rank %.6f  σ3/σ1 %.3e  switches %lld  sliding pairs %lld (entered %lld times)\n",
-              l.stable_rank, ratio, static_cast<long long>(l.switches), static_cast<long long>(r.sliding_pairs),
+  std::printf("  stable rank %.6f  σ3/σ1 %.3e  switches %lld  sliding pairs %lld (entered %lld times)\n", l.stable_rank,
+              ratio, static_cast<long long>(l.switches), static_cast<long long>(r.sliding_pairs),
               static_cast<long long>(sliding_events));
   std::printf("  %lld steps, %lld rejected, %lld event restarts, %lld RHS evaluations, %.2f s\n",
               static_cast<long long>(l.step), static_cast<long long>(r.rejected_steps),
@@ -58,9 +58,7 @@ void print_square_summary(const RunResult& r, const std::string& out) {
 }
 
 /// Progress on a terminal, or off one every --progress-every seconds; never with --quiet.
-bool shows_progress(const RunOptions& opt) {
-  return !opt.quiet && (isatty(fileno(stderr)) || opt.progress_every > 0);
-}
+bool shows_progress(const RunOptions& opt) { return !opt.quiet && (isatty(fileno(stderr)) || opt.progress_every > 0); }
 
 ProgressBar progress_bar(const RunOptions& opt, ProgressTarget target) {
   return ProgressBar(stderr, isatty(fileno(stderr)) != 0, opt.progress_every, std::move(target));
@@ -86,14 +84,19 @@ void setup_run(CLI::App& app, RunOptions& opt) {
 
 int run_run(const RunOptions& opt) {
   if (opt.resume && opt.force)
-    throw std::invalid_argument("--resume and --force: --resume continues the output file, --force replaces it; "
-                                "give one of them");
+    throw std::invalid_argument(
+        "--resume and --force: --resume continues the output file, --force replaces it; "
+        "give one of them");
   watch_stop_signals();
-  RunRequest request{load_config(opt.config, opt.overrides), opt.output.empty() ? default_output(opt.config) : opt.output,
-                     opt.force, opt.resume, [] { return g_interrupted.load(); }, {}};
+  RunRequest request{load_config(opt.config, opt.overrides),
+                     opt.output.empty() ? default_output(opt.config) : opt.output,
+                     opt.force,
+                     opt.resume,
+                     [] { return g_interrupted.load(); },
+                     {}};
   const RunConfig& c = request.config;
-  ProgressBar progress = progress_bar(opt, c.model.kind == "relu2" ? loss_target(c.square.stop.loss)
-                                                                   : kkt_target(c.driver.stop.kkt_eps));
+  ProgressBar progress =
+      progress_bar(opt, c.model.kind == "relu2" ? loss_target(c.square.stop.loss) : kkt_target(c.driver.stop.kkt_eps));
   if (shows_progress(opt)) request.observers.push_back(&progress);
   const RunOutcome outcome = run_session(request);
   if (!outcome.ran) {

@@ -32,7 +32,8 @@ RunSummary summary_clearing_marks(const std::string& out) {
 
 }  // namespace
 
-std::optional<StoredCheckpoint> checkpoint_to_resume(const std::string& out, const RunConfig& c, std::string& finished) {
+std::optional<StoredCheckpoint> checkpoint_to_resume(const std::string& out, const RunConfig& c,
+                                                     std::string& finished) {
   const RunSummary stored = summary_clearing_marks(out);
   bool stop_changed = false;
   for (const KeyChange& change : changed_keys(stored.config, c.resolved_toml)) {

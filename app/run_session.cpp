@@ -102,8 +102,10 @@ void model_metadata(const RunConfig& c, const Model& model, RunMetadata& m) {
   const bool square = c.model.kind == "relu2";
   const ModelDescription d = describe_model(c.model);
   m.model_attrs = d.text;
-  m.model_attrs.insert({{"kind", model.kind()}, {"loss", square ? "square" : to_string(c.loss)},
-                        {"time", square ? "t" : to_string(c.time)}, {"stepper", c.stepper_label},
+  m.model_attrs.insert({{"kind", model.kind()},
+                        {"loss", square ? "square" : to_string(c.loss)},
+                        {"time", square ? "t" : to_string(c.time)},
+                        {"stepper", c.stepper_label},
                         {"coordinates", c.coordinates}});
   m.model_numbers = d.numbers;
   m.model_numbers["homogeneity"] = model.homogeneity();
@@ -182,9 +184,12 @@ void resume_driver(Driver& driver, const std::string& out, StoredCheckpoint from
 int exit_code_for(Status s) {
   switch (s) {
     case Status::non_finite:
-    case Status::no_progress: return exit_numerical;
-    case Status::interrupted: return exit_interrupted;
-    default: return exit_ok;
+    case Status::no_progress:
+      return exit_numerical;
+    case Status::interrupted:
+      return exit_interrupted;
+    default:
+      return exit_ok;
   }
 }
 

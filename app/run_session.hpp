@@ -16,20 +16,20 @@ namespace kktflow {
 
 struct RunRequest {
   RunConfig config;
-  std::string output;                       ///< the run file
-  bool force = false;                       ///< replace an existing file
-  bool resume = false;                      ///< continue the file from its checkpoint
+  std::string output;                                        ///< the run file
+  bool force = false;                                        ///< replace an existing file
+  bool resume = false;                                       ///< continue the file from its checkpoint
   std::function<bool()> interrupted = [] { return false; };  ///< asked once a step
-  std::vector<Observer*> observers;         ///< besides the writer (progress, …)
+  std::vector<Observer*> observers;                          ///< besides the writer (progress, …)
 };
 
 struct RunOutcome {
-  int exit_code = 0;                   ///< commands.hpp's codes
-  bool ran = false;                    ///< false: a finished run was asked to resume and nothing ran
-  bool square = false;                 ///< relu2's square-loss flow
+  int exit_code = 0;    ///< commands.hpp's codes
+  bool ran = false;     ///< false: a finished run was asked to resume and nothing ran
+  bool square = false;  ///< relu2's square-loss flow
   RunResult result;
-  std::int64_t sliding_entries = 0;    ///< events with new_sign 0
-  std::string message;                 ///< what to tell the user when nothing ran, or why writing failed
+  std::int64_t sliding_entries = 0;  ///< events with new_sign 0
+  std::string message;               ///< what to tell the user when nothing ran, or why writing failed
 };
 
 /// Runs `request`. Before anything is allocated it checks the input paths and the memory

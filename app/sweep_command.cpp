@@ -7,13 +7,14 @@
 #include "progress.hpp"
 #include "sweep_table.hpp"
 
-#include "analysis/verify/claim_registry.hpp"
 #include "analysis/sweep/sweep_continuation.hpp"
 #include "analysis/sweep/sweep_runner.hpp"
 #include "analysis/sweep/sweep_spec.hpp"
+#include "analysis/verify/claim_registry.hpp"
 
 #include <fmt/format.h>
 
+#include <unistd.h>
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -21,7 +22,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <thread>
-#include <unistd.h>
 
 namespace kktflow {
 namespace {
@@ -39,7 +39,8 @@ void check_claims(const SweepSpec& spec) {
 }
 
 /// The resolved configuration of the base config with `overrides`; a ConfigError names the case (`which`).
-std::string resolved_config(const SweepSpec& spec, const std::string& which, const std::vector<std::string>& overrides) {
+std::string resolved_config(const SweepSpec& spec, const std::string& which,
+                            const std::vector<std::string>& overrides) {
   try {
     return load_config(spec.base_config, overrides).resolved_toml;
   } catch (const ConfigError& e) {
@@ -84,9 +85,9 @@ void print_continuation(const ContinuationOutcome& o) {
                 last ? last->stable_rank : NAN, last ? last->kkt_eps : NAN, r.support[k].c_str());
   }
   for (const BranchChange& c : r.changes)
-    std::printf("  change between %s = %.10g (case %d, support {%s}) and %.10g (case %d, support {%s})%s\n", r.key.c_str(),
-                c.before_value, c.before_case, c.before_support.c_str(), c.after_value, c.after_case, c.after_support.c_str(),
-                c.pattern_changed ? ", activation pattern changed" : "");
+    std::printf("  change between %s = %.10g (case %d, support {%s}) and %.10g (case %d, support {%s})%s\n",
+                r.key.c_str(), c.before_value, c.before_case, c.before_support.c_str(), c.after_value, c.after_case,
+                c.after_support.c_str(), c.pattern_changed ? ", activation pattern changed" : "");
   if (!o.stopped.empty()) std::printf("  the branch was left at its last case: %s\n", o.stopped.c_str());
 }
 
@@ -97,12 +98,17 @@ int default_jobs() {
 
 void print_summary(const SweepOutcome& o, const std::string& dir) {
   const auto count = [&](const char* state) { return std::ranges::count(o.rows, std::string(state), &CaseRow::state); };
-  const auto skipped = std::ranges::count_if(o.rows, [](const CaseRow& r) { return r.state == "done" && r.attempts == 0; });
-  std::printf("%s/index.h5: %zu cases: %td done (%td of them before this sweep), %td failed, %td pending; %.1f s, %d at a time on %d rank%s%s\n",
-              dir.c_str(), o.rows.size(), count("done"), skipped, count("failed"), count("pending"), o.totals.wall_s, o.totals.workers, o.totals.ranks,
-              o.totals.ranks == 1 ? "" : "s", o.budget_exhausted ? " (budget_s reached: re-run to continue)" : "");
+  const auto skipped =
+      std::ranges::count_if(o.rows, [](const CaseRow& r) { return r.state == "done" && r.attempts == 0; });
+  std::printf(
+      "%s/index.h5: %zu cases: %td done (%td of them before this sweep), %td failed, %td pending; %.1f s, %d at a time "
+      "on %d rank%s%s\n",
+      dir.c_str(), o.rows.size(), count("done"), skipped, count("failed"), count("pending"), o.totals.wall_s,
+      o.totals.workers, o.totals.ranks, o.totals.ranks == 1 ? "" : "s",
+      o.budget_exhausted ? " (budget_s reached: re-run to continue)" : "");
   for (const CaseRow& row : o.rows) {
-    if (row.state == "failed") std::printf("  case %d (%s) failed: %s\n", row.index, row.label.c_str(), row.message.c_str());
+    if (row.state == "failed")
+      std::printf("  case %d (%s) failed: %s\n", row.index, row.label.c_str(), row.message.c_str());
   }
 }
 
@@ -115,14 +121,18 @@ void print_cases(const std::string& dir) {
 }  // namespace
 
 void setup_sweep(CLI::App& app, SweepCommandOptions& opt) {
-  auto* sweep = app.add_subcommand("sweep", "Run every case of a sweep file (locally, or across ranks under mpirun) into a directory");
+  auto* sweep = app.add_subcommand(
+      "sweep", "Run every case of a sweep file (locally, or across ranks under mpirun) into a directory");
   sweep->add_option("sweep", opt.sweep_file, "sweep file (docs/sweeps.md)")->required();
   sweep->add_option("-o,--output", opt.output, "sweep directory: cases/, logs/ and index.h5")->required();
-  sweep->add_option("-j,--jobs", opt.jobs, "cases at a time in this process (default: the cores; 1 per rank under mpirun)")
+  sweep
+      ->add_option("-j,--jobs", opt.jobs,
+                   "cases at a time in this process (default: the cores; 1 per rank under mpirun)")
       ->check(CLI::Range(1, 4096));
   sweep->add_flag("--quiet", opt.quiet, "no progress and no summary");
-  sweep->add_option("--progress-every", opt.progress_every,
-                    "off a terminal (a log file): a progress line every this many seconds; 0: none")
+  sweep
+      ->add_option("--progress-every", opt.progress_every,
+                   "off a terminal (a log file): a progress line every this many seconds; 0: none")
       ->check(CLI::NonNegativeNumber);
   sweep->callback([&opt] { throw CLI::RuntimeError(run_sweep_command(opt)); });
 }
@@ -149,13 +159,14 @@ SweepOptions sweep_options(const SweepCommandOptions& opt, SweepProgress& progre
 
 int run_continuation_command(const SweepSpec& spec, const SweepCommandOptions& opt) {
   if (launched_by_mpi())
-    throw SweepError("mode = \"continuation\" runs its cases one after another (each starts from the previous limit); "
-                     "run it without mpirun or srun");
+    throw SweepError(
+        "mode = \"continuation\" runs its cases one after another (each starts from the previous limit); "
+        "run it without mpirun or srun");
   check_continuation_ends(spec);
   SweepProgress progress(stderr, isatty(fileno(stderr)) != 0, opt.progress_every);
   const SweepOptions run = sweep_options(opt, progress);
-  const ContinuationOutcome outcome =
-      run_continuation(spec, [&spec](const std::vector<std::string>& overrides) { return continuation_config(spec, overrides); }, run);
+  const ContinuationOutcome outcome = run_continuation(
+      spec, [&spec](const std::vector<std::string>& overrides) { return continuation_config(spec, overrides); }, run);
   progress.finish();
   if (!opt.quiet) {
     print_summary(outcome.sweep, opt.output);

@@ -32,14 +32,16 @@ void print_case_table(const SweepIndexContents& index) {
                                   "margin", "srank", "ε_KKT", "claims")
                           .c_str());
   for (const IndexedCase& c : index.cases)
-    std::printf("%s\n", fmt::format("  {:>4}  {:<{}}  {:<7}  {:>12.6g}  {:>9.5f}  {:>9.2e}  {}", c.index, c.label, width,
-                                    c.state, figure(c, "normalized_margin"), figure(c, "stable_rank"),
+    std::printf("%s\n", fmt::format("  {:>4}  {:<{}}  {:<7}  {:>12.6g}  {:>9.5f}  {:>9.2e}  {}", c.index, c.label,
+                                    width, c.state, figure(c, "normalized_margin"), figure(c, "stable_rank"),
                                     figure(c, "kkt_eps"), verdicts(c))
                             .c_str());
 }
 
 void print_sweep_index(const std::string& path, const SweepIndexContents& index) {
-  const auto count = [&](const char* state) { return std::ranges::count(index.cases, std::string(state), &IndexedCase::state); };
+  const auto count = [&](const char* state) {
+    return std::ranges::count(index.cases, std::string(state), &IndexedCase::state);
+  };
   std::printf("%s: kktflow-sweep, created %s\n", path.c_str(), index.created.c_str());
   std::printf("sweep       %s (mode %s, base %s)\n", index.sweep.path.c_str(), index.sweep.mode.c_str(),
               index.sweep.base_config.c_str());

@@ -77,12 +77,18 @@ Refinement refine(const std::string& file, const std::vector<std::string>& claim
 Json refine_json(const std::vector<ClaimResult>& claims, const Refinement& r) {
   Json rows = Json::array();
   for (std::size_t k = 0; k < claims.size() && k < r.claims.size(); ++k) {
-    rows.push_back({{"name", claims[k].name}, {"value", number(claims[k].value)},
+    rows.push_back({{"name", claims[k].name},
+                    {"value", number(claims[k].value)},
                     {"refined_value", number(r.claims[k].value)},
                     {"difference", number(std::abs(r.claims[k].value - claims[k].value))},
-                    {"passed", claims[k].passed}, {"refined_passed", r.claims[k].passed}});
+                    {"passed", claims[k].passed},
+                    {"refined_passed", r.claims[k].passed}});
   }
-  return {{"file", r.file}, {"rel_tol", r.rel_tol}, {"abs_tol", r.abs_tol}, {"precision", r.precision}, {"final_angle", number(r.final_angle)},
+  return {{"file", r.file},
+          {"rel_tol", r.rel_tol},
+          {"abs_tol", r.abs_tol},
+          {"precision", r.precision},
+          {"final_angle", number(r.final_angle)},
           {"claims", rows}};
 }
 
@@ -105,16 +111,18 @@ void print_json(const std::string& file, const std::vector<ClaimResult>& claims,
 }
 
 void print_refinement(const std::vector<ClaimResult>& claims, const Refinement& r) {
-  std::printf("\nrefined: %s (flow.rel_tol %.3g, flow.abs_tol %.3g, flow.precision %s, same log t); "
-              "∠(θ_T, refined θ_T) = %.3e rad\n",
-              r.file.c_str(), r.rel_tol, r.abs_tol, r.precision.c_str(), r.final_angle);
-  std::printf("%s\n", fmt::format("{:<36}{:>14}{:>14}{:>12}  {}", "claim", "value", "refined", "|Δ|", "verdict").c_str());
+  std::printf(
+      "\nrefined: %s (flow.rel_tol %.3g, flow.abs_tol %.3g, flow.precision %s, same log t); "
+      "∠(θ_T, refined θ_T) = %.3e rad\n",
+      r.file.c_str(), r.rel_tol, r.abs_tol, r.precision.c_str(), r.final_angle);
+  std::printf("%s\n",
+              fmt::format("{:<36}{:>14}{:>14}{:>12}  {}", "claim", "value", "refined", "|Δ|", "verdict").c_str());
   for (std::size_t k = 0; k < claims.size() && k < r.claims.size(); ++k) {
     const bool same = claims[k].passed == r.claims[k].passed;
-    std::printf("%s\n", fmt::format("{:<36}{:>14.6g}{:>14.6g}{:>12.3g}  {}", claims[k].name, claims[k].value,
-                                    r.claims[k].value, std::abs(r.claims[k].value - claims[k].value),
-                                    same ? "same" : "CHANGED")
-                            .c_str());
+    std::printf("%s\n",
+                fmt::format("{:<36}{:>14.6g}{:>14.6g}{:>12.3g}  {}", claims[k].name, claims[k].value, r.claims[k].value,
+                            std::abs(r.claims[k].value - claims[k].value), same ? "same" : "CHANGED")
+                    .c_str());
   }
 }
 
@@ -160,17 +168,22 @@ void print_table(const std::string& file, const std::vector<ClaimResult>& claims
 }  // namespace
 
 void setup_verify(CLI::App& app, VerifyOptions& opt) {
-  auto* verify = app.add_subcommand("verify", "Check the theorems' claims on a finished run file and record them in /verify");
+  auto* verify =
+      app.add_subcommand("verify", "Check the theorems' claims on a finished run file and record them in /verify");
   verify->add_option("file", opt.file, "run file written by kktflow run (it gains /verify and /final/polished_theta)");
   verify->add_flag("--list", opt.list, "print every claim verify knows, with what it checks, and exit");
-  verify->add_option("--claims", opt.claims, "comma-separated claim names (default: every claim that applies to the model kind)")->delimiter(',');
+  verify
+      ->add_option("--claims", opt.claims,
+                   "comma-separated claim names (default: every claim that applies to the model kind)")
+      ->delimiter(',');
   verify->add_flag("--json", opt.json, "print JSON (schema: docs/verify-schema.json) instead of a table");
   verify->add_flag("--refine", opt.refine,
                    "rerun the run's config at flow.rel_tol/10 and flow.abs_tol/10 to the same log t (FILE.refine.h5) "
                    "and report each claim's change and the angle between the final directions");
-  verify->add_option("--refine-precision", opt.refine_precision,
-                     "with --refine: flow.precision of the rerun (double, long_double, float128, mpfr:BITS); "
-                     "default: the run's own")
+  verify
+      ->add_option("--refine-precision", opt.refine_precision,
+                   "with --refine: flow.precision of the rerun (double, long_double, float128, mpfr:BITS); "
+                   "default: the run's own")
       ->check([](const std::string& text) {
         try {
           parse_precision(text, "--refine-precision");
@@ -186,7 +199,8 @@ void setup_verify(CLI::App& app, VerifyOptions& opt) {
 int print_claim_list() {
   std::size_t width = 0;
   for (const ClaimInfo& c : all_claims()) width = std::max(width, c.name.size());
-  for (const ClaimInfo& c : all_claims()) std::printf("%s\n", fmt::format("{:<{}}  {}", c.name, width, c.summary).c_str());
+  for (const ClaimInfo& c : all_claims())
+    std::printf("%s\n", fmt::format("{:<{}}  {}", c.name, width, c.summary).c_str());
   return exit_ok;
 }
 

@@ -95,10 +95,17 @@ Best measure(const Product& p) {
 class Operands {
  public:
   explicit Operands(const Size& s)
-      : m_s(s), m_W(RowMajorMatrix::Random(s.m, s.d)), m_X(Eigen::MatrixXd::Random(s.n, s.d)),
-        m_M(Eigen::MatrixXd::Random(s.m, s.n)), m_C(RowMajorMatrix::Random(s.m, s.n)),
-        m_Gram(m_X * m_X.transpose()), m_A(Eigen::MatrixXd::Random(s.m, s.d)), m_B(Eigen::MatrixXd::Random(s.d, s.n)),
-        m_Z(s.m, s.n), m_dW(s.m, s.d), m_CD(s.m, s.d) {}
+      : m_s(s),
+        m_W(RowMajorMatrix::Random(s.m, s.d)),
+        m_X(Eigen::MatrixXd::Random(s.n, s.d)),
+        m_M(Eigen::MatrixXd::Random(s.m, s.n)),
+        m_C(RowMajorMatrix::Random(s.m, s.n)),
+        m_Gram(m_X * m_X.transpose()),
+        m_A(Eigen::MatrixXd::Random(s.m, s.d)),
+        m_B(Eigen::MatrixXd::Random(s.d, s.n)),
+        m_Z(s.m, s.n),
+        m_dW(s.m, s.d),
+        m_CD(s.m, s.d) {}
 
   std::vector<Product> products() {
     const double mnd = 2.0 * static_cast<double>(m_s.m) * static_cast<double>(m_s.n) * static_cast<double>(m_s.d);

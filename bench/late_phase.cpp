@@ -97,8 +97,10 @@ constexpr std::size_t kTargetOneInAMillion = 3;  // kTargets[3] = 1e-6
 /// The headline figure: auto's work to the last target against dopri5's to 1e-6.
 void print_work_ratio(const Reached& auto_last, const Reached& dopri5_at_1e6) {
   if (std::isnan(auto_last.wall) || std::isnan(dopri5_at_1e6.wall)) {
-    std::printf("work ratio: dopri5 to 1e-6 against auto to %.0e not measured within the budget "
-                "(KKTFLOW_BENCH_BUDGET=600 gives dopri5 the time)\n", kTargets.back());
+    std::printf(
+        "work ratio: dopri5 to 1e-6 against auto to %.0e not measured within the budget "
+        "(KKTFLOW_BENCH_BUDGET=600 gives dopri5 the time)\n",
+        kTargets.back());
     return;
   }
   std::printf("work ratio: dopri5 needs %lld Γ products to reach 1e-6, auto %lld to reach %.0e: %.0f× fewer\n",

@@ -122,8 +122,12 @@ std::vector<std::function<Problem()>> problems() {
         return p;
       },
       [] { return two_layer("gaussian", gaussian_spec(10, 10, 3), 3); },
-      [] { return deep("linear3", {"linear", "linear", "linear"}, 1e-3); },
-      [] { return deep("linear4", {"linear", "linear", "linear", "linear"}, 1e-3); },
+      [] {
+        return deep("linear3", {"linear", "linear", "linear"}, 1e-3);
+      },
+      [] {
+        return deep("linear4", {"linear", "linear", "linear", "linear"}, 1e-3);
+      },
       [] {
         Problem p = deep("relu", {"relu", "relu", "linear", "linear"}, 1e-2);
         p.capture_on_arrival = false;

@@ -143,7 +143,9 @@ class ScaleCase {
     m_driver.add_observer(m_trace);
   }
 
-  RunResult run(Eigen::VectorXd& state) { return m_driver.run(state, [] { return false; }); }
+  RunResult run(Eigen::VectorXd& state) {
+    return m_driver.run(state, [] { return false; });
+  }
   Eigen::VectorXd initial_state() const { return m_span.initial_state(); }
   const Trace& trace() const { return m_trace; }
 
@@ -172,8 +174,8 @@ class ScaleCase {
   static DriverOptions options(double budget) {
     DriverOptions o;
     o.stop.kkt_eps = kTargetEps;
-    o.stop.one_minus_beta = 1.0;       // off: ε_KKT alone decides
-    o.stop.direction_change = 1e300;   // off
+    o.stop.one_minus_beta = 1.0;      // off: ε_KKT alone decides
+    o.stop.direction_change = 1e300;  // off
     o.stop.log_t_max = 1e14;
     o.stop.wall_s = budget;
     return o;
@@ -262,7 +264,8 @@ std::vector<Size> selected_sizes() {
   if (std::sscanf(mode.c_str(), "fashion:%ld", &n) == 1) return {{n, 784, 100, true}};
   if (std::sscanf(mode.c_str(), "%ld,%ld,%ld", &n, &d, &m) == 3) return {{n, d, m}};
   if (mode != "quick")
-    std::fprintf(stderr, "KKTFLOW_BENCH_SCALE = \"%s\": expected quick, full, n,d,m, fashion or fashion:n; running quick\n",
+    std::fprintf(stderr,
+                 "KKTFLOW_BENCH_SCALE = \"%s\": expected quick, full, n,d,m, fashion or fashion:n; running quick\n",
                  mode.c_str());
   // Three that take seconds (docs/benchmarks.md's growth table: with m = 1000 a case takes 18-125 s, much of
   // it the late phase's trajectory rows; n = 1000, d = 2000 does not converge within 120 s).
@@ -277,10 +280,14 @@ double budget_seconds() {
 
 void print_header(double budget) {
   std::printf(
-      "bench/scale: time to ε_KKT ≤ %.0e, stepper auto (switch_radau → region_ros2), span chart, frei2023.toml's problem\n"
-      "  Gaussian data seed 1, γ = 0.5, m balanced ±1/√m, ω = 1e-3, exp loss; budget %.0f s per case (— : not reached,\n"
-      "  ε shown is the last record's); wall = driver time to the first record at the target, setup = data, XXᵀ, W(0);\n"
-      "  switches = activation switches located (switch_radau takes many a step); log t where the row's figures were taken;\n"
+      "bench/scale: time to ε_KKT ≤ %.0e, stepper auto (switch_radau → region_ros2), span chart, frei2023.toml's "
+      "problem\n"
+      "  Gaussian data seed 1, γ = 0.5, m balanced ±1/√m, ω = 1e-3, exp loss; budget %.0f s per case (— : not "
+      "reached,\n"
+      "  ε shown is the last record's); wall = driver time to the first record at the target, setup = data, XXᵀ, "
+      "W(0);\n"
+      "  switches = activation switches located (switch_radau takes many a step); log t where the row's figures were "
+      "taken;\n"
       "  early | late = wall s / steps / RHS evaluations before and after the hand-off to region_ros2;\n"
       "  rec = records taken, 1 rec = wall s of one metrics evaluation at the end state;\n"
       "  peak = ru_maxrss of the child process that ran the case, base = its VmRSS before the case (MiB).\n"
@@ -300,13 +307,15 @@ std::string phase_cell(double wall, std::int64_t steps, std::int64_t rhs) {
 void print_row(const CaseResult& c) {
   const Size& s = c.size;
   char wall[16];
-  if (c.converged) std::snprintf(wall, sizeof wall, "%.2f", c.end.wall);
-  else std::snprintf(wall, sizeof wall, "—");
+  if (c.converged)
+    std::snprintf(wall, sizeof wall, "%.2f", c.end.wall);
+  else
+    std::snprintf(wall, sizeof wall, "—");
   const std::string early = phase_cell(c.handoff.wall, c.handoff.steps, c.handoff.rhs);
-  const std::string late = std::isnan(c.late_log_t)
-                               ? std::string("(no hand-off)")
-                               : phase_cell(c.end.wall - c.handoff.wall, c.end.steps - c.handoff.steps,
-                                            c.end.rhs - c.handoff.rhs);
+  const std::string late =
+      std::isnan(c.late_log_t)
+          ? std::string("(no hand-off)")
+          : phase_cell(c.end.wall - c.handoff.wall, c.end.steps - c.handoff.steps, c.end.rhs - c.handoff.rhs);
   std::printf(
       "%5ld %6ld %5ld %9.2e | %8s %7.2f %8lld %9lld %8lld %8.2g %8.1e | %-22s %-22s | %4zu %7.3f | %8.0f %8.0f\n",
       static_cast<long>(s.n), static_cast<long>(s.d), static_cast<long>(s.m), s.nmd(), wall, c.setup_s,
@@ -344,7 +353,8 @@ int main() {
   std::vector<CaseResult> results;
   for (const Size& s : selected_sizes()) {
     if (s.fashion && access(kFashionDir, R_OK) != 0) {
-      std::printf("%5ld  Fashion-MNIST: %s is missing; make fashion-mnist installs it\n", static_cast<long>(s.n), kFashionDir);
+      std::printf("%5ld  Fashion-MNIST: %s is missing; make fashion-mnist installs it\n", static_cast<long>(s.n),
+                  kFashionDir);
       continue;
     }
     results.push_back(run_case_in_child(s, budget));

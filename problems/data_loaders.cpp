@@ -173,9 +173,10 @@ LabelledTable read_idx_table(const DatasetSpec& spec) {
 LabelledTable read_npz_table(const DatasetSpec& spec) {
   const std::string what = quoted_key("path", spec.path);
   const Bytes archive = read_file_bytes(spec.path, "data.path");
-  NumericArray x = parse_npy(npz_member(archive, spec.x_key + ".npy", spec.max_decoded_bytes, what), what + " member " + spec.x_key + ".npy");
-  const NumericArray y =
-      parse_npy(npz_member(archive, spec.y_key + ".npy", spec.max_decoded_bytes, what), what + " member " + spec.y_key + ".npy");
+  NumericArray x = parse_npy(npz_member(archive, spec.x_key + ".npy", spec.max_decoded_bytes, what),
+                             what + " member " + spec.x_key + ".npy");
+  const NumericArray y = parse_npy(npz_member(archive, spec.y_key + ".npy", spec.max_decoded_bytes, what),
+                                   what + " member " + spec.y_key + ".npy");
   LabelledTable t = table_from_arrays(std::move(x), y, what + " member " + spec.x_key, what + " member " + spec.y_key);
   t.files = {spec.path};
   t.format = "npz";

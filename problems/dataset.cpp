@@ -117,9 +117,11 @@ Dataset lyu2021_fragile(double shift) {
 void validate_read_keys(const DatasetSpec& s) {
   if (s.path.empty()) bad("path", "\"\"", "a data file is required when data.kind = \"" + s.kind + "\"");
   if (s.classes.size() != 0 && s.classes.size() != 2)
-    bad("classes", std::to_string(s.classes.size()) + " labels", "must name exactly two labels, e.g. data.classes = [5, 7]");
+    bad("classes", std::to_string(s.classes.size()) + " labels",
+        "must name exactly two labels, e.g. data.classes = [5, 7]");
   if (s.per_class < 0) bad("per_class", std::to_string(s.per_class), "must be an integer ≥ 0 (0: every sample)");
-  if (s.select != "first" && s.select != "seeded") bad("select", "\"" + s.select + "\"", "allowed values are first, seeded");
+  if (s.select != "first" && s.select != "seeded")
+    bad("select", "\"" + s.select + "\"", "allowed values are first, seeded");
   if (s.normalize != "none" && s.normalize != "unit_norm" && s.normalize != "standardize")
     bad("normalize", "\"" + s.normalize + "\"", "allowed values are none, unit_norm, standardize");
 }
@@ -127,11 +129,13 @@ void validate_read_keys(const DatasetSpec& s) {
 }  // namespace
 
 void validate(const DatasetSpec& s) {
-  static const std::vector<std::string> kinds{"gaussian", "mixture", "orthogonal", "symmetric", "timor2023", "shifted_triple", "lyu2021_fragile",
-                                              "file", "csv", "idx", "npy", "hdf5"};
+  static const std::vector<std::string> kinds{
+      "gaussian",        "mixture", "orthogonal", "symmetric", "timor2023", "shifted_triple",
+      "lyu2021_fragile", "file",    "csv",        "idx",       "npy",       "hdf5"};
   if (std::find(kinds.begin(), kinds.end(), s.kind) == kinds.end())
     bad("kind", "\"" + s.kind + "\"",
-        "allowed values are gaussian, mixture, orthogonal, symmetric, timor2023, shifted_triple, lyu2021_fragile, file, csv, idx, npy, hdf5");
+        "allowed values are gaussian, mixture, orthogonal, symmetric, timor2023, shifted_triple, lyu2021_fragile, "
+        "file, csv, idx, npy, hdf5");
   if (s.from_file()) {
     validate_read_keys(s);
     return;
@@ -143,7 +147,8 @@ void validate(const DatasetSpec& s) {
   if (s.kind == "shifted_triple" && s.d != 2) bad("d", std::to_string(s.d), "shifted_triple data have d = 2");
   if (s.kind == "lyu2021_fragile" && s.n != 6) bad("n", std::to_string(s.n), "lyu2021_fragile data have n = 6");
   if (s.kind == "lyu2021_fragile" && s.d != 2) bad("d", std::to_string(s.d), "lyu2021_fragile data have d = 2");
-  if (s.kind == "lyu2021_fragile" && !(s.shift >= 0 && s.shift <= 1)) bad("shift", fmt_num(s.shift), "must lie in [0, 1] for lyu2021_fragile data");
+  if (s.kind == "lyu2021_fragile" && !(s.shift >= 0 && s.shift <= 1))
+    bad("shift", fmt_num(s.shift), "must lie in [0, 1] for lyu2021_fragile data");
   if (!std::isfinite(s.shift)) bad("shift", fmt_num(s.shift), "must be a finite number");
   if (s.d < 1) bad("d", std::to_string(s.d), "must be an integer ≥ 1");
   if (s.kind == "orthogonal" && s.d < s.n)
@@ -159,17 +164,19 @@ Dataset make_dataset(const DatasetSpec& spec) {
   validate(spec);
   if (spec.from_file()) return prepare_dataset(read_labelled_table(spec), spec);
   std::mt19937_64 rng(spec.seed);
-  Dataset data = spec.kind == "gaussian"   ? gaussian(spec, rng)
-                 : spec.kind == "mixture"  ? mixture(spec, rng)
-                 : spec.kind == "orthogonal" ? orthogonal(spec, rng)
-                 : spec.kind == "timor2023"  ? timor2023()
-                 : spec.kind == "shifted_triple" ? shifted_triple(spec.shift)
+  Dataset data = spec.kind == "gaussian"          ? gaussian(spec, rng)
+                 : spec.kind == "mixture"         ? mixture(spec, rng)
+                 : spec.kind == "orthogonal"      ? orthogonal(spec, rng)
+                 : spec.kind == "timor2023"       ? timor2023()
+                 : spec.kind == "shifted_triple"  ? shifted_triple(spec.shift)
                  : spec.kind == "lyu2021_fragile" ? lyu2021_fragile(spec.shift)
-                                             : symmetric(spec, rng);
+                                                  : symmetric(spec, rng);
   if (spec.unit_norm) data.X.rowwise().normalize();
   data.source = spec.kind;
-  data.params = {{"n", std::to_string(spec.n)}, {"d", std::to_string(spec.d)},
-                 {"seed", std::to_string(spec.seed)}, {"scale", fmt_num(spec.scale)}};
+  data.params = {{"n", std::to_string(spec.n)},
+                 {"d", std::to_string(spec.d)},
+                 {"seed", std::to_string(spec.seed)},
+                 {"scale", fmt_num(spec.scale)}};
   if (spec.unit_norm) data.params["unit_norm"] = "true";
   if (spec.kind == "shifted_triple" || spec.kind == "lyu2021_fragile") data.params["shift"] = fmt_num(spec.shift);
   if (spec.kind == "mixture") {

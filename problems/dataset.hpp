@@ -33,10 +33,10 @@
 namespace kktflow {
 
 struct Dataset {
-  Eigen::MatrixXd X;  ///< n × d, one sample per row
-  Eigen::VectorXd y;  ///< n labels in {−1, +1}
-  std::string source;                          ///< generator name or file path
-  std::map<std::string, std::string> params;   ///< generator parameters, as text
+  Eigen::MatrixXd X;                          ///< n × d, one sample per row
+  Eigen::VectorXd y;                          ///< n labels in {−1, +1}
+  std::string source;                         ///< generator name or file path
+  std::map<std::string, std::string> params;  ///< generator parameters, as text
 
   Eigen::Index n() const { return X.rows(); }
   Eigen::Index d() const { return X.cols(); }
@@ -50,12 +50,12 @@ struct DatasetSpec {
   Eigen::Index n = 50;
   Eigen::Index d = 2000;
   std::uint64_t seed = 0;
-  double scale = 1.0;       ///< gaussian/symmetric: x ~ N(0, scale² I); orthogonal: ‖x_i‖ = scale
-  double mean_norm = 1.0;   ///< mixture: ‖μ‖
-  double noise = 1.0;       ///< mixture: σ
-  double shift = 1.0;       ///< shifted_triple: the first coordinate of x3; lyu2021_fragile: s
-  bool unit_norm = false;   ///< generated kinds: rescale every x_i to ‖x_i‖ = 1 (keeps symmetric data symmetric)
-  std::string path;         ///< the data file (csv, idx images, npy X, npz archive, HDF5 via analysis/io/data_file.hpp)
+  double scale = 1.0;      ///< gaussian/symmetric: x ~ N(0, scale² I); orthogonal: ‖x_i‖ = scale
+  double mean_norm = 1.0;  ///< mixture: ‖μ‖
+  double noise = 1.0;      ///< mixture: σ
+  double shift = 1.0;      ///< shifted_triple: the first coordinate of x3; lyu2021_fragile: s
+  bool unit_norm = false;  ///< generated kinds: rescale every x_i to ‖x_i‖ = 1 (keeps symmetric data symmetric)
+  std::string path;        ///< the data file (csv, idx images, npy X, npz archive, HDF5 via analysis/io/data_file.hpp)
   // Read kinds only (data_loaders.hpp, data_selection.hpp).
   std::string labels;                ///< idx, npy: the labels file
   std::string label_column;          ///< csv: the header's label column ("": the first column)

@@ -73,9 +73,7 @@ double DeepNet::dpsi(std::size_t layer, double z) const {
   return (z > 0 ? 1.0 : 0.0) + (has_skip(layer) ? 1.0 : 0.0);
 }
 
-Eigen::VectorXd DeepNet::initial_theta() const {
-  return gaussian_theta(dim(), m_params.init_scale, m_params.seed);
-}
+Eigen::VectorXd DeepNet::initial_theta() const { return gaussian_theta(dim(), m_params.init_scale, m_params.seed); }
 
 void DeepNet::propagate(const Eigen::Ref<const Eigen::VectorXd>& theta, std::vector<Eigen::MatrixXd>& Z,
                         std::vector<Eigen::MatrixXd>& H) const {
@@ -110,15 +108,18 @@ void DeepNet::backpropagate(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::R
       m_delta[l].row(0) = G.transpose();
     } else {
       const LayerView& next = m_views[l + 1];
-      m_delta[l].noalias() = ConstLayer(m_theta.data() + next.offset, next.rows, next.cols).transpose() * m_delta[l + 1];
+      m_delta[l].noalias() =
+          ConstLayer(m_theta.data() + next.offset, next.rows, next.cols).transpose() * m_delta[l + 1];
     }
     if (incoming_held)
       for (std::size_t r = 0; r < m_held.size(); ++r)
-        if (m_held[r].layer == l) (*incoming_held)[static_cast<Eigen::Index>(r)] = m_delta[l](m_held[r].row, m_held[r].sample);
+        if (m_held[r].layer == l)
+          (*incoming_held)[static_cast<Eigen::Index>(r)] = m_delta[l](m_held[r].row, m_held[r].sample);
     m_delta[l] = m_delta[l].binaryExpr(m_Z[l], [this, l](double g, double z) { return g * dpsi(l, z); });
     if (delta_held)
       for (std::size_t r = 0; r < m_held.size(); ++r)
-        if (m_held[r].layer == l) m_delta[l](m_held[r].row, m_held[r].sample) = (*delta_held)[static_cast<Eigen::Index>(r)];
+        if (m_held[r].layer == l)
+          m_delta[l](m_held[r].row, m_held[r].sample) = (*delta_held)[static_cast<Eigen::Index>(r)];
     Eigen::Map<RowMajorMatrix>(grad.data() + v.offset, v.rows, v.cols).noalias() = m_delta[l] * m_H[l].transpose();
   }
 }

@@ -30,9 +30,9 @@ namespace kktflow {
 
 struct DeepParams {
   std::vector<std::string> layers{"relu", "relu", "linear", "linear"};  ///< ψ_l per layer; the last must be linear
-  Eigen::Index width = 10;   ///< m, the width of every hidden layer
-  bool skip = false;         ///< ψ_l(z) = σ(z) + z on square ReLU layers
-  double init_scale = 0.1;   ///< ω: every entry of W_l(0) ~ N(0, ω²)
+  Eigen::Index width = 10;                                              ///< m, the width of every hidden layer
+  bool skip = false;                                                    ///< ψ_l(z) = σ(z) + z on square ReLU layers
+  double init_scale = 0.1;                                              ///< ω: every entry of W_l(0) ~ N(0, ω²)
   std::uint64_t seed = 0;
 };
 
@@ -105,17 +105,17 @@ class DeepNet final : public Model {
   std::vector<LayerView> m_views;
   Eigen::Index m_dim = 0;
   Eigen::Index m_num_switches = 0;
-  std::vector<Eigen::MatrixXd> m_Z, m_H;        ///< forward cache, rows_l × n (m_H[0] = Xᵀ)
-  std::vector<Eigen::MatrixXd> m_Zs, m_Hs;      ///< switch-function cache, same shapes
-  std::vector<Eigen::MatrixXd> m_dZ, m_dH;      ///< tangents for switch_velocity
-  Eigen::VectorXd m_theta;                      ///< θ of the last forward
-  Eigen::VectorXd m_theta_s;                    ///< θ of the last switch_functions
-  std::vector<Eigen::MatrixXd> m_delta;         ///< backward: ∂(Σ G_i F_i)/∂z_l, rows_l × n
+  std::vector<Eigen::MatrixXd> m_Z, m_H;    ///< forward cache, rows_l × n (m_H[0] = Xᵀ)
+  std::vector<Eigen::MatrixXd> m_Zs, m_Hs;  ///< switch-function cache, same shapes
+  std::vector<Eigen::MatrixXd> m_dZ, m_dH;  ///< tangents for switch_velocity
+  Eigen::VectorXd m_theta;                  ///< θ of the last forward
+  Eigen::VectorXd m_theta_s;                ///< θ of the last switch_functions
+  std::vector<Eigen::MatrixXd> m_delta;     ///< backward: ∂(Σ G_i F_i)/∂z_l, rows_l × n
   struct HeldSwitch {
     std::size_t layer;
     Eigen::Index row, sample;
   };
-  std::vector<HeldSwitch> m_held;               ///< in switch order
+  std::vector<HeldSwitch> m_held;  ///< in switch order
 };
 
 }  // namespace kktflow

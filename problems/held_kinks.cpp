@@ -24,7 +24,8 @@ void HeldKinks::set(std::vector<Eigen::Index> switches) {
   m_incoming.resize(count);
   m_sdot_held.resize(count);
   m_raw_slopes.resize(count);
-  for (Eigen::Index r = 0; r < count; ++r) m_raw_slopes[r] = m_model.kink_slopes(m_held[static_cast<std::size_t>(r)]).first;
+  for (Eigen::Index r = 0; r < count; ++r)
+    m_raw_slopes[r] = m_model.kink_slopes(m_held[static_cast<std::size_t>(r)]).first;
   m_zero_G.setZero(m_model.num_samples() * m_model.num_outputs());
   m_column.resize(m_model.dim());
   m_s.resize(m_model.num_switches());

@@ -46,7 +46,8 @@ class HeldKinks {
   std::vector<Eigen::Index> m_held;  ///< sorted
   Eigen::VectorXd m_theta;
   bool m_have_factor = false;
-  Eigen::CompleteOrthogonalDecomposition<Eigen::MatrixXd> m_factor;  ///< rank-safe: A is singular when held inputs coincide
+  Eigen::CompleteOrthogonalDecomposition<Eigen::MatrixXd>
+      m_factor;  ///< rank-safe: A is singular when held inputs coincide
   Eigen::MatrixXd m_A;
   Eigen::VectorXd m_column, m_s, m_ds, m_zero_G, m_unit, m_delta, m_incoming, m_sdot_held, m_raw_slopes;
 };

@@ -30,10 +30,12 @@ inline Eigen::VectorXd gaussian_theta(Eigen::Index dim, double scale, std::uint6
 }
 
 /// Throws std::invalid_argument when `direction` is zero or not finite, or has not model.dim() entries.
-inline Eigen::VectorXd warm_start_theta(Model& model, const Eigen::VectorXd& y, const Eigen::VectorXd& direction, double margin) {
+inline Eigen::VectorXd warm_start_theta(Model& model, const Eigen::VectorXd& y, const Eigen::VectorXd& direction,
+                                        double margin) {
   if (direction.size() != model.dim())
-    throw std::invalid_argument("the warm-start direction has " + std::to_string(direction.size()) + " parameters; model." +
-                                "kind = \"" + model.kind() + "\" here has " + std::to_string(model.dim()));
+    throw std::invalid_argument("the warm-start direction has " + std::to_string(direction.size()) +
+                                " parameters; model." + "kind = \"" + model.kind() + "\" here has " +
+                                std::to_string(model.dim()));
   const double norm = direction.norm();
   if (!(norm > 0 && std::isfinite(norm))) throw std::invalid_argument("the warm-start direction is zero or not finite");
   const Eigen::VectorXd unit = direction / norm;

@@ -34,8 +34,13 @@ Eigen::VectorXd outer_weights(const Leaky2Params& p) {
 }  // namespace
 
 Leaky2FixedOuter::Leaky2FixedOuter(const Eigen::MatrixXd& X, const Leaky2Params& params)
-    : m_X(X), m_params(params), m_m(params.width), m_d(X.cols()), m_a(outer_weights(params)),
-      m_Z(params.width, X.rows()), m_M(params.width, X.rows()) {
+    : m_X(X),
+      m_params(params),
+      m_m(params.width),
+      m_d(X.cols()),
+      m_a(outer_weights(params)),
+      m_Z(params.width, X.rows()),
+      m_M(params.width, X.rows()) {
   validate(params);
 }
 
@@ -47,8 +52,7 @@ Eigen::VectorXd Leaky2FixedOuter::initial_theta() const {
   return theta;
 }
 
-void Leaky2FixedOuter::forward(const Eigen::Ref<const Eigen::VectorXd>& theta,
-                               Eigen::Ref<Eigen::VectorXd> F) {
+void Leaky2FixedOuter::forward(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> F) {
   const Eigen::Map<const RowMajorMatrix> W(theta.data(), m_m, m_d);
   m_Z.noalias() = W * m_X.transpose();
   for (Eigen::Index i = 0; i < m_Z.cols(); ++i) {
@@ -65,8 +69,7 @@ void Leaky2FixedOuter::vjp(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Re
   dW.noalias() = m_M * m_X;
 }
 
-void Leaky2FixedOuter::switch_functions(const Eigen::Ref<const Eigen::VectorXd>& theta,
-                                        Eigen::Ref<Eigen::VectorXd> s) {
+void Leaky2FixedOuter::switch_functions(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> s) {
   const Eigen::Map<const RowMajorMatrix> W(theta.data(), m_m, m_d);
   Eigen::Map<RowMajorMatrix> S(s.data(), m_m, m_X.rows());
   S.noalias() = W * m_X.transpose();

@@ -17,10 +17,10 @@
 namespace kktflow {
 
 struct Leaky2Params {
-  Eigen::Index width = 100;      ///< m
-  double gamma = 0.5;            ///< leaky slope γ ∈ [0, 1)
-  bool balanced_signs = true;    ///< a_j = +1/√m for j < m/2, −1/√m after; else random signs
-  double init_scale = 1e-3;      ///< ω: W(0) entries ~ N(0, ω²)
+  Eigen::Index width = 100;    ///< m
+  double gamma = 0.5;          ///< leaky slope γ ∈ [0, 1)
+  bool balanced_signs = true;  ///< a_j = +1/√m for j < m/2, −1/√m after; else random signs
+  double init_scale = 1e-3;    ///< ω: W(0) entries ~ N(0, ω²)
   std::uint64_t seed = 0;
 };
 
@@ -42,8 +42,7 @@ class Leaky2FixedOuter final : public Model {
 
   Eigen::Index num_switches() const override { return m_m * m_X.rows(); }
   /// s_{j·n+i} = ⟨w_j, x_i⟩.
-  void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& theta,
-                        Eigen::Ref<Eigen::VectorXd> s) override;
+  void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> s) override;
   /// Pre-activations are linear in W: ds = s(dθ).
   void switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dtheta, Eigen::Ref<Eigen::VectorXd> ds) override {
     switch_functions(dtheta, ds);
@@ -68,8 +67,8 @@ class Leaky2FixedOuter final : public Model {
   Eigen::Index m_m;
   Eigen::Index m_d;
   Eigen::VectorXd m_a;
-  Eigen::MatrixXd m_Z;   ///< m × n pre-activations of the last forward
-  Eigen::MatrixXd m_M;   ///< m × n backward coefficients a_j φ'(Z_ji) G_i
+  Eigen::MatrixXd m_Z;  ///< m × n pre-activations of the last forward
+  Eigen::MatrixXd m_M;  ///< m × n backward coefficients a_j φ'(Z_ji) G_i
 };
 
 }  // namespace kktflow

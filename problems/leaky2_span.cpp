@@ -45,11 +45,21 @@ void combine_rows(const Eigen::Ref<const Eigen::VectorXd>& coefficients, const E
 }  // namespace
 
 Leaky2Span::Leaky2Span(const Leaky2FixedOuter& model, const Eigen::VectorXd& y, const Eigen::VectorXd& theta0)
-    : m_X(model.inputs()), m_y(y), m_a(model.outer()), m_gamma(model.gamma()), m_m(model.width()),
+    : m_X(model.inputs()),
+      m_y(y),
+      m_a(model.outer()),
+      m_gamma(model.gamma()),
+      m_m(model.width()),
       m_n(model.inputs().rows()),
       m_W0(Eigen::Map<const RowMajorMatrix>(theta0.data(), model.width(), model.inputs().cols())),
-      m_Gram(m_X * m_X.transpose()), m_Z0(m_W0 * m_X.transpose()), m_D(m_m, m_n),
-      m_blocks(static_cast<std::size_t>(m_m)), m_v(m_n), m_u(m_n), m_raw_slopes(m_m, m_n), m_frozen_D(m_m, m_n) {
+      m_Gram(m_X * m_X.transpose()),
+      m_Z0(m_W0 * m_X.transpose()),
+      m_D(m_m, m_n),
+      m_blocks(static_cast<std::size_t>(m_m)),
+      m_v(m_n),
+      m_u(m_n),
+      m_raw_slopes(m_m, m_n),
+      m_frozen_D(m_m, m_n) {
   std::tie(m_Xc, m_W0c) = rows_in_orthonormal_basis(m_X, m_W0);
   m_Z_memo.reserve(state_dim(), m_m, m_n);
   m_dZ_memo.reserve(state_dim(), m_m, m_n);
@@ -94,8 +104,10 @@ void Leaky2Span::margins(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::
   // φ(z) = φ'(z) z on either branch; with a frozen pattern this is the frozen branch continued.
   // Slopes and margins column by column: one pass over Z and D instead of two.
   for (Eigen::Index i = 0; i < m_n; ++i) {
-    if (m_frozen) m_D.col(i) = m_frozen_D.col(i);
-    else m_D.col(i) = (Z.col(i).array() > 0).select(Eigen::VectorXd::Ones(m_m), m_gamma);
+    if (m_frozen)
+      m_D.col(i) = m_frozen_D.col(i);
+    else
+      m_D.col(i) = (Z.col(i).array() > 0).select(Eigen::VectorXd::Ones(m_m), m_gamma);
     q[i] = m_y[i] * m_a.dot(m_D.col(i).cwiseProduct(Z.col(i)));
   }
 }
@@ -210,8 +222,10 @@ void Leaky2Span::slope_gram(const Eigen::MatrixXd& D, Eigen::Ref<Eigen::MatrixXd
 void Leaky2Span::gradient_gram(Eigen::Ref<Eigen::MatrixXd> K) {
   // With the pattern frozen, m_D is the frozen slopes off the sliding pairs (margins() set it so),
   // and projected_gram zeroes the sliding pairs' entries: the region's Gram.
-  if (m_frozen) region_gram(K);
-  else projected_gram(m_D, K);
+  if (m_frozen)
+    region_gram(K);
+  else
+    projected_gram(m_D, K);
 }
 
 void Leaky2Span::projected_gram(const Eigen::MatrixXd& D_any, Eigen::Ref<Eigen::MatrixXd> K) const {
@@ -302,9 +316,7 @@ void Leaky2Span::lift_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate,
   combine_rows(dstate, m_X, nullptr, dtheta);
 }
 
-LayerView Leaky2Span::compact_layer(const LayerView& layer) const {
-  return {layer.name, m_m, m_Xc.cols(), 0};
-}
+LayerView Leaky2Span::compact_layer(const LayerView& layer) const { return {layer.name, m_m, m_Xc.cols(), 0}; }
 
 void Leaky2Span::lift_compact(const Eigen::Ref<const Eigen::VectorXd>& state,
                               Eigen::Ref<Eigen::VectorXd> theta_c) const {
@@ -316,8 +328,8 @@ void Leaky2Span::lift_velocity_compact(const Eigen::Ref<const Eigen::VectorXd>& 
   combine_compact_rows(dstate, nullptr, dtheta_c);
 }
 
-void Leaky2Span::combine_compact_rows(const Eigen::Ref<const Eigen::VectorXd>& coefficients, const Eigen::MatrixXd* offset,
-                                      Eigen::Ref<Eigen::VectorXd> out) const {
+void Leaky2Span::combine_compact_rows(const Eigen::Ref<const Eigen::VectorXd>& coefficients,
+                                      const Eigen::MatrixXd* offset, Eigen::Ref<Eigen::VectorXd> out) const {
   if (m_Xc.cols() == m_X.cols()) {  // the chart is θ's own (n + m ≥ d)
     combine_rows(coefficients, m_Xc, offset, out);
     return;
@@ -327,8 +339,10 @@ void Leaky2Span::combine_compact_rows(const Eigen::Ref<const Eigen::VectorXd>& c
   // the full product's work (a record's two lifts at (1000, 10000, 1000): 0.08 s before).
   const Eigen::Map<const RowMajorMatrix> C(coefficients.data(), m_m, m_n);
   Eigen::Map<RowMajorMatrix> W(out.data(), m_m, m_Xc.cols());
-  if (offset) W = *offset;
-  else W.setZero();
+  if (offset)
+    W = *offset;
+  else
+    W.setZero();
   W.leftCols(m_n).noalias() += C * m_Xc.leftCols(m_n).triangularView<Eigen::Lower>();
 }
 

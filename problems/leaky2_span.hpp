@@ -23,7 +23,6 @@
 
 namespace kktflow {
 
-
 class Leaky2Span final : public MarginSystem, public FrozenPattern {
  public:
   Leaky2Span(const Leaky2FixedOuter& model, const Eigen::VectorXd& y, const Eigen::VectorXd& theta0);
@@ -40,7 +39,8 @@ class Leaky2Span final : public MarginSystem, public FrozenPattern {
   void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> s) override;
   void switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate, Eigen::Ref<Eigen::VectorXd> ds) override;
   void lift(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> theta) const override;
-  void lift_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate, Eigen::Ref<Eigen::VectorXd> dtheta) const override;
+  void lift_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate,
+                     Eigen::Ref<Eigen::VectorXd> dtheta) const override;
   /// θ_c = vec(W0 R₀ + C R_X) with [X; W0]ᵀ = Q [R_X; R₀]ᵀ (thin QR): the rows of W live in a
   /// space of dimension k = min(n + m, d), so metrics cost O(m n k) instead of O(m n d).
   Eigen::Index compact_dim() const override { return m_m * m_Xc.cols(); }
@@ -142,11 +142,11 @@ class Leaky2Span final : public MarginSystem, public FrozenPattern {
   double m_gamma;
   Eigen::Index m_m;
   Eigen::Index m_n;
-  Eigen::MatrixXd m_W0;     ///< m × d
-  Eigen::MatrixXd m_Xc;     ///< n × k, X in the orthonormal row basis Q (compact chart)
-  Eigen::MatrixXd m_W0c;    ///< m × k, W0 in that basis
-  Eigen::MatrixXd m_Gram;   ///< Γ = X Xᵀ, n × n
-  Eigen::MatrixXd m_Z0;     ///< m × n
+  Eigen::MatrixXd m_W0;    ///< m × d
+  Eigen::MatrixXd m_Xc;    ///< n × k, X in the orthonormal row basis Q (compact chart)
+  Eigen::MatrixXd m_W0c;   ///< m × k, W0 in that basis
+  Eigen::MatrixXd m_Gram;  ///< Γ = X Xᵀ, n × n
+  Eigen::MatrixXd m_Z0;    ///< m × n
   /// The last two values of a product with Γ, keyed by the exact bits of its argument. A hit
   /// returns what the product computed, or, for Z, what was carried to that state by exact
   /// updates (hold_on_sliding_surfaces, adopt_pre_activations: equal to rounding). Carried values
@@ -168,18 +168,18 @@ class Leaky2Span final : public MarginSystem, public FrozenPattern {
     std::array<bool, 2> m_valid{false, false};
     std::size_t m_newest = 0;
   };
-  GramProductMemo m_Z_memo;   ///< Z = Z0 + C Γ by state
-  GramProductMemo m_dZ_memo;  ///< dZ = dC Γ by velocity: the step's last stage is the next one's first
-  Eigen::MatrixXd m_D;      ///< m × n effective slopes
-  std::vector<Eigen::Index> m_sliding;             ///< switch indices j·n + i, sorted
-  std::vector<SlideBlock> m_blocks;  ///< per neuron; empty samples when nothing slides
-  Eigen::VectorXd m_v, m_u;          ///< work vectors of the sliding solves (size n), so the RHS allocates nothing
-  Eigen::MatrixXd m_raw_slopes;  ///< unclamped Filippov solutions, for leaving_sliding
+  GramProductMemo m_Z_memo;             ///< Z = Z0 + C Γ by state
+  GramProductMemo m_dZ_memo;            ///< dZ = dC Γ by velocity: the step's last stage is the next one's first
+  Eigen::MatrixXd m_D;                  ///< m × n effective slopes
+  std::vector<Eigen::Index> m_sliding;  ///< switch indices j·n + i, sorted
+  std::vector<SlideBlock> m_blocks;     ///< per neuron; empty samples when nothing slides
+  Eigen::VectorXd m_v, m_u;             ///< work vectors of the sliding solves (size n), so the RHS allocates nothing
+  Eigen::MatrixXd m_raw_slopes;         ///< unclamped Filippov solutions, for leaving_sliding
   bool m_frozen = false;
   std::int64_t m_products = 0;
-  Eigen::MatrixXd m_frozen_D;    ///< m × n slopes of the frozen pattern
+  Eigen::MatrixXd m_frozen_D;  ///< m × n slopes of the frozen pattern
   std::uint64_t m_region_version = 0;
-  mutable Eigen::MatrixXd m_region_gram;                       ///< region_gram() of …
+  mutable Eigen::MatrixXd m_region_gram;                            ///< region_gram() of …
   mutable std::uint64_t m_region_gram_version = ~std::uint64_t{0};  ///< … this region_version
 };
 

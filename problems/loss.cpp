@@ -33,8 +33,7 @@ double MarginLoss::log_value(const Eigen::Ref<const Eigen::VectorXd>& q) const {
   return vmax + std::log(sum) - std::log(static_cast<double>(q.size()));
 }
 
-double MarginLoss::weights(const Eigen::Ref<const Eigen::VectorXd>& q,
-                           Eigen::Ref<Eigen::VectorXd> w) const {
+double MarginLoss::weights(const Eigen::Ref<const Eigen::VectorXd>& q, Eigen::Ref<Eigen::VectorXd> w) const {
   return loss_formulas::weights<double>(m_kind, q, w);
 }
 

@@ -8,8 +8,9 @@ namespace kktflow {
 
 void MarginSystem::set_sliding(const std::vector<Eigen::Index>& switches) {
   if (!switches.empty())
-    throw std::logic_error("this margin system cannot hold switches on a sliding surface "
-                           "(its model has no held kinks)");
+    throw std::logic_error(
+        "this margin system cannot hold switches on a sliding surface "
+        "(its model has no held kinks)");
 }
 
 FullCoordinates::FullCoordinates(Model& model, const Eigen::VectorXd& y)

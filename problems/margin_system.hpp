@@ -87,8 +87,7 @@ class MarginSystem {
   /// slides; a system with sliding overrides it.
   virtual void margin_gradients(Eigen::Ref<Eigen::MatrixXd> G);
   /// Switch functions (pre-activations) at `state`.
-  virtual void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& state,
-                                Eigen::Ref<Eigen::VectorXd> s) = 0;
+  virtual void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> s) = 0;
   /// ds = (∂s/∂state) dstate, the switch functions' velocity along dstate at the state of the
   /// last switch_functions call (exact: pre-activations of a first layer are linear in the state).
   virtual void switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate, Eigen::Ref<Eigen::VectorXd> ds) = 0;
@@ -169,7 +168,8 @@ class FullCoordinates final : public MarginSystem {
   void lift(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> theta) const override {
     theta = state;
   }
-  void lift_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate, Eigen::Ref<Eigen::VectorXd> dtheta) const override {
+  void lift_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate,
+                     Eigen::Ref<Eigen::VectorXd> dtheta) const override {
     dtheta = dstate;
   }
 

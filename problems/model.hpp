@@ -50,16 +50,14 @@ class Model {
   virtual std::vector<LayerView> layers() const = 0;
 
   /// F_i = f(x_i; θ) ∈ R^k for the bound inputs (F has n·k entries). Caches what vjp needs.
-  virtual void forward(const Eigen::Ref<const Eigen::VectorXd>& theta,
-                       Eigen::Ref<Eigen::VectorXd> F) = 0;
+  virtual void forward(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> F) = 0;
   /// grad = Σ_i G_i ∂F_i/∂θ at the θ of the last forward call.
   virtual void vjp(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<Eigen::VectorXd> grad) = 0;
 
   /// Number of switch functions: the pre-activations whose signs define the activation pattern.
   virtual Eigen::Index num_switches() const = 0;
   /// s_k(θ); the vector field is smooth while no s_k changes sign.
-  virtual void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& theta,
-                                Eigen::Ref<Eigen::VectorXd> s) = 0;
+  virtual void switch_functions(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> s) = 0;
   /// ds = (∂s/∂θ) dθ at the θ of the last switch_functions call.
   virtual void switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dtheta, Eigen::Ref<Eigen::VectorXd> ds) = 0;
 

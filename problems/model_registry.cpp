@@ -125,18 +125,21 @@ ModelDescription describe_model(const ModelSpec& spec) {
   ModelDescription d;
   if (spec.kind == "leaky2_fixed_outer") {
     d.text = {{"activation", "leaky_relu"}, {"signs", spec.leaky2.balanced_signs ? "balanced" : "random"}};
-    d.numbers = {{"gamma", spec.leaky2.gamma}, {"width", static_cast<double>(spec.leaky2.width)},
+    d.numbers = {{"gamma", spec.leaky2.gamma},
+                 {"width", static_cast<double>(spec.leaky2.width)},
                  {"init_scale", spec.leaky2.init_scale}};
   } else if (spec.kind == "two_layer_leaky") {
     d.text = {{"activation", "leaky_relu"}};
-    d.numbers = {{"alpha", spec.two_layer.alpha}, {"width", static_cast<double>(spec.two_layer.width)},
+    d.numbers = {{"alpha", spec.two_layer.alpha},
+                 {"width", static_cast<double>(spec.two_layer.width)},
                  {"init_scale", spec.two_layer.init_scale}};
   } else if (spec.kind == "deep") {
     d.text = {{"activation", join_commas(spec.deep.layers)}, {"skip", spec.deep.skip ? "true" : "false"}};
     d.numbers = {{"width", static_cast<double>(spec.deep.width)}, {"init_scale", spec.deep.init_scale}};
   } else if (spec.kind == "relu2") {
     d.text = {{"activation", "relu"}};
-    d.numbers = {{"width", static_cast<double>(spec.relu2.width)}, {"outputs", static_cast<double>(spec.relu2.outputs)},
+    d.numbers = {{"width", static_cast<double>(spec.relu2.width)},
+                 {"outputs", static_cast<double>(spec.relu2.outputs)},
                  {"init_radius", spec.relu2.init_radius}};
   } else {
     d.text = {{"activation", "none"}};
@@ -155,7 +158,8 @@ ModelSpec spec_from_attributes(const std::map<std::string, std::string>& attrs) 
   else if (spec.kind == "two_layer_leaky")
     spec.two_layer = {a.count("width"), a.number("alpha"), a.number("init_scale"), 0};
   else if (spec.kind == "deep")
-    spec.deep = {split_commas(a.text("activation")), a.count("width"), a.text("skip") == "true", a.number("init_scale"), 0};
+    spec.deep = {split_commas(a.text("activation")), a.count("width"), a.text("skip") == "true", a.number("init_scale"),
+                 0};
   else if (spec.kind == "relu2")
     spec.relu2 = {a.count("width"), a.count("outputs"), a.number("init_radius"), 0};
   else

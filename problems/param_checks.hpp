@@ -17,7 +17,8 @@ inline void require_count(const std::string& key, Eigen::Index value) {
 
 /// A leaky slope: in [0, 1).
 inline void require_slope(const std::string& key, double value) {
-  if (!(value >= 0.0 && value < 1.0)) throw std::invalid_argument(key + " = " + std::to_string(value) + ": must be in [0, 1)");
+  if (!(value >= 0.0 && value < 1.0))
+    throw std::invalid_argument(key + " = " + std::to_string(value) + ": must be in [0, 1)");
 }
 
 /// A scale: finite and > 0 (or ≥ 0 where zero is allowed).

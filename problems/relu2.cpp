@@ -10,8 +10,15 @@
 namespace kktflow {
 
 Relu2::Relu2(const Eigen::MatrixXd& X, const Relu2Params& params)
-    : FirstLayerModel(X, params.width), m_params(params), m_m(params.width), m_d(X.cols()), m_k(params.outputs), m_Z(params.width, X.rows()),
-      m_H(params.width, X.rows()), m_V(params.outputs, params.width), m_dZ(params.width, X.rows()) {
+    : FirstLayerModel(X, params.width),
+      m_params(params),
+      m_m(params.width),
+      m_d(X.cols()),
+      m_k(params.outputs),
+      m_Z(params.width, X.rows()),
+      m_H(params.width, X.rows()),
+      m_V(params.outputs, params.width),
+      m_dZ(params.width, X.rows()) {
   validate(params);
 }
 
@@ -45,7 +52,8 @@ void Relu2::forward(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<E
   out.noalias() = m_H.transpose() * m_V.transpose();
 }
 
-void Relu2::gradient_from_coefficients(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<Eigen::VectorXd> grad) const {
+void Relu2::gradient_from_coefficients(const Eigen::Ref<const Eigen::VectorXd>& G,
+                                       Eigen::Ref<Eigen::VectorXd> grad) const {
   const Eigen::Map<const RowMajorMatrix> Gm(G.data(), m_first.samples(), m_k);
   Eigen::Map<RowMajorMatrix> dV(grad.data() + m_m * m_d, m_k, m_m);
   dV.noalias() = Gm.transpose() * m_H.transpose();
@@ -69,11 +77,13 @@ void Relu2::vjp_held(const Eigen::Ref<const Eigen::VectorXd>& G, const Eigen::Re
     incoming_held[static_cast<Eigen::Index>(r)] = m_dZ(j, i);
   }
   m_dZ = (m_Z.array() > 0.0).select(m_dZ, 0.0);
-  for (std::size_t r = 0; r < held.size(); ++r) m_dZ(held[r].row, held[r].sample) = delta_held[static_cast<Eigen::Index>(r)];
+  for (std::size_t r = 0; r < held.size(); ++r)
+    m_dZ(held[r].row, held[r].sample) = delta_held[static_cast<Eigen::Index>(r)];
   gradient_from_coefficients(G, grad);
 }
 
-Eigen::VectorXd relu2_balance(const Eigen::Ref<const Eigen::VectorXd>& theta, const Relu2Params& p, Eigen::Index features) {
+Eigen::VectorXd relu2_balance(const Eigen::Ref<const Eigen::VectorXd>& theta, const Relu2Params& p,
+                              Eigen::Index features) {
   const Eigen::Map<const RowMajorMatrix> W(theta.data(), p.width, features);
   const Eigen::Map<const RowMajorMatrix> V(theta.data() + p.width * features, p.outputs, p.width);
   return W.rowwise().squaredNorm() - V.colwise().squaredNorm().transpose();
@@ -83,7 +93,8 @@ namespace {
 
 void require_two_samples(const Eigen::MatrixXd& X, const char* what) {
   if (X.rows() != 2)
-    throw std::invalid_argument(std::string(what) + ": needs exactly 2 samples, the data have " + std::to_string(X.rows()));
+    throw std::invalid_argument(std::string(what) + ": needs exactly 2 samples, the data have " +
+                                std::to_string(X.rows()));
 }
 
 }  // namespace

@@ -24,9 +24,10 @@
 namespace kktflow {
 
 struct Relu2Params {
-  Eigen::Index width = 2;     ///< m
-  Eigen::Index outputs = 2;   ///< k
-  double init_radius = 1e-4;  ///< every row of W(0) and column of V(0) uniform on the sphere of this radius (Timor §3.2)
+  Eigen::Index width = 2;    ///< m
+  Eigen::Index outputs = 2;  ///< k
+  double init_radius =
+      1e-4;  ///< every row of W(0) and column of V(0) uniform on the sphere of this radius (Timor §3.2)
   std::uint64_t seed = 0;
 };
 
@@ -60,16 +61,17 @@ class Relu2 final : public FirstLayerModel {
  private:
   Relu2Params m_params;
   Eigen::Index m_m, m_d, m_k;
-  Eigen::MatrixXd m_Z;  ///< m × n pre-activations of the last forward
-  Eigen::MatrixXd m_H;  ///< m × n activations σ(Z)
-  Eigen::MatrixXd m_V;  ///< V of the last forward
-  Eigen::MatrixXd m_dZ; ///< m × n backward buffer
+  Eigen::MatrixXd m_Z;   ///< m × n pre-activations of the last forward
+  Eigen::MatrixXd m_H;   ///< m × n activations σ(Z)
+  Eigen::MatrixXd m_V;   ///< V of the last forward
+  Eigen::MatrixXd m_dZ;  ///< m × n backward buffer
   /// dW = m_dZ X and dV = G Hᵀ from the backward coefficients in m_dZ.
   void gradient_from_coefficients(const Eigen::Ref<const Eigen::VectorXd>& G, Eigen::Ref<Eigen::VectorXd> grad) const;
 };
 
 /// Per neuron j: ‖w_j‖² − ‖v_j‖², the quantity gradient flow conserves.
-Eigen::VectorXd relu2_balance(const Eigen::Ref<const Eigen::VectorXd>& theta, const Relu2Params& p, Eigen::Index features);
+Eigen::VectorXd relu2_balance(const Eigen::Ref<const Eigen::VectorXd>& theta, const Relu2Params& p,
+                              Eigen::Index features);
 
 /// Thm 1's rank-1 zero-loss net for two samples with labels e1, e2 (m = k = 2, any d):
 /// w1 = x1/‖x1‖ − x2/‖x2‖, w2 = −w1, v_i = e_i / ⟨w_i, x_i⟩. Needs ⟨x1, x2⟩ < ‖x1‖‖x2‖ (distinct

@@ -10,8 +10,13 @@
 namespace kktflow {
 
 TwoLayerLeaky::TwoLayerLeaky(const Eigen::MatrixXd& X, const TwoLayerLeakyParams& params)
-    : FirstLayerModel(X, params.width), m_params(params), m_m(params.width), m_Z(params.width, X.rows()),
-      m_Phi(params.width, X.rows()), m_M(params.width, X.rows()), m_a(params.width) {
+    : FirstLayerModel(X, params.width),
+      m_params(params),
+      m_m(params.width),
+      m_Z(params.width, X.rows()),
+      m_Phi(params.width, X.rows()),
+      m_M(params.width, X.rows()),
+      m_a(params.width) {
   validate(params);
 }
 
@@ -56,7 +61,8 @@ void TwoLayerLeaky::vjp_held(const Eigen::Ref<const Eigen::VectorXd>& G,
   gradient_from_coefficients(G, grad);
 }
 
-Eigen::VectorXd neuron_balance(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Index width, Eigen::Index features) {
+Eigen::VectorXd neuron_balance(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Index width,
+                               Eigen::Index features) {
   const Eigen::Map<const RowMajorMatrix> W(theta.data(), width, features);
   return theta.tail(width).array().square() - W.rowwise().squaredNorm().array();
 }

@@ -69,6 +69,7 @@ class TwoLayerLeaky final : public FirstLayerModel {
 };
 
 /// Per neuron j: a_j² − ‖w_j‖², the quantity gradient flow conserves.
-Eigen::VectorXd neuron_balance(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Index width, Eigen::Index features);
+Eigen::VectorXd neuron_balance(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Index width,
+                               Eigen::Index features);
 
 }  // namespace kktflow

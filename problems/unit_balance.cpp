@@ -8,9 +8,9 @@ namespace kktflow {
 
 namespace {
 
-constexpr int kMaxNewtonSteps = 30;   // ours: the defects a capture leaves take 2–3
+constexpr int kMaxNewtonSteps = 30;  // ours: the defects a capture leaves take 2–3
 constexpr int kMaxHalvings = 30;
-constexpr double kConverged = 1e-13;  // ours: |B − B*| relative to the largest Σ‖·‖² of a unit
+constexpr double kConverged = 1e-13;      // ours: |B − B*| relative to the largest Σ‖·‖² of a unit
 constexpr double kRoundingFloor = 1e-11;  // ours: accepted when no step lowers |B − B*| further
 
 /// The scaled chain's squared weights, balances and their Jacobian at scales s. Units of layer
@@ -94,8 +94,7 @@ class BalanceResidual {
     const Eigen::VectorXd rows = top_row_factors(s).array().square();
     const Eigen::VectorXd cols = column_factors(s, top).array().square();
     const Eigen::MatrixXd c = rows.asDiagonal() * m_squares[top] * cols.asDiagonal();
-    const Eigen::VectorXd inverse_norms =
-        m_top_norms.unaryExpr([](double n) { return n > 0 ? 1.0 / n : 0.0; });
+    const Eigen::VectorXd inverse_norms = m_top_norms.unaryExpr([](double n) { return n > 0 ? 1.0 / n : 0.0; });
     const Eigen::Index in = m_offset[top - 1];
     const Eigen::VectorXd c_cols = c.colwise().sum().transpose();
     r.segment(in, c.cols()) -= c_cols;

@@ -122,8 +122,7 @@ py::list verify(const std::string& path, const std::vector<std::string>& claims)
   for (const ClaimResult& c : outcome.claims)
     rows.append(py::dict(py::arg("name") = c.name, py::arg("passed") = c.passed, py::arg("value") = c.value,
                          py::arg("tolerance") = c.tolerance, py::arg("tolerance_source") = tolerance_source(c.name),
-                         py::arg("certified") = c.certified,
-                         py::arg("detail") = c.detail));
+                         py::arg("certified") = c.certified, py::arg("detail") = c.detail));
   return rows;
 }
 

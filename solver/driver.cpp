@@ -17,7 +17,9 @@ constexpr int kMaxEventRetries = 8;
 
 /// log L of a state the flow can go on from: finite, or −∞ where the square loss is exactly 0
 /// (a margin loss's log L is finite at every finite state).
-bool valid_log_loss(double log_loss) { return !std::isnan(log_loss) && log_loss != std::numeric_limits<double>::infinity(); }
+bool valid_log_loss(double log_loss) {
+  return !std::isnan(log_loss) && log_loss != std::numeric_limits<double>::infinity();
+}
 
 /// Thaws the system's pattern however run() ends.
 struct ThawOnExit {
@@ -36,12 +38,13 @@ void validate(const DriverOptions& o) {
   auto require = [](bool ok, const std::string& key, double v, const std::string& range) {
     if (!ok) throw std::invalid_argument(key + " = " + sci(v) + ": " + range);
   };
-  require(o.dt_initial > 0 && std::isfinite(o.dt_initial), "flow.dt_initial", o.dt_initial, "must be a finite number > 0");
+  require(o.dt_initial > 0 && std::isfinite(o.dt_initial), "flow.dt_initial", o.dt_initial,
+          "must be a finite number > 0");
   require(o.dt_max > 0, "flow.dt_max", o.dt_max, "must be > 0");
   require(o.checkpoint_every_s >= 0 && std::isfinite(o.checkpoint_every_s), "store.checkpoint_seconds",
           o.checkpoint_every_s, "must be a finite number ≥ 0");
-  require(o.late.stable_ratio >= 1 && std::isfinite(o.late.stable_ratio), "flow.late_phase_ratio",
-          o.late.stable_ratio, "must be a finite number ≥ 1");
+  require(o.late.stable_ratio >= 1 && std::isfinite(o.late.stable_ratio), "flow.late_phase_ratio", o.late.stable_ratio,
+          "must be a finite number ≥ 1");
   require(std::isfinite(o.late.log_t_min), "flow.late_phase_log_t", o.late.log_t_min, "must be finite");
 }
 
@@ -59,16 +62,17 @@ void Driver::hand_off_to(Stepper& late) {
 void Driver::require_support_for(const Stepper& stepper) const {
   const StepperTraits traits = stepper.traits();
   if (traits.time_mode && m_sys.mode() == TimeMode::t)
-    throw std::invalid_argument("flow.stepper = \"margin_ros2\" or \"margin_ros3\" integrates in normalized time, "
-                                "not in t: needs flow.time = \"loss\" or \"normalized\"");
+    throw std::invalid_argument(
+        "flow.stepper = \"margin_ros2\" or \"margin_ros3\" integrates in normalized time, "
+        "not in t: needs flow.time = \"loss\" or \"normalized\"");
   if (!traits.needs_frozen_pattern()) return;
   const std::string name = traits.resolves_switches() ? "\"switch_batch\" or \"switch_radau\"" : "\"region_ros2\"";
   if (m_sys.mode() != TimeMode::loss)
     throw std::invalid_argument("flow.stepper = " + name + " integrates in loss time: needs flow.time = \"loss\"");
   if (!m_opt.freeze_pattern || !m_sys.margins().frozen_pattern())
-    throw std::invalid_argument(
-        "flow.stepper = " + name + " needs flow.freeze_pattern = true and a model with a frozen-pattern chart "
-        "(leaky2_fixed_outer with flow.coordinates = \"span\")");
+    throw std::invalid_argument("flow.stepper = " + name +
+                                " needs flow.freeze_pattern = true and a model with a frozen-pattern chart "
+                                "(leaky2_fixed_outer with flow.coordinates = \"span\")");
 }
 
 void Driver::adopt_time_of(const Stepper& stepper, const Eigen::VectorXd& x, bool rescale) {
@@ -127,8 +131,8 @@ void Driver::after_step(const Step& step, Eigen::VectorXd& x) {
   m_sys.margins().switch_velocity(m_state.dxdt, m_state.switch_velocity);
   m_state.switch_velocity_stale = 0;
   const auto report = [this](Eigen::Index k, int new_sign) { emit_event(k, new_sign); };
-  const auto released = m_sliding.on() && !m_sliding.empty() ? m_sliding.release_leaving(*m_events, report)
-                                                             : std::vector<Eigen::Index>{};
+  const auto released =
+      m_sliding.on() && !m_sliding.empty() ? m_sliding.release_leaving(*m_events, report) : std::vector<Eigen::Index>{};
   const auto crossed = m_events->pairs_at_kinks(step.flips, released);
   std::vector<Eigen::Index> often;
   for (Eigen::Index k : crossed) {
@@ -136,7 +140,8 @@ void Driver::after_step(const Step& step, Eigen::VectorXd& x) {
     if (m_sliding.flips_often(k)) often.push_back(k);
   }
   const StepperTraits traits = m_method->traits();
-  const auto at_kinks = traits.resolves_switches() ? m_events->arrived_at_end(step.attempt.held, crossed, step.dt) : crossed;
+  const auto at_kinks =
+      traits.resolves_switches() ? m_events->arrived_at_end(step.attempt.held, crossed, step.dt) : crossed;
   const auto candidates = m_sliding.candidates(at_kinks, often, *m_events);
   std::vector<Eigen::Index> captured;
   if (!candidates.empty()) {
@@ -213,7 +218,8 @@ Driver::Attempt Driver::attempt_step(const Eigen::VectorXd& x, Step& step, Statu
         ++m_event_retries;
         return Attempt::again;
       }
-      end_step_on_interpolant(m_sys, x, m_state.dxdt, m_state.tau, fraction, dt, m_x_new, m_f_new, m_s_new, m_x_located);
+      end_step_on_interpolant(m_sys, x, m_state.dxdt, m_state.tau, fraction, dt, m_x_new, m_f_new, m_s_new,
+                              m_x_located);
       flips = m_events->flipped_switches(m_s_new, dt);
       predicted = true;
     }
@@ -264,7 +270,8 @@ bool Driver::record_if_due(const Eigen::VectorXd& x, RunResult& result) {
 RunResult Driver::run(Eigen::VectorXd& state, const std::function<bool()>& interrupted) {
   RunResult result;
   m_wall0 = now_s();
-  FrozenPattern* pattern = m_opt.freeze_pattern && m_method->traits().adaptive() ? m_sys.margins().frozen_pattern() : nullptr;
+  FrozenPattern* pattern =
+      m_opt.freeze_pattern && m_method->traits().adaptive() ? m_sys.margins().frozen_pattern() : nullptr;
   const ThawOnExit thaw{pattern};
   const ScopedProductThreads threads(rhs_work(m_sys.margins()));
   Eigen::VectorXd& x = m_state.state;
@@ -389,7 +396,8 @@ void Driver::start_fresh(Eigen::VectorXd& x) {
   m_state.switches.resize(ms.num_switches());
   ms.switch_functions(x, m_state.switches);
   m_state.side.resize(static_cast<std::size_t>(m_state.switches.size()));
-  for (Eigen::Index k = 0; k < m_state.switches.size(); ++k) m_state.side[static_cast<std::size_t>(k)] = m_state.switches[k] > 0;
+  for (Eigen::Index k = 0; k < m_state.switches.size(); ++k)
+    m_state.side[static_cast<std::size_t>(k)] = m_state.switches[k] > 0;
   if (FrozenPattern* pattern = m_events->frozen()) pattern->freeze_pattern(m_state.side);
   m_state.dxdt.resize(x.size());
   m_sys(x, m_state.dxdt, m_state.tau);
@@ -412,8 +420,9 @@ void Driver::resume_from(RunState checkpoint, std::optional<Record> last_row) {
     throw std::invalid_argument("checkpoint: its vectors do not fit a system of " + std::to_string(ms.state_dim()) +
                                 " states and " + std::to_string(ms.num_switches()) + " switches");
   if (checkpoint.late_stepper_active != 0 && !m_late)
-    throw std::invalid_argument("checkpoint: it was taken after the hand-off to the late-phase stepper, "
-                                "and this run has none (flow.stepper differs)");
+    throw std::invalid_argument(
+        "checkpoint: it was taken after the hand-off to the late-phase stepper, "
+        "and this run has none (flow.stepper differs)");
   for (const std::int64_t k : checkpoint.sliding)
     if (k < 0 || static_cast<std::size_t>(k) >= switches)
       throw std::invalid_argument("checkpoint: sliding switch " + std::to_string(k) + " out of range");

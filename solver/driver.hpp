@@ -53,7 +53,7 @@ struct DriverOptions {
   /// Event-driven switching (event_policy.hpp: FrozenPatternEvents) for systems that offer a
   /// FrozenPattern and adaptive steppers; off, the field follows sign(s) at every stage.
   bool freeze_pattern = true;
-  double dt_initial = 1e-3;   ///< first step in the integration variable
+  double dt_initial = 1e-3;  ///< first step in the integration variable
   double dt_max = 1e300;
   /// Observers get a checkpoint at the start, after the first step boundary this many wall
   /// seconds after the last one (0: every step), and at the end of a run that can go on. 30 s
@@ -70,10 +70,10 @@ struct RunResult {
   std::string reason;
   Record last;
   std::int64_t sliding_pairs = 0;
-  std::int64_t rejected_steps = 0;   ///< attempts the error control refused
-  std::int64_t event_restarts = 0;   ///< steps shortened to end at a switch (attempted again or interpolated)
-  std::int64_t captures = 0;         ///< pairs put on their kinks (events with new_sign 0)
-  std::int64_t releases = 0;         ///< pairs let off their kinks (events with new_sign ±2)
+  std::int64_t rejected_steps = 0;  ///< attempts the error control refused
+  std::int64_t event_restarts = 0;  ///< steps shortened to end at a switch (attempted again or interpolated)
+  std::int64_t captures = 0;        ///< pairs put on their kinks (events with new_sign 0)
+  std::int64_t releases = 0;        ///< pairs let off their kinks (events with new_sign ±2)
   double late_phase_log_t = std::numeric_limits<double>::quiet_NaN();  ///< log t of the hand-off; NaN: none
 };
 
@@ -138,8 +138,8 @@ class Driver {
   void finish(const Eigen::VectorXd& x, Status status, std::int64_t points_at_start, RunResult& result);
 
   FlowSystem& m_sys;
-  Stepper* m_method;             ///< the stepper in use
-  Stepper* m_late = nullptr;     ///< the late-phase stepper to hand off to, if any
+  Stepper* m_method;          ///< the stepper in use
+  Stepper* m_late = nullptr;  ///< the late-phase stepper to hand off to, if any
   RowMetrics& m_metrics;
   DriverOptions m_opt;
   std::vector<Observer*> m_observers;
@@ -150,19 +150,19 @@ class Driver {
   SlidingPolicy m_sliding{m_sys, m_opt.sliding, m_state};
   std::unique_ptr<EventPolicy> m_events;
 
-  double m_wall0 = 0;                 ///< now_s() at the run's start, less the wall time it resumed with
-  double m_last_checkpoint_s = 0;     ///< wall clock (now_s) of the last checkpoint
+  double m_wall0 = 0;              ///< now_s() at the run's start, less the wall time it resumed with
+  double m_last_checkpoint_s = 0;  ///< wall clock (now_s) of the last checkpoint
   std::optional<RunState> m_resume;
   std::optional<Record> m_resume_last_row;
-  std::optional<Status> m_stop_at_once;   ///< a run resumed from the checkpoint taken at its end
+  std::optional<Status> m_stop_at_once;  ///< a run resumed from the checkpoint taken at its end
   // Buffers, sized once per run.
   Eigen::VectorXd m_x_new, m_f_new, m_s_new;
-  Eigen::VectorXd m_sdot_end;         ///< ṡ at a step's end, where the event policy locates on the interpolant
-  Eigen::VectorXd m_x_located;        ///< a step's end moved back to a located switch
-  Eigen::VectorXd m_theta;            ///< θ, lifted only for snapshots and the end of the run
-  Eigen::VectorXd m_theta_c;          ///< θ's isometric image (MarginSystem::lift_compact)
-  int m_event_retries = 0;            ///< attempts of this step shortened to a switch so far
-  double m_dt_before_event = 0;       ///< the controller's step before an event shortened it
+  Eigen::VectorXd m_sdot_end;    ///< ṡ at a step's end, where the event policy locates on the interpolant
+  Eigen::VectorXd m_x_located;   ///< a step's end moved back to a located switch
+  Eigen::VectorXd m_theta;       ///< θ, lifted only for snapshots and the end of the run
+  Eigen::VectorXd m_theta_c;     ///< θ's isometric image (MarginSystem::lift_compact)
+  int m_event_retries = 0;       ///< attempts of this step shortened to a switch so far
+  double m_dt_before_event = 0;  ///< the controller's step before an event shortened it
 };
 
 }  // namespace kktflow

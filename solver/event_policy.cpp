@@ -169,7 +169,8 @@ class SignFollowingEvents final : public EventPolicy {
     return out;
   }
   void settle_sides() override {
-    for (Eigen::Index k = 0; k < m_state.switches.size(); ++k) m_state.side[static_cast<std::size_t>(k)] = m_state.switches[k] > 0;
+    for (Eigen::Index k = 0; k < m_state.switches.size(); ++k)
+      m_state.side[static_cast<std::size_t>(k)] = m_state.switches[k] > 0;
   }
   bool zeno_guarded(Eigen::Index k) const override {
     return k == m_state.short_of || m_state.step < m_state.unlocated_until[static_cast<std::size_t>(k)];
@@ -178,7 +179,9 @@ class SignFollowingEvents final : public EventPolicy {
 
 }  // namespace
 
-void EventPolicy::set_side(Eigen::Index k, bool positive) { m_state.side[static_cast<std::size_t>(k)] = positive ? 1 : 0; }
+void EventPolicy::set_side(Eigen::Index k, bool positive) {
+  m_state.side[static_cast<std::size_t>(k)] = positive ? 1 : 0;
+}
 
 std::optional<std::pair<double, Eigen::Index>> EventPolicy::aim(double /*dt*/) const { return std::nullopt; }
 
@@ -199,7 +202,9 @@ std::vector<Eigen::Index> EventPolicy::arrived_at_end(const std::vector<Eigen::I
   return out;
 }
 
-std::vector<Eigen::Index> EventPolicy::approaching_kinks(const std::vector<Eigen::Index>& /*crossed*/) const { return {}; }
+std::vector<Eigen::Index> EventPolicy::approaching_kinks(const std::vector<Eigen::Index>& /*crossed*/) const {
+  return {};
+}
 
 bool EventPolicy::any_flip(const Eigen::VectorXd& s1) const {
   for (Eigen::Index k = 0; k < s1.size(); ++k)

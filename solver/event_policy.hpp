@@ -51,8 +51,8 @@ class EventPolicy {
   virtual std::optional<std::pair<double, Eigen::Index>> aim(double dt) const;
   /// The earliest crossing among `flips` of the step of size dt ending at s1 (ṡ there in
   /// sdot_end, where the policy locates on the interpolant), index −1 for none.
-  virtual Flip first_crossing(const std::vector<Flip>& flips, const Eigen::VectorXd& s1, const Eigen::VectorXd& sdot_end,
-                              double dt) const = 0;
+  virtual Flip first_crossing(const std::vector<Flip>& flips, const Eigen::VectorXd& s1,
+                              const Eigen::VectorXd& sdot_end, double dt) const = 0;
   /// True when first_crossing needs ṡ at the step's end.
   virtual bool locates_on_interpolant() const = 0;
   /// A crossing within this fraction of a step's end is taken at the end.
@@ -66,8 +66,8 @@ class EventPolicy {
   /// After a step of a method that crosses switches inside its steps: the pairs it held inside
   /// the step (`held`), and of the pairs that crossed those that crossed in its last
   /// end_tolerance(), at their kinks now; the others crossed transversally. Sorted.
-  std::vector<Eigen::Index> arrived_at_end(const std::vector<Eigen::Index>& held, const std::vector<Eigen::Index>& crossed,
-                                           double dt) const;
+  std::vector<Eigen::Index> arrived_at_end(const std::vector<Eigen::Index>& held,
+                                           const std::vector<Eigen::Index>& crossed, double dt) const;
   /// Pairs not in `crossed` due at a kink within the next step, for the sliding policy to test.
   virtual std::vector<Eigen::Index> approaching_kinks(const std::vector<Eigen::Index>& crossed) const;
   /// After a step's bookkeeping: the committed sides follow the pattern the field will use.

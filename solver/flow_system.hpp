@@ -31,7 +31,11 @@ class FlowSystem {
  public:
   /// A margin loss's flow in `mode`.
   FlowSystem(MarginSystem& margins, MarginLoss loss, TimeMode mode)
-      : m_margins(margins), m_loss(loss), m_mode(mode), m_q(margins.num_margins()), m_w(margins.num_margins()),
+      : m_margins(margins),
+        m_loss(loss),
+        m_mode(mode),
+        m_q(margins.num_margins()),
+        m_w(margins.num_margins()),
         m_norm_power(mode == TimeMode::normalized ? margins.homogeneity() - 1 : 0) {
     if (m_norm_power != 0) m_theta_c.resize(margins.compact_dim());
   }

@@ -32,7 +32,8 @@ double log_gauss_panels(const Ell& ell, double u0, double u1, double span) {
   for (int p = 0; p < panels; ++p) {
     const double mid = u0 + (2 * p + 1) * half;
     for (std::size_t k = 0; k < node.size(); ++k)
-      for (double sgn : {-1.0, 1.0}) acc = log_add_exp(acc, std::log(weight[k] * half) - ell(mid + sgn * half * node[k]));
+      for (double sgn : {-1.0, 1.0})
+        acc = log_add_exp(acc, std::log(weight[k] * half) - ell(mid + sgn * half * node[k]));
   }
   return acc;
 }

@@ -18,5 +18,4 @@ double log_add_exp(double a, double b);
 /// log ∫₀^h exp(−ℓ(s)) ds with ℓ the quadratic through (0, l0), (h/2, lm), (h, l1).
 double log_integral_exp_neg_quadratic(double l0, double lm, double l1, double h);
 
-
 }  // namespace kktflow

@@ -11,8 +11,8 @@ namespace kktflow {
 
 namespace {
 
-constexpr Eigen::Index kBlock = 64;      // ours: the fastest of 32/64/128/256 at n = 1000
-constexpr double kUnitSlack = 1e-12;      // ours: σ = Σ w²/v above 1 by rounding only (exp: σ = Σ w = 1)
+constexpr Eigen::Index kBlock = 64;   // ours: the fastest of 32/64/128/256 at n = 1000
+constexpr double kUnitSlack = 1e-12;  // ours: σ = Σ w²/v above 1 by rounding only (exp: σ = Σ w = 1)
 
 /// A = L Lᵀ (no conjugation) in A's lower triangle, right-looking and blocked: the trailing
 /// update is a GEMM per block column, on the lower triangle only.
@@ -98,7 +98,8 @@ typename MarginNewton<Scalar>::Vector MarginNewton<Scalar>::times_k(const Vector
 
 template <class Scalar>
 typename MarginNewton<Scalar>::Vector MarginNewton<Scalar>::times_r(Vector b) const {
-  if (m_J->projected()) b -= (m_J->c() * bilinear(m_J->s().template cast<Scalar>().eval(), b)) * m_J->s().template cast<Scalar>();
+  if (m_J->projected())
+    b -= (m_J->c() * bilinear(m_J->s().template cast<Scalar>().eval(), b)) * m_J->s().template cast<Scalar>();
   return b;
 }
 

@@ -21,8 +21,8 @@ RosenbrockTableau transformed(int order, const Eigen::MatrixXd& alpha, const Eig
   RosenbrockTableau t;
   t.order = order;
   t.gamma = Gamma(0, 0);
-  const Eigen::MatrixXd inverse = Gamma.triangularView<Eigen::Lower>().solve(
-      Eigen::MatrixXd::Identity(Gamma.rows(), Gamma.cols()));
+  const Eigen::MatrixXd inverse =
+      Gamma.triangularView<Eigen::Lower>().solve(Eigen::MatrixXd::Identity(Gamma.rows(), Gamma.cols()));
   t.a = alpha * inverse;
   t.c = Eigen::MatrixXd(Gamma.diagonal().cwiseInverse().asDiagonal()) - inverse;
   t.m = inverse.transpose() * b;

@@ -36,9 +36,9 @@ namespace kktflow {
 /// A Rosenbrock W-method in the transformed form above, from its published (α, Γ, b, b̂):
 /// a = α Γ⁻¹, c = diag(Γ)⁻¹ − Γ⁻¹, m = bᵀ Γ⁻¹, e = (b − b̂)ᵀ Γ⁻¹ (Hairer & Wanner II, (7.26)).
 struct RosenbrockTableau {
-  int order = 0;          ///< of the method, for any W
-  double gamma = 0;       ///< Γ's diagonal
-  Eigen::MatrixXd a, c;   ///< s × s, strictly lower
+  int order = 0;         ///< of the method, for any W
+  double gamma = 0;      ///< Γ's diagonal
+  Eigen::MatrixXd a, c;  ///< s × s, strictly lower
   Eigen::VectorXd m, e;
 
   static RosenbrockTableau ros2();
@@ -60,7 +60,8 @@ class MarginRosenbrock final : public ControlledStepper {
   }
   /// Normalized time, where θ grows linearly late (flow_system.hpp; bench/late_phase_models).
   StepperTraits traits() const override {
-    return {.category = StepperCategory::linearly_implicit, .order = m_tableau.order, .time_mode = TimeMode::normalized};
+    return {
+        .category = StepperCategory::linearly_implicit, .order = m_tableau.order, .time_mode = TimeMode::normalized};
   }
 
  private:
@@ -78,10 +79,10 @@ class MarginRosenbrock final : public ControlledStepper {
 
   RosenbrockTableau m_tableau;
   MarginWoodbury m_woodbury;
-  Eigen::VectorXd m_x_linearized;   ///< where G was taken (empty: nowhere yet)
-  double m_scale = 1;               ///< FlowSystem::velocity_scale at m_x_linearized
-  double m_resolution = 1;          ///< slow_manifold.hpp's margin_resolution at the last gradients_at
-  bool m_slow = false;              ///< the step from m_x_linearized follows the slow manifold
+  Eigen::VectorXd m_x_linearized;  ///< where G was taken (empty: nowhere yet)
+  double m_scale = 1;              ///< FlowSystem::velocity_scale at m_x_linearized
+  double m_resolution = 1;         ///< slow_manifold.hpp's margin_resolution at the last gradients_at
+  bool m_slow = false;             ///< the step from m_x_linearized follows the slow manifold
   Eigen::MatrixXd m_G, m_K;
   Eigen::VectorXd m_q, m_w, m_v, m_f0;
   std::vector<Eigen::VectorXd> m_u;

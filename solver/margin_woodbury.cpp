@@ -6,7 +6,6 @@
 
 namespace kktflow {
 
-
 void MarginWoodbury::compute(const Eigen::MatrixXd& G, const Eigen::MatrixXd& K, const Eigen::VectorXd& w,
                              const Eigen::VectorXd& v, double c) {
   m_G = &G;
@@ -34,7 +33,7 @@ void MarginWoodbury::solve(const Eigen::VectorXd& b, Eigen::VectorXd& out) {
   m_y -= (m_k * m_s.dot(m_y)) * m_s;  // R D Gᵀb
   m_llt.solveInPlace(m_y);
   m_y -= (m_k * m_s.dot(m_y)) * m_s;
-  m_y = m_d.cwiseProduct(m_y);        // D R S⁻¹ R D Gᵀb
+  m_y = m_d.cwiseProduct(m_y);  // D R S⁻¹ R D Gᵀb
   out = b;
   out.noalias() -= m_c * (G * m_y);
 }

@@ -29,8 +29,8 @@ class MarginWoodbury {
  public:
   /// Factors W for margin gradients G (kept by reference: it must outlive the solves), their Gram
   /// K = GᵀG, weights w with v = w ρ, and c.
-  void compute(const Eigen::MatrixXd& G, const Eigen::MatrixXd& K, const Eigen::VectorXd& w,
-               const Eigen::VectorXd& v, double c);
+  void compute(const Eigen::MatrixXd& G, const Eigen::MatrixXd& K, const Eigen::VectorXd& w, const Eigen::VectorXd& v,
+               double c);
   /// out = W⁻¹ b. out may not alias b.
   void solve(const Eigen::VectorXd& b, Eigen::VectorXd& out);
   /// out = G P Gᵀ b with the P that W uses (so that W = I − c G P Gᵀ exactly, as a W-method's
@@ -40,9 +40,9 @@ class MarginWoodbury {
  private:
   const Eigen::MatrixXd* m_G = nullptr;
   double m_c = 0;
-  double m_k = 0;        ///< R = I − k s sᵀ
+  double m_k = 0;  ///< R = I − k s sᵀ
   Eigen::VectorXd m_d, m_s, m_y;
-  Eigen::MatrixXd m_S;   ///< S, then its Cholesky factor
+  Eigen::MatrixXd m_S;  ///< S, then its Cholesky factor
   Eigen::LLT<Eigen::MatrixXd> m_llt;
 };
 

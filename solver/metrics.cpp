@@ -16,9 +16,9 @@
 
 // LAPACK's dgesvd (OpenBLAS ships LAPACK), Fortran calling convention: gfortran passes the
 // lengths of the two job strings as hidden trailing arguments.
-extern "C" void dgesvd_(const char* jobu, const char* jobvt, const int* m, const int* n, double* a,
-                        const int* lda, double* s, double* u, const int* ldu, double* vt, const int* ldvt,
-                        double* work, const int* lwork, int* info, std::size_t jobu_len, std::size_t jobvt_len);
+extern "C" void dgesvd_(const char* jobu, const char* jobvt, const int* m, const int* n, double* a, const int* lda,
+                        double* s, double* u, const int* ldu, double* vt, const int* ldvt, double* work,
+                        const int* lwork, int* info, std::size_t jobu_len, std::size_t jobvt_len);
 
 // LAPACK dsyevr: selected eigenvalues of a symmetric matrix (MRRR / bisection after tridiagonal
 // reduction); three hidden string lengths.
@@ -32,11 +32,11 @@ namespace kktflow {
 
 namespace {
 
-constexpr Eigen::Index kGramMinSide = 256;  // ours: below it dgesvd takes a few ms anyway
-constexpr double kGramRelError = 1e-9;      // ours: the relative error accepted from the Gram route
-constexpr double kDeflationGap = 4;         // ours: λ_{p+1} ≤ λ_p / 4 where the Gram route deflates
-constexpr Eigen::Index kSketchExtra = 4;    // ours: sketch columns beyond the k values asked for
-constexpr int kMaxPowerSteps = 3;           // ours: past it the Gram route costs less
+constexpr Eigen::Index kGramMinSide = 256;               // ours: below it dgesvd takes a few ms anyway
+constexpr double kGramRelError = 1e-9;                   // ours: the relative error accepted from the Gram route
+constexpr double kDeflationGap = 4;                      // ours: λ_{p+1} ≤ λ_p / 4 where the Gram route deflates
+constexpr Eigen::Index kSketchExtra = 4;                 // ours: sketch columns beyond the k values asked for
+constexpr int kMaxPowerSteps = 3;                        // ours: past it the Gram route costs less
 constexpr std::uint64_t kSketchSeed = 0x6b6b74666c6f77;  // ours: a fixed test matrix, so σ is a function of W
 
 /// The k largest eigenvalues of the symmetric G (lower triangle read), descending, and their
@@ -93,8 +93,10 @@ Eigen::VectorXd gram_singular_values(const Eigen::Ref<const Eigen::MatrixXd>& W,
   const bool wide = W.rows() <= W.cols();
   const Eigen::Index r = std::min(W.rows(), W.cols());
   Eigen::MatrixXd G = Eigen::MatrixXd::Zero(r, r), vectors;
-  if (wide) G.selfadjointView<Eigen::Lower>().rankUpdate(W);
-  else G.selfadjointView<Eigen::Lower>().rankUpdate(W.transpose());
+  if (wide)
+    G.selfadjointView<Eigen::Lower>().rankUpdate(W);
+  else
+    G.selfadjointView<Eigen::Lower>().rankUpdate(W.transpose());
   const Eigen::VectorXd lambda = top_eigenpairs(G, k, vectors);
   const Eigen::Index resolved = resolved_count(lambda, k);
   if (resolved == k) return lambda.cwiseMax(0.0).cwiseSqrt();
@@ -104,7 +106,8 @@ Eigen::VectorXd gram_singular_values(const Eigen::Ref<const Eigen::MatrixXd>& W,
   const Eigen::Index p = deflation_point(lambda, resolved);
   if (p == 0) return {};
   const auto U = vectors.leftCols(p);
-  const Eigen::MatrixXd rest = wide ? Eigen::MatrixXd(W - U * (U.transpose() * W)) : Eigen::MatrixXd(W - (W * U) * U.transpose());
+  const Eigen::MatrixXd rest =
+      wide ? Eigen::MatrixXd(W - U * (U.transpose() * W)) : Eigen::MatrixXd(W - (W * U) * U.transpose());
   const Eigen::VectorXd tail = gram_singular_values(rest, k - p);
   if (tail.size() == 0) return {};
   return deflated_and_rest(lambda, p, tail);
@@ -145,10 +148,10 @@ Eigen::VectorXd sketched_singular_values(const Eigen::Ref<const Eigen::MatrixXd>
   // cost two passes over W.
   Eigen::MatrixXd B = orthonormal_basis(W * fixed_gaussian(W.cols(), k + kSketchExtra)).transpose() * W;
   {
-    const Eigen::VectorXd lambda0 = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>((B * B.transpose()).eval(),
-                                                                                     Eigen::EigenvaluesOnly)
-                                        .eigenvalues()
-                                        .reverse();
+    const Eigen::VectorXd lambda0 =
+        Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>((B * B.transpose()).eval(), Eigen::EigenvaluesOnly)
+            .eigenvalues()
+            .reverse();
     if (resolved_count(lambda0, k) == k) return {};
   }
   Eigen::Index p = 0;
@@ -193,12 +196,12 @@ Eigen::VectorXd singular_values(const Eigen::Ref<const Eigen::MatrixXd>& W) {
   if (s.size() == 0) return s;
   double no_vectors = 0, work_size = 0;
   int info = 0, query = -1;
-  dgesvd_("N", "N", &rows, &cols, A.data(), &rows, s.data(), &no_vectors, &one, &no_vectors, &one, &work_size,
-          &query, &info, 1, 1);
+  dgesvd_("N", "N", &rows, &cols, A.data(), &rows, s.data(), &no_vectors, &one, &no_vectors, &one, &work_size, &query,
+          &info, 1, 1);
   const int lwork = static_cast<int>(work_size);
   std::vector<double> work(static_cast<std::size_t>(std::max(1, lwork)));
-  dgesvd_("N", "N", &rows, &cols, A.data(), &rows, s.data(), &no_vectors, &one, &no_vectors, &one, work.data(),
-          &lwork, &info, 1, 1);
+  dgesvd_("N", "N", &rows, &cols, A.data(), &rows, s.data(), &no_vectors, &one, &no_vectors, &one, work.data(), &lwork,
+          &info, 1, 1);
   if (info != 0)
     throw std::runtime_error("singular values of a " + std::to_string(rows) + " × " + std::to_string(cols) +
                              " matrix: LAPACK dgesvd returned info = " + std::to_string(info) +
@@ -223,9 +226,15 @@ TopSingularValues top_singular_values(const Eigen::Ref<const Eigen::MatrixXd>& W
 }
 
 MetricsEvaluator::MetricsEvaluator(MarginSystem& margins, const MarginLoss& loss, LayerView first_layer, int k_top)
-    : m_margins(margins), m_loss(loss), m_layer(margins.compact_layer(first_layer)), m_k_top(k_top),
-      m_q(margins.num_samples()), m_w(margins.num_samples()), m_lambda(margins.num_samples()),
-      m_dstate(margins.state_dim()), m_dtheta(margins.compact_dim()),
+    : m_margins(margins),
+      m_loss(loss),
+      m_layer(margins.compact_layer(first_layer)),
+      m_k_top(k_top),
+      m_q(margins.num_samples()),
+      m_w(margins.num_samples()),
+      m_lambda(margins.num_samples()),
+      m_dstate(margins.state_dim()),
+      m_dtheta(margins.compact_dim()),
       m_K(margins.num_samples(), margins.num_samples()) {}
 
 void MetricsEvaluator::evaluate(const Eigen::VectorXd& state, Record& row, Eigen::VectorXd& theta_c) {
@@ -261,8 +270,8 @@ void MetricsEvaluator::kkt(const Eigen::VectorXd& theta_c, double q_min, Record&
     return;
   }
   const double L = m_margins.homogeneity();
-  const double grad_scale = std::pow(q_min, -(L - 1) / L);   // ∇q_i(θ̃) = grad_scale ∇q_i(θ)
-  const Eigen::VectorXd b = (L / q_min) * m_q;                // G̃ᵀθ̃
+  const double grad_scale = std::pow(q_min, -(L - 1) / L);  // ∇q_i(θ̃) = grad_scale ∇q_i(θ)
+  const Eigen::VectorXd b = (L / q_min) * m_q;              // G̃ᵀθ̃
   const Eigen::MatrixXd K_tilde = grad_scale * grad_scale * m_K;
   m_lambda = nnls_normal(K_tilde, b).lambda;
   // r = θ̃ − G̃λ, formed in θ-space (its isometric chart θ_c). ascent() recomputes sliding slopes for weights λ, which

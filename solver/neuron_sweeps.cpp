@@ -63,7 +63,8 @@ void factor_held(const Eigen::MatrixXd& G, const std::vector<Eigen::Index>& held
   const auto s = static_cast<Eigen::Index>(held.size());
   Eigen::MatrixXd G_SS(s, s);
   for (Eigen::Index r = 0; r < s; ++r)
-    for (Eigen::Index c = 0; c < s; ++c) G_SS(r, c) = G(held[static_cast<std::size_t>(r)], held[static_cast<std::size_t>(c)]);
+    for (Eigen::Index c = 0; c < s; ++c)
+      G_SS(r, c) = G(held[static_cast<std::size_t>(r)], held[static_cast<std::size_t>(c)]);
   factor.compute(G_SS);
 }
 
@@ -107,7 +108,8 @@ void NeuronSweeps::sweep_neuron(const Leaky2Span& span, const Eigen::Ref<const E
   auto record_nodes_before = [&](double u) {
     for (; next_node < nodes.size() && nodes[next_node] < u; ++next_node) {
       const auto k = static_cast<Eigen::Index>(next_node);
-      for (Eigen::Index i = 0; i < n; ++i) lane.q(i, k) += a * lane.slopes[i] * cubic(P.col(i).data(), nodes[next_node]);
+      for (Eigen::Index i = 0; i < n; ++i)
+        lane.q(i, k) += a * lane.slopes[i] * cubic(P.col(i).data(), nodes[next_node]);
     }
   };
   // C_j over [u_from, u] with the slopes and held set of that stretch (region_ascent's row).
@@ -115,13 +117,16 @@ void NeuronSweeps::sweep_neuron(const Leaky2Span& span, const Eigen::Ref<const E
   lane.dC.setZero();
   auto close_stretch = [&](double u) {
     for (Eigen::Index i = 0; i < n; ++i)
-      lane.v[i] = lane.is_held[static_cast<std::size_t>(i)] ? 0.0 : a * y[i] * lane.slopes[i] * (W(i, u) - W(i, u_from));
+      lane.v[i] =
+          lane.is_held[static_cast<std::size_t>(i)] ? 0.0 : a * y[i] * lane.slopes[i] * (W(i, u) - W(i, u_from));
     lane.dC += lane.v;
     if (!lane.held.empty()) {
       Eigen::VectorXd g(static_cast<Eigen::Index>(lane.held.size()));
-      for (std::size_t r = 0; r < lane.held.size(); ++r) g[static_cast<Eigen::Index>(r)] = G.col(lane.held[r]).dot(lane.v);
+      for (std::size_t r = 0; r < lane.held.size(); ++r)
+        g[static_cast<Eigen::Index>(r)] = G.col(lane.held[r]).dot(lane.v);
       const Eigen::VectorXd held_coefficients = lane.held_factor.solve(g);
-      for (std::size_t r = 0; r < lane.held.size(); ++r) lane.dC[lane.held[r]] -= held_coefficients[static_cast<Eigen::Index>(r)];
+      for (std::size_t r = 0; r < lane.held.size(); ++r)
+        lane.dC[lane.held[r]] -= held_coefficients[static_cast<Eigen::Index>(r)];
     }
     u_from = u;
   };
@@ -140,8 +145,9 @@ void NeuronSweeps::sweep_neuron(const Leaky2Span& span, const Eigen::Ref<const E
     P.row(0) = lane.v.transpose() - u * P.row(1) - u * u * P.row(2) - u * u * u * P.row(3);
   };
   auto exit_of = [&](Eigen::Index i, double lo) {
-    return lane.is_held[static_cast<std::size_t>(i)] ? 2.0
-                                                    : first_exit(P.col(i).data(), lane.positive[static_cast<std::size_t>(i)] != 0, lo);
+    return lane.is_held[static_cast<std::size_t>(i)]
+               ? 2.0
+               : first_exit(P.col(i).data(), lane.positive[static_cast<std::size_t>(i)] != 0, lo);
   };
   Eigen::VectorXd& exits = lane.exits;
   for (Eigen::Index i = 0; i < n; ++i) exits[i] = exit_of(i, 0.0);

@@ -75,15 +75,15 @@ class NeuronSweeps {
  private:
   /// One thread's work space for the neurons it sweeps, sized once per run.
   struct Lane {
-    Eigen::MatrixXd P;              ///< the neuron's cubic: 4 × n coefficients in u = σ/h
-    Eigen::MatrixXd T, GT;          ///< n × 3: a cubic's coefficient weights and their product with Γ
+    Eigen::MatrixXd P;      ///< the neuron's cubic: 4 × n coefficients in u = σ/h
+    Eigen::MatrixXd T, GT;  ///< n × 3: a cubic's coefficient weights and their product with Γ
     Eigen::VectorXd slopes, dz, v, dC, exits;
-    Eigen::MatrixXd q;              ///< the neurons' shares of the margins at the nodes, n × nodes
+    Eigen::MatrixXd q;  ///< the neurons' shares of the margins at the nodes, n × nodes
     std::vector<char> positive, is_held;
-    std::vector<Eigen::Index> held;        ///< the neuron's held samples, sorted
+    std::vector<Eigen::Index> held;           ///< the neuron's held samples, sorted
     Eigen::LLT<Eigen::MatrixXd> held_factor;  ///< of Γ_SS, S = held
-    std::vector<Eigen::Index> captured;    ///< switches j·n + l whose onset the sweeps met
-    bool overflow = false;                 ///< a neuron met kMaxEventsPerNeuron events
+    std::vector<Eigen::Index> captured;       ///< switches j·n + l whose onset the sweeps met
+    bool overflow = false;                    ///< a neuron met kMaxEventsPerNeuron events
   };
 
   void sweep_neuron(const Leaky2Span& span, const Eigen::Ref<const Eigen::VectorXd>& Z, const WeightCubic& path,

@@ -64,7 +64,8 @@ class PassiveSet {
     }
     Eigen::MatrixXd Kpp(p, p);
     for (Eigen::Index r = 0; r < p; ++r)
-      for (Eigen::Index c = 0; c < p; ++c) Kpp(r, c) = m_K(m_P[static_cast<std::size_t>(r)], m_P[static_cast<std::size_t>(c)]);
+      for (Eigen::Index c = 0; c < p; ++c)
+        Kpp(r, c) = m_K(m_P[static_cast<std::size_t>(r)], m_P[static_cast<std::size_t>(c)]);
     return Kpp.completeOrthogonalDecomposition().solve(s);
   }
 
@@ -73,7 +74,8 @@ class PassiveSet {
     const auto p = static_cast<Eigen::Index>(m_P.size());
     Eigen::MatrixXd Kpp(p, p);
     for (Eigen::Index c = 0; c < p; ++c)
-      for (Eigen::Index r = 0; r < p; ++r) Kpp(r, c) = m_K(m_P[static_cast<std::size_t>(r)], m_P[static_cast<std::size_t>(c)]);
+      for (Eigen::Index r = 0; r < p; ++r)
+        Kpp(r, c) = m_K(m_P[static_cast<std::size_t>(r)], m_P[static_cast<std::size_t>(c)]);
     const Eigen::LLT<Eigen::MatrixXd> llt(Kpp);
     m_factored = llt.info() == Eigen::Success;
     for (Eigen::Index r = 0; r < p && m_factored; ++r) {

@@ -2,8 +2,8 @@
 /// \file observer.hpp
 /// Observers of a run (odeint's observer idea, with the calls a long run needs).
 /// The driver calls them in order; they must not throw for ordinary I/O trouble they can report later.
-#include "run_state.hpp"
 #include "record.hpp"
+#include "run_state.hpp"
 
 namespace kktflow {
 

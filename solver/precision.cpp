@@ -7,10 +7,14 @@ namespace kktflow {
 
 int Precision::significand_bits() const {
   switch (kind) {
-    case Kind::double_: return 53;
-    case Kind::long_double: return 64;
-    case Kind::float128: return 113;
-    case Kind::mpfr: return mpfr_bits;
+    case Kind::double_:
+      return 53;
+    case Kind::long_double:
+      return 64;
+    case Kind::float128:
+      return 113;
+    case Kind::mpfr:
+      return mpfr_bits;
   }
   return 53;
 }
@@ -20,8 +24,9 @@ Precision parse_precision(const std::string& text, const std::string& key) {
   if (text == "long_double") return {Precision::Kind::long_double, 0};
   if (text == "float128") return {Precision::Kind::float128, 0};
   const std::string prefix = "mpfr:";
-  const std::string allowed = "\": allowed values are \"double\", \"long_double\", \"float128\", \"mpfr:BITS\" with BITS in [" +
-                              std::to_string(kMpfrMinBits) + ", " + std::to_string(kMpfrMaxBits) + "]";
+  const std::string allowed =
+      "\": allowed values are \"double\", \"long_double\", \"float128\", \"mpfr:BITS\" with BITS in [" +
+      std::to_string(kMpfrMinBits) + ", " + std::to_string(kMpfrMaxBits) + "]";
   if (text.rfind(prefix, 0) == 0) {
     int bits = 0;
     const char* first = text.data() + prefix.size();
@@ -35,10 +40,14 @@ Precision parse_precision(const std::string& text, const std::string& key) {
 
 std::string to_string(const Precision& p) {
   switch (p.kind) {
-    case Precision::Kind::double_: return "double";
-    case Precision::Kind::long_double: return "long_double";
-    case Precision::Kind::float128: return "float128";
-    case Precision::Kind::mpfr: return "mpfr:" + std::to_string(p.mpfr_bits);
+    case Precision::Kind::double_:
+      return "double";
+    case Precision::Kind::long_double:
+      return "long_double";
+    case Precision::Kind::float128:
+      return "float128";
+    case Precision::Kind::mpfr:
+      return "mpfr:" + std::to_string(p.mpfr_bits);
   }
   return "double";
 }

@@ -119,9 +119,12 @@ class Ros2Margins final : public RegionMargins {
 std::unique_ptr<RegionMargins> make_region_margins(const Precision& precision) {
   const int bits = precision.significand_bits();
   switch (precision.kind) {
-    case Precision::Kind::double_: return std::make_unique<Ros2Margins<double>>(bits);
-    case Precision::Kind::long_double: return std::make_unique<Ros2Margins<long double>>(bits);
-    case Precision::Kind::float128: return std::make_unique<Ros2Margins<Float128>>(bits);
+    case Precision::Kind::double_:
+      return std::make_unique<Ros2Margins<double>>(bits);
+    case Precision::Kind::long_double:
+      return std::make_unique<Ros2Margins<long double>>(bits);
+    case Precision::Kind::float128:
+      return std::make_unique<Ros2Margins<Float128>>(bits);
     case Precision::Kind::mpfr:
       // Every MpfrFloat made from here on carries `bits` (decimal digits are Boost's unit).
       MpfrFloat::default_precision(static_cast<unsigned>(std::ceil(bits * std::log10(2.0))) + 1);

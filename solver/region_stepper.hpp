@@ -43,7 +43,9 @@ namespace kktflow {
 class RegionRosenbrock final : public Stepper {
  public:
   explicit RegionRosenbrock(const StepperOptions& options)
-      : m_opt(options), m_control(1), m_margins(make_region_margins(options.precision)),
+      : m_opt(options),
+        m_control(1),
+        m_margins(make_region_margins(options.precision)),
         m_carry_margins(!(options.precision == Precision{})) {}
 
   StepAttempt attempt(FlowSystem& sys, const Eigen::VectorXd& x, const Eigen::VectorXd& dxdt, double tau, double dt,

@@ -27,26 +27,26 @@ static_assert(std::is_same_v<Eigen::Index, std::int64_t>, "RunState keeps switch
 
 struct RunState {
   // The flow.
-  Eigen::VectorXd state;           ///< x, the integrated state
-  Eigen::VectorXd dxdt;            ///< the velocity at x
-  Eigen::VectorXd switches;        ///< s(x), the switch functions
-  Eigen::VectorXd switch_velocity; ///< ṡ(x); meaningful when switch_velocity_stale is 0
-  Eigen::VectorXd prev_direction;  ///< θ̂ at the last record, in the metrics' chart (empty before the first)
-  Eigen::VectorXd stepper_memory;  ///< the active stepper's controller memory (Stepper::memory)
+  Eigen::VectorXd state;            ///< x, the integrated state
+  Eigen::VectorXd dxdt;             ///< the velocity at x
+  Eigen::VectorXd switches;         ///< s(x), the switch functions
+  Eigen::VectorXd switch_velocity;  ///< ṡ(x); meaningful when switch_velocity_stale is 0
+  Eigen::VectorXd prev_direction;   ///< θ̂ at the last record, in the metrics' chart (empty before the first)
+  Eigen::VectorXd stepper_memory;   ///< the active stepper's controller memory (Stepper::memory)
 
   // Clock and recorder thresholds.
   double log_t = -std::numeric_limits<double>::infinity();  ///< log t; −∞ at t = 0
   double tau = 0;
-  double dt = 0;                   ///< the controller's next step
+  double dt = 0;  ///< the controller's next step
   double last_error = -1;
-  double log_loss = 0;             ///< log L at x
+  double log_loss = 0;  ///< log L at x
   double prev_record_log_t = 0;
   double last_event_log_t = -std::numeric_limits<double>::infinity();
   double record_dt_cap = std::numeric_limits<double>::infinity();
   double next_record_log_t = 0;
   double next_snapshot_log_t = 0;
   double late_phase_log_t = std::numeric_limits<double>::quiet_NaN();  ///< log t of the hand-off; NaN: none yet
-  double wall_s = 0;               ///< wall-clock seconds of the run so far
+  double wall_s = 0;                                                   ///< wall-clock seconds of the run so far
 
   // Counters and flags.
   std::int64_t step = 0;

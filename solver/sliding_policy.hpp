@@ -61,8 +61,8 @@ class SlidingPolicy {
   void forget_flips(Eigen::Index k) { m_flip_steps.erase(k); }
   /// The pairs to test, sorted: `at_kinks` (when capture_on_arrival), `often`, and those the
   /// event policy sees creeping up on a kink.
-  std::vector<Eigen::Index> candidates(const std::vector<Eigen::Index>& at_kinks, const std::vector<Eigen::Index>& often,
-                                       const EventPolicy& events) const;
+  std::vector<Eigen::Index> candidates(const std::vector<Eigen::Index>& at_kinks,
+                                       const std::vector<Eigen::Index>& often, const EventPolicy& events) const;
   /// Tests `trial` at x and keeps the largest subset whose slopes stay in range; they join the
   /// held set. Returns the kept pairs, sorted. The field at x is evaluated into the state's
   /// velocity along the way; the caller refreshes it on the surfaces afterwards.

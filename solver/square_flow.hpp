@@ -39,7 +39,7 @@ struct SquareFlowOptions {
   double abs_tol = 1e-12;
   double rel_tol = 1e-10;
   double dt_initial = 1e-3;
-  bool sliding = true;  ///< Filippov sliding on attracting kinks (models with held kinks)
+  bool sliding = true;              ///< Filippov sliding on attracting kinks (models with held kinks)
   double record_every_log_t = 0.5;  ///< a trajectory row each time log t grows by this
   int k_top = 4;
   double checkpoint_every_s = 30;
@@ -61,7 +61,8 @@ class SquareFlow {
   }
   /// Integrates from θ (updated in place) until a stop rule fires or `interrupted()` is true.
   /// Never throws for numerical trouble: the result carries a Status.
-  RunResult run(Eigen::VectorXd& theta, const std::function<bool()>& interrupted = [] { return false; }) {
+  RunResult run(
+      Eigen::VectorXd& theta, const std::function<bool()>& interrupted = [] { return false; }) {
     return m_driver->run(theta, interrupted);
   }
   /// L(θ).

@@ -5,9 +5,9 @@
 #include "margin_ros_stepper.hpp"
 #include "region_stepper.hpp"
 #include "run_text.hpp"
+#include "step_control.hpp"
 #include "switch_batch_stepper.hpp"
 #include "switch_radau_stepper.hpp"
-#include "step_control.hpp"
 
 #include <boost/numeric/odeint.hpp>
 #include <boost/numeric/odeint/external/eigen/eigen.hpp>
@@ -25,13 +25,18 @@ using State = Eigen::VectorXd;
 namespace {
 
 const NamedValues<StepperKind>& stepper_names() {
-  static const NamedValues<StepperKind> names{
-      {{"dopri5", StepperKind::dopri5}, {"bs3", StepperKind::bs3}, {"cash_karp54", StepperKind::cash_karp54},
-       {"fehlberg78", StepperKind::fehlberg78}, {"bulirsch_stoer", StepperKind::bulirsch_stoer}, {"gd", StepperKind::gd},
-       {"region_ros2", StepperKind::region_ros2}, {"switch_batch", StepperKind::switch_batch},
-       {"switch_radau", StepperKind::switch_radau}, {"margin_ros2", StepperKind::margin_ros2},
-       {"margin_ros3", StepperKind::margin_ros3}},
-      false};
+  static const NamedValues<StepperKind> names{{{"dopri5", StepperKind::dopri5},
+                                               {"bs3", StepperKind::bs3},
+                                               {"cash_karp54", StepperKind::cash_karp54},
+                                               {"fehlberg78", StepperKind::fehlberg78},
+                                               {"bulirsch_stoer", StepperKind::bulirsch_stoer},
+                                               {"gd", StepperKind::gd},
+                                               {"region_ros2", StepperKind::region_ros2},
+                                               {"switch_batch", StepperKind::switch_batch},
+                                               {"switch_radau", StepperKind::switch_radau},
+                                               {"margin_ros2", StepperKind::margin_ros2},
+                                               {"margin_ros3", StepperKind::margin_ros3}},
+                                              false};
   return names;
 }
 
@@ -69,7 +74,8 @@ Eigen::VectorXd memory_with_controller(const StepController& control, const Eige
 
 Eigen::VectorXd restore_controller(StepController& control, const Eigen::VectorXd& memory, const std::string& what) {
   if (memory.size() < 2)
-    throw std::invalid_argument("stepper memory holds " + std::to_string(memory.size()) + " values; needs the controller's 2 and " + what);
+    throw std::invalid_argument("stepper memory holds " + std::to_string(memory.size()) +
+                                " values; needs the controller's 2 and " + what);
   control.restore(memory.head<2>());
   return memory.tail(memory.size() - 2);
 }
@@ -163,8 +169,7 @@ class GradientDescent final : public Stepper {
  public:
   explicit GradientDescent(const StepperOptions& o) : m_step(o.gd_step) {}
 
-  StepAttempt attempt(FlowSystem&, const State& x, const State& dxdt, double, double dt, State& out,
-                      State&) override {
+  StepAttempt attempt(FlowSystem&, const State& x, const State& dxdt, double, double dt, State& out, State&) override {
     out = x + dt * dxdt;
     return {.accepted = out.allFinite(), .dt_next = m_step};
   }
@@ -195,17 +200,28 @@ StepAttempt judge_embedded_step(const Eigen::VectorXd& x, const Eigen::VectorXd&
 std::unique_ptr<Stepper> make_stepper(const StepperOptions& options) {
   validate(options);
   switch (options.kind) {
-    case StepperKind::dopri5: return std::make_unique<EmbeddedRk<Dopri5, true>>(options, 5);
-    case StepperKind::bs3: return std::make_unique<BogackiShampine3>(options);
-    case StepperKind::cash_karp54: return std::make_unique<EmbeddedRk<CashKarp, false>>(options, 5);
-    case StepperKind::fehlberg78: return std::make_unique<EmbeddedRk<Fehlberg, false>>(options, 8);
-    case StepperKind::bulirsch_stoer: return std::make_unique<BulirschStoer>(options);
-    case StepperKind::gd: return std::make_unique<GradientDescent>(options);
-    case StepperKind::region_ros2: return std::make_unique<RegionRosenbrock>(options);
-    case StepperKind::switch_batch: return std::make_unique<SwitchBatch>(options);
-    case StepperKind::switch_radau: return std::make_unique<SwitchRadau>(options);
-    case StepperKind::margin_ros2: return std::make_unique<MarginRosenbrock>(options, RosenbrockTableau::ros2());
-    case StepperKind::margin_ros3: return std::make_unique<MarginRosenbrock>(options, RosenbrockTableau::ros34pw2());
+    case StepperKind::dopri5:
+      return std::make_unique<EmbeddedRk<Dopri5, true>>(options, 5);
+    case StepperKind::bs3:
+      return std::make_unique<BogackiShampine3>(options);
+    case StepperKind::cash_karp54:
+      return std::make_unique<EmbeddedRk<CashKarp, false>>(options, 5);
+    case StepperKind::fehlberg78:
+      return std::make_unique<EmbeddedRk<Fehlberg, false>>(options, 8);
+    case StepperKind::bulirsch_stoer:
+      return std::make_unique<BulirschStoer>(options);
+    case StepperKind::gd:
+      return std::make_unique<GradientDescent>(options);
+    case StepperKind::region_ros2:
+      return std::make_unique<RegionRosenbrock>(options);
+    case StepperKind::switch_batch:
+      return std::make_unique<SwitchBatch>(options);
+    case StepperKind::switch_radau:
+      return std::make_unique<SwitchRadau>(options);
+    case StepperKind::margin_ros2:
+      return std::make_unique<MarginRosenbrock>(options, RosenbrockTableau::ros2());
+    case StepperKind::margin_ros3:
+      return std::make_unique<MarginRosenbrock>(options, RosenbrockTableau::ros34pw2());
   }
   throw std::logic_error("unhandled stepper kind");
 }

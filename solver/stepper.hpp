@@ -36,17 +36,28 @@
 
 namespace kktflow {
 
-enum class StepperKind { dopri5, bs3, cash_karp54, fehlberg78, bulirsch_stoer, gd, region_ros2, switch_batch, switch_radau,
-                         margin_ros2, margin_ros3 };
+enum class StepperKind {
+  dopri5,
+  bs3,
+  cash_karp54,
+  fehlberg78,
+  bulirsch_stoer,
+  gd,
+  region_ros2,
+  switch_batch,
+  switch_radau,
+  margin_ros2,
+  margin_ros3
+};
 StepperKind parse_stepper_kind(const std::string& text, const std::string& key = "flow.stepper");
 std::string to_string(StepperKind kind);
 
 struct StepperOptions {
   StepperKind kind = StepperKind::dopri5;
-  double abs_tol = 1e-10;   ///< absolute error tolerance per component
-  double rel_tol = 1e-8;    ///< relative error tolerance per component
-  double gd_step = 0.1;     ///< gd: fixed step in the integration variable
-  Precision precision;      ///< region_ros2: the type its margins are carried in (precision.hpp)
+  double abs_tol = 1e-10;  ///< absolute error tolerance per component
+  double rel_tol = 1e-8;   ///< relative error tolerance per component
+  double gd_step = 0.1;    ///< gd: fixed step in the integration variable
+  Precision precision;     ///< region_ros2: the type its margins are carried in (precision.hpp)
 };
 
 /// Throws std::invalid_argument naming the key (flow.*) and the allowed range.
@@ -54,8 +65,8 @@ void validate(const StepperOptions& o);
 
 struct StepAttempt {
   bool accepted = false;
-  double error = -1;       ///< normalized error (≤ 1 on acceptance); −1 if the method has none
-  double dt_next = 0;      ///< suggested next step
+  double error = -1;          ///< normalized error (≤ 1 on acceptance); −1 if the method has none
+  double dt_next = 0;         ///< suggested next step
   bool has_dxdt_out = false;  ///< dxdt_out holds the velocity at out (first-same-as-last)
   /// log L at the middle of the step where the method knows it (a method whose steps cross
   /// switches: the frozen-pattern midpoint of the clock would not be exact); NaN otherwise.
@@ -69,7 +80,8 @@ struct StepAttempt {
 /// kinds of step this flow has).
 enum class StepperCategory {
   fixed_step,         ///< takes exactly its step in the integration variable, no error control (gd)
-  explicit_adaptive,  ///< an embedded error estimate on any field (dopri5, bs3, cash_karp54, fehlberg78, bulirsch_stoer)
+  explicit_adaptive,  ///< an embedded error estimate on any field (dopri5, bs3, cash_karp54, fehlberg78,
+                      ///< bulirsch_stoer)
   region,             ///< integrates inside one activation region: needs the pattern frozen (region_ros2)
   switch_resolving,   ///< crosses switches inside its own steps: needs the pattern frozen (switch_batch, switch_radau)
   linearly_implicit,  ///< a Rosenbrock W-method with an embedded estimate on any field (margin_ros2, margin_ros3)
@@ -77,8 +89,8 @@ enum class StepperCategory {
 
 struct StepperTraits {
   StepperCategory category = StepperCategory::explicit_adaptive;
-  int order = 0;                    ///< classical order; 0 for a variable-order method
-  double fixed_step = 0;            ///< the step of a fixed-step method (gd: flow.gd_step), taken as it is
+  int order = 0;          ///< classical order; 0 for a variable-order method
+  double fixed_step = 0;  ///< the step of a fixed-step method (gd: flow.gd_step), taken as it is
   /// A step cut short at a located switch may end on its cubic Hermite interpolant instead of
   /// being attempted again: the interpolant is as accurate as the method (order ≤ 3) and the
   /// method keeps nothing of the step's end point.

@@ -51,8 +51,8 @@ bool may_end_unseparated(Status s) {
 std::string describe_not_separated(std::int64_t correct, std::int64_t n, const std::string& ended_by) {
   char accuracy[32];
   std::snprintf(accuracy, sizeof accuracy, "%.2f%%", 100.0 * static_cast<double>(correct) / static_cast<double>(n));
-  return "the data were never separated: training accuracy " + std::string(accuracy) + " (" + std::to_string(correct) + " of " +
-         std::to_string(n) + " samples with y f(x) > 0) when " + ended_by;
+  return "the data were never separated: training accuracy " + std::string(accuracy) + " (" + std::to_string(correct) +
+         " of " + std::to_string(n) + " samples with y f(x) > 0) when " + ended_by;
 }
 
 std::string describe_stop(const StopRules& rules, Status s, const Record& r, std::int64_t step) {
@@ -64,15 +64,22 @@ std::string describe_stop(const StopRules& rules, Status s, const Record& r, std
       return "ε_KKT = " + sci(r.kkt_eps) + " ≤ " + sci(rules.kkt_eps) + ", 1−β = " + sci(1 - r.alignment_beta) + " ≤ " +
              sci(rules.one_minus_beta) + ", direction change " + sci(r.direction_change) + " ≤ " +
              sci(rules.direction_change) + at;
-    case Status::log_t_max: return "log t reached stop.log_t_max = " + sci(rules.log_t_max) + at;
-    case Status::wall_budget: return "wall time reached stop.wall_s = " + sci(rules.wall_s) + " s" + at;
-    case Status::step_budget: return "step count reached stop.max_steps = " + std::to_string(rules.max_steps) + at;
-    case Status::non_finite: return "the state or the loss became non-finite" + at;
-    case Status::no_progress: return "the step size fell below 1e-13 of τ" + at;
-    case Status::interrupted: return "interrupted by a signal" + at;
+    case Status::log_t_max:
+      return "log t reached stop.log_t_max = " + sci(rules.log_t_max) + at;
+    case Status::wall_budget:
+      return "wall time reached stop.wall_s = " + sci(rules.wall_s) + " s" + at;
+    case Status::step_budget:
+      return "step count reached stop.max_steps = " + std::to_string(rules.max_steps) + at;
+    case Status::non_finite:
+      return "the state or the loss became non-finite" + at;
+    case Status::no_progress:
+      return "the step size fell below 1e-13 of τ" + at;
+    case Status::interrupted:
+      return "interrupted by a signal" + at;
     case Status::stationary:
       return "‖∇L‖ ≤ stop.grad_norm = " + sci(rules.grad_norm) + " with L = " + sci(std::exp(r.log_loss)) + at;
-    case Status::not_separated: return "the data were never separated" + at;
+    case Status::not_separated:
+      return "the data were never separated" + at;
   }
   return "unknown";
 }

@@ -16,12 +16,12 @@
 namespace kktflow {
 
 struct StopRules {
-  double kkt_eps = 1e-3;            ///< converged when ε_KKT ≤ this …
-  double one_minus_beta = 1e-6;     ///< … and 1 − β ≤ this …
-  double direction_change = 1e-3;   ///< … and ‖Δθ̂‖ per unit log t ≤ this, all at one record
-  double log_t_min = 0;             ///< … and log t ≥ this
-  double loss = 0;                  ///< converged when L ≤ this, after any step (0: off; the square loss's rule)
-  double grad_norm = 0;             ///< stationary when ‖dθ/dt‖ ≤ this, after any step (0: off; plain time)
+  double kkt_eps = 1e-3;           ///< converged when ε_KKT ≤ this …
+  double one_minus_beta = 1e-6;    ///< … and 1 − β ≤ this …
+  double direction_change = 1e-3;  ///< … and ‖Δθ̂‖ per unit log t ≤ this, all at one record
+  double log_t_min = 0;            ///< … and log t ≥ this
+  double loss = 0;                 ///< converged when L ≤ this, after any step (0: off; the square loss's rule)
+  double grad_norm = 0;            ///< stationary when ‖dθ/dt‖ ≤ this, after any step (0: off; plain time)
   double log_t_max = 1e6;
   double wall_s = 3600;
   std::int64_t max_steps = 100'000'000;

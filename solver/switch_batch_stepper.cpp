@@ -54,8 +54,8 @@ void SwitchBatch::predict_node_weights(FlowSystem& sys, Leaky2Span& span, double
   m_G1 = m_G0 + h * dG;
 }
 
-StepAttempt SwitchBatch::attempt(FlowSystem& sys, const Eigen::VectorXd& x, const Eigen::VectorXd& dxdt, double, double dt,
-                                 Eigen::VectorXd& out, Eigen::VectorXd&) {
+StepAttempt SwitchBatch::attempt(FlowSystem& sys, const Eigen::VectorXd& x, const Eigen::VectorXd& dxdt, double,
+                                 double dt, Eigen::VectorXd& out, Eigen::VectorXd&) {
   Leaky2Span* span = &begin_batched_step(sys, "switch_batch", x, m_s, m_q0, m_w0);
   const Eigen::Index m = span->outer_weights().size(), n = span->num_samples();
   m_work.resize(m * n);

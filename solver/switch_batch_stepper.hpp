@@ -52,7 +52,8 @@ class SwitchBatch final : public ControlledStepper {
   void predict_node_weights(FlowSystem& sys, Leaky2Span& span, double h);
 
   double m_log_loss_mid = 0;
-  Eigen::VectorXd m_q0, m_dq0, m_dw0, m_w0, m_wm, m_w1, m_b1, m_b2, m_b3, m_wm_new, m_w1_new, m_s, m_work, m_scratch, m_scratch_state;
+  Eigen::VectorXd m_q0, m_dq0, m_dw0, m_w0, m_wm, m_w1, m_b1, m_b2, m_b3, m_wm_new, m_w1_new, m_s, m_work, m_scratch,
+      m_scratch_state;
   RowMajorMatrix m_G0, m_Gm, m_G1;  ///< region_ascent(w) Γ at the three nodes, m × n
   RowMajorMatrix m_P1, m_P2, m_P3;  ///< region_ascent(b_p) Γ, the cubic's coefficients, m × n
   NeuronSweeps m_sweeps;

@@ -29,8 +29,7 @@ RadauTableau make_tableau() {
   for (int k = 0; k < 3; ++k) vandermonde.row(k) << 1, t.c[k], t.c[k] * t.c[k];
   const Eigen::Matrix3d alpha = vandermonde.inverse();  // column l: ℓ_l's coefficients in 1, s, s²
   t.B = Eigen::Vector3d(1, 0.5, 1.0 / 3).asDiagonal() * alpha;
-  for (int k = 0; k < 3; ++k)
-    t.A.row(k) = Eigen::RowVector3d(t.c[k], t.c[k] * t.c[k], t.c[k] * t.c[k] * t.c[k]) * t.B;
+  for (int k = 0; k < 3; ++k) t.A.row(k) = Eigen::RowVector3d(t.c[k], t.c[k] * t.c[k], t.c[k] * t.c[k] * t.c[k]) * t.B;
   const Eigen::EigenSolver<Eigen::Matrix3d> eig(t.A);
   int real = 0;
   for (int k = 1; k < 3; ++k)
@@ -171,8 +170,8 @@ const Eigen::VectorXd& SwitchRadau::error_estimate(Leaky2Span& span, double h) {
   return m_work;
 }
 
-StepAttempt SwitchRadau::attempt(FlowSystem& sys, const Eigen::VectorXd& x, const Eigen::VectorXd& dxdt, double, double dt,
-                                 Eigen::VectorXd& out, Eigen::VectorXd&) {
+StepAttempt SwitchRadau::attempt(FlowSystem& sys, const Eigen::VectorXd& x, const Eigen::VectorXd& dxdt, double,
+                                 double dt, Eigen::VectorXd& out, Eigen::VectorXd&) {
   Leaky2Span* span = &begin_batched_step(sys, "switch_radau", x, m_s, m_q0, m_w0);
   m_work.resize(span->state_dim());
   m_scratch.resize(span->num_samples());

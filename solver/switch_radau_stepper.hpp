@@ -43,8 +43,8 @@
 /// margins within the step (active_newton.hpp: at n = 1000 on Fashion-MNIST 40% of attempts in
 /// the early phase, and every one once most samples are far past the margin), and the region
 /// Gram when the region changed.
-#include "neuron_sweeps.hpp"
 #include "active_newton.hpp"
+#include "neuron_sweeps.hpp"
 #include "step_control.hpp"
 #include "stepper.hpp"
 

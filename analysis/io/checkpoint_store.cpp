@@ -113,7 +113,8 @@ void write_slot(const h5::Group& slot, const RunState& c, const RowCounts& rows)
   std::vector<std::int64_t> lengths;
   for (const auto& field : kRealVectors) {
     const Eigen::VectorXd& v = c.*field.member;
-    slot.open_dataset(field.name).write_rows<double>(0, std::span<const double>(v.data(), static_cast<std::size_t>(v.size())));
+    slot.open_dataset(field.name)
+        .write_rows<double>(0, std::span<const double>(v.data(), static_cast<std::size_t>(v.size())));
     lengths.push_back(v.size());
   }
   for (const auto& field : kIntVectors) {
@@ -191,7 +192,8 @@ StoredCheckpoint read_slot(const h5::Group& slot) {
   require_counts(slot, "lengths", vector_names(), lengths);
   for (std::size_t i = 0; i < kRealVectors.size(); ++i) {
     const auto values = slot.open_dataset(kRealVectors[i].name).read_rows<double>(0, static_cast<hsize_t>(lengths[i]));
-    c.*kRealVectors[i].member = Eigen::Map<const Eigen::VectorXd>(values.data(), static_cast<Eigen::Index>(values.size()));
+    c.*kRealVectors[i].member =
+        Eigen::Map<const Eigen::VectorXd>(values.data(), static_cast<Eigen::Index>(values.size()));
   }
   for (std::size_t i = 0; i < kIntVectors.size(); ++i)
     c.*kIntVectors[i].member = slot.open_dataset(kIntVectors[i].name)
@@ -225,7 +227,8 @@ CheckpointSlots CheckpointSlots::create(h5::Group& root) {
 
 CheckpointSlots CheckpointSlots::open(const h5::Group& root) {
   const h5::Group group = root.open_group("checkpoint");
-  return CheckpointSlots(group.open_dataset("sequence"), {group.open_group(slot_name(0)), group.open_group(slot_name(1))});
+  return CheckpointSlots(group.open_dataset("sequence"),
+                         {group.open_group(slot_name(0)), group.open_group(slot_name(1))});
 }
 
 void CheckpointSlots::write(h5::File& file, const RunState& checkpoint, const RowCounts& rows) {
@@ -262,15 +265,17 @@ std::optional<CheckpointPosition> read_checkpoint_position(const h5::Group& root
 
 StoredCheckpoint read_checkpoint(const h5::Group& root) {
   if (!root.contains("checkpoint/sequence"))
-    throw h5::Error(fmt::format("HDF5 file '{}', object '/checkpoint': absent; the file was written by a kktflow "
-                                "without checkpoints and cannot be resumed",
-                                root.file_path()));
+    throw h5::Error(
+        fmt::format("HDF5 file '{}', object '/checkpoint': absent; the file was written by a kktflow "
+                    "without checkpoints and cannot be resumed",
+                    root.file_path()));
   const h5::Group group = root.open_group("checkpoint");
   const auto current = current_slot(group);
   if (!current)
-    throw h5::Error(fmt::format("HDF5 file '{}', object '/checkpoint': no checkpoint was written before the run "
-                                "stopped; start it again with --force",
-                                root.file_path()));
+    throw h5::Error(
+        fmt::format("HDF5 file '{}', object '/checkpoint': no checkpoint was written before the run "
+                    "stopped; start it again with --force",
+                    root.file_path()));
   StoredCheckpoint stored = read_slot(group.open_group(slot_name(current->first)));
   stored.sequence = current->second;
   return stored;

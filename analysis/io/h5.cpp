@@ -6,8 +6,7 @@ using namespace detail;
 
 // ---- Handle ---------------------------------------------------------------------------------
 
-Handle::Handle(Handle&& other) noexcept
-    : m_id(std::exchange(other.m_id, H5I_INVALID_HID)), m_close(other.m_close) {}
+Handle::Handle(Handle&& other) noexcept : m_id(std::exchange(other.m_id, H5I_INVALID_HID)), m_close(other.m_close) {}
 
 Handle& Handle::operator=(Handle&& other) noexcept {
   if (this != &other) {
@@ -27,9 +26,7 @@ void Handle::reset() noexcept {
 
 // ---- Object: attributes ---------------------------------------------------------------------
 
-hid_t Object::check(hid_t status, const std::string& action) const {
-  return where_of(*this).check(status, action);
-}
+hid_t Object::check(hid_t status, const std::string& action) const { return where_of(*this).check(status, action); }
 
 void Object::fail(const std::string& what) const { where_of(*this).fail(what); }
 

@@ -66,8 +66,7 @@ class Object {
   [[nodiscard]] std::vector<std::string> attr_names() const;
 
   /// Writers replace an existing attribute of the same name, whatever its old type.
-  void write_attr(const std::string& name, const std::string& value,
-                  StringStorage storage = StringStorage::variable);
+  void write_attr(const std::string& name, const std::string& value, StringStorage storage = StringStorage::variable);
   void write_attr(const std::string& name, double value);
   void write_attr(const std::string& name, std::int64_t value);
   void write_attr(const std::string& name, std::uint64_t value);
@@ -106,11 +105,9 @@ extern template std::string Object::read_attr<std::string>(const std::string&) c
 extern template double Object::read_attr<double>(const std::string&) const;
 extern template std::int64_t Object::read_attr<std::int64_t>(const std::string&) const;
 extern template std::uint64_t Object::read_attr<std::uint64_t>(const std::string&) const;
-extern template std::vector<std::string> Object::read_attr<std::vector<std::string>>(
-    const std::string&) const;
+extern template std::vector<std::string> Object::read_attr<std::vector<std::string>>(const std::string&) const;
 extern template std::vector<double> Object::read_attr<std::vector<double>>(const std::string&) const;
-extern template std::vector<std::int64_t> Object::read_attr<std::vector<std::int64_t>>(
-    const std::string&) const;
+extern template std::vector<std::int64_t> Object::read_attr<std::vector<std::int64_t>>(const std::string&) const;
 
 /// A dataset of rank 1 or 2.
 class Dataset : public Object {

@@ -54,8 +54,7 @@ std::vector<T> Dataset::read_rows(hsize_t first, hsize_t count) const {
         "select rows");
   const hsize_t total = out.size();
   const Handle memory_space(check(H5Screate_simple(1, &total, nullptr), "create dataspace"), H5Sclose);
-  check(H5Dread(id(), native_type<T>(), memory_space.id(), file_space.id(), H5P_DEFAULT, out.data()),
-        "read dataset");
+  check(H5Dread(id(), native_type<T>(), memory_space.id(), file_space.id(), H5P_DEFAULT, out.data()), "read dataset");
   return out;
 }
 
@@ -160,13 +159,9 @@ void Dataset::attach_scale(const Dataset& scale, unsigned dim) {
 
 // ---- Appendable -----------------------------------------------------------------------------
 
-void Appendable::append(std::span<const double> row) {
-  append_raw(H5T_NATIVE_DOUBLE, row.data(), row.size());
-}
+void Appendable::append(std::span<const double> row) { append_raw(H5T_NATIVE_DOUBLE, row.data(), row.size()); }
 
-void Appendable::append(std::span<const std::int64_t> row) {
-  append_raw(H5T_NATIVE_INT64, row.data(), row.size());
-}
+void Appendable::append(std::span<const std::int64_t> row) { append_raw(H5T_NATIVE_INT64, row.data(), row.size()); }
 
 void Appendable::append_raw(hid_t memory_type, const void* data, std::size_t count) {
   const hsize_t width = std::max<hsize_t>(m_columns, 1);

@@ -163,21 +163,19 @@ inline Handle reader_access(const Where& at) {
 /// Creates attribute `name` (replacing any old one) and writes it; `length` empty means scalar,
 /// `columns` > 0 a matrix of length/columns rows.
 inline void put_attr(const Object& owner, const std::string& name, hid_t stored_type, hid_t memory_type,
-              std::optional<hsize_t> length, const void* data, hsize_t columns = 0) {
+                     std::optional<hsize_t> length, const void* data, hsize_t columns = 0) {
   const Where at = where_of(owner);
   const std::string action = attr_action("write", name);
   if (at.check(H5Aexists(owner.id(), name.c_str()), action) > 0) {
     at.check(H5Adelete(owner.id(), name.c_str()), action);
   }
   const std::array<hsize_t, 2> matrix{columns > 0 && length ? *length / columns : 0, columns};
-  const hid_t space_id = !length ? H5Screate(H5S_SCALAR)
+  const hid_t space_id = !length       ? H5Screate(H5S_SCALAR)
                          : columns > 0 ? H5Screate_simple(2, matrix.data(), nullptr)
                                        : H5Screate_simple(1, &*length, nullptr);
   Handle space(at.check(space_id, action), H5Sclose);
-  Handle attr(
-      at.check(H5Acreate2(owner.id(), name.c_str(), stored_type, space.id(), H5P_DEFAULT, H5P_DEFAULT),
-               action),
-      H5Aclose);
+  Handle attr(at.check(H5Acreate2(owner.id(), name.c_str(), stored_type, space.id(), H5P_DEFAULT, H5P_DEFAULT), action),
+              H5Aclose);
   if (!length || *length > 0) {
     at.check(H5Awrite(attr.id(), memory_type, data), action);
   }
@@ -300,10 +298,8 @@ inline herr_t collect_attr_name(hid_t /*location*/, const char* name, const H5A_
 /// Writes all of `dataset` from `data` (which holds `count` elements in memory order).
 inline void write_whole(const Dataset& dataset, hid_t memory_type, const void* data, hsize_t count) {
   if (count > 0) {
-    where_of(dataset).check(H5Dwrite(dataset.id(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data),
-                            "write dataset");
+    where_of(dataset).check(H5Dwrite(dataset.id(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "write dataset");
   }
 }
-
 
 }  // namespace kktflow::h5::detail

@@ -24,8 +24,7 @@ Group Group::create_group(const std::string& name) {
 
 Group Group::open_group(const std::string& name) const {
   const std::string path = child_path(this->path(), name);
-  Handle group(Where{file_path(), path}.check(H5Gopen2(id(), name.c_str(), H5P_DEFAULT), "open group"),
-               H5Gclose);
+  Handle group(Where{file_path(), path}.check(H5Gopen2(id(), name.c_str(), H5P_DEFAULT), "open group"), H5Gclose);
   return Group(std::move(group), file_path(), path);
 }
 
@@ -65,8 +64,7 @@ void Group::link_external(const std::string& name, const std::string& target_fil
 
 Dataset Group::open_dataset(const std::string& name) const {
   const std::string path = child_path(this->path(), name);
-  Handle dataset(Where{file_path(), path}.check(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), "open dataset"),
-                 H5Dclose);
+  Handle dataset(Where{file_path(), path}.check(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), "open dataset"), H5Dclose);
   return Dataset(std::move(dataset), file_path(), path);
 }
 
@@ -74,9 +72,9 @@ Dataset Group::create_dataset(const std::string& name, hid_t stored_type, const 
                               const std::vector<hsize_t>& max_dims, hid_t create_plist) {
   const std::string path = child_path(this->path(), name);
   const Where at{file_path(), path};
-  const Handle space(at.check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), max_dims.data()),
-                              "create dataspace"),
-                     H5Sclose);
+  const Handle space(
+      at.check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), max_dims.data()), "create dataspace"),
+      H5Sclose);
   const Handle links = intermediate_groups(at);
   Handle dataset(
       at.check(H5Dcreate2(id(), name.c_str(), stored_type, space.id(), links.id(), create_plist, H5P_DEFAULT),
@@ -160,10 +158,9 @@ File File::create(const std::string& path, bool overwrite) {
     at.fail("cannot create file: it already exists and overwriting was not requested");
   }
   const Handle access = creator_access(at);
-  Handle file(
-      at.check(H5Fcreate(path.c_str(), overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL, H5P_DEFAULT, access.id()),
-               "create file"),
-      H5Fclose);
+  Handle file(at.check(H5Fcreate(path.c_str(), overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL, H5P_DEFAULT, access.id()),
+                       "create file"),
+              H5Fclose);
   return File(std::move(file), path);
 }
 
@@ -217,9 +214,10 @@ Handle open_existing(const std::string& path, unsigned flags, hid_t access, cons
   const hid_t file = H5Fopen(path.c_str(), flags, access);
   const std::string detail = file < 0 ? hdf5_detail() : "";
   if (detail.starts_with("truncated file")) {
-    at.fail(fmt::format("cannot open file: it is shorter than its superblock says ({}): it was cut off, "
-                        "e.g. by an interrupted copy or a full disk, and cannot be read",
-                        detail));
+    at.fail(
+        fmt::format("cannot open file: it is shorter than its superblock says ({}): it was cut off, "
+                    "e.g. by an interrupted copy or a full disk, and cannot be read",
+                    detail));
   }
   if (detail.find("not already open for SWMR writing") != std::string::npos ||
       detail.find("already open for write") != std::string::npos) {
@@ -258,15 +256,12 @@ File File::open_to_continue(const std::string& path) {
 void File::clear_writer_marks(const std::string& path) { open_to_continue(path); }
 
 Group File::root() const {
-  Handle group(Where{m_path, "/"}.check(H5Gopen2(m_handle.id(), "/", H5P_DEFAULT), "open root group"),
-               H5Gclose);
+  Handle group(Where{m_path, "/"}.check(H5Gopen2(m_handle.id(), "/", H5P_DEFAULT), "open root group"), H5Gclose);
   return Group(std::move(group), m_path, "/");
 }
 
 void File::flush() { Where{m_path, "/"}.check(H5Fflush(m_handle.id(), H5F_SCOPE_LOCAL), "flush file"); }
 
-void File::start_swmr_write() {
-  Where{m_path, "/"}.check(H5Fstart_swmr_write(m_handle.id()), "start SWMR writing");
-}
+void File::start_swmr_write() { Where{m_path, "/"}.check(H5Fstart_swmr_write(m_handle.id()), "start SWMR writing"); }
 
 }  // namespace kktflow::h5

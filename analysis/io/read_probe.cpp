@@ -118,16 +118,18 @@ struct ProbeFailure {
 std::optional<ProbeFailure> failure_of(const std::optional<int>& status, const ProbeReport& report,
                                        const std::string& path, double seconds) {
   if (!status)
-    return ProbeFailure{fmt::format("{}: reading it did not end within {:.0f} s: the file is damaged (HDF5 loops on "
-                                    "a corrupt global heap or another block it does not checksum)",
-                                    where(report, path), seconds)};
+    return ProbeFailure{
+        fmt::format("{}: reading it did not end within {:.0f} s: the file is damaged (HDF5 loops on "
+                    "a corrupt global heap or another block it does not checksum)",
+                    where(report, path), seconds)};
   if (WIFEXITED(*status) && WEXITSTATUS(*status) == kChildPassed) return std::nullopt;
   if (WIFEXITED(*status) && WEXITSTATUS(*status) == kChildRefused) return ProbeFailure{report.message.data()};
   if (WIFEXITED(*status) && WEXITSTATUS(*status) == kChildMarked) return ProbeFailure{report.message.data(), true};
   const int signal = WIFEXITED(*status) ? report.signal : WIFSIGNALED(*status) ? WTERMSIG(*status) : 0;
-  return ProbeFailure{fmt::format("{}: reading it crashed the HDF5 library (signal {}): the file is damaged (a "
-                                  "corrupt global heap or another block HDF5 does not checksum)",
-                                  where(report, path), signal)};
+  return ProbeFailure{
+      fmt::format("{}: reading it crashed the HDF5 library (signal {}): the file is damaged (a "
+                  "corrupt global heap or another block HDF5 does not checksum)",
+                  where(report, path), signal)};
 }
 
 void throw_failure(const std::optional<ProbeFailure>& failure) {

@@ -15,7 +15,8 @@ namespace {
 /// Snapshot rows that every /snapshots column holds (a killed writer may leave one short).
 hsize_t complete_snapshots(const h5::Group& snapshots) {
   hsize_t rows = std::numeric_limits<hsize_t>::max();
-  for (const char* name : {"snapshot", "point", "theta"}) rows = std::min(rows, snapshots.open_dataset(name).shape().at(0));
+  for (const char* name : {"snapshot", "point", "theta"})
+    rows = std::min(rows, snapshots.open_dataset(name).shape().at(0));
   return rows;
 }
 
@@ -36,8 +37,7 @@ double config_rel_tol(const std::string& path, const std::string& config) {
   try {
     const toml::table table = toml::parse(config);
     if (const auto value = table["flow"]["rel_tol"].value<double>()) return *value;
-  } catch (const toml::parse_error&) {
-  }
+  } catch (const toml::parse_error&) {}
   throw h5::Error(fmt::format("HDF5 file '{}', object '/': attribute 'config' holds no flow.rel_tol", path));
 }
 

@@ -10,8 +10,6 @@
 
 namespace kktflow::run_file {
 
-
-
 std::vector<std::string> trajectory_names() {
   std::vector<std::string> names{"point", "sigma"};
   for (const Column& column : kColumns) {
@@ -51,8 +49,6 @@ Appendable create_column(Group& group, const std::string& name, const Appendable
   return column;
 }
 
-
-
 // No dataset is compressed: a compressed chunk that grows moves on every flush and its old space
 // is reused, which could corrupt rows a killed run had already flushed.
 Trajectory create_trajectory(Group group, hsize_t k_top) {
@@ -62,9 +58,8 @@ Trajectory create_trajectory(Group group, hsize_t k_top) {
     const AppendableSpec spec{c.f64 != nullptr ? Type::f64 : Type::i64, 0, kChunkRows};
     columns.push_back(create_column(group, c.name, spec, c.long_name, c.units, point));
   }
-  Appendable sigma =
-      create_column(group, "sigma", {Type::f64, k_top, kChunkRows},
-                    "top singular values of the first layer, descending (NaN: none)", "1", point);
+  Appendable sigma = create_column(group, "sigma", {Type::f64, k_top, kChunkRows},
+                                   "top singular values of the first layer, descending (NaN: none)", "1", point);
   sigma.attach_scale(write_index(group, "singular", k_top, "rank of the singular value, from 0"), 1);
   return {std::move(point), std::move(columns), std::move(sigma)};
 }
@@ -76,8 +71,6 @@ Trajectory open_trajectory(const Group& group) {
   }
   return {group.open_appendable("point"), std::move(columns), group.open_appendable("sigma")};
 }
-
-
 
 Events open_events(const Group& group) {
   return {group.open_appendable("event"),  group.open_appendable("point"),  group.open_appendable("log_t"),
@@ -99,8 +92,6 @@ Events create_events(Group group) {
   return {std::move(event),  std::move(point),  std::move(log_t),
           std::move(neuron), std::move(sample), std::move(new_sign)};
 }
-
-
 
 Snapshots open_snapshots(const Group& group) {
   return {group.open_appendable("snapshot"), group.open_appendable("point"), group.open_appendable("theta")};
@@ -225,7 +216,6 @@ void append_event(Events& events, const SwitchEvent& event) {
   events.new_sign.append(std::int64_t{event.new_sign});
 }
 
-
 [[noreturn]] void not_a_run(const std::string& path, const std::string& why) {
   throw h5::Error(fmt::format("HDF5 file '{}', object '/': not a kktflow run file: {}", path, why));
 }
@@ -265,8 +255,6 @@ hsize_t leading_dim(const h5::Dataset& dataset) {
   }
   return shape[0];
 }
-
-
 
 /// Sigma without the NaN padding that sigma_row added.
 Eigen::VectorXd unpadded(const double* values, hsize_t k_top) {
@@ -316,9 +304,10 @@ void check_root_strings(const Group& root, const RunSummary& summary) {
     return out;
   }();
   const auto refuse = [&](const std::string& what) {
-    throw h5::Error(fmt::format("HDF5 file '{}', object '/': {}: the file is damaged (HDF5 does not checksum the "
-                                "global heap where its strings live)",
-                                root.file_path(), what));
+    throw h5::Error(
+        fmt::format("HDF5 file '{}', object '/': {}: the file is damaged (HDF5 does not checksum the "
+                    "global heap where its strings live)",
+                    root.file_path(), what));
   };
   if (!statuses.contains(summary.status))
     refuse(fmt::format("attribute status = \"{}\" is no run status", summary.status));
@@ -374,8 +363,7 @@ void read_sizes(const Group& root, RunSummary& summary) {
 
   const Group events = root.open_group("events");
   const hsize_t event_rows = complete_rows(events, kEventNames);
-  const std::vector<std::int64_t> signs =
-      events.open_dataset("new_sign").read_rows<std::int64_t>(0, event_rows);
+  const std::vector<std::int64_t> signs = events.open_dataset("new_sign").read_rows<std::int64_t>(0, event_rows);
   summary.events = static_cast<std::int64_t>(event_rows);
   summary.sliding_entries = std::ranges::count(signs, std::int64_t{0});
 
@@ -393,12 +381,13 @@ void write_final_vector(Group& final_group, const std::string& name, const Eigen
   // θ and the polished θ run along θ's parameters, the multipliers along the samples.
   const bool per_sample = name == "lambda";
   const std::string dimension = per_sample ? "sample" : "param";
-  const h5::Dataset scale =
-      final_group.contains(dimension)
-          ? final_group.open_dataset(dimension)
-          : write_index(final_group, dimension, static_cast<hsize_t>(value.size()), per_sample ? "sample" : "index into theta");
+  const h5::Dataset scale = final_group.contains(dimension)
+                                ? final_group.open_dataset(dimension)
+                                : write_index(final_group, dimension, static_cast<hsize_t>(value.size()),
+                                              per_sample ? "sample" : "index into theta");
   if (scale.shape().at(0) != static_cast<hsize_t>(value.size()))
-    malformed(dataset, fmt::format("holds {} values, its dimension '{}' {}", value.size(), dimension, scale.shape().at(0)));
+    malformed(dataset,
+              fmt::format("holds {} values, its dimension '{}' {}", value.size(), dimension, scale.shape().at(0)));
   dataset.attach_scale(scale, 0);
 }
 

@@ -141,7 +141,7 @@ struct RunSummary {
   std::int64_t sliding_entries = 0;  ///< events with new_sign == 0
   std::int64_t snapshots = 0;
   std::optional<CheckpointPosition> checkpoint;  ///< the current checkpoint, if one was written
-  std::uint64_t file_bytes = 0;  ///< size of the file on disk
+  std::uint64_t file_bytes = 0;                  ///< size of the file on disk
   StorageSize trajectory_size;
   StorageSize event_size;
   StorageSize snapshot_size;

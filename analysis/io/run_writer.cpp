@@ -205,8 +205,8 @@ void RunWriter::on_event(const SwitchEvent& event) {
 void RunWriter::on_snapshot(const Eigen::VectorXd& theta, std::int64_t point) {
   guarded([&](Impl& w) {
     if (static_cast<hsize_t>(theta.size()) != w.dim) {
-      throw std::length_error(fmt::format("{}: snapshot theta has {} values, the layers of the run hold {}",
-                                          w.path, theta.size(), w.dim));
+      throw std::length_error(
+          fmt::format("{}: snapshot theta has {} values, the layers of the run hold {}", w.path, theta.size(), w.dim));
     }
     Snapshots& snapshots = w.layout().snapshots;
     snapshots.snapshot.append(static_cast<std::int64_t>(snapshots.snapshot.rows()));

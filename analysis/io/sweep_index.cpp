@@ -12,10 +12,10 @@
 #include <ctime>
 #include <filesystem>
 #include <functional>
-#include <type_traits>
-#include <numeric>
 #include <limits>
+#include <numeric>
 #include <optional>
+#include <type_traits>
 
 namespace kktflow {
 namespace {
@@ -41,10 +41,15 @@ class CaseColumns {
  public:
   CaseColumns(h5::Group group, const h5::Dataset& scale) : m_group(std::move(group)), m_scale(scale) {}
 
-  void add(const std::string& name, const std::vector<std::string>& values) { attach(m_group.write_dataset(name, values)); }
-  void add(const std::string& name, const std::vector<std::int64_t>& values) { attach(m_group.write_dataset(name, values)); }
+  void add(const std::string& name, const std::vector<std::string>& values) {
+    attach(m_group.write_dataset(name, values));
+  }
+  void add(const std::string& name, const std::vector<std::int64_t>& values) {
+    attach(m_group.write_dataset(name, values));
+  }
   void add(const std::string& name, const std::vector<double>& values) {
-    attach(m_group.write_dataset(name, Eigen::Map<const Eigen::VectorXd>(values.data(), static_cast<Eigen::Index>(values.size()))));
+    attach(m_group.write_dataset(
+        name, Eigen::Map<const Eigen::VectorXd>(values.data(), static_cast<Eigen::Index>(values.size()))));
   }
   /// The column field(r) over `rows`.
   template <class Row, class Field>
@@ -70,7 +75,8 @@ std::optional<double> as_number(const std::string& text) {
 }
 
 /// /params/<key>: f64 when every case's value is a number, the TOML text otherwise.
-void write_params(h5::Group& root, const h5::Dataset& scale, const SweepDescription& spec, const std::vector<CaseRow>& rows) {
+void write_params(h5::Group& root, const h5::Dataset& scale, const SweepDescription& spec,
+                  const std::vector<CaseRow>& rows) {
   CaseColumns params(root.create_group("params"), scale);
   for (std::size_t k = 0; k < spec.keys.size(); ++k) {
     std::vector<std::string> texts;
@@ -183,7 +189,8 @@ void write_continuation(h5::Group& root, const h5::Dataset& scale, const Continu
   per_case.add("pattern", c.pattern);
 }
 
-void write_attributes(h5::Group& root, const SweepDescription& spec, const std::vector<CaseRow>& rows, const SweepTotals& totals) {
+void write_attributes(h5::Group& root, const SweepDescription& spec, const std::vector<CaseRow>& rows,
+                      const SweepTotals& totals) {
   const auto count = [&](const char* state) {
     return static_cast<std::int64_t>(std::ranges::count(rows, std::string(state), &CaseRow::state));
   };

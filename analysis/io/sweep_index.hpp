@@ -31,10 +31,10 @@ enum class CaseProgress {
 /// What a case's run file holds.
 struct CaseFile {
   CaseProgress progress = CaseProgress::missing;
-  std::string config;         ///< the resolved configuration it was made with ("" unless it opens)
-  std::string status;         ///< the run's status attribute ("" unless it opens)
-  std::string status_reason;  ///< or why the file does not open
-  std::optional<Record> last;  ///< the last trajectory row
+  std::string config;               ///< the resolved configuration it was made with ("" unless it opens)
+  std::string status;               ///< the run's status attribute ("" unless it opens)
+  std::string status_reason;        ///< or why the file does not open
+  std::optional<Record> last;       ///< the last trajectory row
   std::vector<ClaimResult> claims;  ///< /verify rows
 };
 
@@ -43,22 +43,22 @@ CaseFile inspect_case_file(const std::string& path);
 
 /// What the index records about the sweep file (root attributes).
 struct SweepDescription {
-  std::string path;         ///< the sweep file
-  std::string text;         ///< its contents
-  std::string base_config;  ///< the base run configuration
-  std::string mode;         ///< "grid", "list" or "continuation"
+  std::string path;               ///< the sweep file
+  std::string text;               ///< its contents
+  std::string base_config;        ///< the base run configuration
+  std::string mode;               ///< "grid", "list" or "continuation"
   std::vector<std::string> keys;  ///< swept keys, in order
-  double budget_s = 0;      ///< wall seconds after which no case starts; 0: no budget
+  double budget_s = 0;            ///< wall seconds after which no case starts; 0: no budget
 };
 
 /// One row of the index.
 struct CaseRow {
-  int index = 0;       ///< the case's position in the sweep
-  std::string label;   ///< "data.d=50 seed=1": its parameters, for messages
+  int index = 0;      ///< the case's position in the sweep
+  std::string label;  ///< "data.d=50 seed=1": its parameters, for messages
   /// (config key, value as TOML text) of every swept key, in the sweep's key order.
   std::vector<std::pair<std::string, std::string>> params;
-  std::string file;   ///< the run file, relative to the sweep directory
-  std::string state;  ///< "done", "failed" (after its retry) or "pending" (not run yet)
+  std::string file;     ///< the run file, relative to the sweep directory
+  std::string state;    ///< "done", "failed" (after its retry) or "pending" (not run yet)
   std::string message;  ///< why it failed, "" otherwise
   int attempts = 0;     ///< attempts made by the last `kktflow sweep`
   CaseFile contents;
@@ -86,11 +86,11 @@ struct BranchChange {
 /// What a continuation adds to the index (/continuation): one entry per case (in case order) and
 /// the changes found.
 struct ContinuationRecord {
-  std::string key;                                        ///< the config key followed
-  std::vector<std::pair<std::string, double>> settings;   ///< from, to, step, … of [continuation]
-  std::vector<double> value;           ///< the case's parameter value
-  std::vector<std::int64_t> warm_start;  ///< the case it started from, −1: the base θ(0)
-  std::vector<std::string> support;    ///< "" when the case has no limit
+  std::string key;                                       ///< the config key followed
+  std::vector<std::pair<std::string, double>> settings;  ///< from, to, step, … of [continuation]
+  std::vector<double> value;                             ///< the case's parameter value
+  std::vector<std::int64_t> warm_start;                  ///< the case it started from, −1: the base θ(0)
+  std::vector<std::string> support;                      ///< "" when the case has no limit
   std::vector<std::string> pattern;
   std::vector<BranchChange> changes;
 };

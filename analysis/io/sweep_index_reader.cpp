@@ -42,7 +42,8 @@ void read_verdicts(const h5::Group& root, std::vector<IndexedCase>& cases) {
   for (const std::string& name : verify.member_names()) {
     const h5::Group claim = verify.open_group(name);
     const auto passed = claim.open_dataset("passed").read_int64s();
-    const Eigen::VectorXd value = claim.open_dataset("value").read_vector(), tolerance = claim.open_dataset("tolerance").read_vector();
+    const Eigen::VectorXd value = claim.open_dataset("value").read_vector(),
+                          tolerance = claim.open_dataset("tolerance").read_vector();
     for (std::size_t k = 0; k < cases.size(); ++k) {
       if (passed.at(k) < 0) continue;  // not evaluated for this case
       const auto i = static_cast<Eigen::Index>(k);
@@ -52,17 +53,19 @@ void read_verdicts(const h5::Group& root, std::vector<IndexedCase>& cases) {
 }
 
 [[noreturn]] void damaged(const std::string& path, const std::string& object, const std::string& what) {
-  throw h5::Error(fmt::format("HDF5 file '{}', object '{}': {}: the file is damaged (HDF5 does not checksum the "
-                              "global heap where its strings live); `kktflow sweep` run again rebuilds the index "
-                              "from the case files",
-                              path, object, what));
+  throw h5::Error(
+      fmt::format("HDF5 file '{}', object '{}': {}: the file is damaged (HDF5 does not checksum the "
+                  "global heap where its strings live); `kktflow sweep` run again rebuilds the index "
+                  "from the case files",
+                  path, object, what));
 }
 
 /// Refuses strings no sweep writes: a damaged global heap reads back as empty or shifted text
 /// without any error from HDF5.
 void check_strings(const std::string& path, const SweepIndexContents& c) {
   const std::set<std::string> modes{"grid", "list", "continuation"};
-  if (!modes.contains(c.sweep.mode)) damaged(path, "/", fmt::format("attribute mode = \"{}\" is no sweep mode", c.sweep.mode));
+  if (!modes.contains(c.sweep.mode))
+    damaged(path, "/", fmt::format("attribute mode = \"{}\" is no sweep mode", c.sweep.mode));
   if (c.created.empty()) damaged(path, "/", "attribute created is empty");
   const std::set<std::string> states{"done", "failed", "pending"};
   for (std::size_t k = 0; k < c.cases.size(); ++k) {
@@ -93,11 +96,11 @@ SweepIndexContents read_sweep_index(const std::string& path) {
     throw h5::Error(fmt::format("HDF5 file '{}', object '/': not a kktflow sweep index", path));
   const auto version = root.read_attr<std::int64_t>("format_version");
   if (version > kSweepFormatVersion)
-    throw h5::Error(fmt::format("HDF5 file '{}', object '/': format_version {} is newer than this kktflow reads ({})", path,
-                                version, kSweepFormatVersion));
+    throw h5::Error(fmt::format("HDF5 file '{}', object '/': format_version {} is newer than this kktflow reads ({})",
+                                path, version, kSweepFormatVersion));
   SweepIndexContents out;
-  out.sweep = {root.read_attr<std::string>("sweep_file"), root.read_attr<std::string>("sweep"),
-               root.read_attr<std::string>("base_config"), root.read_attr<std::string>("mode"),
+  out.sweep = {root.read_attr<std::string>("sweep_file"),        root.read_attr<std::string>("sweep"),
+               root.read_attr<std::string>("base_config"),       root.read_attr<std::string>("mode"),
                root.read_attr<std::vector<std::string>>("keys"), root.read_attr<double>("budget_s")};
   out.totals = {root.read_attr<double>("wall_s"), static_cast<int>(root.read_attr<std::int64_t>("workers")),
                 static_cast<int>(root.read_attr<std::int64_t>("ranks"))};

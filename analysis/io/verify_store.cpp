@@ -72,16 +72,19 @@ void write_verify(const std::string& path, const std::vector<ClaimResult>& rows,
   columns.push_back(group.write_dataset("tolerance", tolerance));
   columns.push_back(group.write_dataset("certified", certified));
   columns.push_back(group.write_dataset("detail", details));
-  const std::array<const char*, 6> long_names{
-      "claim name", "1 if the claim passed, 0 if it failed", "the figure the verdict rests on",
-      "the bound the value is compared with", "1 if value is a rigorous bound (interval arithmetic)",
-      "figures behind the verdict"};
+  const std::array<const char*, 6> long_names{"claim name",
+                                              "1 if the claim passed, 0 if it failed",
+                                              "the figure the verdict rests on",
+                                              "the bound the value is compared with",
+                                              "1 if value is a rigorous bound (interval arithmetic)",
+                                              "figures behind the verdict"};
   for (std::size_t c = 0; c < columns.size(); ++c) {
     describe(columns[c], long_names[c]);
     columns[c].attach_scale(claim, 0);
   }
   h5::Group final_group = root.open_group("final");
-  if (finals.polished_theta.size() > 0) run_file::write_final_vector(final_group, "polished_theta", finals.polished_theta);
+  if (finals.polished_theta.size() > 0)
+    run_file::write_final_vector(final_group, "polished_theta", finals.polished_theta);
   if (finals.lambda.size() > 0) run_file::write_final_vector(final_group, "lambda", finals.lambda);
   file.flush();
 }

@@ -71,8 +71,9 @@ void CaseBook::finish(const TaskOutcome& outcome) {
     m_queue.push_back(outcome.case_index);
   } else {
     row.state = "failed";
-    row.message = fmt::format("{} (attempt {}); see {}", outcome.message.empty() ? "the run file is incomplete" : outcome.message,
-                              row.attempts, log_path(row));
+    row.message =
+        fmt::format("{} (attempt {}); see {}", outcome.message.empty() ? "the run file is incomplete" : outcome.message,
+                    row.attempts, log_path(row));
   }
 }
 
@@ -100,7 +101,8 @@ CaseFile CaseBook::inspect(const CaseRow& row) const {
   const std::string& expected = m_configs.at(static_cast<std::size_t>(row.index));
   if (!file.config.empty() && file.config != expected)
     throw SweepError(path + " was made with another configuration than case " + std::to_string(row.index) +
-                     " of this sweep (" + row.label + "); the sweep file or its base config has changed: "
+                     " of this sweep (" + row.label +
+                     "); the sweep file or its base config has changed: "
                      "give a new -o DIR, or remove the case files to recompute them");
   return file;
 }

@@ -71,11 +71,19 @@ struct BranchPoint {
 class Continuation {
  public:
   Continuation(const SweepSpec& spec, const ConfigResolver& resolve, const SweepOptions& opts)
-      : m_spec(spec), m_c(spec.continuation), m_resolve(resolve), m_opts(opts),
-        m_book(spec, opts.dir, opts.kktflow_exe), m_index((std::filesystem::path(opts.dir) / "index.h5").string()) {
+      : m_spec(spec),
+        m_c(spec.continuation),
+        m_resolve(resolve),
+        m_opts(opts),
+        m_book(spec, opts.dir, opts.kktflow_exe),
+        m_index((std::filesystem::path(opts.dir) / "index.h5").string()) {
     m_record.key = m_c.key;
-    m_record.settings = {{"from", m_c.from}, {"to", m_c.to}, {"step", m_c.step}, {"max_step", m_c.max_step},
-                         {"locate_tol", m_c.locate_tol}, {"support_tol", m_c.support_tol}};
+    m_record.settings = {{"from", m_c.from},
+                         {"to", m_c.to},
+                         {"step", m_c.step},
+                         {"max_step", m_c.max_step},
+                         {"locate_tol", m_c.locate_tol},
+                         {"support_tol", m_c.support_tol}};
   }
 
   ContinuationOutcome run() {
@@ -113,8 +121,9 @@ class Continuation {
       if (!mid) return std::nullopt;
       (mid->signature.same_branch(before.signature) ? before : after) = *mid;
     }
-    m_record.changes.push_back({before.case_index, after.case_index, before.value, after.value, before.signature.support_text(),
-                                after.signature.support_text(), before.signature.pattern != after.signature.pattern});
+    m_record.changes.push_back({before.case_index, after.case_index, before.value, after.value,
+                                before.signature.support_text(), after.signature.support_text(),
+                                before.signature.pattern != after.signature.pattern});
     report();
     return after;
   }
@@ -133,7 +142,8 @@ class Continuation {
       report();
     }
     const CaseRow& row = m_book.row(index);
-    if (row.state != "done") return stop(interrupted() ? "interrupted" : fmt::format("case {} ({}) failed", index, row.label));
+    if (row.state != "done")
+      return stop(interrupted() ? "interrupted" : fmt::format("case {} ({}) failed", index, row.label));
     try {
       BranchPoint point{value, index, read_limit_signature(m_book.case_path(index), m_c.support_tol)};
       m_record.support[static_cast<std::size_t>(index)] = point.signature.support_text();
@@ -196,8 +206,10 @@ std::string LimitSignature::support_text() const { return fmt::format("{}", fmt:
 LimitSignature read_limit_signature(const std::string& run_file, double support_tol) {
   const RunData data = read_run_data(run_file);
   if (data.kind == "relu2")
-    throw std::invalid_argument(run_file + ": model.kind = \"relu2\" (square loss) has no margins to take a support set from");
-  return data.kind == "leaky2_fixed_outer" ? fixed_outer_signature(data, support_tol) : model_signature(data, support_tol);
+    throw std::invalid_argument(run_file +
+                                ": model.kind = \"relu2\" (square loss) has no margins to take a support set from");
+  return data.kind == "leaky2_fixed_outer" ? fixed_outer_signature(data, support_tol)
+                                           : model_signature(data, support_tol);
 }
 
 ContinuationOutcome run_continuation(const SweepSpec& spec, const ConfigResolver& resolve, const SweepOptions& opts) {

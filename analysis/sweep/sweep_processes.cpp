@@ -28,7 +28,8 @@ int exit_code_of(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 
 
 std::string describe(const TaskCommand& command, int code) {
   const std::string what = command.argv.size() > 1 ? "kktflow " + command.argv[1] : command.argv.front();
-  return code > 128 ? what + " was killed by signal " + std::to_string(code - 128) : what + " exited with code " + std::to_string(code);
+  return code > 128 ? what + " was killed by signal " + std::to_string(code - 128)
+                    : what + " exited with code " + std::to_string(code);
 }
 
 /// Forks and execs `argv` with stdout and stderr appended to `log`. Everything the child does
@@ -69,8 +70,7 @@ ProcessSlots::~ProcessSlots() {
   interrupt();
   for (const Running& r : m_running) {
     int status = 0;
-    while (waitpid(r.pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    while (waitpid(r.pid, &status, 0) < 0 && errno == EINTR) {}
   }
 }
 

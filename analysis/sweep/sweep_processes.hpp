@@ -3,8 +3,8 @@
 /// Running the attempts of sweep cases as child processes (`kktflow run`, then `kktflow verify`),
 /// a few at a time, without blocking: the sweep's event loop polls them. A case that crashes or
 /// is killed takes only its own process down, and the sweep records it as a failed attempt.
-#include <string>
 #include <sys/types.h>
+#include <string>
 #include <vector>
 
 namespace kktflow {
@@ -16,7 +16,7 @@ struct TaskCommand {
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
-    archive & argv & ok_codes;
+    archive& argv& ok_codes;
   }
 };
 
@@ -29,7 +29,7 @@ struct CaseTask {
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
-    archive & case_index & commands & log_path;
+    archive& case_index& commands& log_path;
   }
 };
 
@@ -41,7 +41,7 @@ struct TaskOutcome {
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
-    archive & case_index & exit_code & message;
+    archive& case_index& exit_code& message;
   }
 };
 

@@ -34,7 +34,9 @@ CaseBook book_of(const SweepSpec& spec, const std::vector<std::string>& configs,
 
 class Stopwatch {
  public:
-  [[nodiscard]] double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count(); }
+  [[nodiscard]] double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+  }
 
  private:
   std::chrono::steady_clock::time_point m_start = std::chrono::steady_clock::now();

@@ -12,8 +12,8 @@
 /// or interrupted run) is continued with `kktflow run --resume`; a damaged or missing one is
 /// started afresh; an ended but unverified one is only verified. A case whose attempt leaves its
 /// file short of that is tried once more, from scratch.
-#include "analysis/sweep/sweep_cases.hpp"
 #include "analysis/io/sweep_index.hpp"
+#include "analysis/sweep/sweep_cases.hpp"
 #include "analysis/sweep/sweep_spec.hpp"
 
 #include <functional>
@@ -23,9 +23,9 @@
 namespace kktflow {
 
 struct SweepOptions {
-  std::string dir;          ///< the sweep directory
-  std::string kktflow_exe;  ///< the executable the cases run with
-  int jobs = 1;             ///< cases this process runs at a time
+  std::string dir;                                      ///< the sweep directory
+  std::string kktflow_exe;                              ///< the executable the cases run with
+  int jobs = 1;                                         ///< cases this process runs at a time
   std::function<void(const SweepStatus&)> on_progress;  ///< after every change; may be empty
   bool (*interrupted)() = nullptr;  ///< polled; true stops handing out cases and interrupts running ones
 };

@@ -30,7 +30,8 @@ std::string toml_text(const toml::node& node) {
 }
 
 /// (dotted key, node) of every leaf of `table`: nested tables become section.key.
-void flatten(const toml::table& table, const std::string& prefix, std::vector<std::pair<std::string, const toml::node*>>& out) {
+void flatten(const toml::table& table, const std::string& prefix,
+             std::vector<std::pair<std::string, const toml::node*>>& out) {
   for (const auto& [key, node] : table) {
     const std::string name = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
     if (const auto* sub = node.as_table()) {
@@ -81,7 +82,8 @@ std::string read_base(const toml::table& root, const std::string& path) {
   }
   const std::filesystem::path resolved = std::filesystem::path(path).parent_path() / *base;
   if (!std::filesystem::is_regular_file(resolved))
-    throw SweepError("base = \"" + *base + "\": no such file " + resolved.string() + " (relative paths start at the sweep file)");
+    throw SweepError("base = \"" + *base + "\": no such file " + resolved.string() +
+                     " (relative paths start at the sweep file)");
   return std::filesystem::absolute(resolved).lexically_normal().string();
 }
 
@@ -114,12 +116,14 @@ std::vector<std::string> read_set(const toml::table& root) {
   const toml::node* node = root.get("set");
   if (!node) return overrides;
   if (!node->is_table()) throw SweepError("set = " + toml_text(*node) + ": expected a table of key = value");
-  for (const auto& [key, value] : leaves(*node->as_table())) overrides.push_back(key + "=" + scalar_text("set." + key, *value));
+  for (const auto& [key, value] : leaves(*node->as_table()))
+    overrides.push_back(key + "=" + scalar_text("set." + key, *value));
   return overrides;
 }
 
 /// Every combination of the [grid] values, the last key varying fastest.
-std::vector<std::vector<std::pair<std::string, std::string>>> expand_grid(const toml::table& root, std::vector<std::string>& keys) {
+std::vector<std::vector<std::pair<std::string, std::string>>> expand_grid(const toml::table& root,
+                                                                          std::vector<std::string>& keys) {
   const auto* grid = root.get_as<toml::table>("grid");
   if (!grid) throw SweepError("mode = \"grid\": missing the [grid] table (key = [values, ...])");
   std::vector<std::vector<std::string>> values;
@@ -148,7 +152,8 @@ std::vector<std::vector<std::pair<std::string, std::string>>> expand_grid(const 
 }
 
 /// The [[case]] tables; every case must set the same keys, so that the index has one column each.
-std::vector<std::vector<std::pair<std::string, std::string>>> expand_list(const toml::table& root, std::vector<std::string>& keys) {
+std::vector<std::vector<std::pair<std::string, std::string>>> expand_list(const toml::table& root,
+                                                                          std::vector<std::string>& keys) {
   const auto* list = root.get_as<toml::array>("case");
   if (!list || list->empty()) throw SweepError("mode = \"list\": missing the [[case]] tables (one per case)");
   std::vector<std::vector<std::pair<std::string, std::string>>> cases;
@@ -163,7 +168,8 @@ std::vector<std::vector<std::pair<std::string, std::string>>> expand_list(const 
     }
     if (c == 0) keys = these;
     if (these != keys)
-      throw SweepError("case[" + std::to_string(c) + "] sets other keys than case[0]; every [[case]] must set the same keys");
+      throw SweepError("case[" + std::to_string(c) +
+                       "] sets other keys than case[0]; every [[case]] must set the same keys");
   }
   return cases;
 }
@@ -196,7 +202,8 @@ ContinuationSpec read_continuation(const toml::table& root) {
   ContinuationSpec c;
   const auto key = (*table)["key"].value_exact<std::string>();
   if (!key || key->empty())
-    throw SweepError(table->contains("key") ? "continuation.key = " + toml_text(*table->get("key")) + ": expected a config key such as \"data.shift\""
+    throw SweepError(table->contains("key") ? "continuation.key = " + toml_text(*table->get("key")) +
+                                                  ": expected a config key such as \"data.shift\""
                                             : "continuation.key: missing; name the config key to follow");
   c.key = *key;
   c.from = continuation_number(*table, "from", std::nullopt);
@@ -228,7 +235,8 @@ void check_mode(const toml::table& root, const std::string& mode) {
   for (const ModeTable& t : {ModeTable{"grid", "[grid]", "grid"}, ModeTable{"case", "[[case]] tables", "list"},
                              ModeTable{"continuation", "[continuation]", "continuation"}}) {
     if (mode != t.mode && root.contains(t.key))
-      throw SweepError(std::string(t.what) + " given with mode = \"" + mode + "\"; use mode = \"" + t.mode + "\" for them");
+      throw SweepError(std::string(t.what) + " given with mode = \"" + mode + "\"; use mode = \"" + t.mode +
+                       "\" for them");
   }
 }
 
@@ -257,7 +265,8 @@ SweepSpec read_sweep_file(const std::string& path) {
   spec.base_config = read_base(root, path);
   spec.mode = root["mode"].value_or(std::string("grid"));
   if (root.contains("mode") && !root["mode"].is_string())
-    throw SweepError("mode = " + toml_text(*root.get("mode")) + ": allowed values are \"grid\", \"list\", \"continuation\"");
+    throw SweepError("mode = " + toml_text(*root.get("mode")) +
+                     ": allowed values are \"grid\", \"list\", \"continuation\"");
   check_mode(root, spec.mode);
   spec.claims = read_claims(root);
   spec.budget_s = read_budget(root);

@@ -27,8 +27,8 @@
 ///
 /// Keys are written quoted ("data.d") or as TOML dotted keys (data.d); either names the config
 /// key section.key. TOML tables are unordered, so keys come in name order (toml++ keeps tables
-/// sorted), in [grid] and in every [[case]] alike. Whether a key exists and a value is in range is the run configuration's
-/// business: the caller loads every case's configuration before anything runs.
+/// sorted), in [grid] and in every [[case]] alike. Whether a key exists and a value is in range is the run
+/// configuration's business: the caller loads every case's configuration before anything runs.
 #include "analysis/io/sweep_index.hpp"
 
 #include <stdexcept>
@@ -59,23 +59,23 @@ struct ContinuationSpec {
   std::string key;
   double from = 0;
   double to = 0;
-  double step = 0;        ///< > 0; the direction is that of to − from
-  double max_step = 0;    ///< ≥ step
-  double locate_tol = 0;  ///< in (0, step]
-  double support_tol = 0; ///< in (0, 1)
+  double step = 0;         ///< > 0; the direction is that of to − from
+  double max_step = 0;     ///< ≥ step
+  double locate_tol = 0;   ///< in (0, step]
+  double support_tol = 0;  ///< in (0, 1)
 };
 
 struct SweepSpec {
-  std::string path;         ///< the sweep file
-  std::string text;         ///< its contents, stored in the index
-  std::string base_config;  ///< the base run configuration, resolved against the sweep file's directory
-  std::string mode;         ///< "grid", "list" or "continuation"
-  std::vector<std::string> keys;  ///< swept keys, in order
+  std::string path;                 ///< the sweep file
+  std::string text;                 ///< its contents, stored in the index
+  std::string base_config;          ///< the base run configuration, resolved against the sweep file's directory
+  std::string mode;                 ///< "grid", "list" or "continuation"
+  std::vector<std::string> keys;    ///< swept keys, in order
   std::vector<std::string> claims;  ///< claims to verify; empty: every claim that applies
-  double budget_s = 0;      ///< wall seconds after which no case starts; 0: no budget
-  std::vector<SweepCase> cases;  ///< grid and list; continuation makes its cases as it goes
+  double budget_s = 0;              ///< wall seconds after which no case starts; 0: no budget
+  std::vector<SweepCase> cases;     ///< grid and list; continuation makes its cases as it goes
   std::vector<std::string> shared;  ///< the [set] overrides, as "section.key=value"
-  ContinuationSpec continuation;  ///< mode = "continuation"
+  ContinuationSpec continuation;    ///< mode = "continuation"
 };
 
 /// `value` as the shortest TOML float text that reads back to it (0.3, 1.0, 1e-05).

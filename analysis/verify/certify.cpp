@@ -21,7 +21,8 @@ namespace bi = boost::numeric::interval_lib;
 /// Intervals whose every operation rounds its bounds outward (rounded_arith_opp: the mode stays
 /// upward, a lower bound is computed as −((−x) ∘ y)).
 using Interval =
-    boost::numeric::interval<double, bi::policies<bi::save_state<bi::rounded_arith_opp<double>>, bi::checking_base<double>>>;
+    boost::numeric::interval<double,
+                             bi::policies<bi::save_state<bi::rounded_arith_opp<double>>, bi::checking_base<double>>>;
 /// The same arithmetic without a mode switch per operation: valid only while a RoundingScope lives.
 using Fast = bi::unprotect<Interval>::type;
 /// Sets upward rounding for its lifetime and restores the caller's mode afterwards.
@@ -109,7 +110,8 @@ void certify_strictness(const PreActivations& pre, const Pattern& pattern, KktCe
         ++cert.non_strict;
         continue;
       }
-      const Fast scale = Fast(pre.w_norm_up[static_cast<std::size_t>(j)]) * Fast(pre.x_norm_up[static_cast<std::size_t>(i)]);
+      const Fast scale =
+          Fast(pre.w_norm_up[static_cast<std::size_t>(j)]) * Fast(pre.x_norm_up[static_cast<std::size_t>(i)]);
       cert.strictness_lower = std::min(cert.strictness_lower, (Fast(mig(z)) / scale).lower());
     }
   }

@@ -13,11 +13,11 @@ namespace kktflow {
 
 /// Lyu & Li's (ε, δ)-KKT conditions at W̃ = W / q_min(W), with the gradients the pattern fixes.
 struct KktCertificate {
-  double epsilon_upper = 0;     ///< ‖W̃ − Σ_i λ_i ∇q_i(W̃)‖_F ≤ epsilon_upper
-  double delta_upper = 0;       ///< Σ_i λ_i (q_i(W̃) − 1) ≤ delta_upper
+  double epsilon_upper = 0;           ///< ‖W̃ − Σ_i λ_i ∇q_i(W̃)‖_F ≤ epsilon_upper
+  double delta_upper = 0;             ///< Σ_i λ_i (q_i(W̃) − 1) ≤ delta_upper
   double epsilon_relative_upper = 0;  ///< ε/‖W̃‖_F ≤ this (scale-free)
   double delta_relative_upper = 0;    ///< δ/‖W̃‖_F² ≤ this (Σλ_i = ‖W̃‖² at a KKT point)
-  double q_min_lower = 0;       ///< min_i q_i(W) ∈ [q_min_lower, q_min_upper] (primal feasibility)
+  double q_min_lower = 0;             ///< min_i q_i(W) ∈ [q_min_lower, q_min_upper] (primal feasibility)
   double q_min_upper = 0;
   /// min over pairs of |⟨w_j, x_i⟩| / (‖w_j‖‖x_i‖) ≥ strictness_lower: how far the pattern is
   /// from its nearest kink (0 when some pair is not strict).
@@ -37,9 +37,9 @@ KktCertificate certify_kkt(const Leaky2Net& net, const Eigen::Ref<const Eigen::M
 /// gives a valid bound; a good one a tight bound), and σ₁(W) ≥ ‖W v‖/‖v‖ for v = V₂'s first column.
 struct RankCertificate {
   double sigma1_lower = 0;
-  double sigma3_upper = 0;   ///< ‖W − W₂‖_F
-  double ratio_upper = 0;    ///< σ₃/σ₁ ≤ ratio_upper (+∞ when σ₁ cannot be bounded away from 0)
-  double ratio_float = 0;    ///< σ₃/σ₁ of the float SVD, for reference
+  double sigma3_upper = 0;  ///< ‖W − W₂‖_F
+  double ratio_upper = 0;   ///< σ₃/σ₁ ≤ ratio_upper (+∞ when σ₁ cannot be bounded away from 0)
+  double ratio_float = 0;   ///< σ₃/σ₁ of the float SVD, for reference
 };
 
 RankCertificate certify_rank2(const Eigen::Ref<const Eigen::MatrixXd>& W);
@@ -48,13 +48,13 @@ RankCertificate certify_rank2(const Eigen::Ref<const Eigen::MatrixXd>& W);
 /// parallel to q = Σ_{a_j<0} w_j. W₂ has rows α_j p (a_j > 0) and α_j q (a_j < 0) with the
 /// doubles α_j = ⟨w_j, p⟩/‖p‖² (resp. q), so it is exactly of rank ≤ 2 and two-family.
 struct FamilyCertificate {
-  Eigen::VectorXd p;              ///< family direction of the rows with a_j > 0 (zero if none)
-  Eigen::VectorXd q;              ///< family direction of the rows with a_j < 0
-  Eigen::VectorXd alpha;          ///< the multiples α_j of W₂, m
-  double angle_upper = 0;         ///< max_j ∠(w_j, its family direction) ≤ angle_upper (rad)
-  double angle_float = 0;         ///< the same maximum in floating point, for reference
-  double distance_upper = 0;      ///< ‖W − W₂‖_F ≤ distance_upper
-  bool positive = false;          ///< every ⟨w_j, family direction⟩ > 0 certified and α_j > 0
+  Eigen::VectorXd p;          ///< family direction of the rows with a_j > 0 (zero if none)
+  Eigen::VectorXd q;          ///< family direction of the rows with a_j < 0
+  Eigen::VectorXd alpha;      ///< the multiples α_j of W₂, m
+  double angle_upper = 0;     ///< max_j ∠(w_j, its family direction) ≤ angle_upper (rad)
+  double angle_float = 0;     ///< the same maximum in floating point, for reference
+  double distance_upper = 0;  ///< ‖W − W₂‖_F ≤ distance_upper
+  bool positive = false;      ///< every ⟨w_j, family direction⟩ > 0 certified and α_j > 0
 };
 
 FamilyCertificate certify_two_families(const Leaky2Net& net, const Eigen::Ref<const Eigen::MatrixXd>& W);
@@ -68,11 +68,11 @@ FamilyCertificate certify_two_families(const Leaky2Net& net, const Eigen::Ref<co
 /// (φ is 1-Lipschitz), sign f(x; W) = sign⟨z, x⟩ for every x whose angle to the hyperplane z^⊥
 /// exceeds κ = asin(‖a‖ ‖W − W₂‖_F / (γ‖z₂‖)) + ∠(z₂, z).
 struct BoundaryCertificate {
-  double a_lower = 0;        ///< A ≥ a_lower
-  double b_lower = 0;        ///< B ≥ b_lower
-  double angle_upper = 0;    ///< ∠(z₂, z) ≤ angle_upper
-  double wedge_upper = 0;    ///< κ ≤ wedge_upper (rad)
-  bool proven = false;       ///< the premises hold: families positive, A, B ≥ 0 not both 0, γ > 0, ⟨z₂, z⟩ > 0
+  double a_lower = 0;      ///< A ≥ a_lower
+  double b_lower = 0;      ///< B ≥ b_lower
+  double angle_upper = 0;  ///< ∠(z₂, z) ≤ angle_upper
+  double wedge_upper = 0;  ///< κ ≤ wedge_upper (rad)
+  bool proven = false;     ///< the premises hold: families positive, A, B ≥ 0 not both 0, γ > 0, ⟨z₂, z⟩ > 0
 };
 
 /// z is Frei's predictor for `lambda` (frei_predictor), enclosed from the data, not rounded.

@@ -19,7 +19,7 @@ struct ClaimInfo {
 using ClaimNames = std::vector<std::string>;
 
 struct ClaimFamily {
-  std::vector<ClaimInfo> claims;           ///< in report order
+  std::vector<ClaimInfo> claims;              ///< in report order
   ClaimNames (*requestable)(const RunData&);  ///< the claims that may be asked for on this run
   ClaimNames (*applicable)(const RunData&);   ///< those checked by default (a subset)
   /// Checks `names`, requestable on `run` (the registry has made sure), in the order given.

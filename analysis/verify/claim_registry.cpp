@@ -23,9 +23,9 @@ using Names = ClaimNames;
 
 /// The families in report order.
 const std::vector<const ClaimFamily*>& families() {
-  static const std::vector<const ClaimFamily*> table{&frei2023_family(),  &frei2023_gd_family(), &timor2023_family(),
-                                                     &lyu2021_family(),   &le2022_family(),      &soudry2018_family(),
-                                                     &lyuli2020_family(), &limit_certificate_family()};
+  static const std::vector<const ClaimFamily*> table{
+      &frei2023_family(), &frei2023_gd_family(), &timor2023_family(), &lyu2021_family(),
+      &le2022_family(),   &soudry2018_family(),  &lyuli2020_family(), &limit_certificate_family()};
   return table;
 }
 
@@ -74,10 +74,11 @@ VerifyOutcome verify_run(const RunData& run, const Names& names) {
   const Names requestable = requestable_claims(run);
   for (const std::string& name : names) {
     if (!family_of(name))
-      throw std::invalid_argument(fmt::format("unknown claim '{}'; known claims: {}", name, fmt::join(all_claim_names(), ", ")));
+      throw std::invalid_argument(
+          fmt::format("unknown claim '{}'; known claims: {}", name, fmt::join(all_claim_names(), ", ")));
     if (std::ranges::find(requestable, name) == requestable.end())
-      throw std::invalid_argument(fmt::format("claim '{}' does not apply to model kind {}; claims that do: {}", name, run.kind,
-                                              fmt::join(requestable, ", ")));
+      throw std::invalid_argument(fmt::format("claim '{}' does not apply to model kind {}; claims that do: {}", name,
+                                              run.kind, fmt::join(requestable, ", ")));
   }
   VerifyOutcome outcome;
   std::map<std::string, ClaimResult> by_name;

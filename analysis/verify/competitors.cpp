@@ -21,10 +21,10 @@ Competitor polished_competitor(const Leaky2Net& net, const Pattern& pattern, std
                                const CompetitorSettings& settings) {
   const Polished p = polish(net, pattern, settings.max_sign_constraints);
   if (!p.feasible) {
-    const std::string why = p.over_memory ? fmt::format(" (QP not computed: {} variables, {:.3g} GB)", p.dual_variables,
-                                                        p.dual_bytes / 1e9)
-                            : p.capped    ? " (QP capped)"
-                                          : " (infeasible)";
+    const std::string why =
+        p.over_memory ? fmt::format(" (QP not computed: {} variables, {:.3g} GB)", p.dual_variables, p.dual_bytes / 1e9)
+        : p.capped    ? " (QP capped)"
+                      : " (infeasible)";
     return {std::move(label) + why, -std::numeric_limits<double>::infinity(), false};
   }
   const double margin = normalized_margin(net, p.W);
@@ -104,7 +104,8 @@ std::vector<Competitor> find_competitors(const Leaky2Net& net, const Eigen::Ref<
   for (double sigma : settings.perturbations) {
     const Eigen::MatrixXd noise = gaussian(W_limit.rows(), W_limit.cols(), rng);
     const Eigen::MatrixXd W = W_limit + sigma * W_limit.norm() / noise.norm() * noise;
-    out.push_back(polished_competitor(net, activation_pattern(net, W), fmt::format("limit + {} noise", sigma), settings));
+    out.push_back(
+        polished_competitor(net, activation_pattern(net, W), fmt::format("limit + {} noise", sigma), settings));
   }
   const Pattern limit_pattern = activation_pattern(net, W_limit);
   for (double rate : settings.flip_rates) {

@@ -21,17 +21,17 @@ namespace kktflow {
 
 struct Competitor {
   std::string label;
-  double margin = 0;       ///< min_i q_i / ‖W‖_F of the competitor (−∞ when its QP has no solution)
-  bool feasible = false;   ///< margin > 0: a point of the max-margin problem after rescaling
+  double margin = 0;      ///< min_i q_i / ‖W‖_F of the competitor (−∞ when its QP has no solution)
+  bool feasible = false;  ///< margin > 0: a point of the max-margin problem after rescaling
 };
 
 /// How many competitors of each kind (ours); `seed` makes every random draw reproducible.
 struct CompetitorSettings {
-  std::vector<double> perturbations{0.3, 1.0};   ///< noise ‖ΔW‖_F / ‖W‖_F added to the limit
-  std::vector<double> flip_rates{0.02, 0.1};     ///< fraction of the limit's pattern entries flipped
-  int gd_inits = 3;                              ///< gradient-descent runs from other inits
-  int gd_steps = 800;                            ///< their steps (normalized GD, step 0.05 ‖W‖)
-  Eigen::Index max_sign_constraints = 1500;      ///< cap of each pattern QP (see polish)
+  std::vector<double> perturbations{0.3, 1.0};  ///< noise ‖ΔW‖_F / ‖W‖_F added to the limit
+  std::vector<double> flip_rates{0.02, 0.1};    ///< fraction of the limit's pattern entries flipped
+  int gd_inits = 3;                             ///< gradient-descent runs from other inits
+  int gd_steps = 800;                           ///< their steps (normalized GD, step 0.05 ‖W‖)
+  Eigen::Index max_sign_constraints = 1500;     ///< cap of each pattern QP (see polish)
   std::uint64_t seed = 2023;
 };
 

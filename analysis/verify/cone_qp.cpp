@@ -228,8 +228,7 @@ struct Release {
   std::ptrdiff_t tail = -1;  ///< −1: the zero group g becomes positive
 };
 
-Release best_release(const WorkingSet& ws, const Eigen::VectorXd& grad, double tol,
-                     const std::vector<char>& refused) {
+Release best_release(const WorkingSet& ws, const Eigen::VectorXd& grad, double tol, const std::vector<char>& refused) {
   Release best;
   const double gamma = ws.gamma();
   for (std::size_t g = 0; g < ws.groups(); ++g) {
@@ -272,7 +271,7 @@ void project_group(Eigen::VectorXd& v, Index h, const std::vector<Index>& tails,
     bool joins_low;  ///< true: t joins the low set; false: t leaves the high set
     double mu;
   };
-  double slope = 1;       // h(λ) = slope λ − offset between breakpoints
+  double slope = 1;  // h(λ) = slope λ − offset between breakpoints
   double offset = v[h];
   std::vector<Event> events;
   for (Index t : tails) {
@@ -349,8 +348,8 @@ ConeQpResult solve_cone_qp(const Eigen::Ref<const Eigen::MatrixXd>& H, const Eig
                            const ConeStructure& cone) {
   const Index n = b.size();
   if (H.rows() != n || H.cols() != n) {
-    throw std::invalid_argument("solve_cone_qp: H is " + std::to_string(H.rows()) + " × " +
-                                std::to_string(H.cols()) + ", b has " + std::to_string(n) + " entries");
+    throw std::invalid_argument("solve_cone_qp: H is " + std::to_string(H.rows()) + " × " + std::to_string(H.cols()) +
+                                ", b has " + std::to_string(n) + " entries");
   }
   WorkingSet ws(cone, n);
   ConeQpResult result;
@@ -379,8 +378,8 @@ ConeQpResult solve_cone_qp(const Eigen::Ref<const Eigen::MatrixXd>& H, const Eig
     v += alpha * step.direction;
     if (alpha > 0) std::ranges::fill(refused, 0);
     if (block.alpha <= alpha) {
-      const Index blocked = block.tail < 0 ? ws.head(block.group)
-                                           : ws.tails(block.group)[static_cast<std::size_t>(block.tail)];
+      const Index blocked =
+          block.tail < 0 ? ws.head(block.group) : ws.tails(block.group)[static_cast<std::size_t>(block.tail)];
       if (alpha == 0 && blocked == last_released) refused[static_cast<std::size_t>(blocked)] = 1;
       if (block.tail < 0) {
         ws.set_zero(block.group, v);

@@ -26,7 +26,7 @@ namespace kktflow {
 struct ConeStructure {
   std::vector<Eigen::Index> heads;
   std::vector<std::vector<Eigen::Index>> tails;  ///< tails[g]: the tails of heads[g] (may be empty)
-  double ratio_low = 0;                         ///< γ ∈ [0, 1): tails lie in [γ v_h, v_h]
+  double ratio_low = 0;                          ///< γ ∈ [0, 1): tails lie in [γ v_h, v_h]
 };
 
 struct ConeQpResult {

@@ -25,13 +25,13 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 /// The limit under test (see claims.hpp): the polished point if accepted, else the flow's W_T.
 struct Limit {
   Polished polished;
-  double final_angle = kInf;           ///< ∠(W_T, W_pol)
-  std::vector<double> snapshot_angles; ///< ∠(snapshot, W_pol) of the snapshots with q_min > 0
+  double final_angle = kInf;            ///< ∠(W_T, W_pol)
+  std::vector<double> snapshot_angles;  ///< ∠(snapshot, W_pol) of the snapshots with q_min > 0
   bool shrinking = false;
   bool accepted = false;
-  std::string status;                  ///< one phrase: why it was (not) accepted
-  Eigen::MatrixXd W;                   ///< W_pol or W_T
-  Eigen::VectorXd lambda;              ///< multipliers for W̃ = W / q_min(W)
+  std::string status;      ///< one phrase: why it was (not) accepted
+  Eigen::MatrixXd W;       ///< W_pol or W_T
+  Eigen::VectorXd lambda;  ///< multipliers for W̃ = W / q_min(W)
 };
 
 /// Ours: the angle must not grow over the last four separating snapshots (the run writes them
@@ -47,8 +47,9 @@ bool angles_shrink(const std::vector<double>& angles) {
 
 std::string angle_trend(const std::vector<double>& angles) {
   if (angles.empty()) return "no separating snapshot";
-  return fmt::format("{} over {} separating snapshots, {:.3g} → {:.3g}", angles_shrink(angles) ? "shrinking" : "NOT shrinking",
-                     angles.size(), angles.front(), angles.back());
+  return fmt::format("{} over {} separating snapshots, {:.3g} → {:.3g}",
+                     angles_shrink(angles) ? "shrinking" : "NOT shrinking", angles.size(), angles.front(),
+                     angles.back());
 }
 
 /// sign f(x; W) ≠ sign⟨z, x⟩ on the training points and on Gaussian probes.
@@ -207,7 +208,11 @@ ClaimResult two_families(Context& c) {
   const bool proven = lim.accepted && fam.positive && fam.angle_upper <= tol;
   const auto plus = (c.net().a.array() > 0).count();
   const double pq = fam.p.norm() > 0 && fam.q.norm() > 0 ? angle_between(fam.p, fam.q) : 0.0;
-  return {"frei2023.two_families", proven, proven ? fam.angle_upper : fam.angle_float, tol, proven,
+  return {"frei2023.two_families",
+          proven,
+          proven ? fam.angle_upper : fam.angle_float,
+          tol,
+          proven,
           fmt::format("{}: {} rows with a_j > 0 ∥ p, {} rows with a_j < 0 ∥ q; max ∠(w_j, family direction) ≤ "
                       "{:.3g} rad certified ({:.3g} in floating point); {}; ‖W − W2‖_F ≤ {:.3g} for the two-family W2; "
                       "∠(p, q) = {:.4g} rad",
@@ -311,17 +316,19 @@ ClaimResult linear_boundary(Context& c) {
       "{}: {}; disagreements sign f ≠ sign⟨z, x⟩: training {}/{}, Gaussian probes {}/{}; final direction (z from its "
       "Clarke λ): training {}/{}, probes {}/{}; ",
       limit_name(lim),
-      cert.proven ? fmt::format("sign f(x; W2) = sign⟨Ap − Bq, x⟩ for all x (2-D cone argument, A ≥ {:.4g}, B ≥ {:.4g}), "
-                                "∠(Ap − Bq, z) ≤ {:.3g}, so sign f(x; W) = sign⟨z, x⟩ outside a wedge of half-angle "
-                                "κ ≤ {:.3g} rad around z^⊥ (certified{})",
-                                cert.a_lower, cert.b_lower, cert.angle_upper, cert.wedge_upper,
-                                cert.wedge_upper >= std::numbers::pi / 2 ? "; vacuous" : "")
-                  : "no proof (W is not certified two-family with positive multiples)",
-      limit.training, c.net().samples(), limit.probes, s.probes, flow.training, c.net().samples(), flow.probes, s.probes);
+      cert.proven
+          ? fmt::format("sign f(x; W2) = sign⟨Ap − Bq, x⟩ for all x (2-D cone argument, A ≥ {:.4g}, B ≥ {:.4g}), "
+                        "∠(Ap − Bq, z) ≤ {:.3g}, so sign f(x; W) = sign⟨z, x⟩ outside a wedge of half-angle "
+                        "κ ≤ {:.3g} rad around z^⊥ (certified{})",
+                        cert.a_lower, cert.b_lower, cert.angle_upper, cert.wedge_upper,
+                        cert.wedge_upper >= std::numbers::pi / 2 ? "; vacuous" : "")
+          : "no proof (W is not certified two-family with positive multiples)",
+      limit.training, c.net().samples(), limit.probes, s.probes, flow.training, c.net().samples(), flow.probes,
+      s.probes);
   if (svm.separable) {
-    r.detail += fmt::format("linear SVM: γ_lin = {:.6g} (KKT residual {:.2g}), ∠(z, w*) = {:.4g} rad, margin(z)/γ_lin = {:.6g}",
-                            svm.margin, svm.kkt_residual, angle_between(z, svm.w),
-                            linear_margin(c.net().X, c.net().y, z) / svm.margin);
+    r.detail += fmt::format(
+        "linear SVM: γ_lin = {:.6g} (KKT residual {:.2g}), ∠(z, w*) = {:.4g} rad, margin(z)/γ_lin = {:.6g}", svm.margin,
+        svm.kkt_residual, angle_between(z, svm.w), linear_margin(c.net().X, c.net().y, z) / svm.margin);
   } else {
     r.detail += "the data are not linearly separable";
   }
@@ -366,17 +373,21 @@ ClaimResult near_orthogonal(Context& c) {
   const double indicator = r_min2 / (static_cast<double>(n) * p * ratio * ratio);
   const double threshold = c.settings().regime_constant / net.gamma;
   const Polished candidate = polish(net, frei_pattern(net));
-  const std::string rank2 =
-      !candidate.feasible ? (candidate.capped ? polish_refusal(candidate) : "infeasible")
-      : candidate.active_signs == 0
-          ? fmt::format("strict, normalized margin {:.6g}", normalized_margin(net, candidate.W))
-          : fmt::format("NOT strict ({} pairs pushed onto their kink)", candidate.active_signs);
-  return {"frei2023.near_orthogonal", indicator >= threshold, indicator, threshold, false,
-          fmt::format("regime {}: indicator R_min²/(n p R²) = {:.4g} vs our threshold {:g}/γ = {:.4g} (an indicator: the "
-                      "theorem's constant is not known to us); R_min² = {:.6g}, R = R_max/R_min = {:.5g}, p = max_{{i≠j}} "
-                      "|⟨x_i, x_j⟩| = {:.5g}, n = {}, γ = {:g}; Frei's rank-2 candidate (pattern sign(a_j y_i), polished): {}",
-                      indicator >= threshold ? "met" : "NOT met", indicator, c.settings().regime_constant, threshold,
-                      r_min2, ratio, p, n, net.gamma, rank2)};
+  const std::string rank2 = !candidate.feasible ? (candidate.capped ? polish_refusal(candidate) : "infeasible")
+                            : candidate.active_signs == 0
+                                ? fmt::format("strict, normalized margin {:.6g}", normalized_margin(net, candidate.W))
+                                : fmt::format("NOT strict ({} pairs pushed onto their kink)", candidate.active_signs);
+  return {"frei2023.near_orthogonal",
+          indicator >= threshold,
+          indicator,
+          threshold,
+          false,
+          fmt::format(
+              "regime {}: indicator R_min²/(n p R²) = {:.4g} vs our threshold {:g}/γ = {:.4g} (an indicator: the "
+              "theorem's constant is not known to us); R_min² = {:.6g}, R = R_max/R_min = {:.5g}, p = max_{{i≠j}} "
+              "|⟨x_i, x_j⟩| = {:.5g}, n = {}, γ = {:g}; Frei's rank-2 candidate (pattern sign(a_j y_i), polished): {}",
+              indicator >= threshold ? "met" : "NOT met", indicator, c.settings().regime_constant, threshold, r_min2,
+              ratio, p, n, net.gamma, rank2)};
 }
 
 ClaimResult check_one(Context& c, const std::string& name) {
@@ -390,7 +401,7 @@ ClaimResult check_one(Context& c, const std::string& name) {
 
 ClaimNames requestable(const RunData& run) {
   if (run.kind != "leaky2_fixed_outer" || is_gd_run(run.config)) return {};
-  return {"frei2023.rank_le_2",      "frei2023.two_families",      "frei2023.kkt",
+  return {"frei2023.rank_le_2",       "frei2023.two_families",      "frei2023.kkt",
           "frei2023.linear_boundary", "frei2023.global_max_margin", "frei2023.near_orthogonal"};
 }
 
@@ -404,7 +415,8 @@ const ClaimFamily& frei2023_family() {
        {"frei2023.linear_boundary", "sign f(x) = sign⟨z, x⟩ proven outside a thin wedge, checked on probes"},
        {"frei2023.global_max_margin", "no competitor has a larger normalized margin"},
        {"frei2023.near_orthogonal", "whether the data meet the theorem's nearly-orthogonal regime"}},
-      requestable, requestable,
+      requestable,
+      requestable,
       [](const RunData& data, const ClaimNames& names) {
         const Leaky2Run run = leaky2_run(data);
         const Frei2023Settings settings;

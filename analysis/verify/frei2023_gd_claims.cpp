@@ -2,10 +2,10 @@
 
 #include "analysis/verify/leaky2_run.hpp"
 
-#include <Eigen/Eigenvalues>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <toml++/toml.h>
+#include <Eigen/Eigenvalues>
 
 #include <algorithm>
 #include <cmath>
@@ -21,7 +21,8 @@ constexpr double kRelativeTolerance = 0.05;
 
 /// ‖W‖_F² / ‖W‖₂², from the eigenvalues of the smaller Gram matrix.
 double stable_rank(const Eigen::MatrixXd& W) {
-  const Eigen::MatrixXd G = W.rows() <= W.cols() ? Eigen::MatrixXd(W * W.transpose()) : Eigen::MatrixXd(W.transpose() * W);
+  const Eigen::MatrixXd G =
+      W.rows() <= W.cols() ? Eigen::MatrixXd(W * W.transpose()) : Eigen::MatrixXd(W.transpose() * W);
   const double top = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(G, Eigen::EigenvaluesOnly).eigenvalues().maxCoeff();
   return top > 0 ? G.trace() / top : 0.0;
 }
@@ -57,16 +58,18 @@ ClaimResult one_step_srank(const Leaky2Run& run, double tolerance) {
   const double predicted = 1.0 + std::pow((1.0 - gamma) / (1.0 + gamma), 2);
   const std::int64_t steps = run.trajectory.empty() ? 0 : run.trajectory.back().step;
   const auto [cosine, norm_spread] = orthogonality(run.net.X);
-  ClaimResult c = ratio_claim("frei2023.gd_one_step_srank", stable_rank(run.W_final - run.snapshots.front()), predicted,
-                              tolerance, fmt::format("srank(W¹ − W⁰) at γ = {}, against 1 + ((1 − γ)/(1 + γ))²", gamma));
+  ClaimResult c =
+      ratio_claim("frei2023.gd_one_step_srank", stable_rank(run.W_final - run.snapshots.front()), predicted, tolerance,
+                  fmt::format("srank(W¹ − W⁰) at γ = {}, against 1 + ((1 − γ)/(1 + γ))²", gamma));
   c.detail += fmt::format("; srank(W¹) = {:.4g} from srank(W⁰) = {:.4g}", stable_rank(run.W_final),
                           stable_rank(run.snapshots.front()));
   // Ours: orthogonal to rounding and equal norms to rounding, as data.kind = "orthogonal" makes them.
   if (steps != 1 || cosine > 1e-10 || norm_spread > 1e-10) {
     c.passed = false;
-    c.detail += fmt::format("; the oracle needs one GD step on orthogonal equal-norm data: {} steps, "
-                            "max |cos∡(x_i, x_k)| = {:.3g}, norm spread {:.3g}",
-                            steps, cosine, norm_spread);
+    c.detail += fmt::format(
+        "; the oracle needs one GD step on orthogonal equal-norm data: {} steps, "
+        "max |cos∡(x_i, x_k)| = {:.3g}, norm spread {:.3g}",
+        steps, cosine, norm_spread);
   }
   return c;
 }

@@ -160,8 +160,8 @@ std::vector<std::pair<Index, Index>> violated_signs(const Pattern& pattern, cons
 }  // namespace
 
 Leaky2Net make_leaky2_net(Eigen::MatrixXd X, Eigen::VectorXd y, Eigen::VectorXd a, double gamma) {
-  if (y.size() != X.rows()) invalid("y has " + std::to_string(y.size()) + " labels, X has " +
-                                    std::to_string(X.rows()) + " rows");
+  if (y.size() != X.rows())
+    invalid("y has " + std::to_string(y.size()) + " labels, X has " + std::to_string(X.rows()) + " rows");
   if (a.size() < 1) invalid("the outer layer a is empty");
   if (!(gamma >= 0 && gamma < 1)) invalid("gamma = " + std::to_string(gamma) + " is outside [0, 1)");
   if (!y.cwiseAbs().isOnes()) invalid("labels must be ±1");
@@ -172,8 +172,8 @@ Leaky2Net make_leaky2_net(Eigen::MatrixXd X, Eigen::VectorXd y, Eigen::VectorXd 
 
 Eigen::MatrixXd weights_from_theta(const Eigen::Ref<const Eigen::VectorXd>& theta, Index m, Index d) {
   if (theta.size() != m * d) {
-    throw std::invalid_argument("weights_from_theta: θ has " + std::to_string(theta.size()) +
-                                " entries, W is " + std::to_string(m) + " × " + std::to_string(d));
+    throw std::invalid_argument("weights_from_theta: θ has " + std::to_string(theta.size()) + " entries, W is " +
+                                std::to_string(m) + " × " + std::to_string(d));
   }
   return Eigen::Map<const RowMajorMatrix>(theta.data(), m, d);
 }
@@ -249,7 +249,8 @@ KktResidual clarke_kkt(const Leaky2Net& net, const Eigen::Ref<const Eigen::Matri
   for (Index i = 0; i < n; ++i) cone.heads.push_back(gens.add_column(i, margin_column(net, pattern, i)));
   for (Index i = 0; i < n; ++i) {
     for (Index j = 0; j < m; ++j) {
-      if (pattern(j, i) == 0) cone.tails[static_cast<std::size_t>(i)].push_back(gens.add_entry(j, i, net.a[j] * net.y[i]));
+      if (pattern(j, i) == 0)
+        cone.tails[static_cast<std::size_t>(i)].push_back(gens.add_entry(j, i, net.a[j] * net.y[i]));
     }
   }
   // min ½‖W̃ − M X‖² = ½vᵀHv − bᵀv + const, H the generators' Gram, b their inner products with W̃.
@@ -276,8 +277,8 @@ Polished polish(const Leaky2Net& net, const Pattern& pattern, Index max_sign_con
   const Index m = net.width();
   if (pattern.rows() != m || pattern.cols() != n) {
     throw std::invalid_argument("polish: the pattern is " + std::to_string(pattern.rows()) + " × " +
-                                std::to_string(pattern.cols()) + ", the net has m × n = " + std::to_string(m) +
-                                " × " + std::to_string(n));
+                                std::to_string(pattern.cols()) + ", the net has m × n = " + std::to_string(m) + " × " +
+                                std::to_string(n));
   }
   Polished out;
   out.kinks = count_kinks(pattern);
@@ -294,8 +295,7 @@ Polished polish(const Leaky2Net& net, const Pattern& pattern, Index max_sign_con
     }
     const DualRound round = solve_polish_dual(net, pattern, signs);
     if (round.unbounded) return out;  // the pattern admits no W with q_i ≥ 1
-    const std::vector<std::pair<Index, Index>> violated =
-        violated_signs(pattern, round.C * net.gram, generated);
+    const std::vector<std::pair<Index, Index>> violated = violated_signs(pattern, round.C * net.gram, generated);
     if (violated.empty()) {
       out.W = round.C * net.X;
       out.lambda = round.lambda;
@@ -320,9 +320,10 @@ Polished polish(const Leaky2Net& net, const Pattern& pattern, Index max_sign_con
 std::string polish_refusal(const Polished& p) {
   if (!p.capped) return {};
   if (!p.over_memory) return fmt::format("given up after {} round(s): sign-constraint or round cap", p.rounds);
-  return fmt::format("not computed: round {} needs a dense dual of {} variables, {:.3g} GB, above the {:.3g} GB "
-                     "a pattern QP may hold (ours)",
-                     p.rounds, p.dual_variables, p.dual_bytes / 1e9, p.max_bytes / 1e9);
+  return fmt::format(
+      "not computed: round {} needs a dense dual of {} variables, {:.3g} GB, above the {:.3g} GB "
+      "a pattern QP may hold (ours)",
+      p.rounds, p.dual_variables, p.dual_bytes / 1e9, p.max_bytes / 1e9);
 }
 
 }  // namespace kktflow

@@ -45,8 +45,7 @@ struct Leaky2Net {
 Leaky2Net make_leaky2_net(Eigen::MatrixXd X, Eigen::VectorXd y, Eigen::VectorXd a, double gamma);
 
 /// W (m × d) from θ flat in row-major order (as /final/theta holds it), and back.
-Eigen::MatrixXd weights_from_theta(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Index m,
-                                   Eigen::Index d);
+Eigen::MatrixXd weights_from_theta(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Index m, Eigen::Index d);
 Eigen::VectorXd theta_from_weights(const Eigen::Ref<const Eigen::MatrixXd>& W);
 
 /// φ(z) = max(z, γz).
@@ -80,13 +79,13 @@ Eigen::Index count_kinks(const Pattern& pattern);
 
 /// (ε, δ) of Lyu & Li's (ε, δ)-KKT conditions at W̃ = W / q_min, with Clarke multipliers.
 struct KktResidual {
-  double epsilon = 0;        ///< ‖W̃ − M X‖_F, formed explicitly (no ‖a‖² − ‖b‖² cancellation)
-  double delta = 0;          ///< Σ_i λ_i (q_i(W̃) − 1)
-  double q_min = 0;          ///< min_i q_i(W)
-  double norm_tilde = 0;     ///< ‖W̃‖_F; ε/‖W̃‖ and δ/‖W̃‖² are scale-free (Σλ_i = ‖W̃‖² at a KKT point)
-  Eigen::VectorXd lambda;    ///< λ ≥ 0, n
-  Eigen::MatrixXd slopes;    ///< φ'_ji = μ_ji/λ_i, m × n (the pattern's slope where λ_i = 0)
-  Eigen::Index kinks = 0;    ///< pairs given the Clarke range [γ, 1]
+  double epsilon = 0;  ///< ‖W̃ − M X‖_F, formed explicitly (no ‖a‖² − ‖b‖² cancellation)
+  double delta = 0;    ///< Σ_i λ_i (q_i(W̃) − 1)
+  double q_min = 0;    ///< min_i q_i(W)
+  double norm_tilde = 0;  ///< ‖W̃‖_F; ε/‖W̃‖ and δ/‖W̃‖² are scale-free (Σλ_i = ‖W̃‖² at a KKT point)
+  Eigen::VectorXd lambda;  ///< λ ≥ 0, n
+  Eigen::MatrixXd slopes;  ///< φ'_ji = μ_ji/λ_i, m × n (the pattern's slope where λ_i = 0)
+  Eigen::Index kinks = 0;  ///< pairs given the Clarke range [γ, 1]
   /// The QP solver met its optimality test. Either way ε and δ belong to the feasible multipliers
   /// returned, so ε bounds the minimal residual from above.
   bool converged = false;
@@ -99,18 +98,18 @@ KktResidual clarke_kkt(const Leaky2Net& net, const Eigen::Ref<const Eigen::Matri
 
 /// The solution of the pattern-restricted max-margin QP.
 struct Polished {
-  Eigen::MatrixXd W;                  ///< m × d, min_i q_i = 1 at the optimum
-  Eigen::VectorXd lambda;             ///< multipliers of q_i ≥ 1
-  Eigen::Index active_signs = 0;      ///< strict pairs of the pattern that end on their kink
-  Eigen::Index kinks = 0;             ///< pairs the pattern holds at 0
-  int rounds = 0;                     ///< constraint-generation rounds
-  bool feasible = false;              ///< false: no W realizes the pattern with positive margins
+  Eigen::MatrixXd W;              ///< m × d, min_i q_i = 1 at the optimum
+  Eigen::VectorXd lambda;         ///< multipliers of q_i ≥ 1
+  Eigen::Index active_signs = 0;  ///< strict pairs of the pattern that end on their kink
+  Eigen::Index kinks = 0;         ///< pairs the pattern holds at 0
+  int rounds = 0;                 ///< constraint-generation rounds
+  bool feasible = false;          ///< false: no W realizes the pattern with positive margins
   bool converged = false;
-  bool capped = false;                ///< given up: max_sign_constraints, max_bytes or 50 rounds (ours) reached
-  Eigen::Index dual_variables = 0;    ///< variables of the last dual built, or of the one refused by max_bytes
-  double dual_bytes = 0;              ///< cone_qp_bytes(dual_variables)
-  double max_bytes = 0;               ///< the budget polish was given
-  bool over_memory = false;           ///< capped because the next dual would exceed max_bytes
+  bool capped = false;              ///< given up: max_sign_constraints, max_bytes or 50 rounds (ours) reached
+  Eigen::Index dual_variables = 0;  ///< variables of the last dual built, or of the one refused by max_bytes
+  double dual_bytes = 0;            ///< cone_qp_bytes(dual_variables)
+  double max_bytes = 0;             ///< the budget polish was given
+  bool over_memory = false;         ///< capped because the next dual would exceed max_bytes
 };
 
 /// Ours: the dense dual of one polishing round may hold 512 MB (cone_qp_bytes: about 3 600

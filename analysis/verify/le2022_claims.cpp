@@ -24,7 +24,10 @@ std::pair<double, double> rank_excess(const Eigen::Map<const RowMajorMatrix>& W)
 class Le2022Checker {
  public:
   Le2022Checker(const RunData& data, const Le2022Settings& s)
-      : m_run(data), m_data(data), m_s(s), m_deep(dynamic_cast<const DeepNet&>(m_run.model())),
+      : m_run(data),
+        m_data(data),
+        m_s(s),
+        m_deep(dynamic_cast<const DeepNet&>(m_run.model())),
         m_views(m_deep.layers()) {}
 
   ClaimResult check(const std::string& name) const {
@@ -65,8 +68,10 @@ ClaimResult Le2022Checker::relu_not_rank1() const {
   ClaimResult r{"le2022.relu_not_rank1", false, 0, m_s.relu_rank_excess, false, ""};
   const std::string parts = largest_rank_excess(r, [&](std::size_t l) { return m_deep.is_relu(l); });
   r.passed = r.value >= m_s.relu_rank_excess;
-  r.detail = "ReLU layers at θ_T, which Le & Jegelka 2022 do not force to rank 1 (only their stably active parts "
-             "align): " + parts + (r.passed ? " — not rank 1" : " — rank 1 here");
+  r.detail =
+      "ReLU layers at θ_T, which Le & Jegelka 2022 do not force to rank 1 (only their stably active parts "
+      "align): " +
+      parts + (r.passed ? " — not rank 1" : " — rank 1 here");
   return r;
 }
 
@@ -77,7 +82,8 @@ std::string Le2022Checker::largest_rank_excess(ClaimResult& r, Chosen chosen) co
     if (!chosen(l) || !is_matrix(l)) continue;
     const auto [excess, ratio] = rank_excess(layer(l));
     r.value = std::max(r.value, excess);
-    parts += fmt::format("{}{}: srank − 1 = {:.4g}, σ2/σ1 = {:.3g}", parts.empty() ? "" : "; ", m_views[l].name, excess, ratio);
+    parts += fmt::format("{}{}: srank − 1 = {:.4g}, σ2/σ1 = {:.3g}", parts.empty() ? "" : "; ", m_views[l].name, excess,
+                         ratio);
   }
   return parts;
 }
@@ -93,7 +99,8 @@ ClaimResult Le2022Checker::alignment() const {
     const Eigen::JacobiSVD<Eigen::MatrixXd> b(Eigen::MatrixXd(layer(trailing[k + 1])), Eigen::ComputeThinV);
     const double misalignment = 1 - std::abs(b.matrixV().col(0).dot(a.matrixU().col(0)));
     r.value = std::max(r.value, misalignment);
-    parts += fmt::format("{}1 − |v({})ᵀu({})| = {:.3g}", parts.empty() ? "" : "; ", upper.name, lower.name, misalignment);
+    parts +=
+        fmt::format("{}1 − |v({})ᵀu({})| = {:.3g}", parts.empty() ? "" : "; ", upper.name, lower.name, misalignment);
   }
   r.passed = r.value <= m_s.rank_tolerance;
   r.detail = "adjacent trailing linear layers at θ_T (top singular vectors; Le & Jegelka 2022): " + parts;
@@ -113,12 +120,14 @@ ClaimResult Le2022Checker::invariant() const {
     });
     r.value = std::max(r.value, relative);
     parts += fmt::format("{}{}ᵀ{} − {}{}ᵀ{}: {:.3g} (|Δ| {:.3g})", parts.empty() ? "" : "; ", m_views[l + 1].name,
-                         m_views[l + 1].name, m_views[l].name, m_views[l].name, whole ? "" : " (diagonal)", relative, absolute);
+                         m_views[l + 1].name, m_views[l].name, m_views[l].name, whole ? "" : " (diagonal)", relative,
+                         absolute);
   }
   r.passed = r.value <= m_s.invariant_tolerance;
-  r.detail = fmt::format("largest drift from θ(0) over {} snapshots and θ_T, relative to ‖θ‖² (entries for linear pairs, "
-                         "per-neuron balance for ReLU: Arora et al. 2018, Du et al. 2018): {}",
-                         m_data.snapshots.size(), parts);
+  r.detail = fmt::format(
+      "largest drift from θ(0) over {} snapshots and θ_T, relative to ‖θ‖² (entries for linear pairs, "
+      "per-neuron balance for ReLU: Arora et al. 2018, Du et al. 2018): {}",
+      m_data.snapshots.size(), parts);
   return r;
 }
 
@@ -138,28 +147,27 @@ bool has_layers_for(const DeepNet& deep, const std::string& name) {
 }  // namespace
 
 const ClaimFamily& le2022_family() {
-  static const ClaimFamily family{
-      {{"le2022.relu_not_rank1", "some ReLU layer is not rank 1"},
-       {"le2022.trailing_rank1", "trailing linear layers tend to rank 1"},
-       {"le2022.alignment", "adjacent trailing layers align"},
-       {"le2022.invariant", "W_{l+1}ᵀW_{l+1} − W_lW_lᵀ conserved"}},
-      [](const RunData& run) {
-        if (run.kind != "deep") return ClaimNames{};
-        const ModelRun model_run(run);
-        const auto& deep = dynamic_cast<const DeepNet&>(model_run.model());
-        ClaimNames out;
-        for (const ClaimInfo& claim : le2022_family().claims)
-          if (has_layers_for(deep, claim.name)) out.push_back(claim.name);
-        return out;
-      },
-      [](const RunData& run) { return le2022_family().requestable(run); },
-      [](const RunData& run, const ClaimNames& names) {
-        const Le2022Settings settings;
-        const Le2022Checker checker(run, settings);
-        VerifyOutcome outcome;
-        for (const std::string& name : names) outcome.claims.push_back(checker.check(name));
-        return outcome;
-      }};
+  static const ClaimFamily family{{{"le2022.relu_not_rank1", "some ReLU layer is not rank 1"},
+                                   {"le2022.trailing_rank1", "trailing linear layers tend to rank 1"},
+                                   {"le2022.alignment", "adjacent trailing layers align"},
+                                   {"le2022.invariant", "W_{l+1}ᵀW_{l+1} − W_lW_lᵀ conserved"}},
+                                  [](const RunData& run) {
+                                    if (run.kind != "deep") return ClaimNames{};
+                                    const ModelRun model_run(run);
+                                    const auto& deep = dynamic_cast<const DeepNet&>(model_run.model());
+                                    ClaimNames out;
+                                    for (const ClaimInfo& claim : le2022_family().claims)
+                                      if (has_layers_for(deep, claim.name)) out.push_back(claim.name);
+                                    return out;
+                                  },
+                                  [](const RunData& run) { return le2022_family().requestable(run); },
+                                  [](const RunData& run, const ClaimNames& names) {
+                                    const Le2022Settings settings;
+                                    const Le2022Checker checker(run, settings);
+                                    VerifyOutcome outcome;
+                                    for (const std::string& name : names) outcome.claims.push_back(checker.check(name));
+                                    return outcome;
+                                  }};
   return family;
 }
 

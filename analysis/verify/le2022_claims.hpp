@@ -24,9 +24,9 @@ namespace kktflow {
 
 /// Every constant is ours.
 struct Le2022Settings {
-  double rank_tolerance = 1e-6;     ///< srank → 1 within this; the same for alignment
+  double rank_tolerance = 1e-6;  ///< srank → 1 within this; the same for alignment
   double invariant_tolerance = 1e-8;
-  double relu_rank_excess = 1e-2;   ///< srank − 1 of a ReLU layer that is clearly not rank 1 (10⁴ × rank_tolerance)
+  double relu_rank_excess = 1e-2;  ///< srank − 1 of a ReLU layer that is clearly not rank 1 (10⁴ × rank_tolerance)
 };
 
 /// The claims above, with the default settings, for deep nets with the layers each claim needs.

@@ -12,11 +12,11 @@ namespace kktflow {
 
 struct Leaky2Run {
   Leaky2Net net;
-  Eigen::MatrixXd W_final;                  ///< θ_T as m × d
-  std::vector<Eigen::MatrixXd> snapshots;   ///< the snapshots as m × d, θ(0) first
-  std::vector<Record> trajectory;           ///< every trajectory row
-  std::string loss;                         ///< "exp" or "logistic"
-  double rel_tol = 0;                       ///< flow.rel_tol
+  Eigen::MatrixXd W_final;                 ///< θ_T as m × d
+  std::vector<Eigen::MatrixXd> snapshots;  ///< the snapshots as m × d, θ(0) first
+  std::vector<Record> trajectory;          ///< every trajectory row
+  std::string loss;                        ///< "exp" or "logistic"
+  double rel_tol = 0;                      ///< flow.rel_tol
 };
 
 /// The view of a leaky2_fixed_outer run. Throws std::invalid_argument when `data` is of another

@@ -103,10 +103,11 @@ ClaimResult Lyu2021Checker::linear_max_margin() {
   const Index unmatched = samples_without_mirror(m_data.X, m_data.y);
   r.value = std::abs(gamma / optimum - 1);
   r.passed = unmatched == 0 && r.value <= m_s.linear_margin_tolerance;
-  r.detail = fmt::format("normalized margin q_min/‖θ‖² = {:.8g} against (1+α)γ_lin/4 = {:.8g} (α = {:g}, γ_lin = {:.8g}): "
-                         "ratio {:.8f}; data {} (Lyu et al. 2021, Thm 3.2: symmetric data)",
-                         gamma, optimum, m_alpha, m_svm.margin, gamma / optimum,
-                         unmatched == 0 ? "symmetric" : fmt::format("NOT symmetric ({} samples without a mirror)", unmatched));
+  r.detail = fmt::format(
+      "normalized margin q_min/‖θ‖² = {:.8g} against (1+α)γ_lin/4 = {:.8g} (α = {:g}, γ_lin = {:.8g}): "
+      "ratio {:.8f}; data {} (Lyu et al. 2021, Thm 3.2: symmetric data)",
+      gamma, optimum, m_alpha, m_svm.margin, gamma / optimum,
+      unmatched == 0 ? "symmetric" : fmt::format("NOT symmetric ({} samples without a mirror)", unmatched));
   return r;
 }
 
@@ -117,7 +118,8 @@ ClaimResult Lyu2021Checker::linear_max_margin() {
 /// over every width ≥ the number of directions p uses (a basic solution uses at most n + 1).
 ClaimResult Lyu2021Checker::below_optimum() {
   if (m_data.trajectory.empty() || !(m_data.trajectory.back().normalized_margin > 0))
-    return unchecked("lyu2021.below_optimum", m_s.shortfall_tolerance, "the data are not separated at θ_T: no margin to compare");
+    return unchecked("lyu2021.below_optimum", m_s.shortfall_tolerance,
+                     "the data are not separated at θ_T: no margin to compare");
   ClaimResult r{"lyu2021.below_optimum", false, kInf, m_s.shortfall_tolerance, false, ""};
   const auto views = m_run.model().layers();
   const RowMajorMatrix W = layer_of(m_data.theta_final, views[0]);
@@ -137,25 +139,28 @@ ClaimResult Lyu2021Checker::below_optimum() {
   r.value = 1 - gamma / bound;
   r.passed = r.value > m_s.shortfall_tolerance + unsettled;
   const Index used = (c.array().abs() > 1e-12 * c.cwiseAbs().maxCoeff()).count();
-  r.detail = fmt::format("normalized margin q_min/‖θ‖² = {:.8g} against {:.8g}, the margin of an explicit net on {} of {} "
-                         "dictionary directions (a lower bound on the optimum; matrix game, {} pivots{}): shortfall {:.4g} "
-                         "(needs > tolerance + (γ − γ̃)/γ = {:.3g}); (1+α)γ_lin/4 = {:.8g} (Lyu et al. 2021: without symmetric "
-                         "data the margin can stop below the optimum)",
-                         gamma, bound, used, U.cols(), best.pivots, best.converged ? "" : ", not converged", r.value,
-                         m_s.shortfall_tolerance + unsettled, m_svm.separable ? (1 + m_alpha) * m_svm.margin / 4 : 0.0);
+  r.detail = fmt::format(
+      "normalized margin q_min/‖θ‖² = {:.8g} against {:.8g}, the margin of an explicit net on {} of {} "
+      "dictionary directions (a lower bound on the optimum; matrix game, {} pivots{}): shortfall {:.4g} "
+      "(needs > tolerance + (γ − γ̃)/γ = {:.3g}); (1+α)γ_lin/4 = {:.8g} (Lyu et al. 2021: without symmetric "
+      "data the margin can stop below the optimum)",
+      gamma, bound, used, U.cols(), best.pivots, best.converged ? "" : ", not converged", r.value,
+      m_s.shortfall_tolerance + unsettled, m_svm.separable ? (1 + m_alpha) * m_svm.margin / 4 : 0.0);
   return r;
 }
 
 ClaimResult Lyu2021Checker::svm_direction() {
   if (!m_svm.separable)
-    return unchecked("lyu2021.svm_direction", m_s.direction_tolerance, "the data are not linearly separable: no SVM direction");
+    return unchecked("lyu2021.svm_direction", m_s.direction_tolerance,
+                     "the data are not linearly separable: no SVM direction");
   ClaimResult r{"lyu2021.svm_direction", false, kInf, m_s.direction_tolerance, false, ""};
   const Eigen::VectorXd v = odd_part();
   r.value = angle(v, m_svm.w);
   r.passed = r.value <= m_s.direction_tolerance;
-  r.detail = fmt::format("∠(Σ_j a_j w_j, w*) = {:.3e} rad (f(x) − f(−x) = (1+α)⟨Σ_j a_j w_j, x⟩); linear margin of "
-                         "Σ_j a_j w_j {:.8g} against γ_lin {:.8g}",
-                         r.value, linear_margin(m_data.X, m_data.y, v), m_svm.margin);
+  r.detail = fmt::format(
+      "∠(Σ_j a_j w_j, w*) = {:.3e} rad (f(x) − f(−x) = (1+α)⟨Σ_j a_j w_j, x⟩); linear margin of "
+      "Σ_j a_j w_j {:.8g} against γ_lin {:.8g}",
+      r.value, linear_margin(m_data.X, m_data.y, v), m_svm.margin);
   return r;
 }
 
@@ -167,9 +172,10 @@ ClaimResult Lyu2021Checker::conservation() const {
   });
   r.value = relative;
   r.passed = relative <= m_s.invariant_tolerance;
-  r.detail = fmt::format("max_j |Δ(a_j² − ‖w_j‖²)| over {} snapshots and θ_T: {:.3g}, relative to ‖θ‖² {:.3g} "
-                         "(conserved exactly by gradient flow, Lyu et al. 2021)",
-                         m_data.snapshots.size(), absolute, relative);
+  r.detail = fmt::format(
+      "max_j |Δ(a_j² − ‖w_j‖²)| over {} snapshots and θ_T: {:.3g}, relative to ‖θ‖² {:.3g} "
+      "(conserved exactly by gradient flow, Lyu et al. 2021)",
+      m_data.snapshots.size(), absolute, relative);
   return r;
 }
 

@@ -26,8 +26,8 @@ namespace kktflow {
 /// Every constant is ours.
 struct Lyu2021Settings {
   double linear_margin_tolerance = 1e-3;
-  double direction_tolerance = 1e-3;   ///< rad
-  double shortfall_tolerance = 1e-3;   ///< a margin this far (relative) below the bound counts as below it
+  double direction_tolerance = 1e-3;  ///< rad
+  double shortfall_tolerance = 1e-3;  ///< a margin this far (relative) below the bound counts as below it
   double invariant_tolerance = 1e-8;
 };
 

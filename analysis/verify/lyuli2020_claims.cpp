@@ -23,7 +23,8 @@ std::vector<Record> late_rows(const RunData& run) {
   const MarginLoss loss(parse_loss_kind(run.loss));
   const double threshold = loss.log_ell_zero() - std::log(static_cast<double>(run.X.rows()));
   std::vector<Record> rows;
-  std::ranges::copy_if(run.trajectory, std::back_inserter(rows), [&](const Record& r) { return r.log_loss < threshold; });
+  std::ranges::copy_if(run.trajectory, std::back_inserter(rows),
+                       [&](const Record& r) { return r.log_loss < threshold; });
   return rows;
 }
 
@@ -44,7 +45,8 @@ ClaimResult smoothed_margin_monotone(const RunData& run, double factor) {
   r.value = worst;
   r.passed = worst <= tol;
   r.detail = fmt::format(
-      "{} rows with L < ℓ(0)/n (log t from {:.4g} to {:.4g}): γ̃ from {:.8g} to {:.8g}; largest relative decrease {:.3g}{} "
+      "{} rows with L < ℓ(0)/n (log t from {:.4g} to {:.4g}): γ̃ from {:.8g} to {:.8g}; largest relative decrease "
+      "{:.3g}{} "
       "(tolerance {:g} × flow.rel_tol: the integrated state carries local errors of order rel_tol per step)",
       rows.size(), rows.front().log_t, rows.back().log_t, rows.front().smoothed_margin, rows.back().smoothed_margin,
       worst, worst > 0 ? fmt::format(" at log t = {:.4g}", rows[at].log_t) : std::string(), factor);
@@ -55,7 +57,8 @@ ClaimResult kkt_rate(const RunData& run) {
   std::vector<double> x;
   std::vector<double> y;
   for (const Record& row : late_rows(run)) {
-    if (std::isfinite(row.kkt_eps) && row.kkt_eps > 0) x.push_back(std::log(row.norm)), y.push_back(std::log(row.kkt_eps));
+    if (std::isfinite(row.kkt_eps) && row.kkt_eps > 0)
+      x.push_back(std::log(row.norm)), y.push_back(std::log(row.kkt_eps));
   }
   ClaimResult r{"lyuli2020.kkt_rate", false, kInf, 0.0, false, ""};
   if (x.size() < 3) {
@@ -67,14 +70,16 @@ ClaimResult kkt_rate(const RunData& run) {
   const Eigen::ArrayXd dx = X - X.mean();
   const double slope = (dx * (Y - Y.mean())).sum() / dx.square().sum();
   const Eigen::ArrayXd residual = Y - Y.mean() - slope * dx;
-  const double stderr_slope = std::sqrt(residual.square().sum() / static_cast<double>(x.size() - 2) / dx.square().sum());
+  const double stderr_slope =
+      std::sqrt(residual.square().sum() / static_cast<double>(x.size() - 2) / dx.square().sum());
   r.value = slope;
   r.passed = slope + 2 * stderr_slope < 0;
-  r.detail = fmt::format("least-squares slope of log ε_KKT against log ‖θ‖: {:.4g} ± {:.2g} (2 standard errors) over {} rows, "
-                         "‖θ‖ from {:.4g} to {:.4g}, ε_KKT from {:.3g} to {:.3g}; passes when slope + 2 SE < 0 (ε → 0 as "
-                         "‖θ‖ → ∞, Lyu & Li 2020)",
-                         slope, 2 * stderr_slope, x.size(), std::exp(x.front()), std::exp(x.back()), std::exp(y.front()),
-                         std::exp(y.back()));
+  r.detail = fmt::format(
+      "least-squares slope of log ε_KKT against log ‖θ‖: {:.4g} ± {:.2g} (2 standard errors) over {} rows, "
+      "‖θ‖ from {:.4g} to {:.4g}, ε_KKT from {:.3g} to {:.3g}; passes when slope + 2 SE < 0 (ε → 0 as "
+      "‖θ‖ → ∞, Lyu & Li 2020)",
+      slope, 2 * stderr_slope, x.size(), std::exp(x.front()), std::exp(x.back()), std::exp(y.front()),
+      std::exp(y.back()));
   return r;
 }
 
@@ -125,16 +130,17 @@ ClaimResult normalized_margin(const RunData& run, const Lyuli2020Settings& s) {
   }
   const Record& last = run.trajectory.back();
   if (!(last.normalized_margin > 0)) {
-    r.detail = fmt::format("last row (log t = {:.4g}): normalized margin {:.4g}: the data are not separated yet", last.log_t,
-                           last.normalized_margin);
+    r.detail = fmt::format("last row (log t = {:.4g}): normalized margin {:.4g}: the data are not separated yet",
+                           last.log_t, last.normalized_margin);
     return r;
   }
   const double gap = (last.normalized_margin - last.smoothed_margin) / last.normalized_margin;
   r.value = gap;
   r.passed = gap >= 0 && gap <= s.margin_gap_tolerance;
-  r.detail = fmt::format("last row (log t = {:.4g}): normalized margin γ = q_min/‖θ‖^L = {:.8g}, smoothed γ̃ = {:.8g}, "
-                         "(γ − γ̃)/γ = {:.3g}; both tend to the same limit (Lyu & Li 2020 §4)",
-                         last.log_t, last.normalized_margin, last.smoothed_margin, gap);
+  r.detail = fmt::format(
+      "last row (log t = {:.4g}): normalized margin γ = q_min/‖θ‖^L = {:.8g}, smoothed γ̃ = {:.8g}, "
+      "(γ − γ̃)/γ = {:.3g}; both tend to the same limit (Lyu & Li 2020 §4)",
+      last.log_t, last.normalized_margin, last.smoothed_margin, gap);
   return r;
 }
 
@@ -155,7 +161,8 @@ const ClaimFamily& lyuli2020_family() {
        {"lyuli2020.kkt_rate", "ε_KKT falls as ‖θ‖ grows"}},
       [](const RunData& run) {
         if (run.loss == "square" || is_gd_run(run.config)) return ClaimNames{};
-        if (run.kind == "leaky2_fixed_outer") return ClaimNames{"lyuli2020.smoothed_margin_monotone", "lyuli2020.kkt_rate"};
+        if (run.kind == "leaky2_fixed_outer")
+          return ClaimNames{"lyuli2020.smoothed_margin_monotone", "lyuli2020.kkt_rate"};
         ClaimNames out{"lyuli2020.kkt", "lyuli2020.normalized_margin", "lyuli2020.smoothed_margin_monotone",
                        "lyuli2020.kkt_rate"};
         // A linear model's ε_KKT is zero up to rounding once θ lies in the data's span (always,

@@ -27,8 +27,8 @@ namespace kktflow {
 
 /// Every constant is ours.
 struct Lyuli2020Settings {
-  double support_slack = 1e-2;          ///< margins within this of q_min count as near-minimal
-  double kkt_tolerance = 1e-2;          ///< as frei2023.kkt's for the flow's direction
+  double support_slack = 1e-2;  ///< margins within this of q_min count as near-minimal
+  double kkt_tolerance = 1e-2;  ///< as frei2023.kkt's for the flow's direction
   double margin_gap_tolerance = 1e-2;
   double smoothed_margin_factor = 100;  ///< γ̃ may drop by this × flow.rel_tol, relative
 };

@@ -16,7 +16,8 @@ constexpr double kPivotTol = 1e-12;
 /// objective row last, basic variable of each row in m_basis.
 class Tableau {
  public:
-  explicit Tableau(const Eigen::MatrixXd& G) : m_m(G.cols()), m_k(G.rows()), m_t(G.rows() + 1, G.cols() + G.rows() + 1), m_basis(m_k) {
+  explicit Tableau(const Eigen::MatrixXd& G)
+      : m_m(G.cols()), m_k(G.rows()), m_t(G.rows() + 1, G.cols() + G.rows() + 1), m_basis(m_k) {
     m_t.setZero();
     m_t.topLeftCorner(m_k, m_m) = G;
     m_t.block(0, m_m, m_k, m_k).setIdentity();
@@ -67,7 +68,8 @@ class Tableau {
 }  // namespace
 
 GameSolution solve_matrix_game(const Eigen::Ref<const Eigen::MatrixXd>& A) {
-  if (A.size() == 0 || !A.allFinite()) throw std::invalid_argument("solve_matrix_game: the matrix is empty or not finite");
+  if (A.size() == 0 || !A.allFinite())
+    throw std::invalid_argument("solve_matrix_game: the matrix is empty or not finite");
   const double shift = 1.0 - A.minCoeff();
   Tableau tableau(Eigen::MatrixXd((A.array() + shift).matrix().transpose()));
   GameSolution out;

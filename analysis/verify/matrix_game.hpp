@@ -18,7 +18,7 @@ struct GameSolution {
   Eigen::VectorXd rows;     ///< q ≥ 0, Σ q = 1: the minimising row strategy
   double value = 0;         ///< min_i (A p)_i, evaluated at the p returned
   int pivots = 0;
-  bool converged = false;   ///< optimal within the pivot budget (p is a valid strategy either way)
+  bool converged = false;  ///< optimal within the pivot budget (p is a valid strategy either way)
 };
 
 /// Throws std::invalid_argument for an empty or non-finite A.

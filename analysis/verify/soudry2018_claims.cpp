@@ -12,8 +12,8 @@ namespace kktflow {
 namespace {
 
 ClaimResult svm_direction(const RunData& run, const Soudry2018Settings& s) {
-  ClaimResult r{"soudry2018.svm_direction", false, std::numeric_limits<double>::infinity(), s.direction_tolerance, false,
-                ""};
+  ClaimResult r{"soudry2018.svm_direction", false, std::numeric_limits<double>::infinity(),
+                s.direction_tolerance,      false, ""};
   const LinearSvm lin = hard_margin_svm(run.X, run.y);
   if (!lin.separable) {
     r.detail = "the data are not linearly separable: no SVM direction";

@@ -13,9 +13,9 @@
 namespace kktflow {
 
 struct LinearSvm {
-  Eigen::VectorXd w;       ///< w*, d
-  Eigen::VectorXd alpha;   ///< dual variables, n
-  double margin = 0;       ///< γ_lin = 1/‖w*‖
+  Eigen::VectorXd w;      ///< w*, d
+  Eigen::VectorXd alpha;  ///< dual variables, n
+  double margin = 0;      ///< γ_lin = 1/‖w*‖
   /// KKT residual, scale-free: max of primal infeasibility max_i (1 − y_i⟨w, x_i⟩)₊ and
   /// complementarity max_i α_i |y_i⟨w, x_i⟩ − 1| / max_i α_i (dual feasibility α ≥ 0 and
   /// stationarity w = Σα_i y_i x_i hold by construction).

@@ -30,8 +30,7 @@ struct SeedOutcome {
 
 class Checker {
  public:
-  Checker(const RunData& run, const Relu2VerifySettings& s)
-      : m_run(run), m_s(s), m_targets(two_class_targets(run.y)) {
+  Checker(const RunData& run, const Relu2VerifySettings& s) : m_run(run), m_s(s), m_targets(two_class_targets(run.y)) {
     m_params.width = static_cast<Eigen::Index>(std::stod(run.model_attrs.at("width")));
     m_params.outputs = static_cast<Eigen::Index>(std::stod(run.model_attrs.at("outputs")));
     m_params.init_radius = std::stod(run.model_attrs.at("init_radius"));
@@ -121,8 +120,9 @@ ClaimResult Checker::rank2_limit() const {
   const double srank = stable_rank(m_run.theta_final, m_params.width);
   const double expected = expected_srank();
   if (!(L < m_s.loss_threshold))
-    return make(name, false, std::nan(""), m_s.srank_tolerance,
-                fmt::format("no zero-loss limit: L(θ_T) = {:.3e} ≥ {:.0e}; srank(W_T) = {:.6f}", L, m_s.loss_threshold, srank));
+    return make(
+        name, false, std::nan(""), m_s.srank_tolerance,
+        fmt::format("no zero-loss limit: L(θ_T) = {:.3e} ≥ {:.0e}; srank(W_T) = {:.6f}", L, m_s.loss_threshold, srank));
   const double gap = std::abs(srank - expected);
   return make(name, gap <= m_s.srank_tolerance, gap, m_s.srank_tolerance,
               fmt::format("srank(W_T) = {:.6f} against 2/(1 + |cos∡|) = {:.6f} (cos∡ = {:.6f}); L(θ_T) = {:.3e}; "
@@ -163,7 +163,8 @@ ClaimResult Checker::rank1_exists() const {
 /// stop.grad_norm). Kinks that attract from both sides are held by the flow (square_flow.hpp).
 constexpr std::int64_t kMaxSteps = 20'000;
 
-Status Checker::flow_from(Eigen::VectorXd& theta, Relu2Params p, double stop_loss, double abs_tol, double rel_tol) const {
+Status Checker::flow_from(Eigen::VectorXd& theta, Relu2Params p, double stop_loss, double abs_tol,
+                          double rel_tol) const {
   Relu2 model(m_run.X, p);
   SquareFlowOptions o;
   o.stop.loss = stop_loss;
@@ -195,10 +196,11 @@ ClaimResult Checker::closed_form() const {
     s[i] = W.row(i).dot(m_run.X.row(i)) / m_run.X.row(i).norm();
     err = std::max(err, std::abs(s[i] - s_inf));
   }
-  return make(name, err <= m_s.closed_form_tolerance, err, m_s.closed_form_tolerance,
-              fmt::format("from v(0) = 0, w_i(0) = {} x_i (s0 ours): ⟨w_i, x_i⟩ → {:.12f}, {:.12f} against s∞ = {:.12f}; "
-                          "L = {:.2e}",
-                          s0, s[0], s[1], s_inf, loss(theta, 2)));
+  return make(
+      name, err <= m_s.closed_form_tolerance, err, m_s.closed_form_tolerance,
+      fmt::format("from v(0) = 0, w_i(0) = {} x_i (s0 ours): ⟨w_i, x_i⟩ → {:.12f}, {:.12f} against s∞ = {:.12f}; "
+                  "L = {:.2e}",
+                  s0, s[0], s[1], s_inf, loss(theta, 2)));
 }
 
 bool Checker::one_sample_each(const Eigen::VectorXd& theta) const {
@@ -248,13 +250,14 @@ ClaimResult Checker::ensemble_rank2() {
   std::string bins;
   for (std::size_t b = 0; b < histogram.size(); ++b)
     bins += fmt::format("{}[{:.4f}, {:.4f}): {}", b ? ", " : "", edges[b], edges[b + 1], histogram[b]);
-  return make(name, converged > 0 && min_ratio >= m_s.rank2_ratio, min_ratio, m_s.rank2_ratio,
-              fmt::format("{} of {} seeds reached L < {:.0e} (Timor et al.: 79 of 288); min σ2/σ1 of their W = {:.3e}; "
-                          "srank histogram {}; {} of {} limits with each neuron on its own sample have srank within "
-                          "{:.0e} of 2/(1 + |cos∡|) = {:.4f}; flows ended: {} stationary at positive loss, {} at the step "
-                          "or time budget",
-                          converged, m_s.ensemble_seeds, m_s.loss_threshold, min_ratio, bins, own_sample_near,
-                          own_sample, m_s.srank_tolerance, expected, stationary, budget));
+  return make(
+      name, converged > 0 && min_ratio >= m_s.rank2_ratio, min_ratio, m_s.rank2_ratio,
+      fmt::format("{} of {} seeds reached L < {:.0e} (Timor et al.: 79 of 288); min σ2/σ1 of their W = {:.3e}; "
+                  "srank histogram {}; {} of {} limits with each neuron on its own sample have srank within "
+                  "{:.0e} of 2/(1 + |cos∡|) = {:.4f}; flows ended: {} stationary at positive loss, {} at the step "
+                  "or time budget",
+                  converged, m_s.ensemble_seeds, m_s.loss_threshold, min_ratio, bins, own_sample_near, own_sample,
+                  m_s.srank_tolerance, expected, stationary, budget));
 }
 
 ClaimResult Checker::thm3_probability() {
@@ -285,9 +288,8 @@ ClaimResult check_one(Checker& c, const std::string& name) {
 
 ClaimNames requestable(const RunData& run) {
   if (run.kind != "relu2") return {};
-  return {"timor2023.loss_reached",  "timor2023.rank2_limit",   "timor2023.balancedness",
-          "timor2023.rank1_exists",  "timor2023.closed_form",   "timor2023.ensemble_rank2",
-          "timor2023.thm3_probability"};
+  return {"timor2023.loss_reached", "timor2023.rank2_limit",    "timor2023.balancedness",    "timor2023.rank1_exists",
+          "timor2023.closed_form",  "timor2023.ensemble_rank2", "timor2023.thm3_probability"};
 }
 
 }  // namespace
@@ -301,7 +303,8 @@ const ClaimFamily& timor2023_family() {
        {"timor2023.closed_form", "the closed-form limit s∞² = (s0² + √(s0⁴ + 4))/2"},
        {"timor2023.ensemble_rank2", "every seed that reaches zero loss has rank(W) = 2"},
        {"timor2023.thm3_probability", "the rank-2 event's frequency is at least Thm 3's bound"}},
-      requestable, requestable,
+      requestable,
+      requestable,
       [](const RunData& run, const ClaimNames& names) {
         const Relu2VerifySettings settings;
         Checker checker(run, settings);

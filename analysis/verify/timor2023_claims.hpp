@@ -31,15 +31,15 @@
 namespace kktflow {
 
 struct Relu2VerifySettings {
-  double loss_threshold = 1e-4;          ///< Timor et al. §3.2
-  double srank_tolerance = 1e-3;         ///< ours: the limits' rows carry O(init radius) off-axis parts
-  double rank2_ratio = 1e-3;             ///< ours: σ2/σ1 above this counts as rank 2
-  double invariant_tolerance = 1e-8;     ///< ours
-  double rank1_loss_tolerance = 1e-28;   ///< ours: v_i = e_i/⟨w_i, x_i⟩ is exact up to one rounding
-  double closed_form_s0 = 0.5;           ///< ours
-  double closed_form_tolerance = 1e-8;   ///< ours
-  int ensemble_seeds = 288;              ///< Timor et al. §3.2
-  double ensemble_sigmas = 3;            ///< ours
+  double loss_threshold = 1e-4;         ///< Timor et al. §3.2
+  double srank_tolerance = 1e-3;        ///< ours: the limits' rows carry O(init radius) off-axis parts
+  double rank2_ratio = 1e-3;            ///< ours: σ2/σ1 above this counts as rank 2
+  double invariant_tolerance = 1e-8;    ///< ours
+  double rank1_loss_tolerance = 1e-28;  ///< ours: v_i = e_i/⟨w_i, x_i⟩ is exact up to one rounding
+  double closed_form_s0 = 0.5;          ///< ours
+  double closed_form_tolerance = 1e-8;  ///< ours
+  int ensemble_seeds = 288;             ///< Timor et al. §3.2
+  double ensemble_sigmas = 3;           ///< ours
 };
 
 /// The claims above, with the default settings, for relu2 runs.

@@ -15,9 +15,9 @@ using namespace kktflow;
 
 namespace {
 
-const std::vector<std::string> kFrei{"frei2023.rank_le_2", "frei2023.two_families", "frei2023.kkt",
-                                     "frei2023.linear_boundary", "frei2023.global_max_margin",
-                                     "frei2023.near_orthogonal"};
+const std::vector<std::string> kFrei{
+    "frei2023.rank_le_2",       "frei2023.two_families",      "frei2023.kkt",
+    "frei2023.linear_boundary", "frei2023.global_max_margin", "frei2023.near_orthogonal"};
 
 Eigen::MatrixXd random_matrix(Eigen::Index rows, Eigen::Index cols, unsigned seed) {
   std::mt19937_64 rng(seed);
@@ -36,7 +36,8 @@ Leaky2Net orthogonal_net() {
 
 /// A run of `net` held in memory, as the claim registry reads one: ending at W_final, with these
 /// snapshots, exp loss and flow.rel_tol = 1e-8.
-RunData run_data(const Leaky2Net& net, const Eigen::MatrixXd& W_final, const std::vector<Eigen::MatrixXd>& snapshots = {}) {
+RunData run_data(const Leaky2Net& net, const Eigen::MatrixXd& W_final,
+                 const std::vector<Eigen::MatrixXd>& snapshots = {}) {
   RunData run;
   run.kind = "leaky2_fixed_outer";
   run.model_attrs = {{"gamma", std::to_string(net.gamma)}};
@@ -91,7 +92,9 @@ BOOST_AUTO_TEST_CASE(converged_run_passes_every_frei_claim_with_certificates) {
   const Eigen::MatrixXd W = kkt_point();
   const RunData run = converging_run(W, W + 1e-4 * random_matrix(6, 6, 3));
   const VerifyOutcome outcome = verify_run(run, kFrei);
-  for (const ClaimResult& c : outcome.claims) BOOST_TEST_CONTEXT(c.name << ": " << c.detail) { BOOST_TEST(c.passed); }
+  for (const ClaimResult& c : outcome.claims) BOOST_TEST_CONTEXT(c.name << ": " << c.detail) {
+      BOOST_TEST(c.passed);
+    }
   BOOST_TEST(find(outcome, "frei2023.rank_le_2").certified);
   BOOST_TEST(find(outcome, "frei2023.kkt").certified);
   BOOST_TEST(find(outcome, "frei2023.linear_boundary").certified);

@@ -6,8 +6,8 @@
 ///             [--regressions DIR] [--findings DIR] SEED_FILE_OR_DIR...
 ///
 /// It first replays every file of --regressions (the crash and hang inputs found so far, as
-/// CLI11 keeps its fuzzFail cases; a name ending in .gz is decompressed first), then runs N mutants of the seed files: bit flips, bytes set
-/// to edge values, deletions, insertions of dictionary tokens (libFuzzer's dictionary format),
+/// CLI11 keeps its fuzzFail cases; a name ending in .gz is decompressed first), then runs N mutants of the seed files:
+/// bit flips, bytes set to edge values, deletions, insertions of dictionary tokens (libFuzzer's dictionary format),
 /// duplicated ranges and truncations, half of them within the first --head bytes (where a run
 /// file keeps most of its metadata). Each input runs in a child process under a timeout, so a
 /// crash or a hang is counted, not fatal; each one found is written to --findings. Exit status

@@ -108,9 +108,10 @@ BOOST_AUTO_TEST_CASE(leaky_net_in_theta_coordinates_stays_in_data_span_and_loss_
 
   // Residual of W − W0 after projecting its rows onto span{x_i}.
   using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  const Eigen::MatrixXd dW = Eigen::Map<const RowMajor>(theta.data(), 6, 40) - Eigen::Map<const RowMajor>(theta0.data(), 6, 40);
-  const Eigen::MatrixXd Q = Eigen::HouseholderQR<Eigen::MatrixXd>(data.X.transpose()).householderQ() *
-                            Eigen::MatrixXd::Identity(40, 8);
+  const Eigen::MatrixXd dW =
+      Eigen::Map<const RowMajor>(theta.data(), 6, 40) - Eigen::Map<const RowMajor>(theta0.data(), 6, 40);
+  const Eigen::MatrixXd Q =
+      Eigen::HouseholderQR<Eigen::MatrixXd>(data.X.transpose()).householderQ() * Eigen::MatrixXd::Identity(40, 8);
   const Eigen::MatrixXd outside = dW - (dW * Q) * Q.transpose();
   BOOST_TEST(dW.norm() > 1.0);
   BOOST_TEST(outside.norm() <= 1e-10 * dW.norm());

@@ -81,7 +81,8 @@ BOOST_AUTO_TEST_CASE(region_ros2_matches_dopri5_on_the_frozen_field) {
   auto ros2 = make_stepper(tolerances(StepperKind::region_ros2, 1e-8));
   const Outcome ref = integrate(*dopri, a.system, a.x0, 200.0);
   const Outcome got = integrate(*ros2, b.system, b.x0, 200.0);
-  BOOST_TEST_MESSAGE("relative difference " << (got.x - ref.x).norm() / ref.x.norm() << " after " << got.steps << " steps");
+  BOOST_TEST_MESSAGE("relative difference " << (got.x - ref.x).norm() / ref.x.norm() << " after " << got.steps
+                                            << " steps");
   BOOST_TEST(ref.x.norm() > 1.0);
   BOOST_TEST((got.x - ref.x).norm() <= 1e-9 * ref.x.norm());  // our agreement target
 }

@@ -42,7 +42,8 @@ struct Net {
   Leaky2FixedOuter model;
   Leaky2Span span;
   Net(double gamma, double init_scale)
-      : data(make_dataset(gaussian_spec(12, 60, 3))), model(data.X, {16, gamma, true, init_scale, 4}),
+      : data(make_dataset(gaussian_spec(12, 60, 3))),
+        model(data.X, {16, gamma, true, init_scale, 4}),
         span(model, data.y, model.initial_theta()) {}
 };
 
@@ -212,7 +213,7 @@ double local_error_ratio(StepperKind kind, double& e1) {
     system(x0, f, 0.0);
     out.setConstant(NAN);
     batch->attempt(system, x0, f, 0.0, h, out, f_out);  // accepted or not, out is the step's end
-    BOOST_REQUIRE(out.allFinite());  // the sweeps converged
+    BOOST_REQUIRE(out.allFinite());                     // the sweeps converged
     return out;
   };
   auto crosses = [&](const Eigen::VectorXd& end) {  // sides are monotone over so short a step
@@ -233,7 +234,7 @@ double local_error_ratio(StepperKind kind, double& e1) {
 BOOST_AUTO_TEST_CASE(switch_batch_has_order_four_inside_a_region) {
   double e1 = 0;
   const double ratio = local_error_ratio(StepperKind::switch_batch, e1);
-  BOOST_TEST(e1 > 1e-12);  // far above rounding, so the ratio measures the method
+  BOOST_TEST(e1 > 1e-12);     // far above rounding, so the ratio measures the method
   BOOST_TEST(ratio >= 20.0);  // 2^5 = 32 for a local error O(h^5)
   BOOST_TEST(ratio <= 50.0);
 }

@@ -110,7 +110,8 @@ BOOST_AUTO_TEST_CASE(compressed_content_past_the_bound_is_refused) {
   gz.max_decoded_bytes = 34;
   BOOST_TEST(read_labelled_table(gz).X.rows() == 6);
   gz.max_decoded_bytes = 33;
-  BOOST_TEST(error_of([&] { read_labelled_table(gz); }).find("decompresses to more than 33 bytes") != std::string::npos);
+  BOOST_TEST(error_of([&] { read_labelled_table(gz); }).find("decompresses to more than 33 bytes") !=
+             std::string::npos);
   // A deflated npz member is refused on its stated size (X.npy: a 128-byte header and 6 × 3
   // float64, 272 bytes) before it is inflated.
   DatasetSpec npz = file_spec("npy", "small_compressed.npz");

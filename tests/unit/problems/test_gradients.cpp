@@ -100,9 +100,11 @@ BOOST_AUTO_TEST_CASE(compact_chart_is_an_isometry_of_theta) {
 
   using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   const LayerView layer = span.compact_layer(model.layers()[0]);
-  const Eigen::VectorXd s = Eigen::JacobiSVD<Eigen::MatrixXd>(Eigen::Map<const RowMajor>(W1.data(), 5, 40)).singularValues();
+  const Eigen::VectorXd s =
+      Eigen::JacobiSVD<Eigen::MatrixXd>(Eigen::Map<const RowMajor>(W1.data(), 5, 40)).singularValues();
   const Eigen::VectorXd sc =
-      Eigen::JacobiSVD<Eigen::MatrixXd>(Eigen::Map<const RowMajor>(Wc1.data(), layer.rows, layer.cols)).singularValues();
+      Eigen::JacobiSVD<Eigen::MatrixXd>(Eigen::Map<const RowMajor>(Wc1.data(), layer.rows, layer.cols))
+          .singularValues();
   BOOST_TEST((s - sc).norm() <= 1e-13 * s[0]);
 }
 

@@ -122,8 +122,10 @@ BOOST_AUTO_TEST_CASE(hold_on_kinks_keeps_the_held_rows_norms) {
   for (Eigen::Index j = 0; j < 2; ++j) {
     BOOST_TEST(W1.row(j).norm() == W0.row(j).norm(), boost::test_tools::tolerance(1e-14));
     // Along P w_j: w_j's component off the held inputs keeps its direction.
-    const Eigen::MatrixXd H = j == 0 ? Eigen::MatrixXd(X.topRows(2).transpose()) : Eigen::MatrixXd(X.row(1).transpose());
-    const Eigen::VectorXd Pw = W0.row(j).transpose() - H * H.completeOrthogonalDecomposition().solve(W0.row(j).transpose());
+    const Eigen::MatrixXd H =
+        j == 0 ? Eigen::MatrixXd(X.topRows(2).transpose()) : Eigen::MatrixXd(X.row(1).transpose());
+    const Eigen::VectorXd Pw =
+        W0.row(j).transpose() - H * H.completeOrthogonalDecomposition().solve(W0.row(j).transpose());
     BOOST_TEST((W1.row(j).transpose().normalized() - Pw.normalized()).norm() <= 1e-14);
   }
   BOOST_TEST((theta.tail(theta.size() - 12) - before.tail(before.size() - 12)).norm() == 0.0);

@@ -198,8 +198,8 @@ BOOST_AUTO_TEST_CASE(relu2_conserves_each_neurons_balance) {
   const auto views = model->layers();
   const auto W = layer(theta, views[0]), dW = layer(v, views[0]);
   const auto V = layer(theta, views[1]), dV = layer(v, views[1]);
-  const Eigen::VectorXd rate = (W.array() * dW.array()).rowwise().sum().matrix() -
-                               (V.array() * dV.array()).colwise().sum().transpose().matrix();
+  const Eigen::VectorXd rate =
+      (W.array() * dW.array()).rowwise().sum().matrix() - (V.array() * dV.array()).colwise().sum().transpose().matrix();
   BOOST_TEST(rate.norm() <= 1e-13 * v.norm() * theta.norm());
   BOOST_TEST(v.norm() > 0.1);
   const Eigen::VectorXd b = relu2_balance(theta, model->params(), 5);

@@ -37,7 +37,8 @@ BOOST_AUTO_TEST_CASE(restores_balances_broken_by_moving_columns) {
   chain.W3(0, 4) += 1e-3;
   BOOST_TEST_REQUIRE((unit_balances(maps) - targets).lpNorm<Eigen::Infinity>() > 1e-4);
   BOOST_TEST_REQUIRE(rescale_to_balance(maps, targets));
-  BOOST_TEST((unit_balances(maps) - targets).lpNorm<Eigen::Infinity>() <= 1e-13 * targets.cwiseAbs().maxCoeff() + 1e-14);
+  BOOST_TEST((unit_balances(maps) - targets).lpNorm<Eigen::Infinity>() <=
+             1e-13 * targets.cwiseAbs().maxCoeff() + 1e-14);
 }
 
 BOOST_AUTO_TEST_CASE(keeps_the_function_below_the_top_and_the_top_rows_norms) {

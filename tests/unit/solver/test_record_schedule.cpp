@@ -62,7 +62,8 @@ BOOST_AUTO_TEST_CASE(the_step_cap_grows_log_t_by_one_spacing_at_the_exact_rate) 
   // Near stop.log_t_max the cap aims a hair past it, so that the run lands on it.
   stop.log_t_max = 100.2;
   schedule.cap_step(100.0, log_rate);
-  BOOST_TEST(state.record_dt_cap * std::exp(log_rate) == (100.2 - 100.0) * (1 + kLandingOvershoot), tt::tolerance(1e-14));
+  BOOST_TEST(state.record_dt_cap * std::exp(log_rate) == (100.2 - 100.0) * (1 + kLandingOvershoot),
+             tt::tolerance(1e-14));
   // A rate that overflows the cap leaves the step uncapped.
   schedule.cap_step(100.0, -1e4);
   BOOST_TEST(std::isinf(state.record_dt_cap));

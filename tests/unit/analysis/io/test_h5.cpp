@@ -164,8 +164,8 @@ BOOST_AUTO_TEST_CASE(appendable_grows_row_by_row) {
     BOOST_TEST(scalar.rows() == 10U);
     BOOST_TEST(rows.columns() == 3U);
     const std::vector<double> wrong{1.0, 2.0};
-    BOOST_TEST(throws_error_with([&] { rows.append(std::span<const double>(wrong)); },
-                                 {"/rows", "2 values", "rows of 3"}));
+    BOOST_TEST(
+        throws_error_with([&] { rows.append(std::span<const double>(wrong)); }, {"/rows", "2 values", "rows of 3"}));
     file.flush();
   }
   {
@@ -201,9 +201,8 @@ BOOST_AUTO_TEST_CASE(appendable_reopens_and_continues) {
     again.append(std::int64_t{5});
   }
   const h5::File file = h5::File::open_read_only(path);
-  BOOST_TEST(
-      file.root().open_dataset("column").read_int64s() == (std::vector<std::int64_t>{0, 1, 2, 3, 4, 5}),
-      boost::test_tools::per_element());
+  BOOST_TEST(file.root().open_dataset("column").read_int64s() == (std::vector<std::int64_t>{0, 1, 2, 3, 4, 5}),
+             boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(dimension_scales_attach) {

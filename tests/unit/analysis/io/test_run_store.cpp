@@ -5,14 +5,14 @@
 #include <unistd.h>
 
 #include <array>
-#include <csignal>
-#include <cstring>
-#include <limits>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
+#include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -163,8 +163,7 @@ class WriterProcess {
     int code = 1;
     try {
       code = body(*this);
-    } catch (...) {
-    }
+    } catch (...) {}
     _exit(code);
   }
   /// Child side: waits for the parent's token / sends one. False when the pipe failed.
@@ -553,14 +552,14 @@ bool same_checkpoint(const kktflow::RunState& a, const kktflow::RunState& b) {
          same_bits(a.dt, b.dt) && same_bits(a.last_error, b.last_error) && same_bits(a.log_loss, b.log_loss) &&
          same_bits(a.prev_record_log_t, b.prev_record_log_t) && same_bits(a.last_event_log_t, b.last_event_log_t) &&
          same_bits(a.record_dt_cap, b.record_dt_cap) && same_bits(a.next_record_log_t, b.next_record_log_t) &&
-         same_bits(a.next_snapshot_log_t, b.next_snapshot_log_t) &&
-         same_bits(a.late_phase_log_t, b.late_phase_log_t) && same_bits(a.wall_s, b.wall_s) && a.step == b.step &&
-         a.points == b.points && a.switch_count == b.switch_count && a.rejected == b.rejected &&
-         a.event_restarts == b.event_restarts && a.captures == b.captures && a.releases == b.releases &&
-         a.rhs_evals == b.rhs_evals && a.event_target == b.event_target && a.short_of == b.short_of &&
+         same_bits(a.next_snapshot_log_t, b.next_snapshot_log_t) && same_bits(a.late_phase_log_t, b.late_phase_log_t) &&
+         same_bits(a.wall_s, b.wall_s) && a.step == b.step && a.points == b.points &&
+         a.switch_count == b.switch_count && a.rejected == b.rejected && a.event_restarts == b.event_restarts &&
+         a.captures == b.captures && a.releases == b.releases && a.rhs_evals == b.rhs_evals &&
+         a.event_target == b.event_target && a.short_of == b.short_of &&
          a.switch_velocity_stale == b.switch_velocity_stale && a.recorded_now == b.recorded_now &&
-         a.late_stepper_active == b.late_stepper_active && a.stopped_status == b.stopped_status && a.side == b.side && a.sliding == b.sliding &&
-         a.unlocated_until == b.unlocated_until && a.flip_history == b.flip_history;
+         a.late_stepper_active == b.late_stepper_active && a.stopped_status == b.stopped_status && a.side == b.side &&
+         a.sliding == b.sliding && a.unlocated_until == b.unlocated_until && a.flip_history == b.flip_history;
 }
 
 }  // namespace

@@ -63,10 +63,10 @@ BOOST_AUTO_TEST_CASE(kink_pairs_invalidate_the_kkt_certificate) {
 
 BOOST_AUTO_TEST_CASE(rank_bound_encloses_the_float_ratio_and_fails_rank_three) {
   // Exactly rank 3 with σ = (3, 2, 1): W = U diag(σ) Vᵀ from random orthonormal U, V.
-  const Eigen::MatrixXd U = Eigen::HouseholderQR<Eigen::MatrixXd>(random_matrix(8, 3, 1)).householderQ() *
-                            Eigen::MatrixXd::Identity(8, 3);
-  const Eigen::MatrixXd V = Eigen::HouseholderQR<Eigen::MatrixXd>(random_matrix(20, 3, 2)).householderQ() *
-                            Eigen::MatrixXd::Identity(20, 3);
+  const Eigen::MatrixXd U =
+      Eigen::HouseholderQR<Eigen::MatrixXd>(random_matrix(8, 3, 1)).householderQ() * Eigen::MatrixXd::Identity(8, 3);
+  const Eigen::MatrixXd V =
+      Eigen::HouseholderQR<Eigen::MatrixXd>(random_matrix(20, 3, 2)).householderQ() * Eigen::MatrixXd::Identity(20, 3);
   const Eigen::MatrixXd W = U * Eigen::Vector3d(3, 2, 1).asDiagonal() * V.transpose();
   const RankCertificate cert = certify_rank2(W);
   BOOST_TEST(std::abs(cert.ratio_float - 1.0 / 3) < 1e-12);

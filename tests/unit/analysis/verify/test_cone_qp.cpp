@@ -116,7 +116,8 @@ BOOST_AUTO_TEST_CASE(warm_started_large_problem_meets_its_optimality_conditions)
       }
     } else {
       BOOST_TEST(grad[i] + std::min(cone.ratio_low * grad[i + 1], grad[i + 1]) +
-                     std::min(cone.ratio_low * grad[i + 2], grad[i + 2]) > -tol);
+                     std::min(cone.ratio_low * grad[i + 2], grad[i + 2]) >
+                 -tol);
     }
   }
 }

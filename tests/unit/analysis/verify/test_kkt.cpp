@@ -82,7 +82,8 @@ BOOST_AUTO_TEST_CASE(kkt_residual_vanishes_at_the_solution_and_not_nearby) {
   BOOST_TEST(at.epsilon < 1e-14);
   BOOST_TEST(std::abs(at.delta) < 1e-14);
   BOOST_TEST(at.kinks == 0);
-  const Eigen::MatrixXd perturbed = hand_solution() + 0.1 * hand_solution().norm() * random_matrix(2, 2, 5).normalized();
+  const Eigen::MatrixXd perturbed =
+      hand_solution() + 0.1 * hand_solution().norm() * random_matrix(2, 2, 5).normalized();
   const KktResidual off = clarke_kkt(net, perturbed);
   BOOST_TEST(off.epsilon / off.norm_tilde > 1e-2);
 }

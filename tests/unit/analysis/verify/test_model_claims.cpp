@@ -68,10 +68,11 @@ BOOST_AUTO_TEST_CASE(two_layer_leaky_claims_hold_at_the_global_max_margin_point)
   const LinearSvm svm = hard_margin_svm(data.X, data.y);
   BOOST_REQUIRE(svm.separable);
   const Eigen::VectorXd theta = max_margin_theta(svm.w.normalized(), 3.0);
-  const auto rows = check(leaky_run(data, theta, theta / 3.0),
-                                        {"lyu2021.linear_max_margin", "lyu2021.svm_direction", "lyu2021.conservation",
-                                         "lyuli2020.kkt"});
-  for (const ClaimResult& r : rows) BOOST_TEST_CONTEXT(r.name << ": " << r.detail) { BOOST_TEST(r.passed); }
+  const auto rows = check(leaky_run(data, theta, theta / 3.0), {"lyu2021.linear_max_margin", "lyu2021.svm_direction",
+                                                                "lyu2021.conservation", "lyuli2020.kkt"});
+  for (const ClaimResult& r : rows) BOOST_TEST_CONTEXT(r.name << ": " << r.detail) {
+      BOOST_TEST(r.passed);
+    }
   BOOST_TEST(find(rows, "lyu2021.linear_max_margin").value <= 1e-12);
   BOOST_TEST(find(rows, "lyu2021.svm_direction").value <= 1e-7);
   BOOST_TEST(find(rows, "lyuli2020.kkt").value <= 1e-10);
@@ -81,10 +82,11 @@ BOOST_AUTO_TEST_CASE(two_layer_leaky_claims_fail_off_the_optimum) {
   const Dataset data = symmetric_data();
   const LinearSvm svm = hard_margin_svm(data.X, data.y);
   Eigen::VectorXd theta = max_margin_theta(svm.w.normalized(), 3.0);
-  theta.head(data.d()) += 0.3 * Eigen::VectorXd::Unit(data.d(), 0);  // w_1 tilted: sub-optimal, not parallel
+  theta.head(data.d()) += 0.3 * Eigen::VectorXd::Unit(data.d(), 0);          // w_1 tilted: sub-optimal, not parallel
   const Eigen::VectorXd theta0 = max_margin_theta(svm.w.normalized(), 1.0);  // a_1² − ‖w_1‖² was 0, is not now
   const auto rows = check(leaky_run(data, theta, theta0), {});
-  for (const char* name : {"lyu2021.linear_max_margin", "lyu2021.svm_direction", "lyu2021.conservation", "lyuli2020.kkt"})
+  for (const char* name :
+       {"lyu2021.linear_max_margin", "lyu2021.svm_direction", "lyu2021.conservation", "lyuli2020.kkt"})
     BOOST_TEST_CONTEXT(name) { BOOST_TEST(!find(rows, name).passed); }
 }
 

@@ -73,8 +73,8 @@ BOOST_AUTO_TEST_CASE(hard_margin_svm_agrees_with_libsvm) {
 
   const testing::ScratchDir dir;
   write_libsvm(dir.file("data"), X, y);
-  const std::string command = std::string(KKTFLOW_SVM_TRAIN) + " -q -s 0 -t 0 -c 1e8 -e 1e-12 " + dir.file("data") +
-                              " " + dir.file("model");
+  const std::string command =
+      std::string(KKTFLOW_SVM_TRAIN) + " -q -s 0 -t 0 -c 1e8 -e 1e-12 " + dir.file("data") + " " + dir.file("model");
   BOOST_REQUIRE(std::system(command.c_str()) == 0);
   const auto [w, rho] = read_model(dir.file("model"), X.cols());
   // libsvm's decision function is ⟨w, x⟩ − ρ; its label order may flip the sign of (w, ρ).
