@@ -1,7 +1,8 @@
 #include "analysis/verify/certify.hpp"
 
+#include "analysis/verify/interval.hpp"
+
 #include <Eigen/SVD>
-#include <boost/numeric/interval.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -17,16 +18,11 @@ namespace {
 using Index = Eigen::Index;
 using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-namespace bi = boost::numeric::interval_lib;
-/// Intervals whose every operation rounds its bounds outward (rounded_arith_opp: the mode stays
-/// upward, a lower bound is computed as −((−x) ∘ y)).
-using Interval =
-    boost::numeric::interval<double,
-                             bi::policies<bi::save_state<bi::rounded_arith_opp<double>>, bi::checking_base<double>>>;
-/// The same arithmetic without a mode switch per operation: valid only while a RoundingScope lives.
-using Fast = bi::unprotect<Interval>::type;
-/// Sets upward rounding for its lifetime and restores the caller's mode afterwards.
-using RoundingScope = Interval::traits_type::rounding;
+/// Intervals whose every operation rounds its bounds outward, and their unchecked form for use
+/// inside a RoundingScope (interval.hpp).
+using Interval = interval::Checked;
+using interval::Fast;
+using interval::RoundingScope;
 
 /// Smallest |x| over the interval.
 double mig(const Fast& x) { return x.lower() > 0 ? x.lower() : x.upper() < 0 ? -x.upper() : 0.0; }
