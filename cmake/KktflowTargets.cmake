@@ -10,7 +10,7 @@ target_compile_options(kktflow_flags INTERFACE
   $<$<BOOL:${KKTFLOW_NATIVE}>:-march=native>
   # GCC 12.2 (Debian 12) with AVX-512 stores an initializer list such as {1, 1, 0, 0} (int64,
   # int32 or double) as the broadcast {1, 1, 1, 1}: its SLP vectorizer builds the wrong constant
-  # (tests/unit/build/test_code_generation.cpp shows it). Native builds leave SLP vectorization
+  # (tests/unit/toolchain/test_code_generation.cpp shows it). Native builds leave SLP vectorization
   # off; Eigen's kernels are explicit SIMD and do not need it.
   $<$<AND:$<BOOL:${KKTFLOW_NATIVE}>,$<CXX_COMPILER_ID:GNU>>:-fno-tree-slp-vectorize>
   # One contraction policy for every translation unit: a product fused into a sum changes results
