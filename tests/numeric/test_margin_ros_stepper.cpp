@@ -21,11 +21,15 @@
 #include "solver/driver.hpp"
 #include "solver/margin_woodbury.hpp"
 #include "solver/slow_manifold.hpp"
+#include "stepper_run.hpp"
 
 #include <cmath>
 #include <random>
 
 using namespace kktflow;
+using kktflow::testing::run_stepper;
+using kktflow::testing::StepperRun;
+using kktflow::testing::tolerances;
 namespace tt = boost::test_tools;
 
 namespace {
@@ -55,43 +59,6 @@ struct LinearNet {
   FlowSystem system{margins, MarginLoss(LossKind::exp), TimeMode::normalized};
   Eigen::VectorXd theta0 = model.initial_theta();
 };
-
-/// Integrates from σ = 0 to T with the stepper's own control, or with the fixed step `fixed`.
-struct Outcome {
-  Eigen::VectorXd x;
-  int steps = 0;
-};
-Outcome integrate(Stepper& stepper, FlowSystem& sys, Eigen::VectorXd x, double T0, double T, double fixed = 0) {
-  Eigen::VectorXd f(x.size()), out(x.size()), f_out(x.size());
-  sys(x, f, T0);
-  double tau = T0, dt = fixed > 0 ? fixed : 1e-3 * std::max(1.0, T0);
-  Outcome o;
-  while (T - tau > 1e-13 * T) {
-    const double h = std::min(dt, T - tau);
-    const StepAttempt a = stepper.attempt(sys, x, f, tau, h, out, f_out);
-    BOOST_REQUIRE(a.accepted || fixed <= 0);
-    if (!a.accepted) {
-      dt = a.dt_next;
-      continue;
-    }
-    if (!a.has_dxdt_out) sys(out, f_out, tau + h);
-    x.swap(out);
-    f.swap(f_out);
-    tau += h;
-    ++o.steps;
-    if (fixed <= 0) dt = a.dt_next;
-  }
-  o.x = x;
-  return o;
-}
-
-StepperOptions tolerances(StepperKind kind, double rel) {
-  StepperOptions o;
-  o.kind = kind;
-  o.rel_tol = rel;
-  o.abs_tol = rel * 1e-2;
-  return o;
-}
 
 }  // namespace
 
@@ -124,13 +91,13 @@ BOOST_AUTO_TEST_CASE(woodbury_solve_inverts_w) {
 BOOST_AUTO_TEST_CASE(orders_two_and_three_with_the_curvature_left_out) {
   LinearNet net;
   auto reference = make_stepper(tolerances(StepperKind::dopri5, 1e-13));
-  const Eigen::VectorXd exact = integrate(*reference, net.system, net.theta0, 0.0, 1.0).x;
+  const Eigen::VectorXd exact = run_stepper(*reference, net.system, net.theta0, 0.0, 1.0).x;
   for (const auto& [kind, order] : {std::pair{StepperKind::margin_ros2, 2}, std::pair{StepperKind::margin_ros3, 3}}) {
     // Loose tolerances: every fixed step is accepted (the estimate is not under test here).
     auto stepper = make_stepper(tolerances(kind, 0.5));
-    const double e1 = (integrate(*stepper, net.system, net.theta0, 0.0, 1.0, 1.0 / 16).x - exact).norm();
+    const double e1 = (run_stepper(*stepper, net.system, net.theta0, 0.0, 1.0, 1.0 / 16).x - exact).norm();
     stepper->reset();
-    const double e2 = (integrate(*stepper, net.system, net.theta0, 0.0, 1.0, 1.0 / 32).x - exact).norm();
+    const double e2 = (run_stepper(*stepper, net.system, net.theta0, 0.0, 1.0, 1.0 / 32).x - exact).norm();
     const double ratio = e1 / e2, expected = std::pow(2.0, order);
     BOOST_TEST_CONTEXT(to_string(kind) << ": errors " << e1 << ", " << e2 << ", ratio " << ratio) {
       BOOST_TEST(ratio > 0.8 * expected);
@@ -143,8 +110,8 @@ BOOST_AUTO_TEST_CASE(margin_ros3_matches_dopri5_on_a_smooth_field) {
   LinearNet net;
   auto reference = make_stepper(tolerances(StepperKind::dopri5, 1e-13));
   auto stepper = make_stepper(tolerances(StepperKind::margin_ros3, 1e-11));
-  const Eigen::VectorXd exact = integrate(*reference, net.system, net.theta0, 0.0, 20.0).x;
-  const Outcome ros = integrate(*stepper, net.system, net.theta0, 0.0, 20.0);
+  const Eigen::VectorXd exact = run_stepper(*reference, net.system, net.theta0, 0.0, 20.0).x;
+  const StepperRun ros = run_stepper(*stepper, net.system, net.theta0, 0.0, 20.0);
   BOOST_TEST((ros.x - exact).norm() <= 1e-8 * exact.norm());
 }
 
@@ -153,9 +120,9 @@ BOOST_AUTO_TEST_CASE(late_steps_grow_in_proportion_to_sigma) {
   // like log(1e6) (ours: ≤ 300); dopri5 is held to h ≲ 2/(s‖K P‖) ~ 1/‖θ‖² by stability.
   LinearNet net;
   auto early = make_stepper(tolerances(StepperKind::dopri5, 1e-10));
-  const Eigen::VectorXd x100 = integrate(*early, net.system, net.theta0, 0.0, 100.0).x;
+  const Eigen::VectorXd x100 = run_stepper(*early, net.system, net.theta0, 0.0, 100.0).x;
   auto stepper = make_stepper(tolerances(StepperKind::margin_ros3, 1e-10));
-  const Outcome late = integrate(*stepper, net.system, x100, 100.0, 1e8);
+  const StepperRun late = run_stepper(*stepper, net.system, x100, 100.0, 1e8);
   BOOST_TEST(late.x.norm() > 1e6);
   BOOST_TEST(late.steps <= 300);
 }

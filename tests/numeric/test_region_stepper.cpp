@@ -10,10 +10,14 @@
 #include "problems/dataset.hpp"
 #include "problems/leaky2_span.hpp"
 #include "solver/region_stepper.hpp"
+#include "stepper_run.hpp"
 
 #include <cmath>
 
 using namespace kktflow;
+using kktflow::testing::run_stepper;
+using kktflow::testing::StepperRun;
+using kktflow::testing::tolerances;
 
 namespace {
 
@@ -33,54 +37,14 @@ struct FrozenNet {
   }
 };
 
-struct Outcome {
-  Eigen::VectorXd x;
-  int steps = 0;
-};
-
-/// Integrates to τ = T with the stepper's own control, or with the fixed step `fixed` when > 0.
-Outcome integrate(Stepper& stepper, FlowSystem& sys, Eigen::VectorXd x, double T, double fixed = 0) {
-  Eigen::VectorXd f(x.size()), out(x.size()), f_out(x.size());
-  sys(x, f, 0.0);
-  double tau = 0, dt = fixed > 0 ? fixed : 1e-3;
-  Outcome o;
-  while (T - tau > 1e-13 * T) {
-    const double h = std::min(dt, T - tau);
-    const StepAttempt a = stepper.attempt(sys, x, f, tau, h, out, f_out);
-    // A rejected attempt is not a step of the flow (region_ros2 advances its carried margins
-    // only on acceptance): fixed steps need tolerances that accept them.
-    BOOST_REQUIRE(a.accepted || fixed <= 0);
-    if (!a.accepted) {
-      dt = a.dt_next;
-      continue;
-    }
-    if (!a.has_dxdt_out) sys(out, f_out, tau + h);
-    x.swap(out);
-    f.swap(f_out);
-    tau += h;
-    ++o.steps;
-    if (fixed <= 0) dt = a.dt_next;
-  }
-  o.x = x;
-  return o;
-}
-
-StepperOptions tolerances(StepperKind kind, double rel) {
-  StepperOptions o;
-  o.kind = kind;
-  o.rel_tol = rel;
-  o.abs_tol = rel * 1e-2;
-  return o;
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(region_ros2_matches_dopri5_on_the_frozen_field) {
   FrozenNet a, b;
   auto dopri = make_stepper(tolerances(StepperKind::dopri5, 1e-12));
   auto ros2 = make_stepper(tolerances(StepperKind::region_ros2, 1e-8));
-  const Outcome ref = integrate(*dopri, a.system, a.x0, 200.0);
-  const Outcome got = integrate(*ros2, b.system, b.x0, 200.0);
+  const StepperRun ref = run_stepper(*dopri, a.system, a.x0, 0.0, 200.0);
+  const StepperRun got = run_stepper(*ros2, b.system, b.x0, 0.0, 200.0);
   BOOST_TEST_MESSAGE("relative difference " << (got.x - ref.x).norm() / ref.x.norm() << " after " << got.steps
                                             << " steps");
   BOOST_TEST(ref.x.norm() > 1.0);
@@ -90,14 +54,14 @@ BOOST_AUTO_TEST_CASE(region_ros2_matches_dopri5_on_the_frozen_field) {
 BOOST_AUTO_TEST_CASE(region_ros2_converges_with_order_two) {
   FrozenNet reference_net;
   auto dopri = make_stepper(tolerances(StepperKind::dopri5, 1e-13));
-  const Eigen::VectorXd ref = integrate(*dopri, reference_net.system, reference_net.x0, 20.0).x;
+  const Eigen::VectorXd ref = run_stepper(*dopri, reference_net.system, reference_net.x0, 0.0, 20.0).x;
   std::vector<double> errors;
   for (double h : {0.5, 0.25, 0.125}) {
     FrozenNet net;
     StepperOptions accept_every_step = tolerances(StepperKind::region_ros2, 0.5);
     accept_every_step.abs_tol = 1e3;
     auto ros2 = make_stepper(accept_every_step);
-    errors.push_back((integrate(*ros2, net.system, net.x0, 20.0, h).x - ref).norm());
+    errors.push_back((run_stepper(*ros2, net.system, net.x0, 0.0, 20.0, h).x - ref).norm());
   }
   for (std::size_t k = 1; k < errors.size(); ++k) {
     BOOST_TEST_MESSAGE("error ratio " << errors[k - 1] / errors[k]);
@@ -110,9 +74,9 @@ BOOST_AUTO_TEST_CASE(region_ros2_goes_from_tau_200_to_1e8_in_under_100_steps) {
   // crawls, which is why `auto` hands off only late).
   FrozenNet net;
   auto dopri = make_stepper(tolerances(StepperKind::dopri5, 1e-10));
-  const Eigen::VectorXd late = integrate(*dopri, net.system, net.x0, 200.0).x;
+  const Eigen::VectorXd late = run_stepper(*dopri, net.system, net.x0, 0.0, 200.0).x;
   auto ros2 = make_stepper(tolerances(StepperKind::region_ros2, 1e-8));
-  const Outcome o = integrate(*ros2, net.system, late, 1e8);
+  const StepperRun o = run_stepper(*ros2, net.system, late, 0.0, 1e8);
   BOOST_TEST_MESSAGE("steps to τ = 1e8: " << o.steps);
   BOOST_TEST(o.x.allFinite());
   BOOST_TEST(o.steps < 100);
