@@ -18,8 +18,6 @@
 #include "problems/model_registry.hpp"
 
 #include <ctime>
-#include <filesystem>
-#include <memory>
 #include <optional>
 #include <stdexcept>
 

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
-
 #include <fstream>
 #include <limits>
 #include <stdexcept>
