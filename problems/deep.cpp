@@ -203,6 +203,20 @@ void DeepNet::switch_functions(const Eigen::Ref<const Eigen::VectorXd>& theta, E
   }
 }
 
+void DeepNet::switch_scales(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> scales) {
+  std::vector<Eigen::MatrixXd> Z = m_Z, H = m_H;
+  propagate(theta, Z, H);
+  Eigen::Index at = 0;
+  for (std::size_t l = 0; l < m_views.size(); ++l) {
+    if (!is_relu(l)) continue;
+    const LayerView& v = m_views[l];
+    const ConstLayer W(theta.data() + v.offset, v.rows, v.cols);
+    Eigen::Map<RowMajorMatrix>(scales.data() + at, Z[l].rows(), Z[l].cols()).noalias() =
+        W.rowwise().norm() * H[l].colwise().norm();
+    at += Z[l].size();
+  }
+}
+
 void DeepNet::switch_velocity(const Eigen::Ref<const Eigen::VectorXd>& dtheta, Eigen::Ref<Eigen::VectorXd> ds) {
   Eigen::Index at = 0;
   for (std::size_t l = 0; l < m_views.size(); ++l) {

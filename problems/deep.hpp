@@ -73,6 +73,8 @@ class DeepNet final : public Model {
   /// (unit_balance.hpp): the row projection keeps the held rows' norms but moves the columns of
   /// W_l, i.e. the balances of layer l − 1 (Le & Jegelka's ReLU layers drifted 1e-5 relative).
   void hold_on_kinks(Eigen::Ref<Eigen::VectorXd> theta) override;
+  /// ‖row j of W_l‖·‖h_{l−1}(x_i)‖ for each ReLU switch, in switch order.
+  void switch_scales(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> scales) override;
 
   const DeepParams& params() const { return m_params; }
   bool is_relu(std::size_t layer) const { return m_params.layers[layer] == "relu"; }

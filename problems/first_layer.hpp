@@ -43,6 +43,12 @@ class FirstLayer {
     dW.noalias() = D * m_X;
   }
 
+  /// ‖w_j‖‖x_i‖ at k = j·n + i (Model::switch_scales).
+  void switch_scales(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> scales) const {
+    Eigen::Map<RowMajorMatrix> S(scales.data(), m_m, m_X.rows());
+    S.noalias() = weights(theta).rowwise().norm() * m_X.rowwise().norm().transpose();
+  }
+
   /// The held switches (sorted, k = j·n + i), as (unit, sample) pairs.
   void set_held(const std::vector<Eigen::Index>& switches) { m_held = held_units(switches, m_X.rows()); }
   const std::vector<HeldUnit>& held() const { return m_held; }
@@ -75,6 +81,9 @@ class FirstLayerModel : public Model {
   bool supports_held_kinks() const override { return true; }
   void set_held(const std::vector<Eigen::Index>& switches) override { m_first.set_held(switches); }
   void hold_on_kinks(Eigen::Ref<Eigen::VectorXd> theta) override { m_first.hold_on_kinks(theta); }
+  void switch_scales(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> scales) override {
+    m_first.switch_scales(theta, scales);
+  }
 
  protected:
   FirstLayer m_first;

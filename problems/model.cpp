@@ -37,6 +37,10 @@ std::pair<double, double> Model::kink_slopes(Eigen::Index) const { no_held_kinks
 
 void Model::hold_on_kinks(Eigen::Ref<Eigen::VectorXd>) { no_held_kinks(kind()); }
 
+void Model::switch_scales(const Eigen::Ref<const Eigen::VectorXd>&, Eigen::Ref<Eigen::VectorXd>) {
+  no_held_kinks(kind());
+}
+
 std::vector<HeldUnit> held_units(const std::vector<Eigen::Index>& switches, Eigen::Index samples) {
   std::vector<HeldUnit> units;
   units.reserve(switches.size());

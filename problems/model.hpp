@@ -80,6 +80,10 @@ class Model {
   /// row is projected off the inputs it is held at, layer after layer (a correction in layer l
   /// moves only the pre-activations of layers ≥ l, so one pass suffices).
   virtual void hold_on_kinks(Eigen::Ref<Eigen::VectorXd> theta);
+  /// The Cauchy–Schwarz bound of each switch, ‖row‖·‖input‖ ≥ |z_k| (the unit's incoming weights
+  /// and the sample's input to that layer): the size z_k has without cancellation, against which a
+  /// pre-activation is judged to sit on its kink.
+  virtual void switch_scales(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::Ref<Eigen::VectorXd> scales);
 };
 
 /// For each unit in `held` (sorted by row), the point nearest to its row w_j of W on the set

@@ -13,6 +13,7 @@
 #include "problems/two_layer_leaky.hpp"
 
 #include <cmath>
+#include <initializer_list>
 #include <memory>
 
 using namespace kktflow;
@@ -224,6 +225,28 @@ BOOST_AUTO_TEST_CASE(relu2_thm1_rank1_net_fits_timor_data_exactly) {
   for (double s0 : {1e-8, 0.5, 3.0}) {
     const double s = closed_form_limit(s0);
     BOOST_TEST(s * s - 1.0 / (s * s) == s0 * s0, boost::test_tools::tolerance(1e-12));
+  }
+}
+
+// switch_scales is Cauchy–Schwarz's bound ‖row‖‖input‖ ≥ |z_k|, attained where the row lies along
+// its input: what verify judges "on its kink" against.
+BOOST_AUTO_TEST_CASE(switch_scales_bound_the_switches_and_are_attained_along_the_input) {
+  auto two_layer = leaky();
+  auto net = deep({"relu", "relu", "linear"}, false);
+  for (Model* model : std::initializer_list<Model*>{two_layer.get(), net.get()}) {
+    BOOST_TEST_CONTEXT(model->kind()) {
+      Eigen::VectorXd theta = Eigen::VectorXd::LinSpaced(model->dim(), -1.0, 1.3).array().sin().matrix();
+      const Eigen::Index n = model->num_samples();
+      // Unit 0's row of the first layer along sample 2's input, times −3.
+      theta.head(data().X.cols()) = -3.0 * data().X.row(2).transpose();
+      Eigen::VectorXd s(model->num_switches()), scale(model->num_switches());
+      model->switch_functions(theta, s);
+      model->switch_scales(theta, scale);
+      for (Eigen::Index k = 0; k < s.size(); ++k) BOOST_TEST(std::abs(s[k]) <= scale[k] * (1 + 1e-15));
+      BOOST_TEST(scale[2] == 3.0 * data().X.row(2).squaredNorm(), boost::test_tools::tolerance(1e-15));
+      BOOST_TEST(-s[2] == scale[2], boost::test_tools::tolerance(1e-15));
+      BOOST_TEST(scale.size() == (model == net.get() ? 2 * 4 * n : 4 * n));
+    }
   }
 }
 
