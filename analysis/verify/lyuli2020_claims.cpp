@@ -1,7 +1,9 @@
 #include "analysis/verify/lyuli2020_claims.hpp"
 
 #include "analysis/verify/frei2023_gd_claims.hpp"
+#include "analysis/verify/kkt.hpp"
 #include "analysis/verify/model_run.hpp"
+#include "problems/held_kinks.hpp"
 #include "problems/loss.hpp"
 #include "solver/nnls.hpp"
 
@@ -83,6 +85,50 @@ ClaimResult kkt_rate(const RunData& run) {
   return r;
 }
 
+/// The switches of `model` sitting on their kinks at θ: |z_k| ≤ kKinkThreshold ‖row‖‖input‖
+/// (kkt.hpp, ours), as the fixed-outer net's Clarke residual finds them. Empty for models
+/// without ReLU-type kinks the flow can hold.
+std::vector<Index> kinks_at(Model& model, const Eigen::VectorXd& theta) {
+  std::vector<Index> kinks;
+  if (!model.supports_held_kinks()) return kinks;
+  Eigen::VectorXd s(model.num_switches()), scale(model.num_switches());
+  model.switch_functions(theta, s);
+  model.switch_scales(theta, scale);
+  for (Index k = 0; k < s.size(); ++k)
+    if (std::abs(s[k]) <= kKinkThreshold * scale[k]) kinks.push_back(k);
+  return kinks;
+}
+
+/// Σ_i G_i ∂q_i at θ (the model's last forward), with each kink's slope taken in its Clarke range
+/// [kink_slopes] instead of the activation's one-sided value. θ̃ satisfies ⟨∇z_k, θ̃⟩ = l_k z_k = 0
+/// on a kink (Euler: z_k is l_k-homogeneous), so a multiplier combination equal to θ̃ leaves every
+/// kink's z_k still: its slopes are the sliding ones, which HeldKinks solves for (held_kinks.hpp).
+/// Unclamped for the NNLS columns (linear in G); the residual itself is formed with the slopes
+/// clamped to their range, an element of the subdifferential, so ε stays an upper bound. For a
+/// deep net the slopes multiply along paths (the chain-rule set, which contains Clarke's).
+class ClarkeGradient {
+ public:
+  ClarkeGradient(Model& model, const Eigen::VectorXd& theta) : m_model(model), m_held(model) {
+    m_held.set(kinks_at(model, theta));
+    Eigen::VectorXd F(model.num_samples());
+    model.forward(theta, F);
+    m_held.moved_to(theta);
+  }
+  Index kinks() const { return static_cast<Index>(m_held.held().size()); }
+  void operator()(const Eigen::VectorXd& G, Eigen::Ref<Eigen::VectorXd> grad, bool clamp) {
+    if (m_held.empty())
+      m_model.vjp(G, grad);
+    else
+      m_held.vjp(G, grad, clamp);
+  }
+  /// Kinks whose sliding slope left its range at the last clamped call.
+  std::size_t clamped() const { return m_held.leaving().size(); }
+
+ private:
+  Model& m_model;
+  HeldKinks m_held;
+};
+
 ClaimResult kkt(const RunData& data, const Lyuli2020Settings& s) {
   const ModelRun run(data);
   Model& model = run.model();
@@ -99,25 +145,36 @@ ClaimResult kkt(const RunData& data, const Lyuli2020Settings& s) {
   std::vector<Index> support;
   for (Index i = 0; i < q.size(); ++i)
     if (q_tilde[i] <= 1 + s.support_slack) support.push_back(i);
+  ClarkeGradient gradient(model, theta);
   Eigen::MatrixXd G(model.dim(), static_cast<Index>(support.size()));
-  Eigen::VectorXd F(q.size()), e = Eigen::VectorXd::Zero(q.size());
-  model.forward(theta, F);
+  Eigen::VectorXd e = Eigen::VectorXd::Zero(q.size());
   for (std::size_t k = 0; k < support.size(); ++k) {
     e.setZero();
     e[support[k]] = data.y[support[k]];
-    model.vjp(e, G.col(static_cast<Index>(k)));
+    gradient(e, G.col(static_cast<Index>(k)), false);
   }
   const Eigen::VectorXd lambda = nnls_normal(G.transpose() * G, G.transpose() * theta).lambda;
-  const double eps = (theta - G * lambda).norm() / theta.norm();
+  Eigen::VectorXd multipliers = Eigen::VectorXd::Zero(q.size()), combination(model.dim());
+  for (std::size_t k = 0; k < support.size(); ++k)
+    multipliers[support[k]] = lambda[static_cast<Index>(k)] * data.y[support[k]];
+  gradient(multipliers, combination, true);
+  const double eps = (theta - combination).norm() / theta.norm();
   double delta = 0;
   for (std::size_t k = 0; k < support.size(); ++k) delta += lambda[static_cast<Index>(k)] * (q_tilde[support[k]] - 1);
   delta /= theta.squaredNorm();
   r.value = std::max(eps, delta);
   r.passed = r.value <= s.kkt_tolerance;
+  const std::string kinks =
+      gradient.kinks() == 0
+          ? std::string()
+          : fmt::format(
+                "; {} (unit, sample) pairs on their kink (|z| ≤ {:g} ‖row‖‖input‖, ours) with slopes in their "
+                "Clarke range, {} of them at its end",
+                gradient.kinks(), kKinkThreshold, gradient.clamped());
   r.detail = fmt::format(
       "final direction θ̃ = θ_T/q_min^(1/{}): ε/‖θ̃‖ = {:.3g}, δ/‖θ̃‖² = {:.3g} with NNLS multipliers on the {} of {} "
-      "margins within {:g} of q_min (λ sum {:.4g}); the run's last ε_KKT (all margins) {:.3g}",
-      model.homogeneity(), eps, delta, support.size(), q.size(), s.support_slack, lambda.sum(),
+      "margins within {:g} of q_min (λ sum {:.4g}){}; the run's last ε_KKT (all margins) {:.3g}",
+      model.homogeneity(), eps, delta, support.size(), q.size(), s.support_slack, lambda.sum(), kinks,
       data.trajectory.empty() ? kInf : data.trajectory.back().kkt_eps);
   return r;
 }
