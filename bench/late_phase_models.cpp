@@ -2,7 +2,8 @@
 /// The late phase of every θ-coordinate model: wall time, steps and RHS evaluations until ε_KKT
 /// first falls below 1e−6, 1e−8 and 1e−10, for each way of integrating the flow, on
 ///   lyu2021      data/configs/lyu2021_symmetric.toml (two_layer_leaky, symmetric data, logistic)
-///   gaussian     data/configs/two_layer_gaussian.toml (two_layer_leaky, Gaussian data, logistic)
+///   gaussian     data/configs/two_layer_gaussian.toml (two_layer_leaky, Gaussian data, logistic),
+///                and with `auto` alone at seeds 1–5
 ///   linear3/4    data/configs/le2022_deep_linear.toml at depth 3 and 4 (deep, all layers linear)
 ///   relu         data/configs/le2022_relu_trailing.toml (deep, two ReLU then two linear layers)
 ///   linear       data/configs/soudry2018_linear.toml (θ stays in the data's span from θ(0) = 0,
@@ -219,5 +220,10 @@ int main() {
   };
   std::printf("bench/late_phase_models: the late phase of the θ-coordinate models\n");
   for (const auto& make : problems()) print_problem(make, methods);
+  // The Gaussian case at every seed it names (the config ships seed 3), auto alone.
+  for (std::uint64_t seed = 1; seed <= 5; ++seed)
+    print_problem(
+        [seed] { return two_layer("gaussian seed " + std::to_string(seed), gaussian_spec(10, 10, seed), seed); },
+        {methods.front()});
   return 0;
 }
