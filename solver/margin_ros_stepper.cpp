@@ -93,7 +93,7 @@ void MarginRosenbrock::slow_velocity(FlowSystem& sys, const Eigen::VectorXd& x, 
 
 void MarginRosenbrock::linearize(FlowSystem& sys, const Eigen::VectorXd& x) {
   gradients_at(sys, x);
-  m_slow = m_resolution > 1;
+  m_slow = follows_slow_manifold(m_resolution, m_q.minCoeff(), m_opt.rel_tol);
   m_w.resize(m_q.size());
   m_v.resize(m_q.size());
   if (m_slow) {

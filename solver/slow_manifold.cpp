@@ -27,6 +27,10 @@ double margin_resolution(double theta_norm, const Eigen::MatrixXd& K) {
   return std::max(1.0, margin_rounding(theta_norm, K));
 }
 
+bool follows_slow_manifold(double resolution, double q_min, double rel_tol) {
+  return resolution > 1 || q_min * rel_tol >= 1;
+}
+
 Eigen::VectorXd slow_weights(const Eigen::VectorXd& q, const Eigen::MatrixXd& K, double resolution) {
   const double q_min = q.minCoeff();
   std::vector<Eigen::Index> tied;

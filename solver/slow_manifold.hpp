@@ -28,6 +28,16 @@ double margin_rounding(double theta_norm, const Eigen::MatrixXd& K);
 /// The margins' resolution: max(1, margin_rounding). Above 1, slow_weights replace the loss's.
 double margin_resolution(double theta_norm, const Eigen::MatrixXd& K);
 
+/// Whether a late step takes the slow manifold's velocity: where the margins' rounding exceeds 1
+/// (resolution > 1), and where 1/q_min ≤ rel_tol. The slow velocity is within O(1/q) relative of
+/// the flow's (above), below what a step held to rel_tol resolves; and the loss's own weights are
+/// then unreliable at a step's end, whose state carries a local error of order rel_tol: that
+/// moves the margins' O(1) differences by up to rel_tol ‖θ‖ ‖∇q‖ ≈ L rel_tol q. Measured on
+/// two_layer_gaussian (seeds 2 and 5) at q ≈ 1e11 with rel_tol = 1e-10: weights one-hot to
+/// e^{−140} at step ends, every held pair's Filippov slope out of its range at once, and the step
+/// collapsing; the slow manifold's weights carried both to ε_KKT ≤ 1e-10.
+bool follows_slow_manifold(double resolution, double q_min, double rel_tol);
+
 /// λ on the slow manifold (above), for the margins q and their gradients' Gram K, with the tied set S
 /// taken at `resolution`: min_{x≥0} ‖G_S x‖²/k + (1ᵀx − 1)² by NNLS, normalized to Σ λ = 1 (for
 /// x = t λ, λ on the simplex, the least value over t is ‖Gλ‖²/(k + ‖Gλ‖²), increasing in ‖Gλ‖:
