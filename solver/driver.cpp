@@ -2,6 +2,7 @@
 
 #include "product_threads.hpp"
 #include "run_text.hpp"
+#include "stability_bound.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -86,7 +87,8 @@ void Driver::adopt_time_of(const Stepper& stepper, const Eigen::VectorXd& x, boo
   m_schedule.cap_step(m_clock.log_t(), m_clock.log_rate(m_state.log_loss, x, m_state.dxdt));
 }
 
-bool Driver::late_phase_begun() const {
+bool Driver::late_phase_begun(double dt) const {
+  if (m_sys.square_loss()) return at_stability_bound(dt, m_x_new, m_f_new, m_state.state, m_state.dxdt);
   const double n = static_cast<double>(m_sys.margins().num_samples());
   const bool separated = m_state.log_loss < m_sys.loss().log_ell_zero() - std::log(n);
   const double log_t = m_clock.log_t();
@@ -337,7 +339,7 @@ RunResult Driver::run(Eigen::VectorXd& state, const std::function<bool()>& inter
         status = Status::non_finite;
         break;
       }
-      if (m_late && m_method != m_late && late_phase_begun()) {
+      if (m_late && m_method != m_late && late_phase_begun(step.dt)) {
         m_method = m_late;
         m_method->reset();
         m_state.late_phase_log_t = m_clock.log_t();

@@ -40,6 +40,9 @@ namespace kktflow {
 /// last switch event), i.e. the activation pattern and sliding set have held while log t grew
 /// by that factor. Both numbers are ours (bench/late_phase: the early phase's switch cascades
 /// cost an order-2 method more steps than dopri5; the late phase costs dopri5 O(τ) steps).
+/// The square loss's flow, which has no margins to classify with, switches once a step of
+/// dopri5's sat at its stability bound (stability_bound.hpp; after the swap, m_x_new and m_f_new
+/// hold the step's start).
 struct LatePhaseOptions {
   double stable_ratio = 2.0;
   double log_t_min = 1.0;
@@ -127,7 +130,8 @@ class Driver {
   void refresh_after_projection(Eigen::VectorXd& x, bool field_changed);
   void report_switches(const std::vector<Eigen::Index>& crossed, const std::vector<Eigen::Index>& captured);
   void emit_event(Eigen::Index index, int new_sign);
-  bool late_phase_begun() const;
+  /// After an accepted step of size dt: true when the late phase has begun (LatePhaseOptions).
+  bool late_phase_begun(double dt) const;
   Record make_record(const Eigen::VectorXd& x);
   /// Records a row (and a snapshot when one is due) if the schedule says so; true when it converged.
   bool record_if_due(const Eigen::VectorXd& x, RunResult& result);

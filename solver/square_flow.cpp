@@ -1,5 +1,7 @@
 #include "square_flow.hpp"
 
+#include "square_ros_stepper.hpp"
+
 namespace kktflow {
 
 namespace {
@@ -49,8 +51,10 @@ SquareFlow::SquareFlow(Model& model, SquareLoss loss, SquareFlowOptions options)
     : m_outputs(model, unit_signs(model)),
       m_system(m_outputs, std::move(loss)),
       m_stepper(checked_stepper(options)),
+      m_late(std::make_unique<SquareRosenbrock>(stepper_options(options))),
       m_metrics(m_system, model.layers().front(), options.k_top) {
   m_driver = std::make_unique<Driver>(m_system, *m_stepper, m_metrics, driver_options(options));
+  m_driver->hand_off_to(*m_late);
 }
 
 }  // namespace kktflow

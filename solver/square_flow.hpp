@@ -7,8 +7,13 @@
 /// log domain is needed.
 ///
 /// The parts: the model's outputs read through FullCoordinates with unit signs, the square-loss
-/// FlowSystem (flow_system.hpp), dopri5 with the shared PI step control, SquareLossMetrics for
-/// the rows, and the driver's event and sliding policies. ReLU kinks are met as in the margin
+/// FlowSystem (flow_system.hpp), dopri5 with the shared PI step control until a step of it sits
+/// at its stability bound (stability_bound.hpp), then the L-stable ROS34PW2 with the Gauss–Newton
+/// matrix (square_ros_stepper.hpp), SquareLossMetrics for the rows, and the driver's event and
+/// sliding policies. Near a stationary point of positive loss dopri5's step grows until the
+/// fastest mode sits at its bound, where that mode stops decaying and ‖∇L‖ stalls above
+/// stop.grad_norm; the L-stable method lets it decay (Timor's §3.2 data: 20 of 288 seeds stalled
+/// at ‖∇L‖ = 2e-12 … 3e-11, h = 3.29, until the 20 000-step cap). ReLU kinks are met as in the margin
 /// flow: crossings located by sign-following events, and a kink that attracts from both sides
 /// (the active side pushes ⟨w_j, x_i⟩ down while the other samples pull w_j back up; with
 /// σ'(0) = 0 the inactive side feels no force from x_i) held by Filippov sliding where the model
@@ -72,6 +77,7 @@ class SquareFlow {
   FullCoordinates m_outputs;
   FlowSystem m_system;
   std::unique_ptr<Stepper> m_stepper;
+  std::unique_ptr<Stepper> m_late;  ///< the stiff phase's method (square_ros_stepper.hpp)
   SquareLossMetrics m_metrics;
   std::unique_ptr<Driver> m_driver;
 };

@@ -157,10 +157,9 @@ ClaimResult Checker::rank1_exists() const {
                           L, ratio, stable_rank(theta, 2), theta.squaredNorm(), m_run.theta_final.squaredNorm()));
 }
 
-/// 20 000 steps (ours) are 30 times what a clean run needs. Flows that reach it approach a
-/// stationary point of positive loss (L = 1/4 on the §3.2 data) whose Hessian is ill-conditioned,
-/// with dopri5 at its stability limit (dt ≈ 3.3, ‖∇L‖ held near λ_max × the tolerance, above
-/// stop.grad_norm). Kinks that attract from both sides are held by the flow (square_flow.hpp).
+/// 20 000 steps (ours) are 30 times what a seed needs (at most 540 on the §3.2 data). Kinks that
+/// attract from both sides are held, and a flow whose dopri5 step reaches its stability bound
+/// near a stationary point goes on with an L-stable method (square_flow.hpp).
 constexpr std::int64_t kMaxSteps = 20'000;
 
 Status Checker::flow_from(Eigen::VectorXd& theta, Relu2Params p, double stop_loss, double abs_tol,

@@ -1,7 +1,8 @@
 // The square-loss flow (solver/square_flow.hpp) on Timor, Vardi, Shamir (2023)'s two points:
 // the closed-form limit of §3 (v(0) = 0, w_i(0) active on x_i only), the balancedness it conserves,
 // each stop rule (loss reached, a stationary point of positive loss, bad option values), Filippov
-// sliding on a kink that attracts from both sides, and a run resumed from a checkpoint.
+// sliding on a kink that attracts from both sides, the hand-off to the stiff method at dopri5's
+// stability bound, and a run resumed from a checkpoint.
 #define BOOST_TEST_MODULE square_flow
 #include <boost/test/unit_test.hpp>
 
@@ -113,6 +114,37 @@ BOOST_AUTO_TEST_CASE(an_attracting_kink_is_held_instead_of_chattered_across) {
   BOOST_TEST(std::exp(held.last.log_loss) == 0.25, boost::test_tools::tolerance(1e-9));
   // Holding keeps each held row's norm, so ‖w_j‖² − ‖v_j‖² stays conserved (relu2.hpp).
   BOOST_TEST(db.cwiseAbs().maxCoeff() <= 1e-12);
+}
+
+BOOST_AUTO_TEST_CASE(a_stationary_point_at_the_stability_bound_is_reached_by_the_stiff_method) {
+  // Model seed 13 of Timor's §3.2 setup, with the ensemble's options: one neuron ends active on
+  // both samples, the other inactive on both. The live one is then the best rank-1 fit of the
+  // targets [e1 e2] = I (Eckart–Young: the residual is I's second singular value, 1), so
+  // L = (1/2n)·1 = 1/4 exactly, a stationary point whose ∇²L has nonzero eigenvalues ≈ 0.995 and
+  // 1.005. dopri5's step settles at its stability bound h λ_max ≈ 3.3, where ‖∇L‖ stalls at
+  // 2.2e-12 > stop.grad_norm = 1e-12 until the 20 000-step cap (t ≈ 6.4e4); after the hand-off
+  // to the L-stable ROS34PW2 ‖∇L‖ keeps falling and the run ends stationary.
+  const Dataset data = timor_data();
+  Relu2 model(data.X, Relu2Params{2, 2, 1e-4, 13});
+  SquareFlowOptions o;
+  o.stop.loss = 1e-12;
+  o.abs_tol = 1e-14;
+  o.rel_tol = 1e-10;
+  o.stop.log_t_max = 20;
+  o.stop.max_steps = 20'000;
+  SquareFlow flow(model, SquareLoss(two_class_targets(data.y), 2), o);
+  Eigen::VectorXd theta = model.initial_theta();
+  const RunResult r = flow.run(theta);
+  BOOST_TEST(to_string(r.status) == "stationary");
+  BOOST_TEST(std::isfinite(r.late_phase_log_t));
+  BOOST_TEST(r.last.step < 2'000);
+  BOOST_TEST(r.last.tau < 1e3);
+  BOOST_TEST(flow.loss_at(theta) == 0.25, boost::test_tools::tolerance(1e-9));
+  const Eigen::Map<const RowMajor> W(theta.data(), 2, 2);
+  const Eigen::Matrix2d Z = W * data.X.transpose();
+  const bool live0 = Z(0, 0) > 0 && Z(0, 1) > 0, live1 = Z(1, 0) > 0 && Z(1, 1) > 0;
+  BOOST_TEST((live0 != live1));
+  BOOST_TEST((live0 ? Z.row(1) : Z.row(0)).maxCoeff() <= 0);
 }
 
 BOOST_AUTO_TEST_CASE(bad_stop_values_name_the_key) {
