@@ -134,34 +134,16 @@ StepAttempt MarginRosenbrock::attempt(FlowSystem& sys, const Eigen::VectorXd& x,
   if (sys.mode() == TimeMode::t)
     throw std::logic_error("margin_ros2 and margin_ros3 integrate in loss or normalized time, not in t");
   if (m_x_linearized.size() != x.size() || m_x_linearized != x) linearize(sys, x);
-  const RosenbrockTableau& t = m_tableau;
-  const Eigen::Index s = t.stages();
-  const double hg = t.gamma * dt;
-  if (!m_slow) m_woodbury.compute(m_G, m_K, m_w, m_v, hg * m_scale);
-  m_u.resize(static_cast<std::size_t>(s));
-  m_f.resize(x.size());
-  out = x;
-  m_err.setZero(x.size());
-  for (Eigen::Index i = 0; i < s; ++i) {
-    if (i == 0) {
-      m_rhs = m_slow ? m_f0 : dxdt;
-    } else {
-      m_stage = x;
-      for (Eigen::Index j = 0; j < i; ++j) m_stage += t.a(i, j) * m_u[static_cast<std::size_t>(j)];
-      stage_velocity(sys, m_stage, tau + dt, m_f);
-      m_rhs = m_f;
-    }
-    for (Eigen::Index j = 0; j < i; ++j) m_rhs += (t.c(i, j) / dt) * m_u[static_cast<std::size_t>(j)];
-    Eigen::VectorXd& u = m_u[static_cast<std::size_t>(i)];
+  if (!m_slow) m_woodbury.compute(m_G, m_K, m_w, m_v, m_tableau.gamma * dt * m_scale);
+  const auto velocity = [&](const Eigen::VectorXd& y, Eigen::VectorXd& f) { stage_velocity(sys, y, tau + dt, f); };
+  const auto solve = [&](const Eigen::VectorXd& rhs, Eigen::VectorXd& u) {
     if (m_slow) {
-      u = m_rhs;  // the slow flow is not stiff: W = I
+      u = rhs;  // the slow flow is not stiff: W = I
     } else {
-      m_woodbury.solve(m_rhs, u);
+      m_woodbury.solve(rhs, u);
     }
-    u *= hg;
-    out += t.m[i] * u;
-    m_err += t.e[i] * u;
-  }
+  };
+  m_tableau.step(x, m_slow ? m_f0 : dxdt, dt, velocity, solve, m_work, out, m_err);
   StepAttempt a;
   const double normwise = normwise_error_norm(x, out, m_err, m_opt.abs_tol, m_opt.rel_tol);
   a.error = m_slow ? normwise : std::max(normwise, margin_difference_error());

@@ -31,6 +31,8 @@
 #include "step_control.hpp"
 #include "stepper.hpp"
 
+#include <vector>
+
 namespace kktflow {
 
 /// A Rosenbrock W-method in the transformed form above, from its published (α, Γ, b, b̂):
@@ -44,6 +46,40 @@ struct RosenbrockTableau {
   static RosenbrockTableau ros2();
   static RosenbrockTableau ros34pw2();
   Eigen::Index stages() const { return m.size(); }
+
+  /// Buffers of one step's stages.
+  struct Work {
+    std::vector<Eigen::VectorXd> u;
+    Eigen::VectorXd stage, rhs, f;
+  };
+  /// The stages of a step of size dt from x, whose first stage takes the velocity f0:
+  /// velocity(y, f) evaluates a later stage's field, solve(rhs, u) applies W⁻¹; out = x + Σ m_i u_i
+  /// and err = Σ e_i u_i.
+  template <class Velocity, class Solve>
+  void step(const Eigen::VectorXd& x, const Eigen::VectorXd& f0, double dt, Velocity&& velocity, Solve&& solve, Work& w,
+            Eigen::VectorXd& out, Eigen::VectorXd& err) const {
+    const double hg = gamma * dt;
+    w.u.resize(static_cast<std::size_t>(stages()));
+    w.f.resize(x.size());
+    out = x;
+    err.setZero(x.size());
+    for (Eigen::Index i = 0; i < stages(); ++i) {
+      if (i == 0) {
+        w.rhs = f0;
+      } else {
+        w.stage = x;
+        for (Eigen::Index j = 0; j < i; ++j) w.stage += a(i, j) * w.u[static_cast<std::size_t>(j)];
+        velocity(w.stage, w.f);
+        w.rhs = w.f;
+      }
+      for (Eigen::Index j = 0; j < i; ++j) w.rhs += (c(i, j) / dt) * w.u[static_cast<std::size_t>(j)];
+      Eigen::VectorXd& u_i = w.u[static_cast<std::size_t>(i)];
+      solve(w.rhs, u_i);
+      u_i *= hg;
+      out += m[i] * u_i;
+      err += e[i] * u_i;
+    }
+  }
 };
 
 class MarginRosenbrock final : public ControlledStepper {
@@ -85,8 +121,8 @@ class MarginRosenbrock final : public ControlledStepper {
   bool m_slow = false;             ///< the step from m_x_linearized follows the slow manifold (follows_slow_manifold)
   Eigen::MatrixXd m_G, m_K;
   Eigen::VectorXd m_q, m_w, m_v, m_f0;
-  std::vector<Eigen::VectorXd> m_u;
-  Eigen::VectorXd m_stage, m_rhs, m_f, m_err, m_dq;
+  RosenbrockTableau::Work m_work;
+  Eigen::VectorXd m_err, m_dq;
 };
 
 }  // namespace kktflow

@@ -29,30 +29,10 @@ StepAttempt SquareRosenbrock::attempt(FlowSystem& sys, const Eigen::VectorXd& x,
                                       double tau, double dt, Eigen::VectorXd& out, Eigen::VectorXd& dxdt_out) {
   if (!sys.square_loss()) throw std::logic_error("the square-loss Rosenbrock method needs a square-loss system");
   if (m_x_linearized.size() != x.size() || m_x_linearized != x) linearize(sys, x, dxdt, tau);
-  const RosenbrockTableau& t = m_tableau;
-  const Eigen::Index s = t.stages();
-  const double hg = t.gamma * dt;
-  m_lu.compute(Eigen::MatrixXd::Identity(x.size(), x.size()) - hg * m_J);
-  m_u.resize(static_cast<std::size_t>(s));
-  m_f.resize(x.size());
-  out = x;
-  m_err.setZero(x.size());
-  for (Eigen::Index i = 0; i < s; ++i) {
-    if (i == 0) {
-      m_rhs = dxdt;
-    } else {
-      m_stage = x;
-      for (Eigen::Index j = 0; j < i; ++j) m_stage += t.a(i, j) * m_u[static_cast<std::size_t>(j)];
-      sys(m_stage, m_f, tau + dt);
-      m_rhs = m_f;
-    }
-    for (Eigen::Index j = 0; j < i; ++j) m_rhs += (t.c(i, j) / dt) * m_u[static_cast<std::size_t>(j)];
-    Eigen::VectorXd& u = m_u[static_cast<std::size_t>(i)];
-    u = m_lu.solve(m_rhs);
-    u *= hg;
-    out += t.m[i] * u;
-    m_err += t.e[i] * u;
-  }
+  m_lu.compute(Eigen::MatrixXd::Identity(x.size(), x.size()) - m_tableau.gamma * dt * m_J);
+  const auto velocity = [&](const Eigen::VectorXd& y, Eigen::VectorXd& f) { sys(y, f, tau + dt); };
+  const auto solve = [&](const Eigen::VectorXd& rhs, Eigen::VectorXd& u) { u = m_lu.solve(rhs); };
+  m_tableau.step(x, dxdt, dt, velocity, solve, m_work, out, m_err);
   StepAttempt a;
   a.error = error_norm(x, out, m_err, m_opt.abs_tol, m_opt.rel_tol);  // per component, as dopri5's
   a.accepted = std::isfinite(a.error) && a.error <= 1.0 && out.allFinite();

@@ -44,8 +44,8 @@ class SquareRosenbrock final : public ControlledStepper {
   Eigen::VectorXd m_x_linearized;  ///< where J was taken (empty: nowhere yet)
   Eigen::MatrixXd m_J;
   Eigen::PartialPivLU<Eigen::MatrixXd> m_lu;
-  std::vector<Eigen::VectorXd> m_u;
-  Eigen::VectorXd m_stage, m_rhs, m_f, m_err;
+  RosenbrockTableau::Work m_work;
+  Eigen::VectorXd m_stage, m_f, m_err;  ///< the finite differences' point and field; the error estimate
 };
 
 }  // namespace kktflow

@@ -77,17 +77,23 @@ BOOST_AUTO_TEST_CASE(a_dead_net_stops_as_stationary_at_positive_loss) {
 
 namespace {
 
-/// The ensemble's options (analysis/verify/timor2023_claims.cpp) for model seed 6 of Timor's §3.2 setup, whose
-/// pair (w_0, x_2) is pushed onto its kink from both sides near t = 4.
-RunResult run_model_seed_6(bool sliding, Eigen::VectorXd& theta, Eigen::VectorXd& balance_change) {
-  Setup s;
-  Relu2 model(s.data.X, Relu2Params{2, 2, 1e-4, 6});
+/// The ensemble's options (analysis/verify/timor2023_claims.cpp).
+SquareFlowOptions ensemble_options() {
   SquareFlowOptions o;
   o.stop.loss = 1e-12;
   o.abs_tol = 1e-14;
   o.rel_tol = 1e-10;
   o.stop.log_t_max = 20;
   o.stop.max_steps = 20'000;
+  return o;
+}
+
+/// The ensemble's options for model seed 6 of Timor's §3.2 setup, whose
+/// pair (w_0, x_2) is pushed onto its kink from both sides near t = 4.
+RunResult run_model_seed_6(bool sliding, Eigen::VectorXd& theta, Eigen::VectorXd& balance_change) {
+  Setup s;
+  Relu2 model(s.data.X, Relu2Params{2, 2, 1e-4, 6});
+  SquareFlowOptions o = ensemble_options();
   o.sliding = sliding;
   SquareFlow flow(model, s.loss, o);
   theta = model.initial_theta();
@@ -126,13 +132,7 @@ BOOST_AUTO_TEST_CASE(a_stationary_point_at_the_stability_bound_is_reached_by_the
   // to the L-stable ROS34PW2 ‖∇L‖ keeps falling and the run ends stationary.
   const Dataset data = timor_data();
   Relu2 model(data.X, Relu2Params{2, 2, 1e-4, 13});
-  SquareFlowOptions o;
-  o.stop.loss = 1e-12;
-  o.abs_tol = 1e-14;
-  o.rel_tol = 1e-10;
-  o.stop.log_t_max = 20;
-  o.stop.max_steps = 20'000;
-  SquareFlow flow(model, SquareLoss(two_class_targets(data.y), 2), o);
+  SquareFlow flow(model, SquareLoss(two_class_targets(data.y), 2), ensemble_options());
   Eigen::VectorXd theta = model.initial_theta();
   const RunResult r = flow.run(theta);
   BOOST_TEST(to_string(r.status) == "stationary");
