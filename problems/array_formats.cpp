@@ -51,9 +51,14 @@ void read_values(std::span<const unsigned char> bytes, std::size_t offset, char 
                    " (a wrong shape, or a file cut off)");
   const std::int64_t rows = out.shape.empty() ? 1 : out.shape[0];
   out.values.resize(rows, rows == 0 ? 0 : count / rows);
+  double* values = out.values.data();
+  const unsigned char* data = bytes.data() + offset;
+  if (size == 1 && (kind == 'u' || kind == 'b')) {  // images: a byte a value, no dispatch per value
+    for (std::int64_t k = 0; k < count; ++k) values[k] = data[k];
+    return;
+  }
   for (std::int64_t k = 0; k < count; ++k)
-    out.values.data()[k] =
-        read_element(bytes.data() + offset + static_cast<std::size_t>(k * size), kind, size, big_endian);
+    values[k] = read_element(data + static_cast<std::size_t>(k * size), kind, size, big_endian);
 }
 
 /// The IDX type byte as a (kind, size) pair.

@@ -69,9 +69,11 @@ std::vector<Eigen::Index> choose_rows(std::vector<Eigen::Index> rows, const std:
   return rows;
 }
 
-void check_finite(const LabelledTable& t) {
-  if (t.X.allFinite()) return;
-  for (Eigen::Index i = 0; i < t.X.rows(); ++i)
+/// The selected rows' values: those of the other rows never reach the run, and at 60 000 images
+/// of which a thousand are selected, checking every value cost more than the selection.
+void check_finite(const LabelledTable& t, const std::vector<Eigen::Index>& rows) {
+  for (const Eigen::Index i : rows) {
+    if (t.X.row(i).allFinite()) continue;
     for (Eigen::Index j = 0; j < t.X.cols(); ++j)
       if (!std::isfinite(t.X(i, j))) {
         std::ostringstream v;
@@ -79,6 +81,7 @@ void check_finite(const LabelledTable& t) {
         fail("data.path = \"" + t.files.front() + "\": sample " + std::to_string(i) + " (0-based file row), feature " +
              std::to_string(j) + " is " + v.str() + ": every value must be finite");
       }
+  }
 }
 
 void normalize(Eigen::MatrixXd& X, const std::string& how) {
@@ -145,7 +148,6 @@ std::string index_ranges(const std::vector<Eigen::Index>& indices) {
 }
 
 Dataset prepare_dataset(const LabelledTable& table, const DatasetSpec& spec) {
-  check_finite(table);
   const auto cls = class_pair(table, spec);
   std::vector<Eigen::Index> positive, negative;
   for (Eigen::Index i = 0; i < table.X.rows(); ++i) {
@@ -159,6 +161,7 @@ Dataset prepare_dataset(const LabelledTable& table, const DatasetSpec& spec) {
   std::vector<Eigen::Index> rows(positive);
   rows.insert(rows.end(), negative.begin(), negative.end());
   std::ranges::sort(rows);
+  check_finite(table, rows);
   Dataset data;
   data.X.resize(static_cast<Eigen::Index>(rows.size()), table.X.cols());
   data.y.resize(static_cast<Eigen::Index>(rows.size()));

@@ -9,7 +9,8 @@
 ///  3. `data.normalize`: "none", "unit_norm" (x_i / ‖x_i‖) or "standardize" (each feature
 ///     centred and divided by its standard deviation over the selected samples; a constant
 ///     feature becomes 0).
-/// Refused, with a message naming the key, the file and the samples: non-finite values, one
+/// Refused, with a message naming the key, the file and the samples: non-finite values (in the
+/// selected samples; the others never reach the run), one
 /// class only, a zero sample (a homogeneous net gives it output 0, so it is never classified),
 /// and the same point with both labels (after normalisation, which maps x and c·x, c > 0, to one
 /// point; a homogeneous net cannot separate them either).

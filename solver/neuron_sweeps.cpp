@@ -28,32 +28,39 @@ constexpr double kRootWidth = 1e-13;
 double cubic(const double* p, double u) { return p[0] + u * (p[1] + u * (p[2] + u * p[3])); }
 double cubic_slope(const double* p, double u) { return p[1] + u * (2 * p[2] + 3 * u * p[3]); }
 
-/// The first u in (lo, 1] at which the cubic p leaves side `positive` (p > 0; the other side is
-/// p ≤ 0) after having been on it, to kRootWidth; 2 if it does not. A pair that starts a hair
+/// The grid point lo + (1 − lo) g / kGrid.
+double grid_point(double lo, int g) { return lo + (1 - lo) * g / kGrid; }
+
+/// Where the cubic p leaves side `positive` (p > 0; the other side is p ≤ 0) in (lo, 1] after
+/// having been on it, to the grid: the g ≤ limit whose interval (grid_point(g − 1), grid_point(g)]
+/// holds the exit, or 0 when it does not leave by grid_point(limit). A pair that starts a hair
 /// off its committed side (moved on at its kink just short of it) is on it once it gets there.
-double first_exit(const double* p, bool positive, double lo) {
+/// Exits in earlier intervals are smaller, so only the pairs of the first interval met need the
+/// bisection (exit_in).
+int exit_interval(const double* p, bool positive, double lo, int limit) {
   const double z = cubic(p, lo);
   const double reach = std::abs(p[1]) * (1 - lo) + std::abs(p[2]) * (1 - lo * lo) + std::abs(p[3]) * (1 - lo * lo * lo);
-  if (positive ? z - reach > 0 : z + reach <= 0) return 2;
-  auto off = [&](double u) { return (cubic(p, u) > 0) != positive; };
-  bool on = !off(lo);
-  double last_on = lo;
-  for (int g = 1; g <= kGrid; ++g) {
-    const double u = lo + (1 - lo) * g / kGrid;
-    if (!off(u)) {
+  if (positive ? z - reach > 0 : z + reach <= 0) return 0;
+  bool on = (z > 0) == positive;
+  for (int g = 1; g <= limit; ++g) {
+    if ((cubic(p, grid_point(lo, g)) > 0) == positive)
       on = true;
-      last_on = u;
-      continue;
-    }
-    if (!on) continue;
-    double a = last_on, b = u;
-    for (int it = 0; it < 64 && b - a > kRootWidth; ++it) {
-      const double mid = 0.5 * (a + b);
-      (off(mid) ? b : a) = mid;
-    }
-    return b;
+    else if (on)
+      return g;
   }
-  return 2;
+  return 0;
+}
+
+/// The exit in interval g of exit_interval, bisected to kRootWidth: the first u at which the
+/// cubic is off its side, to within kRootWidth.
+double exit_in(const double* p, bool positive, double lo, int g) {
+  auto off = [&](double u) { return (cubic(p, u) > 0) != positive; };
+  double a = g == 1 ? lo : grid_point(lo, g - 1), b = grid_point(lo, g);
+  for (int it = 0; it < 64 && b - a > kRootWidth; ++it) {
+    const double mid = 0.5 * (a + b);
+    (off(mid) ? b : a) = mid;
+  }
+  return b;
 }
 
 using HeldFactor = Eigen::LLT<Eigen::MatrixXd>;
@@ -144,16 +151,31 @@ void NeuronSweeps::sweep_neuron(const Leaky2Span& span, const Eigen::Ref<const E
     P.bottomRows(3) = lane.GT.transpose();
     P.row(0) = lane.v.transpose() - u * P.row(1) - u * u * P.row(2) - u * u * u * P.row(3);
   };
-  auto exit_of = [&](Eigen::Index i, double lo) {
-    return lane.is_held[static_cast<std::size_t>(i)]
-               ? 2.0
-               : first_exit(P.col(i).data(), lane.positive[static_cast<std::size_t>(i)] != 0, lo);
+  // The first exit after lo of a pair not held, 2 if none, and in l its pair (the lowest index
+  // among equal exits): bisected only for the pairs whose grid interval is the first met.
+  auto next_exit = [&](double lo, Eigen::Index& l) {
+    int first = kGrid;
+    double best = 2;
+    l = 0;
+    for (Eigen::Index i = 0; i < n; ++i) {
+      if (lane.is_held[static_cast<std::size_t>(i)]) continue;
+      const bool positive = lane.positive[static_cast<std::size_t>(i)] != 0;
+      const int g = exit_interval(P.col(i).data(), positive, lo, first);
+      if (g == 0) continue;
+      const double u = exit_in(P.col(i).data(), positive, lo, g);
+      if (g < first || u < best) {
+        first = g;
+        best = u;
+        l = i;
+      }
+    }
+    return best;
   };
-  Eigen::VectorXd& exits = lane.exits;
-  for (Eigen::Index i = 0; i < n; ++i) exits[i] = exit_of(i, 0.0);
+  double lo = 0;
   for (int events = 0;; ++events) {
     Eigen::Index l = 0;
-    const double u = exits.minCoeff(&l);
+    const double u = next_exit(lo, l);
+    lo = u;
     if (u > 1) break;
     if (events == kMaxEventsPerNeuron) {
       lane.overflow = true;
@@ -184,7 +206,6 @@ void NeuronSweeps::sweep_neuron(const Leaky2Span& span, const Eigen::Ref<const E
       lane.positive[static_cast<std::size_t>(l)] = to_positive ? 1 : 0;
       lane.slopes[l] = new_slope;
     }
-    for (Eigen::Index i = 0; i < n; ++i) exits[i] = exit_of(i, u);
   }
   record_nodes_before(2.0);
   close_stretch(1.0);
@@ -225,7 +246,7 @@ bool NeuronSweeps::run(const Leaky2Span& span, const Eigen::Ref<const Eigen::Vec
   if (static_cast<int>(m_lanes.size()) != threads) m_lanes.resize(static_cast<std::size_t>(threads));
   for (Lane& lane : m_lanes) {
     lane.P.resize(4, n);
-    for (Eigen::VectorXd* v : {&lane.slopes, &lane.dz, &lane.v, &lane.dC, &lane.exits}) v->resize(n);
+    for (Eigen::VectorXd* v : {&lane.slopes, &lane.dz, &lane.v, &lane.dC}) v->resize(n);
     lane.T.resize(n, 3);
     lane.GT.resize(n, 3);
     lane.q.setZero(n, k);

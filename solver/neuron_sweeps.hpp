@@ -77,7 +77,7 @@ class NeuronSweeps {
   struct Lane {
     Eigen::MatrixXd P;      ///< the neuron's cubic: 4 × n coefficients in u = σ/h
     Eigen::MatrixXd T, GT;  ///< n × 3: a cubic's coefficient weights and their product with Γ
-    Eigen::VectorXd slopes, dz, v, dC, exits;
+    Eigen::VectorXd slopes, dz, v, dC;
     Eigen::MatrixXd q;  ///< the neurons' shares of the margins at the nodes, n × nodes
     std::vector<char> positive, is_held;
     std::vector<Eigen::Index> held;           ///< the neuron's held samples, sorted

@@ -10,11 +10,21 @@
 /// RHS/GEMM 0.49 on one thread, 0.97 on two). So a run uses every thread when one right-hand
 /// side does at least kParallelWork multiply-adds, estimated as state dimension × samples
 /// (θ chart m d · n, span chart m n · n), and one thread below. kParallelWork = 1e7 is ours, set
-/// between those two measurements. OMP_NUM_THREADS (OPENBLAS_NUM_THREADS) caps "every thread";
-/// a resumed run reproduces its original bit for bit only under the same cap.
+/// between those two measurements. OMP_NUM_THREADS caps "every thread"; a resumed run
+/// reproduces its original bit for bit only under the same caps.
+///
+/// OpenBLAS's own threads are another matter: they wait for their partner by spinning, and on a
+/// machine whose other core is busy that wait costs the core the partner needs. 80 steps of
+/// data/configs/fashion_mnist.toml took 11.1 s wall on OpenBLAS's two threads against 11.5 s on
+/// one on the idle machine (20.0 s CPU against 13.8 s), and 624 s against 28 s beside a build;
+/// 30 steps beside a build at nice 19 (load average 6), 8.6 and 14.8 s against 3.5 and 4.0 s.
+/// So OpenBLAS runs on one thread (the OpenMP threads still share the per-neuron sweeps) unless
+/// OPENBLAS_NUM_THREADS is set, which then decides.
 #include "problems/margin_system.hpp"
 
 #include <Eigen/Core>
+
+#include <cstdlib>
 
 #ifdef EIGEN_USE_BLAS
 extern "C" {
@@ -47,7 +57,7 @@ class ScopedProductThreads {
     Eigen::setNbThreads(threads);
 #ifdef EIGEN_USE_BLAS
     m_blas_default = openblas_get_num_threads();
-    if (threads == 1) openblas_set_num_threads(1);
+    if (threads == 1 || std::getenv("OPENBLAS_NUM_THREADS") == nullptr) openblas_set_num_threads(1);
 #endif
   }
   ~ScopedProductThreads() {
