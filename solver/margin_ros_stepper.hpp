@@ -107,7 +107,8 @@ class MarginRosenbrock final : public ControlledStepper {
   void slow_velocity(FlowSystem& sys, const Eigen::VectorXd& x, Eigen::VectorXd& f);
   /// Everything a step from x needs before its stages; the attempts after a rejection reuse it.
   void linearize(FlowSystem& sys, const Eigen::VectorXd& x);
-  /// The flow's velocity at a stage: the loss's, or the slow one where the weights are rounding.
+  /// The flow's velocity at a stage: the loss's, or the slow one where the step follows the slow
+  /// manifold (follows_slow_manifold).
   void stage_velocity(FlowSystem& sys, const Eigen::VectorXd& y, double tau, Eigen::VectorXd& f);
   /// The local error's part in the differences of the margins that carry weight (its effect on
   /// log w), against kMarginTol.

@@ -8,8 +8,8 @@
 ///
 /// The parts: the model's outputs read through FullCoordinates with unit signs, the square-loss
 /// FlowSystem (flow_system.hpp), dopri5 with the shared PI step control until a step of it sits
-/// at its stability bound (stability_bound.hpp), then the L-stable ROS34PW2 with the Gauss–Newton
-/// matrix (square_ros_stepper.hpp), SquareLossMetrics for the rows, and the driver's event and
+/// at its stability bound (stability_bound.hpp), then the L-stable ROS34PW2 with the field's whole
+/// Jacobian (square_ros_stepper.hpp), SquareLossMetrics for the rows, and the driver's event and
 /// sliding policies. Near a stationary point of positive loss dopri5's step grows until the
 /// fastest mode sits at its bound, where that mode stops decaying and ‖∇L‖ stalls above
 /// stop.grad_norm; the L-stable method lets it decay (Timor's §3.2 data: 20 of 288 seeds stalled
