@@ -4,10 +4,12 @@
 #include "analysis/io/file_check_detail.hpp"
 #include "analysis/io/h5_context.hpp"
 #include "analysis/io/h5_error.hpp"
+#include "analysis/io/writer_lock.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,8 +58,12 @@ extern "C" void on_child_crash(int signal) {
 }
 
 /// The child: read the whole file, report, exit without unwinding the parent's state.
-[[noreturn]] void run_child(const std::string& path) {
+[[noreturn]] void run_child(const std::string& path, pid_t parent) {
   g_in_child = true;
+  // The probe must not outlive its parent, nor keep the parent's writer lock if it did.
+  release_writer_locks_in_child();
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(kChildPassed);  // the parent died before the line above
   // Quiet: glibc's own report of a corrupt heap would precede the parent's message.
   const int null = ::open("/dev/null", O_WRONLY);
   if (null >= 0) ::dup2(null, STDERR_FILENO);
@@ -144,11 +150,12 @@ std::optional<ProbeFailure> probe_in_child(const std::string& path, double bytes
   if (page == MAP_FAILED) return std::nullopt;  // no probe: the reads that follow are unprotected, not refused
   auto* report = new (page) ProbeReport{};
   std::fflush(nullptr);
+  const pid_t parent = ::getpid();
   const pid_t child = ::fork();
   if (child == 0) {
     g_report = report;
     h5::mirror_context(report->file.data(), report->object.data(), report->file.size());
-    run_child(path);
+    run_child(path, parent);
   }
   const double seconds = kProbeSeconds + bytes / 1e8;
   const std::optional<int> status = child > 0 ? wait_for(child, seconds) : std::optional<int>(0);

@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -31,6 +33,25 @@ std::string holder_pid(int fd) {
   std::string pid(text, got > 0 ? static_cast<std::size_t>(got) : 0);
   while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
   return pid;
+}
+
+/// The descriptors of the locks this process holds, each stored as fd + 1 (0: a free slot, as
+/// zero-initialized). A process holds one per run file it writes; 16 is ours, and a lock beyond
+/// them only misses the child's release.
+std::array<std::atomic<int>, 16> g_lock_slots{};
+
+void remember_lock(int fd) {
+  for (auto& slot : g_lock_slots) {
+    int free = 0;
+    if (slot.compare_exchange_strong(free, fd + 1)) return;
+  }
+}
+
+void forget_lock(int fd) {
+  for (auto& slot : g_lock_slots) {
+    int held = fd + 1;
+    if (slot.compare_exchange_strong(held, 0)) return;
+  }
 }
 
 /// Whether `fd` is still the file at `path` (the holder before us may have removed it).
@@ -65,6 +86,7 @@ WriterLock::WriterLock(const std::string& file) : m_file(file), m_path(file + ".
     }
   }
   if (m_fd < 0) fail(file, fmt::format("its writer lock '{}' keeps being replaced by other processes", m_path));
+  remember_lock(m_fd);
   const std::string pid = fmt::format("{}\n", ::getpid());
   if (::ftruncate(m_fd, 0) != 0 || ::pwrite(m_fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
     // The lock holds without the pid; a refused process then names no pid.
@@ -75,7 +97,15 @@ WriterLock::~WriterLock() {
   // Unlinked before it is released: a process that meets the lock after this finds no file, or
   // a new one; one that opened this file before sees it has gone (still_at) and tries again.
   ::unlink(m_path.c_str());
+  forget_lock(m_fd);
   ::close(m_fd);
+}
+
+void release_writer_locks_in_child() noexcept {
+  for (auto& slot : g_lock_slots) {
+    const int stored = slot.exchange(0);
+    if (stored > 0) ::close(stored - 1);
+  }
 }
 
 }  // namespace kktflow

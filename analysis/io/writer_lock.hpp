@@ -31,4 +31,10 @@ class WriterLock {
   int m_fd = -1;
 };
 
+/// In a process just forked (and not exec'ed), closes its copies of the writer locks its parent
+/// holds: a flock lasts until every copy of its descriptor is closed, so a child that kept them
+/// would hold the parent's lock after the parent died (a reader probe outliving a SIGKILLed
+/// `run --resume` refused the next resume). Async-signal-safe.
+void release_writer_locks_in_child() noexcept;
+
 }  // namespace kktflow

@@ -1,5 +1,6 @@
 #define BOOST_TEST_MODULE run_store
 #include "analysis/io/run_store.hpp"
+#include "analysis/io/writer_lock.hpp"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -367,6 +368,47 @@ BOOST_AUTO_TEST_CASE(truncated_file_is_an_error_not_a_crash) {
       BOOST_TEST(throws_error_with([&] { (void)kktflow::read_trajectory(cut); }, cut));
     }
   }
+}
+
+// A process the lock's holder forks without exec (the reader probe) closes its copies of the lock:
+// once the holder dies, the lock is free although that child still runs.
+BOOST_AUTO_TEST_CASE(a_forked_child_does_not_keep_its_parents_writer_lock) {
+  const ScratchDir dir;
+  const std::string path = dir.file("locked.h5");
+  std::array<int, 2> pipe_fds{};  // the reader runs until the test closes its write end
+  std::array<int, 2> released{};  // the reader says it has released the lock
+  BOOST_REQUIRE(::pipe(pipe_fds.data()) == 0);
+  BOOST_REQUIRE(::pipe(released.data()) == 0);
+  const pid_t holder = fork();
+  BOOST_REQUIRE(holder >= 0);
+  if (holder == 0) {
+    try {
+      const kktflow::WriterLock lock(path);
+      const pid_t reader = fork();
+      if (reader == 0) {
+        kktflow::release_writer_locks_in_child();
+        ::close(pipe_fds[1]);
+        (void)!::write(released[1], "r", 1);
+        char byte = 0;
+        (void)!::read(pipe_fds[0], &byte, 1);
+        _exit(0);
+      }
+      char byte = 0;
+      const bool told = reader > 0 && ::read(released[0], &byte, 1) == 1;
+      _exit(told ? 0 : 1);  // dies holding the lock: no destructor runs, as under SIGKILL
+    } catch (...) {
+      _exit(2);
+    }
+  }
+  ::close(pipe_fds[0]);
+  ::close(released[0]);
+  ::close(released[1]);
+  int status = 0;
+  BOOST_REQUIRE(waitpid(holder, &status, 0) == holder);
+  BOOST_REQUIRE(WIFEXITED(status));
+  BOOST_REQUIRE(WEXITSTATUS(status) == 0);
+  BOOST_CHECK_NO_THROW(kktflow::WriterLock{path});
+  ::close(pipe_fds[1]);  // the reader ends
 }
 
 BOOST_AUTO_TEST_CASE(killed_writer_leaves_every_flushed_row) {
