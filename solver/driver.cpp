@@ -144,7 +144,7 @@ void Driver::after_step(const Step& step, Eigen::VectorXd& x) {
   const StepperTraits traits = m_method->traits();
   const auto at_kinks =
       traits.resolves_switches() ? m_events->arrived_at_end(step.attempt.held, crossed, step.dt) : crossed;
-  const auto candidates = m_sliding.candidates(at_kinks, often, *m_events);
+  const auto candidates = m_sliding.candidates(at_kinks, often, *m_events, x);
   std::vector<Eigen::Index> captured;
   if (!candidates.empty()) {
     captured = m_sliding.capture_attracted(candidates, x);

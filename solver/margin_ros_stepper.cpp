@@ -1,5 +1,6 @@
 #include "margin_ros_stepper.hpp"
 
+#include "margin_tolerance.hpp"
 #include "slow_manifold.hpp"
 
 #include <algorithm>
@@ -9,12 +10,6 @@
 namespace kktflow {
 
 namespace {
-
-// Ours: the local error a step may leave in the differences of the margins that carry weight,
-// i.e. in log w: 1%. (Late, measured on lyu2021_symmetric, a step leaves ~3e−5.)
-constexpr double kMarginTol = 1e-2;
-// Ours: e^{−40} ≈ 4e−18, a weight below double's resolution next to one of O(1).
-constexpr double kRelevantGap = 40;
 
 RosenbrockTableau transformed(int order, const Eigen::MatrixXd& alpha, const Eigen::MatrixXd& Gamma,
                               const Eigen::VectorXd& b, const Eigen::VectorXd& b_hat) {
@@ -81,13 +76,14 @@ void MarginRosenbrock::gradients_at(FlowSystem& sys, const Eigen::VectorXd& x) {
   sys.add_rhs_evals(n);
   m_K.noalias() = m_G.transpose() * m_G;
   m_resolution = margin_resolution(x.norm(), m_K);  // FullCoordinates: the state is θ
+  m_tie_resolution = step_resolution(x.norm(), m_K, m_opt.rel_tol);
 }
 
 void MarginRosenbrock::slow_velocity(FlowSystem& sys, const Eigen::VectorXd& x, Eigen::VectorXd& f) {
   gradients_at(sys, x);
   // The ascent, not G λ: with pairs sliding it clamps their slopes and leaves them, taken at the
   // slow weights, for the driver's release test (the loss's weights would put rounding there).
-  sys.margins().ascent(slow_weights(m_q, m_K, m_resolution), f);
+  sys.margins().ascent(slow_weights(m_q, m_K, m_tie_resolution), f);
   f *= sys.velocity_scale(x);
 }
 
@@ -98,7 +94,7 @@ void MarginRosenbrock::linearize(FlowSystem& sys, const Eigen::VectorXd& x) {
   m_v.resize(m_q.size());
   if (m_slow) {
     m_f0.resize(x.size());
-    sys.margins().ascent(slow_weights(m_q, m_K, m_resolution), m_f0);
+    sys.margins().ascent(slow_weights(m_q, m_K, m_tie_resolution), m_f0);
     m_f0 *= sys.velocity_scale(x);
   } else {
     sys.loss().weights(m_q, m_w);

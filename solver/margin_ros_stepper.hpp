@@ -119,6 +119,7 @@ class MarginRosenbrock final : public ControlledStepper {
   Eigen::VectorXd m_x_linearized;  ///< where G was taken (empty: nowhere yet)
   double m_scale = 1;              ///< FlowSystem::velocity_scale at m_x_linearized
   double m_resolution = 1;         ///< slow_manifold.hpp's margin_resolution at the last gradients_at
+  double m_tie_resolution = 1;     ///< and its step_resolution, at which the slow weights tie margins
   bool m_slow = false;             ///< the step from m_x_linearized follows the slow manifold (follows_slow_manifold)
   Eigen::MatrixXd m_G, m_K;
   Eigen::VectorXd m_q, m_w, m_v, m_f0;

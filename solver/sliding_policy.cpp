@@ -1,5 +1,6 @@
 #include "sliding_policy.hpp"
 
+#include "margin_tolerance.hpp"
 #include "problems/held_kinks.hpp"
 #include "run_text.hpp"
 
@@ -60,14 +61,33 @@ bool SlidingPolicy::flips_often(Eigen::Index k) {
   return static_cast<int>(history.size()) >= m_opt.flips;
 }
 
+std::vector<Eigen::Index> SlidingPolicy::near_enough(std::vector<Eigen::Index> approaching,
+                                                     const Eigen::VectorXd& x) const {
+  if (approaching.empty()) return approaching;
+  MarginSystem& ms = m_sys.margins();
+  Eigen::VectorXd q(ms.num_margins()), q_held(ms.num_margins()), y;
+  ms.margins(x, q);
+  std::erase_if(approaching, [&](Eigen::Index k) {
+    std::vector<Eigen::Index> trial = m_state.sliding;
+    trial.insert(std::upper_bound(trial.begin(), trial.end(), k), k);
+    ms.set_sliding(trial);
+    y = x;
+    ms.hold_on_sliding_surfaces(y);
+    ms.margins(y, q_held);
+    return relevant_spread(q, q_held - q) > kMarginTol;
+  });
+  ms.set_sliding(m_state.sliding);
+  return approaching;
+}
+
 std::vector<Eigen::Index> SlidingPolicy::candidates(const std::vector<Eigen::Index>& at_kinks,
-                                                    const std::vector<Eigen::Index>& often,
-                                                    const EventPolicy& events) const {
+                                                    const std::vector<Eigen::Index>& often, const EventPolicy& events,
+                                                    const Eigen::VectorXd& x) const {
   if (!on()) return {};
   std::vector<Eigen::Index> out;
   if (m_opt.capture_on_arrival) out = at_kinks;
   out.insert(out.end(), often.begin(), often.end());
-  const auto approaching = events.approaching_kinks(at_kinks);
+  const auto approaching = near_enough(events.approaching_kinks(at_kinks), x);
   out.insert(out.end(), approaching.begin(), approaching.end());
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());

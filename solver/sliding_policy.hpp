@@ -3,7 +3,8 @@
 /// Filippov sliding in the margin flow: when a (neuron, sample) pair is held on its kink, and
 /// when it is let go. A pair is *tested* when it reaches its kink at a switch event
 /// (capture_on_arrival), when it flipped `flips` times within `window_steps` accepted steps, or,
-/// with the field following sign(s), when it creeps up on a kink (event_policy.hpp). The test
+/// with the field following sign(s), when it creeps up on a kink near enough that holding it
+/// leaves the loss weights as they are (event_policy.hpp, near_enough). The test
 /// holds it on its kink and keeps it there if its equivalent slope lies in [γ, 1]: exactly when
 /// the field on both sides points into the kink, Filippov's sliding condition. A held pair is
 /// released when that slope leaves [γ, 1]. A pair that keeps crossing and cannot slide
@@ -59,10 +60,19 @@ class SlidingPolicy {
   bool flips_often(Eigen::Index k);
   /// Forgets k's flips (it was captured).
   void forget_flips(Eigen::Index k) { m_flip_steps.erase(k); }
-  /// The pairs to test, sorted: `at_kinks` (when capture_on_arrival), `often`, and those the
-  /// event policy sees creeping up on a kink.
+  /// The pairs to test at x, sorted: `at_kinks` (when capture_on_arrival), `often`, and those the
+  /// event policy sees creeping up on a kink that are near_enough.
   std::vector<Eigen::Index> candidates(const std::vector<Eigen::Index>& at_kinks,
-                                       const std::vector<Eigen::Index>& often, const EventPolicy& events) const;
+                                       const std::vector<Eigen::Index>& often, const EventPolicy& events,
+                                       const Eigen::VectorXd& x) const;
+  /// Of the pairs `approaching` their kinks at x (sorted), those whose capture moves the
+  /// differences of the weighted margins by at most kMarginTol (margin_tolerance.hpp). Holding a
+  /// pair projects it onto its kink, which moves its unit's row by the pair's distance; while
+  /// still a step's length away, that can reweight every sample (two_layer_gaussian seed 5 at
+  /// log t ≈ 5e8: differences of hundreds, every held slope out of its range at once, and 30 000
+  /// steps of cascade). A pair left out crosses in a later step, where the crossing is located,
+  /// or comes near enough.
+  std::vector<Eigen::Index> near_enough(std::vector<Eigen::Index> approaching, const Eigen::VectorXd& x) const;
   /// Tests `trial` at x and keeps the largest subset whose slopes stay in range; they join the
   /// held set. Returns the kept pairs, sorted. The field at x is evaluated into the state's
   /// velocity along the way; the caller refreshes it on the surfaces afterwards.

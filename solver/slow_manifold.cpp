@@ -27,6 +27,10 @@ double margin_resolution(double theta_norm, const Eigen::MatrixXd& K) {
   return std::max(1.0, margin_rounding(theta_norm, K));
 }
 
+double step_resolution(double theta_norm, const Eigen::MatrixXd& K, double rel_tol) {
+  return std::max(margin_resolution(theta_norm, K), rel_tol * theta_norm * std::sqrt(K.diagonal().maxCoeff()));
+}
+
 bool follows_slow_manifold(double resolution, double q_min, double rel_tol) {
   return resolution > 1 || q_min * rel_tol >= 1;
 }

@@ -1,5 +1,6 @@
-// The sliding policy's bookkeeping: which pairs flip often enough to be tested, which are tested,
-// and the flip history surviving a checkpoint. (Whether a tested pair is kept is Filippov's
+// The sliding policy's bookkeeping: which pairs flip often enough to be tested, which are tested
+// (and which pairs creeping up on a kink are near enough), and the flip history surviving a
+// checkpoint. (Whether a tested pair is kept is Filippov's
 // condition, tested in tests/unit/problems/test_held_kinks.cpp.)
 #define BOOST_TEST_MODULE sliding_policy
 #include <boost/test/unit_test.hpp>
@@ -77,11 +78,26 @@ BOOST_AUTO_TEST_CASE(tested_pairs_are_those_at_kinks_and_those_that_flip_often) 
   SlidingPolicy sliding(net.system, net.options, net.state);
   sliding.start();
   const auto events = make_event_policy(net.system, net.state, sliding.mask(), nullptr);
-  BOOST_TEST(sliding.candidates({2, 0}, {3, 2}, *events) == (std::vector<Eigen::Index>{0, 2, 3}), tt::per_element());
+  const Eigen::VectorXd x = Eigen::VectorXd::Zero(net.model.dim());
+  BOOST_TEST(sliding.candidates({2, 0}, {3, 2}, *events, x) == (std::vector<Eigen::Index>{0, 2, 3}), tt::per_element());
   net.options.capture_on_arrival = false;
-  BOOST_TEST(sliding.candidates({2, 0}, {3}, *events) == (std::vector<Eigen::Index>{3}), tt::per_element());
+  BOOST_TEST(sliding.candidates({2, 0}, {3}, *events, x) == (std::vector<Eigen::Index>{3}), tt::per_element());
   net.options.enabled = false;
-  BOOST_TEST(sliding.candidates({2, 0}, {3}, *events).empty());
+  BOOST_TEST(sliding.candidates({2, 0}, {3}, *events, x).empty());
+}
+
+// W = [[z, 1], [1, 1]], a = (1, −1) on X = I, y = (1, −1): q_0 = φ(z) − 1, q_1 = 0. Holding pair
+// (unit 0, sample 0) moves w_0 to (0, √(1 + z²)) (its norm kept): q_0 changes by −z and q_1 by
+// −(√(1 + z²) − 1), so the margins' difference moves by z − √(1 + z²) + 1 ≈ z − z²/2, against
+// kMarginTol = 0.01.
+BOOST_AUTO_TEST_CASE(an_approaching_pair_is_tested_once_holding_it_leaves_the_weights_as_they_are) {
+  Net net;
+  SlidingPolicy sliding(net.system, net.options, net.state);
+  sliding.start();
+  const auto theta = [](double z) { return (Eigen::VectorXd(6) << z, 1, 1, 1, 1, -1).finished(); };
+  BOOST_TEST(sliding.near_enough({0}, theta(0.005)) == (std::vector<Eigen::Index>{0}), tt::per_element());
+  BOOST_TEST(sliding.near_enough({0}, theta(0.02)).empty());
+  BOOST_TEST(net.margins.sliding().empty());  // the trial holds are undone
 }
 
 BOOST_AUTO_TEST_CASE(holding_updates_the_state_the_mask_and_the_system) {
