@@ -61,7 +61,9 @@ class Tableau {
 
  private:
   Index m_m, m_k;
-  Eigen::MatrixXd m_t;
+  // Row-major: a pivot updates whole rows (1.6k × 1.6k for below_optimum's 810 directions,
+  // where column-major storage made each pivot's row updates stride through memory).
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> m_t;
   Eigen::VectorXi m_basis;
 };
 
