@@ -8,6 +8,7 @@
 #include <Eigen/Dense>
 
 #include <algorithm>
+#include <limits>
 
 namespace kktflow {
 
@@ -18,16 +19,15 @@ inline constexpr double kMarginTol = 1e-2;
 inline constexpr double kRelevantGap = 40;
 
 /// max − min of dq over the samples within kRelevantGap of the least margin q: how much dq moves
-/// the differences of the margins that carry weight.
+/// the differences of the margins that carry weight (the least margin's sample is always among
+/// them, so the bounds are finite).
 inline double relevant_spread(const Eigen::VectorXd& q, const Eigen::VectorXd& dq) {
   const double q_min = q.minCoeff();
-  double lo = 0, hi = 0;
-  bool first = true;
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (Eigen::Index i = 0; i < q.size(); ++i) {
     if (q[i] - q_min > kRelevantGap) continue;
-    lo = first ? dq[i] : std::min(lo, dq[i]);
-    hi = first ? dq[i] : std::max(hi, dq[i]);
-    first = false;
+    lo = std::min(lo, dq[i]);
+    hi = std::max(hi, dq[i]);
   }
   return hi - lo;
 }

@@ -1,7 +1,7 @@
 // The sliding policy's bookkeeping: which pairs flip often enough to be tested, which are tested
 // (and which pairs creeping up on a kink are near enough), and the flip history surviving a
-// checkpoint. (Whether a tested pair is kept is Filippov's
-// condition, tested in tests/unit/problems/test_held_kinks.cpp.)
+// checkpoint. (Whether a tested pair is kept is Filippov's condition, tested in
+// tests/unit/problems/test_held_kinks.cpp.)
 #define BOOST_TEST_MODULE sliding_policy
 #include <boost/test/unit_test.hpp>
 
