@@ -48,6 +48,15 @@ std::vector<std::pair<Eigen::Index, bool>> HeldKinks::leaving() const {
   return out;
 }
 
+Eigen::MatrixX2d HeldKinks::headroom() const {
+  Eigen::MatrixX2d h(m_raw_slopes.size(), 2);
+  for (Eigen::Index r = 0; r < h.rows(); ++r) {
+    const auto [lo, hi] = m_model.kink_slopes(m_held[static_cast<std::size_t>(r)]);
+    h.row(r) << m_raw_slopes[r] - lo, hi - m_raw_slopes[r];
+  }
+  return h;
+}
+
 void HeldKinks::held_velocity(const Eigen::Ref<const Eigen::VectorXd>& dtheta) {
   m_model.switch_velocity(dtheta, m_ds);
   for (std::size_t r = 0; r < m_held.size(); ++r) m_sdot_held[static_cast<Eigen::Index>(r)] = m_ds[m_held[r]];

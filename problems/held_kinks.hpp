@@ -36,6 +36,8 @@ class HeldKinks {
   const Eigen::VectorXd& raw_slopes() const { return m_raw_slopes; }
   /// Held switches whose raw slope left their range, and whether above it.
   std::vector<std::pair<Eigen::Index, bool>> leaving() const;
+  /// (slope − lo, hi − slope) of each held pair's raw slope, in held() order.
+  Eigen::MatrixX2d headroom() const;
 
  private:
   void factor();

@@ -157,6 +157,16 @@ std::vector<std::pair<Eigen::Index, bool>> Leaky2Span::leaving_sliding() const {
   return out;
 }
 
+Eigen::MatrixX2d Leaky2Span::sliding_headroom() const {
+  Eigen::MatrixX2d h(static_cast<Eigen::Index>(m_sliding.size()), 2);
+  for (Eigen::Index r = 0; r < h.rows(); ++r) {
+    const Eigen::Index k = m_sliding[static_cast<std::size_t>(r)];
+    const double raw = m_raw_slopes(k / m_n, k % m_n);
+    h.row(r) << raw - m_gamma, 1.0 - raw;
+  }
+  return h;
+}
+
 void Leaky2Span::set_sliding(const std::vector<Eigen::Index>& switches) {
   m_sliding = switches;
   std::sort(m_sliding.begin(), m_sliding.end());

@@ -53,6 +53,7 @@ class Leaky2Span final : public MarginSystem, public FrozenPattern {
   void set_sliding(const std::vector<Eigen::Index>& switches) override;
   const std::vector<Eigen::Index>& sliding() const override { return m_sliding; }
   std::vector<std::pair<Eigen::Index, bool>> leaving_sliding() const override;
+  Eigen::MatrixX2d sliding_headroom() const override;
   /// Carries the memoised Z along: the projection moves only the sliding pairs' coefficients,
   /// so Z changes by Σ_S ΔC_jk Γ_{k,:}, O(n) a pair instead of a product with Γ.
   void hold_on_sliding_surfaces(Eigen::Ref<Eigen::VectorXd> state) override;

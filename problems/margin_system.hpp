@@ -120,6 +120,10 @@ class MarginSystem {
   /// Switches whose equivalent slope left [γ, 1] at the last ascent (the field pushes them off),
   /// with true when the slope exceeded 1 and false when it fell below γ.
   virtual std::vector<std::pair<Eigen::Index, bool>> leaving_sliding() const { return {}; }
+  /// For each sliding switch, in sliding() order, how far its equivalent slope at the last ascent
+  /// lies inside its range [lo, hi]: the row (slope − lo, hi − slope), one entry negative once it
+  /// has left.
+  virtual Eigen::MatrixX2d sliding_headroom() const { return {}; }
   /// Projects `state` (minimal norm in θ) so every sliding switch is exactly 0.
   virtual void hold_on_sliding_surfaces(Eigen::Ref<Eigen::VectorXd> /*state*/) {}
   /// Takes `s` as the switch functions at `state`, as switch_functions computed them in the run
@@ -177,6 +181,7 @@ class FullCoordinates final : public MarginSystem {
   void set_sliding(const std::vector<Eigen::Index>& switches) override { m_held.set(switches); }
   const std::vector<Eigen::Index>& sliding() const override { return m_held.held(); }
   std::vector<std::pair<Eigen::Index, bool>> leaving_sliding() const override { return m_held.leaving(); }
+  Eigen::MatrixX2d sliding_headroom() const override { return m_held.headroom(); }
   void hold_on_sliding_surfaces(Eigen::Ref<Eigen::VectorXd> state) override;
   /// Effective slopes of the sliding pairs at the last ascent, unclamped, in sliding() order.
   const Eigen::VectorXd& raw_sliding_slopes() const { return m_held.raw_slopes(); }

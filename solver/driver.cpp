@@ -226,10 +226,23 @@ Driver::Attempt Driver::attempt_step(const Eigen::VectorXd& x, Step& step, Statu
       predicted = true;
     }
   }
+  if (!have_f_new) m_sys(m_x_new, m_f_new, m_state.tau + dt);
+  // A held pair whose slope left its range inside the step: the step is cut to where it left,
+  // as to a switch (SlidingPolicy::exit_fraction).
+  if (traits.adaptive() && m_event_retries < kMaxEventRetries) {
+    const double exit = m_sliding.exit_fraction(x, m_state.tau, m_x_new, dt);
+    if (exit < 1.0 - m_events->end_tolerance() && exit * dt > 1e-14 * (1.0 + std::abs(m_state.tau))) {
+      if (m_event_retries == 0 && !predicted) m_dt_before_event = dt;
+      m_state.event_target = -1;
+      ++m_state.event_restarts;
+      m_state.dt = dt * exit * (1.0 + m_events->overshoot());
+      ++m_event_retries;
+      return Attempt::again;
+    }
+  }
   step.at_event = m_event_retries > 0 || predicted;
   m_event_retries = 0;
   m_state.short_of = step.at_event && flips.empty() ? m_state.event_target : -1;
-  if (!have_f_new) m_sys(m_x_new, m_f_new, m_state.tau + dt);
   step.dt = dt;
   step.attempt = std::move(a);
   step.flips = std::move(flips);

@@ -54,6 +54,27 @@ std::vector<Eigen::Index> SlidingPolicy::release_leaving(EventPolicy& events, co
   return released;
 }
 
+double SlidingPolicy::exit_fraction(const Eigen::VectorXd& x, double tau, const Eigen::VectorXd& x_new, double dt) {
+  MarginSystem& ms = m_sys.margins();
+  if (!on() || empty()) return 1.0;
+  const auto leaving = ms.leaving_sliding();
+  if (leaving.empty()) return 1.0;
+  const Eigen::MatrixX2d end = ms.sliding_headroom();
+  m_field.resize(x.size());
+  m_sys(x, m_field, tau);
+  const Eigen::MatrixX2d start = ms.sliding_headroom();
+  m_sys(x_new, m_field, tau + dt);
+  const auto& held = ms.sliding();
+  double fraction = 1.0;
+  for (const auto& [k, above] : leaving) {
+    const auto r = std::lower_bound(held.begin(), held.end(), k) - held.begin();
+    const int side = above ? 1 : 0;  // the end of the range it left through
+    const double h0 = start(r, side), h1 = end(r, side);
+    if (h0 > 0.0) fraction = std::min(fraction, h0 / (h0 - h1));
+  }
+  return fraction;
+}
+
 bool SlidingPolicy::flips_often(Eigen::Index k) {
   auto& history = m_flip_steps[k];
   history.push_back(m_state.step);

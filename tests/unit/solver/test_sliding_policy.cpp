@@ -111,3 +111,35 @@ BOOST_AUTO_TEST_CASE(holding_updates_the_state_the_mask_and_the_system) {
   sliding.hold({});
   BOOST_TEST(sliding.mask() == net.none, tt::per_element());
 }
+
+// One unit (m = 1) on x_0 = (0, 1), x_1 = (s, c), y = (1, −1), θ = (w, a) with w = (u, 0): pair
+// (unit 0, sample 0) sits on its kink, and for u > 0 sample 1 is on the positive side. The pair's
+// equivalent slope keeps ⟨ẇ, x_0⟩ = a (G_0 σ + G_1 c) = 0 with G_i = y_i w_i and
+// w_1/w_0 = exp(q_0 − q_1) = exp(a u s), so σ(u) = c exp(a u s): for a = −1 it falls through
+// γ = 1/2, for a = 1 it rises through 1. The step u: 0.2 → 1 is cut where the straight line
+// between σ(0.2) and σ(1) meets the end it left through.
+BOOST_AUTO_TEST_CASE(a_held_pair_leaves_where_its_slope_reaches_the_end_it_left_through) {
+  const double c = 0.8, s = 0.6, gamma = 0.5;
+  const Eigen::MatrixXd X = (Eigen::MatrixXd(2, 2) << 0, 1, s, c).finished();
+  const Eigen::VectorXd y = (Eigen::VectorXd(2) << 1, -1).finished();
+  TwoLayerLeaky model{X, TwoLayerLeakyParams{1, gamma, 1e-3, 0}};
+  FullCoordinates margins{model, y};
+  FlowSystem system{margins, MarginLoss(LossKind::exp), TimeMode::loss};
+  RunState state;
+  SlidingOptions options;
+  SlidingPolicy sliding(system, options, state);
+  sliding.start();
+  sliding.hold({0});
+  Eigen::VectorXd field(3);
+  for (const double a : {-1.0, 1.0}) {
+    const auto theta = [a](double u) { return (Eigen::VectorXd(3) << u, 0, a).finished(); };
+    const auto sigma = [&](double u) { return c * std::exp(a * u * s); };
+    const double bound = a < 0 ? gamma : 1.0;
+    system(theta(1), field, 0);  // the step's end, where the driver's release test looks
+    BOOST_TEST(sliding.exit_fraction(theta(0.2), 0, theta(1), 0.8) == (bound - sigma(0.2)) / (sigma(1) - sigma(0.2)),
+               tt::tolerance(1e-12));
+    BOOST_TEST(margins.leaving_sliding().size() == 1u);  // the system's slopes are the end's again
+    system(theta(0.3), field, 0);                        // σ(0.3) stays inside [γ, 1]
+    BOOST_TEST(sliding.exit_fraction(theta(0.2), 0, theta(0.3), 0.1) == 1.0);
+  }
+}
