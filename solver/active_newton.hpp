@@ -4,20 +4,16 @@
 /// factored on the samples whose loss weights can move the margins within a step, and exact
 /// block elimination for the rest.
 ///
-/// P = ∂w/∂q = w wᵀ − diag(v) has rows and columns of size ~v_i, and with the exp or logistic
-/// loss late in a run most v_i are below 1e-30 of the largest (samples far past the margin). With
-/// those samples I set aside and the others A, P ≈ [P_AA 0; 0 0], so J ≈ [J_AA 0; J_IA 0] and
+/// With the samples I whose weights cannot move the margins within the step set aside and the
+/// others A (active_samples.hpp), P ≈ [P_AA 0; 0 0], so J ≈ [J_AA 0; J_IA 0] and
 ///   M ≈ [M_AA 0; −hα K_IA P_AA  I]:
 ///   M⁻¹ b:  x_A = M_AA⁻¹ b_A,                       x_I = b_I + hα K_IA P_AA x_A;
 ///   M⁻ᵀ b:  x_A = M_AA⁻ᵀ (b_A + hα P_AA K_AI b_I),  x_I = b_I.
-/// The factorizations cost O(|A|³) instead of O(n³). The dropped part E = −hα K (P − P̃) has
-/// ‖E‖_∞ ≤ 2 h |α| κ Σ_I v_i with κ = max_k K_kk (≥ every |K_ki|, K positive semidefinite), so I
-/// is the largest set of smallest v_i with 2 h max(|μ|, |ν|) κ Σ_I v_i ≤ kDroppedPart (1e-2, ours):
-/// the Newton matrix changes by at most 1% of I, which changes its contraction rate by about as
-/// much, and the converged stages not at all (simplified Newton converges to the collocation
-/// solution whatever its matrix, while it contracts). Below kMinReducedSize samples (256, ours)
-/// and when fewer than a quarter of the samples can be set aside, the full matrices are factored
-/// as before: the saving would not pay for the gathers.
+/// The factorizations cost O(|A|³) instead of O(n³). The Newton matrix changes by at most 1% of
+/// I, which changes its contraction rate by about as much, and the converged stages not at all
+/// (simplified Newton converges to the collocation solution whatever its matrix, while it
+/// contracts).
+#include "active_samples.hpp"
 #include "margin_newton.hpp"
 
 #include <Eigen/Core>
@@ -38,11 +34,9 @@ class ActiveSetNewton {
   /// (I − h ν J)⁻¹ b.
   Eigen::VectorXcd solve_complex(const Eigen::VectorXcd& b) const;
   /// The samples the last compute() factored (all of them when it did not reduce).
-  Eigen::Index active_size() const { return m_reduced ? static_cast<Eigen::Index>(m_active.size()) : m_n; }
+  Eigen::Index active_size() const { return m_reduced ? static_cast<Eigen::Index>(m_split.active.size()) : m_n; }
 
  private:
-  /// Splits the samples into m_active and m_inactive; false when the split does not pay.
-  bool choose_active(const Eigen::MatrixXd& K, const Eigen::VectorXd& v, double h, double alpha_max);
   template <class Scalar>
   Eigen::Matrix<Scalar, Eigen::Dynamic, 1> solve_blocks(const MarginNewton<Scalar>& newton, Scalar h_alpha,
                                                         const Eigen::Matrix<Scalar, Eigen::Dynamic, 1>& b,
@@ -55,7 +49,7 @@ class ActiveSetNewton {
   bool m_reduced = false;
   double m_h = 0, m_mu = 0;
   std::complex<double> m_nu;
-  std::vector<Eigen::Index> m_active, m_inactive;
+  SampleSplit m_split;
   Eigen::MatrixXd m_K_AA, m_K_IA;
   Eigen::VectorXd m_w_A, m_v_A;
   MarginJacobian m_jacobian;

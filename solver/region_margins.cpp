@@ -1,5 +1,6 @@
 #include "region_margins.hpp"
 
+#include "active_samples.hpp"
 #include "problems/loss_formulas.hpp"
 
 #include <boost/multiprecision/eigen.hpp>
@@ -47,12 +48,12 @@ class Ros2Margins final : public RegionMargins {
     m_J.resize(n, n);
     loss_formulas::weights<S>(loss.kind(), m_q, m_w);
     loss_formulas::weights_jacobian_times<S>(loss.kind(), m_q, m_w, m_K, m_J);  // (∂w/∂q) K in O(n²)
-    m_lu.compute(Mat::Identity(n, n) - (gamma * hs) * m_J);
-    m_k1 = m_lu.solve(m_w);
+    factor(loss, gamma * hs, h);
+    m_k1 = solve(m_w);
     m_q_stage = m_q;
     m_q_stage.noalias() += hs * (m_K * m_k1);
     loss_formulas::weights<S>(loss.kind(), m_q_stage, m_w);
-    m_k2 = m_lu.solve(m_w - S(2) * m_k1);
+    m_k2 = solve(m_w - S(2) * m_k1);
     m_c = hs * (S(1.5) * m_k1 + S(0.5) * m_k2);
     c = m_c.template cast<double>();
     c_err = (S(0.5) * hs * (m_k1 + m_k2)).template cast<double>();
@@ -84,6 +85,35 @@ class Ros2Margins final : public RegionMargins {
   }
 
  private:
+  /// Factors I − γh J, J = (∂w/∂q) K, on the samples whose weights can move the margins within
+  /// the step (active_samples.hpp): J's rows are those of ∂w/∂q, of size ~v_i, so with the rows
+  /// of the others set aside the matrix is [M_AA −γh J_AI; 0 I]. ROS2 keeps its order for any
+  /// matrix (a W-method), and the one set aside differs from I − γhJ by at most 1% of I. At
+  /// n = 1000 on Fashion-MNIST (long double) a factorization of order n took about a second.
+  void factor(const MarginLoss& loss, const S& gamma_h, double h) {
+    const Eigen::Index n = m_q.size();
+    Eigen::VectorXd v(n);
+    for (Eigen::Index i = 0; i < n; ++i)
+      v[i] = static_cast<double>(m_w[i] * loss_formulas::curvature_ratio<S>(loss.kind(), m_q[i]));
+    const double gamma = 1 + 1 / std::sqrt(2.0);
+    m_reduced = split_samples(v, 2 * h * gamma * static_cast<double>(m_K.diagonal().maxCoeff()), m_split);
+    if (!m_reduced) {
+      m_lu.compute(Mat::Identity(n, n) - gamma_h * m_J);
+      return;
+    }
+    const auto a = static_cast<Eigen::Index>(m_split.active.size());
+    m_lu.compute(Mat::Identity(a, a) - gamma_h * submatrix(m_J, m_split.active, m_split.active));
+    m_J_AI = gamma_h * submatrix(m_J, m_split.active, m_split.inactive);
+  }
+  /// (I − γh J)⁻¹ b with the factors of factor().
+  Vec solve(const Vec& b) const {
+    if (!m_reduced) return m_lu.solve(b);
+    const Vec x_A = m_lu.solve(gather(b, m_split.active) + m_J_AI * gather(b, m_split.inactive));
+    Vec x = b;
+    for (std::size_t r = 0; r < m_split.active.size(); ++r) x[m_split.active[r]] = x_A[static_cast<Eigen::Index>(r)];
+    return x;
+  }
+
   /// v = m·2^e, m ∈ [1/2, 1), then m's significand in integer chunks of 53 bits: exact for
   /// every S whose significand fits m_chunks chunks, at any exponent.
   void split(const S& v, Eigen::Ref<Eigen::VectorXd> out) const {
@@ -111,6 +141,9 @@ class Ros2Margins final : public RegionMargins {
   bool m_has_margins = false;
   Mat m_K, m_J;
   Eigen::PartialPivLU<Mat> m_lu;
+  bool m_reduced = false;
+  SampleSplit m_split;
+  Mat m_J_AI;  ///< γh J_AI when reduced
   Vec m_q, m_q_stage, m_w, m_k1, m_k2, m_c;
 };
 
