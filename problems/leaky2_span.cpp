@@ -3,6 +3,8 @@
 #include <Eigen/QR>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <tuple>
 #include <utility>
 
@@ -141,7 +143,11 @@ void Leaky2Span::filippov_slopes(const Eigen::Ref<const Eigen::VectorXd>& w) {
     for (Eigen::Index r = 0; r < u.size(); ++r) {
       const Eigen::Index k = b.samples[static_cast<std::size_t>(r)];
       const double force = m_y[k] * w[k];
-      const double raw = force != 0.0 ? u[r] / force : m_gamma;
+      // A sample whose weight is 0 (underflowed: far past the margin) holds its pair only if no
+      // force is needed there; otherwise the slope needed is infinite and the pair leaves.
+      const double raw = force != 0.0  ? u[r] / force
+                         : u[r] == 0.0 ? m_gamma
+                                       : std::copysign(std::numeric_limits<double>::infinity(), u[r] * m_y[k]);
       m_raw_slopes(j, k) = raw;
       m_D(j, k) = std::clamp(raw, m_gamma, 1.0);
     }
