@@ -5,8 +5,9 @@
 namespace kktflow {
 
 namespace {
-// A sliding slope this far outside its range (ours, as in leaky2_span) is taken as leaving: the
-// solve's rounding must not release a pair that sits at the end of its range.
+// A sliding slope this far outside its range (ours) is taken as leaving: the slope is a ratio of
+// O(1) quantities, so 1e-9 is far above the solve's rounding, which must not release a pair that
+// sits at the end of its range.
 constexpr double kSlopeSlack = 1e-9;
 }  // namespace
 
@@ -39,11 +40,15 @@ void HeldKinks::moved_to(const Eigen::Ref<const Eigen::VectorXd>& theta) {
 }
 
 std::vector<std::pair<Eigen::Index, bool>> HeldKinks::leaving() const {
+  return leaving_from_headroom(m_held, headroom());
+}
+
+std::vector<std::pair<Eigen::Index, bool>> leaving_from_headroom(const std::vector<Eigen::Index>& held,
+                                                                 const Eigen::MatrixX2d& headroom) {
   std::vector<std::pair<Eigen::Index, bool>> out;
-  for (std::size_t r = 0; r < m_held.size(); ++r) {
-    const auto [lo, hi] = m_model.kink_slopes(m_held[r]);
-    const double raw = m_raw_slopes[static_cast<Eigen::Index>(r)];
-    if (raw < lo - kSlopeSlack || raw > hi + kSlopeSlack) out.emplace_back(m_held[r], raw > hi);
+  for (Eigen::Index r = 0; r < headroom.rows(); ++r) {
+    const bool above = headroom(r, 1) < -kSlopeSlack;
+    if (above || headroom(r, 0) < -kSlopeSlack) out.emplace_back(held[static_cast<std::size_t>(r)], above);
   }
   return out;
 }

@@ -54,6 +54,13 @@ class HeldKinks {
   Eigen::VectorXd m_column, m_s, m_ds, m_zero_G, m_unit, m_delta, m_incoming, m_sdot_held, m_raw_slopes;
 };
 
+/// The held switches whose slope has left its range, and whether above it, from their headroom
+/// rows (slope − lo, hi − slope) in `held` order (HeldKinks::headroom,
+/// MarginSystem::sliding_headroom). An infinite slope (a pair whose sample has no weight while a
+/// force is needed) leaves; a NaN one does not.
+std::vector<std::pair<Eigen::Index, bool>> leaving_from_headroom(const std::vector<Eigen::Index>& held,
+                                                                 const Eigen::MatrixX2d& headroom);
+
 /// Whether switch k is among `leaving` (HeldKinks::leaving, MarginSystem::leaving_sliding).
 inline bool is_leaving(const std::vector<std::pair<Eigen::Index, bool>>& leaving, Eigen::Index k) {
   return std::any_of(leaving.begin(), leaving.end(), [k](const auto& l) { return l.first == k; });

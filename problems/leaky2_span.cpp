@@ -13,10 +13,6 @@ namespace kktflow {
 using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 namespace {
-// Slack (ours) on [γ, 1] before a sliding pair counts as pushed off its surface: the
-// equivalent slope is a ratio of O(1) quantities, so 1e-9 is far above its rounding error.
-constexpr double kSlopeSlack = 1e-9;
-
 /// [X; W0] = R Qᵀ with Q orthonormal columns (thin Householder QR of [X; W0]ᵀ); returns R's rows
 /// split as (X's, W0's). When n + m ≥ d nothing is gained and the chart is the identity.
 std::pair<Eigen::MatrixXd, Eigen::MatrixXd> rows_in_orthonormal_basis(const Eigen::MatrixXd& X,
@@ -152,15 +148,6 @@ void Leaky2Span::filippov_slopes(const Eigen::Ref<const Eigen::VectorXd>& w) {
       m_D(j, k) = std::clamp(raw, m_gamma, 1.0);
     }
   }
-}
-
-std::vector<std::pair<Eigen::Index, bool>> Leaky2Span::leaving_sliding() const {
-  std::vector<std::pair<Eigen::Index, bool>> out;
-  for (Eigen::Index k : m_sliding) {
-    const double raw = m_raw_slopes(k / m_n, k % m_n);
-    if (raw < m_gamma - kSlopeSlack || raw > 1.0 + kSlopeSlack) out.emplace_back(k, raw > 1.0);
-  }
-  return out;
 }
 
 Eigen::MatrixX2d Leaky2Span::sliding_headroom() const {

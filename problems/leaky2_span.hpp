@@ -52,7 +52,6 @@ class Leaky2Span final : public MarginSystem, public FrozenPattern {
   bool supports_sliding() const override { return true; }
   void set_sliding(const std::vector<Eigen::Index>& switches) override;
   const std::vector<Eigen::Index>& sliding() const override { return m_sliding; }
-  std::vector<std::pair<Eigen::Index, bool>> leaving_sliding() const override;
   Eigen::MatrixX2d sliding_headroom() const override;
   /// Carries the memoised Z along: the projection moves only the sliding pairs' coefficients,
   /// so Z changes by Σ_S ΔC_jk Γ_{k,:}, O(n) a pair instead of a product with Γ.
@@ -175,7 +174,7 @@ class Leaky2Span final : public MarginSystem, public FrozenPattern {
   std::vector<Eigen::Index> m_sliding;  ///< switch indices j·n + i, sorted
   std::vector<SlideBlock> m_blocks;     ///< per neuron; empty samples when nothing slides
   Eigen::VectorXd m_v, m_u;             ///< work vectors of the sliding solves (size n), so the RHS allocates nothing
-  Eigen::MatrixXd m_raw_slopes;         ///< unclamped Filippov solutions, for leaving_sliding
+  Eigen::MatrixXd m_raw_slopes;         ///< unclamped Filippov solutions, for sliding_headroom
   bool m_frozen = false;
   std::int64_t m_products = 0;
   Eigen::MatrixXd m_frozen_D;  ///< m × n slopes of the frozen pattern

@@ -119,7 +119,9 @@ class MarginSystem {
   virtual const std::vector<Eigen::Index>& sliding() const { return m_no_sliding; }
   /// Switches whose equivalent slope left [γ, 1] at the last ascent (the field pushes them off),
   /// with true when the slope exceeded 1 and false when it fell below γ.
-  virtual std::vector<std::pair<Eigen::Index, bool>> leaving_sliding() const { return {}; }
+  std::vector<std::pair<Eigen::Index, bool>> leaving_sliding() const {
+    return leaving_from_headroom(sliding(), sliding_headroom());
+  }
   /// For each sliding switch, in sliding() order, how far its equivalent slope at the last ascent
   /// lies inside its range [lo, hi]: the row (slope − lo, hi − slope), one entry negative once it
   /// has left.
@@ -180,7 +182,6 @@ class FullCoordinates final : public MarginSystem {
   bool supports_sliding() const override { return m_model.supports_held_kinks(); }
   void set_sliding(const std::vector<Eigen::Index>& switches) override { m_held.set(switches); }
   const std::vector<Eigen::Index>& sliding() const override { return m_held.held(); }
-  std::vector<std::pair<Eigen::Index, bool>> leaving_sliding() const override { return m_held.leaving(); }
   Eigen::MatrixX2d sliding_headroom() const override { return m_held.headroom(); }
   void hold_on_sliding_surfaces(Eigen::Ref<Eigen::VectorXd> state) override;
   /// Effective slopes of the sliding pairs at the last ascent, unclamped, in sliding() order.
