@@ -143,6 +143,22 @@ inline Handle creator_access(const Where& at) {
   return plist;
 }
 
+/// The kernel's page, and HDF5's file-space page in every file we create.
+inline constexpr hsize_t kFileSpacePage = 4096;
+
+/// Paged file space: HDF5 places every metadata block smaller than a page inside one page. A
+/// process killed inside a write loses the pages it had not copied yet (Linux checks for a
+/// fatal signal between the pages of a write), so a block that straddled two pages could be
+/// left half new, half old, with a checksum that fails for good; within one page it is written
+/// whole or not at all. The flush order of SWMR writing does the rest: a run killed inside a
+/// flush leaves each block as one flush or the other left it.
+inline Handle creator_properties(const Where& at) {
+  Handle plist(at.check(H5Pcreate(H5P_FILE_CREATE), "create file-creation properties"), H5Pclose);
+  at.check(H5Pset_file_space_strategy(plist.id(), H5F_FSPACE_STRATEGY_PAGE, false, 1), "set paged file space");
+  at.check(H5Pset_file_space_page_size(plist.id(), kFileSpacePage), "set the file-space page size");
+  return plist;
+}
+
 /// Attempts of a SWMR reader at a metadata block whose checksum fails. HDF5 1.10 sleeps 1 ns,
 /// 2 ns, 4 ns, … between attempts, and its default of 100 attempts sleeps for 2^100 ns on a
 /// damaged block: a reader never ends. 24 attempts sleep 17 ms in all, many times what a live

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace kktflow::h5 {
@@ -158,7 +159,8 @@ File File::create(const std::string& path, bool overwrite) {
     at.fail("cannot create file: it already exists and overwriting was not requested");
   }
   const Handle access = creator_access(at);
-  Handle file(at.check(H5Fcreate(path.c_str(), overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL, H5P_DEFAULT, access.id()),
+  const Handle creation = creator_properties(at);
+  Handle file(at.check(H5Fcreate(path.c_str(), overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL, creation.id(), access.id()),
                        "create file"),
               H5Fclose);
   return File(std::move(file), path);
@@ -169,7 +171,9 @@ File File::create_unpublished(const std::string& path) {
   const Where at{path, "/"};
   const std::string temporary = path + ".tmp";
   const Handle access = creator_access(at);
-  Handle file(at.check(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.id()), "create file"), H5Fclose);
+  const Handle creation = creator_properties(at);
+  Handle file(at.check(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, creation.id(), access.id()), "create file"),
+              H5Fclose);
   File created(std::move(file), path);
   created.m_unpublished = temporary;
   return created;
@@ -250,7 +254,18 @@ File File::open_to_continue(const std::string& path) {
   const Handle access = creator_access(at);
   hbool_t clear_status_flags = true;
   at.check(H5Pset(access.id(), "clear_status_flags", &clear_status_flags), "ask to clear the file's status flags");
-  return File(open_existing(path, H5F_ACC_RDWR, access.id(), "open file for writing"), path);
+  Handle file = open_existing(path, H5F_ACC_RDWR, access.id(), "open file for writing");
+  // A writer killed inside a flush can leave blocks past the end of allocation its superblock
+  // records; new blocks would then be placed over them. As h5clear -i does, the end of
+  // allocation moves past the file's end, to the next page (creator_properties).
+  haddr_t end_of_allocation = 0;
+  hsize_t file_size = 0;
+  at.check(H5Fget_eoa(file.id(), &end_of_allocation), "get the end of allocation");
+  at.check(H5Fget_filesize(file.id(), &file_size), "get the file size");
+  const hsize_t end = std::max<hsize_t>(end_of_allocation, file_size);
+  at.check(H5Fincrement_filesize(file.id(), (kFileSpacePage - end % kFileSpacePage) % kFileSpacePage),
+           "move the end of allocation past the file's end");
+  return File(std::move(file), path);
 }
 
 void File::clear_writer_marks(const std::string& path) { open_to_continue(path); }
