@@ -219,6 +219,7 @@ RunOutcome run_session(const RunRequest& request) {
   RunWriter writer = rows ? RunWriter(out, *rows, c.resolved_toml, other_build)
                           : RunWriter(out, metadata(c, data, model), request.force);
   SlidingCounter sliding;
+  writer.finish_with("lambda", [&loop] { return loop.multipliers(); });
   driver.add_observer(writer);
   driver.add_observer(sliding);
   for (Observer* o : request.observers) driver.add_observer(*o);
@@ -229,8 +230,6 @@ RunOutcome run_session(const RunRequest& request) {
   outcome.result = driver.run(loop.state(), stop_request(request, writer));
   outcome.sliding_entries = sliding.count();
   outcome.exit_code = exit_code_for(outcome.result.status);
-  if (const Eigen::VectorXd lambda = loop.multipliers(); writer.failure().empty() && lambda.size() > 0)
-    writer.write_final("lambda", lambda);
   if (!writer.failure().empty()) report_write_failure(writer, out, outcome);
   return outcome;
 }

@@ -8,6 +8,7 @@
 /// /trajectory/point, /trajectory/singular, /events/event, /snapshots/snapshot,
 /// /snapshots/param, /data/sample, /data/feature. Each holds 0, 1, 2, … along its axis.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -91,9 +92,14 @@ class RunWriter : public Observer {
   /// Writes the checkpoint atomically into /checkpoint (checkpoint_store.hpp), with the rows
   /// written so far.
   void on_checkpoint(const RunState& checkpoint) override;
-  /// Leaves SWMR mode, writes /final/theta, sets the root attributes status and status_reason,
-  /// flushes. No row, event or snapshot can follow.
+  /// Leaves SWMR mode, writes /final/theta and the finals of finish_with, then sets the root
+  /// attributes status and status_reason, flushes. No row, event or snapshot can follow.
   void on_finish(const Eigen::VectorXd& theta, Status status, const std::string& reason) override;
+
+  /// /final/<name> for on_finish to write from `value()` (nothing when it is empty) before the
+  /// status: a file whose status says the run finished holds every final, so a run killed
+  /// between the two stays "running" and --resume finishes it.
+  void finish_with(const std::string& name, std::function<Eigen::VectorXd()> value);
 
   /// Writes /final/<name> (e.g. "lambda", "polished_theta"), replacing an earlier one, and
   /// flushes; leaves SWMR mode first if on_finish has not. Throws h5::Error.

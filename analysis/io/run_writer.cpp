@@ -7,6 +7,8 @@
 
 #include <optional>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 namespace kktflow {
 
@@ -161,6 +163,7 @@ struct RunWriter::Impl {
   std::string path;
   std::optional<LiveLayout> live;    ///< while the run is written (SWMR mode)
   std::optional<h5::File> finished;  ///< after end_swmr()
+  std::vector<std::pair<std::string, std::function<Eigen::VectorXd()>>> finals;  ///< finish_with
   int unflushed_events = 0;
   std::string failure;
 };
@@ -227,11 +230,19 @@ void RunWriter::on_checkpoint(const RunState& checkpoint) {
 void RunWriter::on_finish(const Eigen::VectorXd& theta, Status status, const std::string& reason) {
   guarded([&](Impl& w) {
     w.write_final("theta", theta);
+    for (const auto& [name, value] : w.finals) {
+      if (const Eigen::VectorXd v = value(); v.size() > 0) w.write_final(name, v);
+    }
+    w.flush();  // every final is on disk before the status says the run has finished
     Group root = w.finished->root();
     root.write_attr("status", to_string(status));
     root.write_attr("status_reason", reason);
     w.flush();
   });
+}
+
+void RunWriter::finish_with(const std::string& name, std::function<Eigen::VectorXd()> value) {
+  m_impl->finals.emplace_back(name, std::move(value));
 }
 
 void RunWriter::write_final(const std::string& name, const Eigen::VectorXd& value) {
