@@ -90,13 +90,6 @@ void weights_jacobian_diagonal(LossKind kind, const In& q, const In& w, Out& v) 
   for (Eigen::Index i = 0; i < q.size(); ++i) v[i] = w[i] * curvature_ratio<S>(kind, S(q[i]));
 }
 
-/// JK = (∂w/∂q) K = w (wᵀK) − diag(w ρ) K, in O(n²) where forming J and multiplying is O(n³).
-template <class S, class In, class Mat>
-void weights_jacobian_times(LossKind kind, const In& q, const In& w, const Mat& K, Mat& JK) {
-  JK.noalias() = w * (w.transpose() * K);
-  for (Eigen::Index i = 0; i < q.size(); ++i) JK.row(i) -= (w[i] * curvature_ratio<S>(kind, S(q[i]))) * K.row(i);
-}
-
 /// dw = (∂w/∂q) dq = w (wᵀdq) − w ρ dq, the Jacobian above applied in O(n).
 template <class S, class In, class Out>
 void weights_derivative(LossKind kind, const In& q, const In& w, const In& dq, Out& dw) {
