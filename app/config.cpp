@@ -8,12 +8,15 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
+#include <string>
+#include <vector>
 
 namespace kktflow {
 
@@ -274,6 +277,29 @@ void read_data(Reader& r, const toml::table& root, RunConfig& c, const std::file
   r.get("data", "normalize", d.normalize);
 }
 
+/// flow.late_stepper: the method `auto` hands off to in the late phase, region_ros2 (span chart)
+/// or margin_ros3 (θ coordinates) unless given. Stored only when given, so that runs written
+/// before the key existed resume with their configuration unchanged.
+StepperKind late_stepper(Reader& r, const std::string& stepper, bool region_ok, bool margin_ok) {
+  const StepperKind fallback = region_ok ? StepperKind::region_ros2 : StepperKind::margin_ros3;
+  if (!r.find("flow", "late_stepper")) return fallback;
+  std::string late;
+  r.get("flow", "late_stepper", late);
+  const std::vector<std::string> allowed = region_ok   ? std::vector<std::string>{"region_ros2", "region_ros3"}
+                                           : margin_ok ? std::vector<std::string>{"margin_ros3", "margin_ros2"}
+                                                       : std::vector<std::string>{};
+  if (stepper != "auto" || allowed.empty())
+    throw ConfigError("flow.late_stepper = \"" + late +
+                      "\": names the method flow.stepper = \"auto\" hands off to, and this configuration has no "
+                      "hand-off (flow.stepper = \"" +
+                      stepper + "\"" + (stepper == "auto" ? ", flow.time = \"t\"" : "") + ")");
+  if (std::find(allowed.begin(), allowed.end(), late) == allowed.end())
+    throw ConfigError("flow.late_stepper = \"" + late + "\": allowed here (" +
+                      (region_ok ? "span coordinates" : "θ coordinates") + "): \"" + allowed[0] + "\", \"" +
+                      allowed[1] + "\"");
+  return parse_stepper_kind(late, "flow.late_stepper");
+}
+
 void read_sections(Reader& r, const toml::table& root, RunConfig& c, const std::filesystem::path& config_dir) {
   r.get("", "seed", c.seed);
   c.data.seed = c.seed;
@@ -309,10 +335,11 @@ void read_sections(Reader& r, const toml::table& root, RunConfig& c, const std::
   r.get("flow", "late_phase_ratio", c.driver.late.stable_ratio);
   r.get("flow", "late_phase_log_t", c.driver.late.log_t_min);
   c.hand_off = stepper == "auto" && (region_ok || margin_ok);
-  c.late_stepper = region_ok ? StepperKind::region_ros2 : StepperKind::margin_ros3;
+  c.late_stepper = late_stepper(r, stepper, region_ok, margin_ok);
+  const std::string late = to_string(c.late_stepper);
   c.stepper_label = stepper != "auto" ? stepper
-                    : region_ok       ? "auto (switch_radau, then region_ros2)"
-                    : margin_ok       ? "auto (dopri5, then margin_ros3)"
+                    : region_ok       ? "auto (switch_radau, then " + late + ")"
+                    : margin_ok       ? "auto (dopri5, then " + late + ")"
                                       : "auto (dopri5)";
   if (stepper == "auto") stepper = to_string(region_ok ? StepperKind::switch_radau : StepperKind::dopri5);
   r.get("flow", "abs_tol", c.stepper.abs_tol);
@@ -321,13 +348,15 @@ void read_sections(Reader& r, const toml::table& root, RunConfig& c, const std::
   std::string precision = "double";
   r.get("flow", "precision", precision);
   c.stepper.precision = parse_precision(precision);
-  // Only region_ros2 carries state in another type (solver/precision.hpp says why the late
+  // Only the region steppers carry state in another type (solver/precision.hpp says why the late
   // margins are where double runs out); elsewhere the key would silently do nothing.
-  if (!(c.stepper.precision == Precision{}) && !(c.hand_off && region_ok) && stepper != "region_ros2")
+  if (!(c.stepper.precision == Precision{}) && !(c.hand_off && region_ok) && stepper != "region_ros2" &&
+      stepper != "region_ros3")
     throw ConfigError("flow.precision = \"" + precision +
-                      "\": applies to the late-phase stepper region_ros2, which flow.stepper = \"" + c.stepper_label +
+                      "\": applies to the late-phase steppers region_ros2 and region_ros3, which flow.stepper = \"" +
+                      c.stepper_label +
                       "\" does not use; allowed with flow.stepper = \"auto\" (span coordinates, loss time, "
-                      "frozen pattern) or \"region_ros2\"");
+                      "frozen pattern), \"region_ros2\" or \"region_ros3\"");
   r.get("flow", "dt_initial", c.driver.dt_initial);
   r.get("flow", "dt_max", c.driver.dt_max);
   r.get("flow", "sliding", c.driver.sliding.enabled);

@@ -73,6 +73,7 @@ double stepper_stages(StepperKind kind) {
     case StepperKind::bulirsch_stoer:
       return 24;
     case StepperKind::region_ros2:
+    case StepperKind::region_ros3:
     case StepperKind::switch_batch:
     case StepperKind::switch_radau:
       return 6;
@@ -192,8 +193,8 @@ MemoryEstimate estimate_run_memory(const RunConfig& c, double n, double d) {
        state_copies * s.state * kDouble});
   e.parts.push_back({fmt::format("per-switch arrays (m·n = {} each, ×{:.0f})", count_text(s.switches), kSwitchCopies),
                      kSwitchCopies * s.switches * kDouble});
-  const bool late =
-      c.hand_off || c.stepper.kind == StepperKind::switch_radau || c.stepper.kind == StepperKind::region_ros2;
+  const bool late = c.hand_off || c.stepper.kind == StepperKind::switch_radau ||
+                    c.stepper.kind == StepperKind::region_ros2 || c.stepper.kind == StepperKind::region_ros3;
   const double gram_copies = late ? kLateGramCopies : kGramCopies;
   if (s.gram > 0)
     e.parts.push_back(

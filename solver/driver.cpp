@@ -67,7 +67,8 @@ void Driver::require_support_for(const Stepper& stepper) const {
         "flow.stepper = \"margin_ros2\" or \"margin_ros3\" integrates in normalized time, "
         "not in t: needs flow.time = \"loss\" or \"normalized\"");
   if (!traits.needs_frozen_pattern()) return;
-  const std::string name = traits.resolves_switches() ? "\"switch_batch\" or \"switch_radau\"" : "\"region_ros2\"";
+  const std::string name =
+      traits.resolves_switches() ? "\"switch_batch\" or \"switch_radau\"" : "\"region_ros2\" or \"region_ros3\"";
   if (m_sys.mode() != TimeMode::loss)
     throw std::invalid_argument("flow.stepper = " + name + " integrates in loss time: needs flow.time = \"loss\"");
   if (!m_opt.freeze_pattern || !m_sys.margins().frozen_pattern())

@@ -1,6 +1,7 @@
 #include "region_margins.hpp"
 
 #include "active_samples.hpp"
+#include "margin_ros_stepper.hpp"
 #include "problems/loss_formulas.hpp"
 
 #include <boost/multiprecision/eigen.hpp>
@@ -10,6 +11,8 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace kktflow {
 
@@ -22,14 +25,18 @@ using MpfrFloat = mp::number<mp::mpfr_float_backend<0>, mp::et_off>;
 
 constexpr int kChunkBits = 53;  // one double holds an integer of this many bits exactly
 
-/// ROS2 (region_stepper.hpp) on dc/dσ = w(q + K c), in S, with q carried in S.
+/// A Rosenbrock W-method (RegionTableau) on dc/dσ = w(q + K c), in S, with q carried in S.
 template <class S>
-class Ros2Margins final : public RegionMargins {
+class RosMargins final : public RegionMargins {
   using Vec = Eigen::Matrix<S, Eigen::Dynamic, 1>;
   using Mat = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;
 
  public:
-  explicit Ros2Margins(int significand_bits) : m_chunks((significand_bits + kChunkBits - 1) / kChunkBits) {}
+  RosMargins(int significand_bits, RegionTableau tableau)
+      : m_chunks((significand_bits + kChunkBits - 1) / kChunkBits), m_tableau(std::move(tableau)) {
+    using std::sqrt;
+    m_gamma = m_tableau.exact_gamma ? S(1) + S(1) / sqrt(S(2)) : S(m_tableau.gamma);
+  }
 
   void set_gram(const Eigen::MatrixXd& K) override { m_K = K.cast<S>(); }
   void set_margins(const Eigen::VectorXd& q) override {
@@ -40,21 +47,28 @@ class Ros2Margins final : public RegionMargins {
   void clear() override { m_has_margins = false; }
 
   void step(const MarginLoss& loss, double h, Eigen::VectorXd& c, Eigen::VectorXd& c_err) override {
-    using std::sqrt;
-    const Eigen::Index n = m_q.size();
+    const RegionTableau& t = m_tableau;
     const S hs(h);
-    const S gamma = S(1) + S(1) / sqrt(S(2));
-    m_w.resize(n);
+    m_w.resize(m_q.size());
     loss_formulas::weights<S>(loss.kind(), m_q, m_w);
-    factor(loss, gamma * hs, h);
-    m_k1 = solve(m_w);
-    m_q_stage = m_q;
-    m_q_stage.noalias() += hs * (m_K * m_k1);
-    loss_formulas::weights<S>(loss.kind(), m_q_stage, m_w);
-    m_k2 = solve(m_w - S(2) * m_k1);
-    m_c = hs * (S(1.5) * m_k1 + S(0.5) * m_k2);
+    factor(loss, m_gamma * hs, h);
+    m_k.resize(static_cast<std::size_t>(t.stages()));
+    for (Eigen::Index i = 0; i < t.stages(); ++i) {
+      if (i > 0) {
+        Vec direction = S(t.alpha(i, 0)) * m_k[0];
+        for (Eigen::Index j = 1; j < i; ++j) direction += S(t.alpha(i, j)) * k(j);
+        m_q_stage = m_q;
+        m_q_stage.noalias() += hs * (m_K * direction);
+        loss_formulas::weights<S>(loss.kind(), m_q_stage, m_w);
+        for (Eigen::Index j = 0; j < i; ++j) m_w += S(t.c(i, j)) * k(j);
+      }
+      k(i) = solve(m_w);
+    }
+    Vec sum_m = S(t.m[0]) * m_k[0];
+    for (Eigen::Index i = 1; i < t.stages(); ++i) sum_m += S(t.m[i]) * k(i);
+    m_c = hs * sum_m;
     c = m_c.template cast<double>();
-    c_err = (S(0.5) * hs * (m_k1 + m_k2)).template cast<double>();
+    c_err = error_estimate(hs).template cast<double>();
   }
 
   void accept() override { m_q.noalias() += m_K * m_c; }
@@ -95,7 +109,7 @@ class Ros2Margins final : public RegionMargins {
     m_v.resize(n);
     loss_formulas::weights_jacobian_diagonal<S>(loss.kind(), m_q, m_w, m_v);
     m_wK.noalias() = m_w.transpose() * m_K;
-    const double gamma = 1 + 1 / std::sqrt(2.0);
+    const double gamma = m_tableau.gamma;
     m_reduced = split_samples(m_v.template cast<double>(),
                               2 * h * gamma * static_cast<double>(m_K.diagonal().maxCoeff()), m_split);
     const auto J = [&](Eigen::Index i, Eigen::Index k) { return S(m_w[i] * m_wK[k] - m_v[i] * m_K(i, k)); };
@@ -149,7 +163,25 @@ class Ros2Margins final : public RegionMargins {
     return ldexp(m, static_cast<int>(in[0]));
   }
 
+  Vec& k(Eigen::Index i) { return m_k[static_cast<std::size_t>(i)]; }
+
+  /// h Σ e_i k_i; with equal weights (ROS2's (h/2)(k1 + k2)) as (e h) Σ k_i, which rounds as the
+  /// method is written where k_i are subnormal (late weights far past the margin).
+  Vec error_estimate(const S& hs) {
+    const RegionTableau& t = m_tableau;
+    if ((t.e.array() == t.e[0]).all()) {
+      Vec sum = m_k[0];
+      for (Eigen::Index i = 1; i < t.stages(); ++i) sum += k(i);
+      return (S(t.e[0]) * hs) * sum;
+    }
+    Vec sum = S(t.e[0]) * m_k[0];
+    for (Eigen::Index i = 1; i < t.stages(); ++i) sum += S(t.e[i]) * k(i);
+    return hs * sum;
+  }
+
   int m_chunks;
+  RegionTableau m_tableau;
+  S m_gamma;
   bool m_has_margins = false;
   Mat m_K, m_M;  ///< m_M: the matrix factor() factors
   Eigen::Matrix<S, 1, Eigen::Dynamic> m_wK;
@@ -157,24 +189,55 @@ class Ros2Margins final : public RegionMargins {
   bool m_reduced = false;
   SampleSplit m_split;
   Mat m_J_AI;  ///< γh J_AI when reduced
-  Vec m_q, m_q_stage, m_w, m_v, m_k1, m_k2, m_c;
+  Vec m_q, m_q_stage, m_w, m_v, m_c;
+  std::vector<Vec> m_k;  ///< the stages' k_i
 };
 
 }  // namespace
 
-std::unique_ptr<RegionMargins> make_region_margins(const Precision& precision) {
+RegionTableau RegionTableau::ros2() {
+  // Verwer et al. 1999, (2.5): (I − γhJ) k1 = f(c0), (I − γhJ) k2 = f(c0 + h k1) − 2 k1,
+  // c1 = c0 + (3/2) h k1 + (1/2) h k2, embedded c0 + h k1; γ = 1 + 1/√2.
+  RegionTableau t;
+  t.order = 2;
+  t.exact_gamma = true;
+  t.gamma = 1 + 1 / std::sqrt(2.0);
+  t.alpha = Eigen::MatrixXd::Zero(2, 2);
+  t.c = Eigen::MatrixXd::Zero(2, 2);
+  t.alpha(1, 0) = 1;
+  t.c(1, 0) = -2;
+  t.m = Eigen::Vector2d(1.5, 0.5);
+  t.e = Eigen::Vector2d(0.5, 0.5);
+  return t;
+}
+
+RegionTableau RegionTableau::ros34pw2() {
+  // The transformed form's (a, c, m, e) of RosenbrockTableau, with its stages u_i = γh k_i.
+  const RosenbrockTableau u = RosenbrockTableau::ros34pw2();
+  RegionTableau t;
+  t.order = u.order;
+  t.gamma = u.gamma;
+  t.alpha = u.gamma * u.a;
+  t.c = u.gamma * u.c;
+  t.m = u.gamma * u.m;
+  t.e = u.gamma * u.e;
+  return t;
+}
+
+std::unique_ptr<RegionMargins> make_region_margins(const Precision& precision, const RegionTableau& tableau) {
   const int bits = precision.significand_bits();
   switch (precision.kind) {
     case Precision::Kind::double_:
-      return std::make_unique<Ros2Margins<double>>(bits);
+      return std::make_unique<RosMargins<double>>(bits, tableau);
     case Precision::Kind::long_double:
-      return std::make_unique<Ros2Margins<long double>>(bits);
+      return std::make_unique<RosMargins<long double>>(bits, tableau);
     case Precision::Kind::float128:
-      return std::make_unique<Ros2Margins<Float128>>(bits);
+      return std::make_unique<RosMargins<Float128>>(bits, tableau);
     case Precision::Kind::mpfr:
       // Every MpfrFloat made from here on carries `bits` (decimal digits are Boost's unit).
       MpfrFloat::default_precision(static_cast<unsigned>(std::ceil(bits * std::log10(2.0))) + 1);
-      return std::make_unique<Ros2Margins<MpfrFloat>>(static_cast<int>(mpfr_get_prec(MpfrFloat(0).backend().data())));
+      return std::make_unique<RosMargins<MpfrFloat>>(static_cast<int>(mpfr_get_prec(MpfrFloat(0).backend().data())),
+                                                     tableau);
   }
   throw std::logic_error("make_region_margins: unknown precision");
 }

@@ -1,6 +1,7 @@
 #pragma once
 /// \file region_stepper.hpp
-/// `region_ros2`: region-wise reduction, integrated by a linearly implicit L-stable method.
+/// `region_ros2`, `region_ros3`: region-wise reduction, integrated by a linearly implicit
+/// L-stable method (ROS2 below, or ROS34PW2 of order 3, region_margins.hpp's RegionTableau).
 /// The late-phase stepper (docs/method.md, "Late phase").
 ///
 /// Inside an activation region (pattern frozen, sliding set fixed: FrozenPattern) the margins
@@ -42,10 +43,11 @@ namespace kktflow {
 
 class RegionRosenbrock final : public Stepper {
  public:
-  explicit RegionRosenbrock(const StepperOptions& options)
+  explicit RegionRosenbrock(const StepperOptions& options, const RegionTableau& tableau = RegionTableau::ros2())
       : m_opt(options),
-        m_control(1),
-        m_margins(make_region_margins(options.precision)),
+        m_order(tableau.order),
+        m_control(tableau.order - 1),
+        m_margins(make_region_margins(options.precision, tableau)),
         m_carry_margins(!(options.precision == Precision{})) {}
 
   StepAttempt attempt(FlowSystem& sys, const Eigen::VectorXd& x, const Eigen::VectorXd& dxdt, double tau, double dt,
@@ -59,10 +61,11 @@ class RegionRosenbrock final : public Stepper {
   /// sliding set, which the driver restores, so it is recomputed on the first step.
   Eigen::VectorXd memory() const override;
   void restore_memory(const Eigen::VectorXd& memory) override;
-  StepperTraits traits() const override { return {StepperCategory::region, 2}; }
+  StepperTraits traits() const override { return {StepperCategory::region, m_order}; }
 
  private:
   StepperOptions m_opt;
+  int m_order;
   StepController m_control;
   std::unique_ptr<RegionMargins> m_margins;
   bool m_carry_margins;

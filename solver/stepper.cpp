@@ -32,6 +32,7 @@ const NamedValues<StepperKind>& stepper_names() {
                                                {"bulirsch_stoer", StepperKind::bulirsch_stoer},
                                                {"gd", StepperKind::gd},
                                                {"region_ros2", StepperKind::region_ros2},
+                                               {"region_ros3", StepperKind::region_ros3},
                                                {"switch_batch", StepperKind::switch_batch},
                                                {"switch_radau", StepperKind::switch_radau},
                                                {"margin_ros2", StepperKind::margin_ros2},
@@ -213,7 +214,9 @@ std::unique_ptr<Stepper> make_stepper(const StepperOptions& options) {
     case StepperKind::gd:
       return std::make_unique<GradientDescent>(options);
     case StepperKind::region_ros2:
-      return std::make_unique<RegionRosenbrock>(options);
+      return std::make_unique<RegionRosenbrock>(options, RegionTableau::ros2());
+    case StepperKind::region_ros3:
+      return std::make_unique<RegionRosenbrock>(options, RegionTableau::ros34pw2());
     case StepperKind::switch_batch:
       return std::make_unique<SwitchBatch>(options);
     case StepperKind::switch_radau:

@@ -44,6 +44,7 @@ enum class StepperKind {
   bulirsch_stoer,
   gd,
   region_ros2,
+  region_ros3,
   switch_batch,
   switch_radau,
   margin_ros2,

@@ -1,7 +1,8 @@
-// region_ros2 (solver/region_stepper.hpp) on the fixed-outer leaky-ReLU net with its pattern
-// frozen, so the field is smooth and both methods integrate the same ODE:
+// region_ros2 and region_ros3 (solver/region_stepper.hpp) on the fixed-outer leaky-ReLU net with
+// its pattern frozen, so the field is smooth and the methods integrate the same ODE:
 //  - against dopri5 at tight tolerance: the same state at τ = 200;
-//  - order 2 (Verwer et al. 1999): halving a fixed step quarters the error;
+//  - their orders for any J, 2 for ROS2 (Verwer et al. 1999) and 3 for ROS34PW2 (Rang &
+//    Angermann 2005): halving a fixed step divides the error by 4 and by 8;
 //  - the late phase: τ from 200 to 1e8 in a number of steps that grows like log τ, where an explicit
 //    method's stability bound would need O(τ ‖K‖) steps.
 #define BOOST_TEST_MODULE region_stepper
@@ -13,6 +14,7 @@
 #include "stepper_run.hpp"
 
 #include <cmath>
+#include <utility>
 
 using namespace kktflow;
 using kktflow::testing::run_stepper;
@@ -39,33 +41,38 @@ struct FrozenNet {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(region_ros2_matches_dopri5_on_the_frozen_field) {
-  FrozenNet a, b;
-  auto dopri = make_stepper(tolerances(StepperKind::dopri5, 1e-12));
-  auto ros2 = make_stepper(tolerances(StepperKind::region_ros2, 1e-8));
-  const StepperRun ref = run_stepper(*dopri, a.system, a.x0, 0.0, 200.0);
-  const StepperRun got = run_stepper(*ros2, b.system, b.x0, 0.0, 200.0);
-  BOOST_TEST_MESSAGE("relative difference " << (got.x - ref.x).norm() / ref.x.norm() << " after " << got.steps
-                                            << " steps");
-  BOOST_TEST(ref.x.norm() > 1.0);
-  BOOST_TEST((got.x - ref.x).norm() <= 1e-9 * ref.x.norm());  // our agreement target
+BOOST_AUTO_TEST_CASE(region_methods_match_dopri5_on_the_frozen_field) {
+  for (const StepperKind kind : {StepperKind::region_ros2, StepperKind::region_ros3}) {
+    FrozenNet a, b;
+    auto dopri = make_stepper(tolerances(StepperKind::dopri5, 1e-12));
+    auto region = make_stepper(tolerances(kind, 1e-8));
+    const StepperRun ref = run_stepper(*dopri, a.system, a.x0, 0.0, 200.0);
+    const StepperRun got = run_stepper(*region, b.system, b.x0, 0.0, 200.0);
+    BOOST_TEST_MESSAGE(to_string(kind) << ": relative difference " << (got.x - ref.x).norm() / ref.x.norm() << " after "
+                                       << got.steps << " steps");
+    BOOST_TEST(ref.x.norm() > 1.0);
+    BOOST_TEST((got.x - ref.x).norm() <= 1e-9 * ref.x.norm());  // our agreement target
+  }
 }
 
-BOOST_AUTO_TEST_CASE(region_ros2_converges_with_order_two) {
+BOOST_AUTO_TEST_CASE(region_methods_converge_with_their_orders) {
   FrozenNet reference_net;
   auto dopri = make_stepper(tolerances(StepperKind::dopri5, 1e-13));
   const Eigen::VectorXd ref = run_stepper(*dopri, reference_net.system, reference_net.x0, 0.0, 20.0).x;
-  std::vector<double> errors;
-  for (double h : {0.5, 0.25, 0.125}) {
-    FrozenNet net;
-    StepperOptions accept_every_step = tolerances(StepperKind::region_ros2, 0.5);
-    accept_every_step.abs_tol = 1e3;
-    auto ros2 = make_stepper(accept_every_step);
-    errors.push_back((run_stepper(*ros2, net.system, net.x0, 0.0, 20.0, h).x - ref).norm());
-  }
-  for (std::size_t k = 1; k < errors.size(); ++k) {
-    BOOST_TEST_MESSAGE("error ratio " << errors[k - 1] / errors[k]);
-    BOOST_TEST(std::log2(errors[k - 1] / errors[k]) == 2.0, boost::test_tools::tolerance(0.15));
+  for (const auto& [kind, order] :
+       {std::pair{StepperKind::region_ros2, 2.0}, std::pair{StepperKind::region_ros3, 3.0}}) {
+    std::vector<double> errors;
+    for (double h : {0.5, 0.25, 0.125}) {
+      FrozenNet net;
+      StepperOptions accept_every_step = tolerances(kind, 0.5);
+      accept_every_step.abs_tol = 1e3;
+      auto region = make_stepper(accept_every_step);
+      errors.push_back((run_stepper(*region, net.system, net.x0, 0.0, 20.0, h).x - ref).norm());
+    }
+    for (std::size_t k = 1; k < errors.size(); ++k) {
+      BOOST_TEST_MESSAGE(to_string(kind) << ": error " << errors[k] << ", ratio " << errors[k - 1] / errors[k]);
+      BOOST_TEST(std::log2(errors[k - 1] / errors[k]) == order, boost::test_tools::tolerance(0.15));
+    }
   }
 }
 
