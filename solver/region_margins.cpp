@@ -101,9 +101,8 @@ class RosMargins final : public RegionMargins {
   /// weights can move the margins within the step (active_samples.hpp): J's rows are of size
   /// ~v_i, so with the rows of the others set aside the matrix is [M_AA −γh J_AI; 0 I]. ROS2 keeps
   /// its order for any matrix (a W-method), and the one set aside differs from I − γhJ by at most
-  /// 1% of I. Only the rows used are formed, entry by entry from the row wᵀK: on Fashion-MNIST at
-  /// n = 1000 in long double a late step took 6 s, 80% of it in LUs of order n, and forming all of
-  /// J row by row then took a quarter of what remained.
+  /// 1% of I (on Fashion-MNIST at n = 1000 in long double an LU of order n took 80% of a 6 s late
+  /// step). Only the rows used are formed, column by column from the row wᵀK.
   void factor(const MarginLoss& loss, const S& gamma_h, double h) {
     const Eigen::Index n = m_q.size();
     m_v.resize(n);
