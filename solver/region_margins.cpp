@@ -55,18 +55,14 @@ class RosMargins final : public RegionMargins {
     m_k.resize(static_cast<std::size_t>(t.stages()));
     for (Eigen::Index i = 0; i < t.stages(); ++i) {
       if (i > 0) {
-        Vec direction = S(t.alpha(i, 0)) * m_k[0];
-        for (Eigen::Index j = 1; j < i; ++j) direction += S(t.alpha(i, j)) * k(j);
         m_q_stage = m_q;
-        m_q_stage.noalias() += hs * (m_K * direction);
+        m_q_stage.noalias() += hs * (m_K * stages_combined(t.alpha.row(i), i));
         loss_formulas::weights<S>(loss.kind(), m_q_stage, m_w);
         for (Eigen::Index j = 0; j < i; ++j) m_w += S(t.c(i, j)) * k(j);
       }
       k(i) = solve(m_w);
     }
-    Vec sum_m = S(t.m[0]) * m_k[0];
-    for (Eigen::Index i = 1; i < t.stages(); ++i) sum_m += S(t.m[i]) * k(i);
-    m_c = hs * sum_m;
+    m_c = hs * stages_combined(t.m.transpose(), t.stages());
     c = m_c.template cast<double>();
     c_err = error_estimate(hs).template cast<double>();
   }
@@ -99,8 +95,8 @@ class RosMargins final : public RegionMargins {
  private:
   /// Factors I − γh J, J = (∂w/∂q) K = w (wᵀK) − diag(v) K with v = w ρ, on the samples whose
   /// weights can move the margins within the step (active_samples.hpp): J's rows are of size
-  /// ~v_i, so with the rows of the others set aside the matrix is [M_AA −γh J_AI; 0 I]. ROS2 keeps
-  /// its order for any matrix (a W-method), and the one set aside differs from I − γhJ by at most
+  /// ~v_i, so with the rows of the others set aside the matrix is [M_AA −γh J_AI; 0 I]. The
+  /// method keeps its order for any matrix (a W-method), and the one set aside differs from I − γhJ by at most
   /// 1% of I (on Fashion-MNIST at n = 1000 in long double an LU of order n took 80% of a 6 s late
   /// step). Only the rows used are formed, column by column from the row wᵀK.
   void factor(const MarginLoss& loss, const S& gamma_h, double h) {
@@ -173,9 +169,14 @@ class RosMargins final : public RegionMargins {
       for (Eigen::Index i = 1; i < t.stages(); ++i) sum += k(i);
       return (S(t.e[0]) * hs) * sum;
     }
-    Vec sum = S(t.e[0]) * m_k[0];
-    for (Eigen::Index i = 1; i < t.stages(); ++i) sum += S(t.e[i]) * k(i);
-    return hs * sum;
+    return hs * stages_combined(t.e.transpose(), t.stages());
+  }
+
+  /// Σ_{j < count} weights_j k_j, summed in stage order.
+  Vec stages_combined(const Eigen::Ref<const Eigen::RowVectorXd>& weights, Eigen::Index count) {
+    Vec sum = S(weights[0]) * m_k[0];
+    for (Eigen::Index j = 1; j < count; ++j) sum += S(weights[j]) * k(j);
+    return sum;
   }
 
   int m_chunks;
