@@ -159,7 +159,7 @@ struct AppendableSpec {
   hsize_t chunk_rows = 1024;
 };
 
-/// A chunked dataset with an unlimited first dimension that grows one row per append.
+/// A chunked dataset with an unlimited first dimension that grows by the rows appended.
 class Appendable : public Dataset {
  public:
   [[nodiscard]] hsize_t rows() const noexcept { return m_rows; }
@@ -172,12 +172,15 @@ class Appendable : public Dataset {
   void append(std::span<const std::int64_t> row);
   void append(double value) { append(std::span<const double>(&value, 1)); }
   void append(std::int64_t value) { append(std::span<const std::int64_t>(&value, 1)); }
+  /// Extends by `values.size()` / max(1, columns()) rows, row-major, in one write.
+  void append_rows(std::span<const double> values);
+  void append_rows(std::span<const std::int64_t> values);
 
  private:
   friend class Group;
   Appendable(Dataset dataset, hsize_t rows, hsize_t columns)
       : Dataset(std::move(dataset)), m_rows(rows), m_columns(columns) {}
-  void append_raw(hid_t mem_type, const void* data, std::size_t count);
+  void append_raw(hid_t mem_type, const void* data, std::size_t count, hsize_t rows);
 
   hsize_t m_rows;
   hsize_t m_columns;

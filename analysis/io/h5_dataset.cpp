@@ -159,27 +159,39 @@ void Dataset::attach_scale(const Dataset& scale, unsigned dim) {
 
 // ---- Appendable -----------------------------------------------------------------------------
 
-void Appendable::append(std::span<const double> row) { append_raw(H5T_NATIVE_DOUBLE, row.data(), row.size()); }
+void Appendable::append(std::span<const double> row) { append_raw(H5T_NATIVE_DOUBLE, row.data(), row.size(), 1); }
 
-void Appendable::append(std::span<const std::int64_t> row) { append_raw(H5T_NATIVE_INT64, row.data(), row.size()); }
+void Appendable::append(std::span<const std::int64_t> row) { append_raw(H5T_NATIVE_INT64, row.data(), row.size(), 1); }
 
-void Appendable::append_raw(hid_t memory_type, const void* data, std::size_t count) {
+void Appendable::append_rows(std::span<const double> values) {
+  if (values.empty()) return;
+  append_raw(H5T_NATIVE_DOUBLE, values.data(), values.size(), values.size() / std::max<hsize_t>(m_columns, 1));
+}
+
+void Appendable::append_rows(std::span<const std::int64_t> values) {
+  if (values.empty()) return;
+  append_raw(H5T_NATIVE_INT64, values.data(), values.size(), values.size() / std::max<hsize_t>(m_columns, 1));
+}
+
+void Appendable::append_raw(hid_t memory_type, const void* data, std::size_t count, hsize_t rows) {
   const hsize_t width = std::max<hsize_t>(m_columns, 1);
-  if (count != width) {
-    fail(fmt::format("cannot append a row of {} values to rows of {}", count, width));
+  if (count != rows * width) {
+    fail(fmt::format("cannot append {} values as rows of {}", count, width));
   }
   // For a 1-D dataset HDF5 reads only the first entry of each array.
-  const std::array<hsize_t, 2> extent{m_rows + 1, m_columns};
+  const std::array<hsize_t, 2> extent{m_rows + rows, m_columns};
   check(H5Dset_extent(id(), extent.data()), "extend dataset");
   const Handle file_space(check(H5Dget_space(id()), "get dataspace"), H5Sclose);
   const std::array<hsize_t, 2> start{m_rows, 0};
-  const std::array<hsize_t, 2> block{1, width};
+  const std::array<hsize_t, 2> block{rows, width};
   check(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start.data(), nullptr, block.data(), nullptr),
-        "select row");
-  const Handle memory_space(check(H5Screate_simple(1, &width, nullptr), "create dataspace"), H5Sclose);
+        "select rows");
+  const hsize_t values = count;
+  const Handle memory_space(check(H5Screate_simple(1, &values, nullptr), "create dataspace"), H5Sclose);
   check(H5Dwrite(id(), memory_type, memory_space.id(), file_space.id(), H5P_DEFAULT, data),
-        fmt::format("append row {}", m_rows));
-  ++m_rows;
+        rows == 1 ? fmt::format("append row {}", m_rows)
+                  : fmt::format("append rows {} to {}", m_rows, m_rows + rows - 1));
+  m_rows += rows;
 }
 
 }  // namespace kktflow::h5

@@ -207,13 +207,25 @@ void append_record(Trajectory& trajectory, const Record& row, hsize_t k_top) {
   trajectory.sigma.append(std::span<const double>(sigma_row(row.sigma, k_top)));
 }
 
-void append_event(Events& events, const SwitchEvent& event) {
-  events.event.append(static_cast<std::int64_t>(events.event.rows()));
-  events.point.append(event.point);
-  events.log_t.append(event.log_t);
-  events.neuron.append(event.neuron);
-  events.sample.append(event.sample);
-  events.new_sign.append(std::int64_t{event.new_sign});
+void append_events(Events& events, std::span<const SwitchEvent> batch) {
+  if (batch.empty()) return;
+  const auto column = [&](auto field) {
+    std::vector<std::int64_t> values;
+    values.reserve(batch.size());
+    for (const SwitchEvent& e : batch) values.push_back(field(e));
+    return values;
+  };
+  std::vector<std::int64_t> index(batch.size());
+  std::iota(index.begin(), index.end(), static_cast<std::int64_t>(events.event.rows()));
+  std::vector<double> log_t;
+  log_t.reserve(batch.size());
+  for (const SwitchEvent& e : batch) log_t.push_back(e.log_t);
+  events.event.append_rows(std::span<const std::int64_t>(index));
+  events.point.append_rows(std::span<const std::int64_t>(column([](const SwitchEvent& e) { return e.point; })));
+  events.log_t.append_rows(std::span<const double>(log_t));
+  events.neuron.append_rows(std::span<const std::int64_t>(column([](const SwitchEvent& e) { return e.neuron; })));
+  events.sample.append_rows(std::span<const std::int64_t>(column([](const SwitchEvent& e) { return e.sample; })));
+  events.new_sign.append_rows(std::span<const std::int64_t>(column([](const SwitchEvent& e) { return e.new_sign; })));
 }
 
 [[noreturn]] void not_a_run(const std::string& path, const std::string& why) {

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -20,8 +21,9 @@ using h5::Group;
 using h5::Type;
 
 inline constexpr hsize_t kChunkRows = 1024;
-/// Events come in bursts (hundreds of pairs may start sliding within one step); a flush per
-/// event would cost more than the integration.
+/// Events come in bursts (hundreds of pairs may start sliding within one step, a thousand
+/// switches in one early step at n = 1000); a write and a flush per event would cost more than
+/// the integration, so they are written and flushed this many at a time.
 inline constexpr int kEventFlushInterval = 64;
 
 /// One scalar column of /trajectory: the Record field it stores and its description.
@@ -110,7 +112,8 @@ void write_model(Group group, const RunMetadata& meta);
 hsize_t checked_theta_dim(const RunMetadata& meta);
 std::vector<double> sigma_row(const Eigen::VectorXd& sigma, hsize_t k_top);
 void append_record(Trajectory& trajectory, const Record& row, hsize_t k_top);
-void append_event(Events& events, const SwitchEvent& event);
+/// Appends `events` in one write per column.
+void append_events(Events& events, std::span<const SwitchEvent> batch);
 [[noreturn]] void not_a_run(const std::string& path, const std::string& why);
 Group open_run(const h5::File& file);
 [[noreturn]] void malformed(const h5::Object& object, const std::string& what);

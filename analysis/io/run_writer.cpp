@@ -128,6 +128,16 @@ struct RunWriter::Impl {
     k_top = width_of(live->trajectory.sigma);
   }
 
+  ~Impl() {
+    try {
+      write_pending_events();  // as an unflushed write would be: on disk once the file closes
+    } catch (const std::exception&) {
+      // A destructor must not throw; the events after the last flush are lost, as after a kill.
+    }
+  }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
   /// The live layout; throws once the run has left SWMR mode (rows after the end would be lost
   /// to readers that trust status).
   LiveLayout& layout() {
@@ -137,9 +147,17 @@ struct RunWriter::Impl {
     return *live;
   }
 
+  /// Writes the events held back since the last batch.
+  void write_pending_events() {
+    if (live && !pending_events.empty()) {
+      append_events(live->events, pending_events);
+      pending_events.clear();
+    }
+  }
+
   void flush() {
+    write_pending_events();
     (live ? live->file : *finished).flush();
-    unflushed_events = 0;
   }
 
   /// Leaves SWMR mode: flushes, closes every dataset and the file, and reopens it for ordinary
@@ -164,7 +182,9 @@ struct RunWriter::Impl {
   std::optional<LiveLayout> live;    ///< while the run is written (SWMR mode)
   std::optional<h5::File> finished;  ///< after end_swmr()
   std::vector<std::pair<std::string, std::function<Eigen::VectorXd()>>> finals;  ///< finish_with
-  int unflushed_events = 0;
+  /// Events not yet in the file: written in batches of kEventFlushInterval and before every
+  /// flush, so what a reader or a resumed run sees is the same as with a write per event.
+  std::vector<SwitchEvent> pending_events;
   std::string failure;
 };
 
@@ -198,10 +218,9 @@ void RunWriter::on_record(const Record& row, const Eigen::VectorXd& /*theta_c*/)
 
 void RunWriter::on_event(const SwitchEvent& event) {
   guarded([&](Impl& w) {
-    append_event(w.layout().events, event);
-    if (++w.unflushed_events >= kEventFlushInterval) {
-      w.flush();
-    }
+    w.layout();  // throws once the run has finished
+    w.pending_events.push_back(event);
+    if (static_cast<int>(w.pending_events.size()) >= kEventFlushInterval) w.flush();
   });
 }
 
@@ -222,8 +241,8 @@ void RunWriter::on_snapshot(const Eigen::VectorXd& theta, std::int64_t point) {
 void RunWriter::on_checkpoint(const RunState& checkpoint) {
   guarded([&](Impl& w) {
     LiveLayout& live = w.layout();
+    w.write_pending_events();
     live.checkpoint.write(live.file, checkpoint, live.rows());
-    w.unflushed_events = 0;
   });
 }
 

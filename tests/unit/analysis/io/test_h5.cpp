@@ -205,6 +205,32 @@ BOOST_AUTO_TEST_CASE(appendable_reopens_and_continues) {
              boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(appendable_takes_many_rows_in_one_write) {
+  const ScratchDir dir;
+  const std::string path = dir.file("batch.h5");
+  {
+    h5::File file = h5::File::create(path, false);
+    h5::Group root = file.root();
+    h5::Appendable column = root.create_appendable("column", {h5::Type::i64, 0, 4});
+    h5::Appendable rows = root.create_appendable("rows", {h5::Type::f64, 2, 4});
+    column.append(std::int64_t{7});
+    column.append_rows(std::span<const std::int64_t>(std::vector<std::int64_t>{8, 9, 10, 11, 12}));  // across chunks
+    column.append_rows(std::span<const std::int64_t>());                                             // nothing
+    rows.append_rows(std::span<const double>(std::vector<double>{1, 2, 3, 4, 5, 6}));
+    BOOST_TEST(column.rows() == 6U);
+    BOOST_TEST(rows.rows() == 3U);
+    const std::vector<double> ragged{1, 2, 3};
+    BOOST_TEST(throws_error_with([&] { rows.append_rows(std::span<const double>(ragged)); },
+                                 {"/rows", "3 values", "rows of 2"}));
+    BOOST_TEST(rows.rows() == 3U);
+  }
+  const h5::File file = h5::File::open_read_only(path);
+  BOOST_TEST(file.root().open_dataset("column").read_int64s() == (std::vector<std::int64_t>{7, 8, 9, 10, 11, 12}),
+             boost::test_tools::per_element());
+  const Eigen::MatrixXd expected = (Eigen::MatrixXd(3, 2) << 1, 2, 3, 4, 5, 6).finished();
+  BOOST_TEST((file.root().open_appendable("rows").read_matrix() == expected));
+}
+
 BOOST_AUTO_TEST_CASE(dimension_scales_attach) {
   const ScratchDir dir;
   const std::string path = dir.file("scales.h5");
