@@ -11,15 +11,18 @@ namespace kktflow {
 
 namespace {
 
-constexpr Eigen::Index kBlock = 64;   // ours: the fastest of 32/64/128/256 at n = 1000
-constexpr double kUnitSlack = 1e-12;  // ours: σ = Σ w²/v above 1 by rounding only (exp: σ = Σ w = 1)
+constexpr Eigen::Index kBlock = 64;          // ours: the fastest of 32/64/128/256 at n = 1000
+constexpr Eigen::Index kParallelRest = 256;  // ours: a trailing part this small is left to one thread
+constexpr double kUnitSlack = 1e-12;         // ours: σ = Σ w²/v above 1 by rounding only (exp: σ = Σ w = 1)
 
 /// A = L Lᵀ (no conjugation) in A's lower triangle, right-looking and blocked: the trailing
-/// update is a GEMM per block column, on the lower triangle only.
+/// update is a GEMM per block column, on the lower triangle only, the block columns shared by
+/// the product threads (product_threads.hpp).
 template <class Matrix>
 void symmetric_cholesky(Matrix& A) {
   using Scalar = typename Matrix::Scalar;
   const Eigen::Index n = A.rows();
+  const int threads = std::max(1, Eigen::nbThreads());
   for (Eigen::Index k = 0; k < n; k += kBlock) {
     const Eigen::Index b = std::min(kBlock, n - k), rest = n - k - b;
     auto A11 = A.block(k, k, b, b);
@@ -32,8 +35,12 @@ void symmetric_cholesky(Matrix& A) {
     if (rest == 0) break;
     auto A21 = A.block(k + b, k, rest, b);
     A11.template triangularView<Eigen::Lower>().transpose().template solveInPlace<Eigen::OnTheRight>(A21);
-    for (Eigen::Index c = 0; c < rest; c += kBlock) {
-      const Eigen::Index width = std::min(kBlock, rest - c);
+    // The trailing block columns are independent: each thread updates whole ones, so the
+    // factors are the same bits on any number of threads.
+    const Eigen::Index columns = (rest + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(dynamic) num_threads(threads) if (rest >= kParallelRest)
+    for (Eigen::Index i = 0; i < columns; ++i) {
+      const Eigen::Index c = i * kBlock, width = std::min(kBlock, rest - c);
       A.block(k + b + c, k + b + c, rest - c, width).noalias() -=
           A21.bottomRows(rest - c) * A21.middleRows(c, width).transpose();
     }

@@ -11,6 +11,7 @@
 #include "solver/switch_radau_stepper.hpp"
 
 #include <cmath>
+#include <vector>
 
 using namespace kktflow;
 
@@ -93,6 +94,39 @@ BOOST_AUTO_TEST_CASE(margin_newton_solves_real_complex_and_transposed_systems) {
       BOOST_TEST(backward < 1e-11, to_string(kind) << ", complex, h = " << h);
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(margin_newton_factors_are_the_same_bits_on_one_thread_or_two) {
+  // Past a few hundred samples the factorization shares its trailing updates between the
+  // product threads; each thread updates whole block columns, so the factors, and every solve,
+  // must not depend on how many threads there are.
+  const Eigen::Index n = 600;
+  const Eigen::MatrixXd G = Eigen::MatrixXd::Random(n / 2, n);
+  const Eigen::MatrixXd K = G.transpose() * G;
+  const MarginLoss loss(LossKind::exp);
+  Eigen::VectorXd w(n), v(n);
+  loss.weights(Eigen::VectorXd::LinSpaced(n, 0.0, 30.0), w);
+  loss.weights_jacobian_diagonal(Eigen::VectorXd::LinSpaced(n, 0.0, 30.0), w, v);
+  MarginJacobian J;
+  J.compute(K, w, v);
+  const Eigen::VectorXd b = Eigen::VectorXd::LinSpaced(n, -1, 2);
+  const RadauTableau& t = radau_iia3();
+  std::vector<Eigen::VectorXd> real_solutions;
+  std::vector<Eigen::VectorXcd> complex_solutions;
+  for (const int threads : {1, 2}) {
+    Eigen::setNbThreads(threads);
+    MarginNewton<double> real;
+    real.compute(J, 1e3 * t.mu);
+    MarginNewton<std::complex<double>> complex;
+    complex.compute(J, 1e3 * t.nu);
+    real_solutions.push_back(real.solve(b));
+    complex_solutions.push_back(complex.solve(b.cast<std::complex<double>>()));
+  }
+  Eigen::setNbThreads(0);
+  BOOST_TEST((real_solutions[0].array() == real_solutions[1].array()).all());
+  BOOST_TEST((complex_solutions[0].array() == complex_solutions[1].array()).all());
+  const Eigen::MatrixXd M = newton_matrix(K, w, v, 1e3 * t.mu).real();
+  BOOST_TEST((M * real_solutions[0] - b).norm() / (M.norm() * real_solutions[0].norm()) < 1e-11);
 }
 
 BOOST_AUTO_TEST_CASE(active_set_newton_sets_aside_only_what_its_bound_allows) {
