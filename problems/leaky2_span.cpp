@@ -310,6 +310,21 @@ void Leaky2Span::frozen_margin_velocity(const Eigen::Ref<const Eigen::VectorXd>&
   for (Eigen::Index i = 0; i < m_n; ++i) dq[i] = m_y[i] * m_a.dot(m_frozen_D.col(i).cwiseProduct(dZ.col(i)));
 }
 
+double Leaky2Span::switch_jump_error(Eigen::Index k, const Eigen::VectorXd& w, const Eigen::VectorXd& state,
+                                     double abs_tol, double rel_tol) const {
+  const Eigen::Index j = k / m_n, i = k % m_n;
+  const double jump = std::abs(m_a[j]) * (1 - m_gamma) * std::abs(w[i]);
+  const auto scaled = [&](Eigen::Index c, double rate) { return rate / (abs_tol + rel_tol * std::abs(state[c])); };
+  double error = scaled(k, jump);
+  const SlideBlock& b = m_blocks[static_cast<std::size_t>(j)];
+  if (b.samples.empty() || jump == 0) return error;
+  Eigen::VectorXd du = b.gram_rows.col(i);  // Γ_{S,i}
+  b.gram_ss.solveInPlace(du);
+  for (std::size_t r = 0; r < b.samples.size(); ++r)
+    error = std::max(error, scaled(j * m_n + b.samples[r], jump * std::abs(du[static_cast<Eigen::Index>(r)])));
+  return error;
+}
+
 void Leaky2Span::lift(const Eigen::Ref<const Eigen::VectorXd>& state, Eigen::Ref<Eigen::VectorXd> theta) const {
   combine_rows(state, m_X, &m_W0, theta);
 }

@@ -75,6 +75,10 @@ class Leaky2Span final : public MarginSystem, public FrozenPattern {
   /// dq_i = y_i Σ_j a_j D_ji dZ_ji with D the frozen slopes: O(m n) when dZ = dC Γ is memoised.
   void frozen_margin_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate, Eigen::Ref<Eigen::VectorXd> dq) override;
   FrozenPattern* frozen_pattern() override { return this; }
+  /// Pair (j, i) changes dC_ji/dτ = a_j φ'_ji y_i w_i by a_j (1 − γ) y_i w_i, and through the
+  /// Filippov solve the rates of neuron j's sliding pairs by a_j Δu, Δu = −Γ_SS⁻¹ Γ_{S,i} times as much.
+  double switch_jump_error(Eigen::Index k, const Eigen::VectorXd& w, const Eigen::VectorXd& state, double abs_tol,
+                           double rel_tol) const override;
 
   /// C = 0: the state of θ(0) = θ0.
   Eigen::VectorXd initial_state() const { return Eigen::VectorXd::Zero(state_dim()); }

@@ -53,6 +53,12 @@ class FrozenPattern {
   /// these velocities at its ends (the driver's log-t clock needs them at its midpoint).
   virtual void frozen_margin_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate,
                                       Eigen::Ref<Eigen::VectorXd> dq) = 0;
+  /// What keeping switch k's frozen side past its kink costs a step: the error norm
+  /// max_c |Δf_c| / (abs_tol + rel_tol |state_c|) (step_control.hpp) of the change Δf of the
+  /// field dstate/dτ when k changes sides, at loss weights w, per unit of τ. A crossing taken at
+  /// the end of a step instead of where it happened adds at most this times the time between.
+  virtual double switch_jump_error(Eigen::Index k, const Eigen::VectorXd& w, const Eigen::VectorXd& state,
+                                   double abs_tol, double rel_tol) const = 0;
 };
 
 class MarginSystem {

@@ -171,6 +171,7 @@ Driver::Attempt Driver::attempt_step(const Eigen::VectorXd& x, Step& step, Statu
   MarginSystem& ms = m_sys.margins();
   const StepperTraits traits = m_method->traits();
   const bool resolving = traits.resolves_switches();
+  m_events->weigh_crossings_against(traits.abs_tol, traits.rel_tol);
   if (!resolving) m_clock.prepare_step(x, m_state.dxdt);
   double dt = traits.fixed_step > 0 ? traits.fixed_step : std::min({m_state.dt, m_opt.dt_max, m_state.record_dt_cap});
   bool predicted = false;

@@ -25,6 +25,9 @@ constexpr double kLocatedTol = 1e-5;
 // A pair due at its kink within this fraction of the next step has arrived (ours): moving the
 // pattern on now, not after a sliver of a step, costs no more than kLocatedTol does.
 constexpr double kKinkReach = 1e-5;
+// A crossing may be taken at the step's end, unlocated, when holding its old side for the rest
+// of the step adds at most this much to the step's error norm, whose bound is 1 (ours).
+constexpr double kUnlocatedError = 0.1;
 
 /// The cubic Hermite weights at t ∈ [0, 1] of (p0, dt·ṗ0, p1, dt·ṗ1): one basis for the switch
 /// functions that locate a crossing and for the state that ends there, so the two agree.
@@ -62,7 +65,7 @@ class FrozenPatternEvents final : public EventPolicy {
     std::pair<double, Eigen::Index> first{dt, -1};
     for (Eigen::Index k = 0; k < m_state.switches.size(); ++k) {
       if (is_sliding(k) || zeno_guarded(k)) continue;
-      if (const double h = time_to_kink(k); h > floor && h < first.first) first = {h, k};
+      if (const double h = time_to_kink(k); h > floor && h < first.first && !negligible(k, dt)) first = {h, k};
     }
     if (first.second < 0) return std::nullopt;
     return std::make_pair(first.first * (1.0 + kLocatedOvershoot), first.second);
@@ -74,7 +77,7 @@ class FrozenPatternEvents final : public EventPolicy {
     for (const Flip& f : flips) {
       if (zeno_guarded(f.index)) continue;  // chattering: taken at the step's end
       const double t = hermite_crossing(f.index, s1, sdot_end, dt);
-      if (t < first.fraction) first = {f.index, t, f.new_sign};
+      if (t < first.fraction && !negligible(f.index, (1 - t) * dt)) first = {f.index, t, f.new_sign};
     }
     return first;
   }
@@ -106,6 +109,14 @@ class FrozenPatternEvents final : public EventPolicy {
   }
 
  private:
+  /// Whether holding switch k's committed side for `span` of τ past its kink stays within
+  /// kUnlocatedError of the step's error norm (at the weights of the last evaluation).
+  bool negligible(Eigen::Index k, double span) const {
+    if (!(m_abs_tol > 0 || m_rel_tol > 0)) return false;
+    return span * m_pattern.switch_jump_error(k, m_sys.last_weights(), m_state.state, m_abs_tol, m_rel_tol) <=
+           kUnlocatedError;
+  }
+
   /// Fraction of the step at which switch k first leaves its committed side on the cubic Hermite
   /// interpolant of the step (exact in s, which is affine in the state).
   double hermite_crossing(Eigen::Index k, const Eigen::VectorXd& s1, const Eigen::VectorXd& sdot1, double dt) const {

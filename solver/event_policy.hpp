@@ -9,7 +9,10 @@
 ///    freeze relations between events). A step is aimed at the first switch Newton predicts from
 ///    its start; a crossing is located on the step's cubic Hermite interpolant (exact in s, which
 ///    is affine in the state), and the step either ends on that interpolant just past it or is
-///    attempted again to end there. The pattern moves on only at located switches.
+///    attempted again to end there. The pattern moves on only at located switches, and at a
+///    step's end for a crossing whose side changes the field too little to matter within the
+///    method's error tolerances for the rest of the step (a sample far past the margin, whose
+///    loss weight is all its pairs move the field by).
 ///  - SignFollowingEvents: the field follows sign(s) at every stage. A step whose end crossed a
 ///    switch is attempted again to end 1e-9 past the Newton estimate of the crossing, unless the
 ///    crossing lies in its last 1e-6; a pair creeping up on a kink that attracts from both sides
@@ -76,6 +79,11 @@ class EventPolicy {
   /// kink already stepped up to once).
   virtual bool zeno_guarded(Eigen::Index k) const = 0;
 
+  /// The error tolerances of the method taking the steps (StepperTraits::abs_tol, rel_tol).
+  void weigh_crossings_against(double abs_tol, double rel_tol) {
+    m_abs_tol = abs_tol;
+    m_rel_tol = rel_tol;
+  }
   /// A non-sliding switch whose sign at s1 differs from its committed side.
   bool any_flip(const Eigen::VectorXd& s1) const;
   /// The non-sliding switches whose sign at s1 differs from their committed side, with the
@@ -89,6 +97,7 @@ class EventPolicy {
   FlowSystem& m_sys;
   RunState& m_state;
   const std::vector<char>& m_sliding;
+  double m_abs_tol = 0, m_rel_tol = 0;
 };
 
 /// The policy for a run: frozen when `frozen` is given (the system's FrozenPattern, for an

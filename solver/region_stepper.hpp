@@ -61,7 +61,9 @@ class RegionRosenbrock final : public Stepper {
   /// sliding set, which the driver restores, so it is recomputed on the first step.
   Eigen::VectorXd memory() const override;
   void restore_memory(const Eigen::VectorXd& memory) override;
-  StepperTraits traits() const override { return {StepperCategory::region, m_order}; }
+  StepperTraits traits() const override {
+    return {.category = StepperCategory::region, .order = m_order, .abs_tol = m_opt.abs_tol, .rel_tol = m_opt.rel_tol};
+  }
 
  private:
   StepperOptions m_opt;

@@ -102,6 +102,12 @@ struct StepperTraits {
   /// The integration variable the method needs, where it needs one (margin_ros2, margin_ros3:
   /// normalized time); the driver switches the system to it when the method takes over.
   std::optional<TimeMode> time_mode{};
+  /// The tolerances of the per-component error norm (step_control.hpp) a step is held to, for
+  /// a method that is attempted again to end at a located switch (region_ros2, region_ros3): a
+  /// crossing that changes the field too little to matter within them is taken at the step's
+  /// end instead (FrozenPatternEvents). 0 and 0: every crossing is located.
+  double abs_tol = 0;
+  double rel_tol = 0;
 
   bool adaptive() const { return category != StepperCategory::fixed_step; }
   bool needs_frozen_pattern() const {

@@ -114,3 +114,28 @@ BOOST_AUTO_TEST_CASE(sign_following_policy_hands_approaching_pairs_to_the_slidin
   events->settle_sides();
   BOOST_TEST(net.state.side == (std::vector<std::int64_t>{0, 1, 1, 0}), tt::per_element());
 }
+
+BOOST_AUTO_TEST_CASE(frozen_policy_takes_a_crossing_that_cannot_matter_at_the_step_end) {
+  // Sample 1 far past the margin (q_1 ≈ 1000: its loss weight underflows to 0), so its pairs'
+  // sides move nothing the error control can see; sample 0 carries all the weight. Both cross
+  // inside the step, sample 1's pair first: the frozen policy locates sample 0's once it knows
+  // the method's tolerances, and the earlier one without them.
+  TwoByTwo net;
+  net.state.state = Eigen::Vector4d(0, -1000, 0, 1000);  // C, rows by neuron: C_01 and C_11 on sample 1
+  Eigen::VectorXd dxdt(4);
+  net.system(net.state.state, dxdt, 0.0);
+  BOOST_TEST_REQUIRE(net.system.last_weights()[1] == 0.0);
+  BOOST_TEST_REQUIRE(net.system.last_weights()[0] == 1.0);
+  net.state.switches = Eigen::Vector4d(1, 1, -1, -1);
+  net.state.switch_velocity = Eigen::Vector4d(-2, -4, 0, 0);
+  const Eigen::Vector4d s1(-1, -3, -1, -1), sdot1(-2, -4, 0, 0);  // zeros at 1/2 and 1/4
+  auto events = net.frozen();
+  const auto flips = events->flipped_switches(s1, 1.0);
+  BOOST_TEST(events->first_crossing(flips, s1, sdot1, 1.0).index == 1);
+  BOOST_TEST(events->aim(1.0)->second == 1);
+  events->weigh_crossings_against(1e-10, 1e-8);
+  const Flip first = events->first_crossing(flips, s1, sdot1, 1.0);
+  BOOST_TEST(first.index == 0);
+  BOOST_TEST(first.fraction == 0.5, tt::tolerance(1e-11));
+  BOOST_TEST(events->aim(1.0)->second == 0);
+}
