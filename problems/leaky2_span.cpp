@@ -8,6 +8,10 @@
 #include <tuple>
 #include <utility>
 
+#ifdef EIGEN_USE_BLAS
+extern "C" int openblas_get_num_threads(void);
+#endif
+
 namespace kktflow {
 
 using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -38,6 +42,36 @@ void combine_rows(const Eigen::Ref<const Eigen::VectorXd>& coefficients, const E
     W.noalias() += C * rows;
   } else {
     W.noalias() = C * rows;
+  }
+}
+
+/// The threads C Γ's rows are shared by: the product threads (solver/product_threads.hpp), unless
+/// OpenBLAS runs on threads of its own (OPENBLAS_NUM_THREADS), which would then be oversubscribed.
+int gram_product_parts(Eigen::Index rows) {
+  int threads = std::max(1, Eigen::nbThreads());
+#ifdef EIGEN_USE_BLAS
+  if (openblas_get_num_threads() > 1) threads = 1;
+#endif
+  return static_cast<int>(std::min<Eigen::Index>(threads, rows));
+}
+
+/// out = C Γ, or out += C Γ with `accumulate`, for the m × n coefficients C, one GEMM per thread
+/// on its rows of C. On one OpenBLAS thread a row of the product is summed over Γ's rows the same
+/// way whichever rows go with it, so the entries are the same bits on any number of threads.
+template <class Out>
+void times_gram(const Eigen::Ref<const Eigen::VectorXd>& coefficients, const Eigen::MatrixXd& gram, Out& out,
+                bool accumulate) {
+  const Eigen::Index n = gram.rows(), m = coefficients.size() / n;
+  const Eigen::Map<const RowMajorMatrix> C(coefficients.data(), m, n);
+  const int parts = gram_product_parts(m);
+#pragma omp parallel for schedule(static) num_threads(parts) if (parts > 1)
+  for (int p = 0; p < parts; ++p) {
+    const Eigen::Index begin = m * p / parts, rows = m * (p + 1) / parts - begin;
+    auto part = out.middleRows(begin, rows);
+    if (accumulate)
+      part.noalias() += C.middleRows(begin, rows) * gram;
+    else
+      part.noalias() = C.middleRows(begin, rows) * gram;
   }
 }
 }  // namespace
@@ -92,7 +126,7 @@ const Eigen::MatrixXd& Leaky2Span::pre_activations(const Eigen::Ref<const Eigen:
   if (const Eigen::MatrixXd* Z = m_Z_memo.find(state)) return *Z;
   Eigen::MatrixXd& Z = m_Z_memo.insert(state);
   Z = m_Z0;
-  Z.noalias() += Eigen::Map<const RowMajorMatrix>(state.data(), m_m, m_n) * m_Gram;
+  times_gram(state, m_Gram, Z, true);
   ++m_products;
   return Z;
 }
@@ -290,13 +324,14 @@ void Leaky2Span::switch_functions(const Eigen::Ref<const Eigen::VectorXd>& state
 const Eigen::MatrixXd& Leaky2Span::pre_activation_velocity(const Eigen::Ref<const Eigen::VectorXd>& dstate) {
   if (const Eigen::MatrixXd* dZ = m_dZ_memo.find(dstate)) return *dZ;
   Eigen::MatrixXd& dZ = m_dZ_memo.insert(dstate);
-  dZ.noalias() = Eigen::Map<const RowMajorMatrix>(dstate.data(), m_m, m_n) * m_Gram;
+  times_gram(dstate, m_Gram, dZ, false);
   ++m_products;
   return dZ;
 }
 
 void Leaky2Span::velocity_product(const Eigen::Ref<const Eigen::VectorXd>& dstate, RowMajorMatrix& dZ) {
-  dZ.noalias() = Eigen::Map<const RowMajorMatrix>(dstate.data(), m_m, m_n) * m_Gram;
+  dZ.resize(m_m, m_n);
+  times_gram(dstate, m_Gram, dZ, false);
   ++m_products;
 }
 

@@ -18,8 +18,10 @@
 /// data/configs/fashion_mnist.toml took 11.1 s wall on OpenBLAS's two threads against 11.5 s on
 /// one on the idle machine (20.0 s CPU against 13.8 s), and 624 s against 28 s beside a build;
 /// 30 steps beside a build at nice 19 (load average 6), 8.6 and 14.8 s against 3.5 and 4.0 s.
-/// So OpenBLAS runs on one thread (the OpenMP threads still share the per-neuron sweeps) unless
-/// OPENBLAS_NUM_THREADS is set, which then decides.
+/// So OpenBLAS runs on one thread unless OPENBLAS_NUM_THREADS is set, which then decides, and the
+/// OpenMP threads share the work instead: the per-neuron sweeps, the rows of the span chart's
+/// products with Γ (leaky2_span.cpp) and the block columns of switch_radau's factorizations
+/// (margin_newton.cpp), each split so that its result is the same bits on any number of threads.
 #include "problems/margin_system.hpp"
 
 #include <Eigen/Core>

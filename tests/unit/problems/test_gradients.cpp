@@ -13,6 +13,10 @@
 
 using namespace kktflow;
 
+#ifdef EIGEN_USE_BLAS
+extern "C" void openblas_set_num_threads(int num_threads);
+#endif
+
 namespace {
 
 struct Fixture {
@@ -284,4 +288,27 @@ BOOST_FIXTURE_TEST_CASE(gradient_gram_is_the_gram_of_the_sliding_ascent_at_any_w
   span.ascent(v, dstate);
   span.lift_velocity(dstate, dtheta);
   BOOST_TEST(std::abs(v.dot(K * v) - dtheta.squaredNorm()) <= 1e-12 * dtheta.squaredNorm());
+}
+
+BOOST_AUTO_TEST_CASE(products_with_the_gram_are_the_same_bits_on_one_thread_or_two) {
+  // The span chart shares the rows of C Γ between the product threads, one GEMM each: every
+  // entry must come out as the single product gives it, or a run would depend on its threads.
+  const Dataset data = make_dataset(gaussian_spec(300, 40, 5));
+  const Leaky2FixedOuter model(data.X, Leaky2Params{37, 0.5, true, 1e-2, 6});
+  const Eigen::VectorXd C = Eigen::VectorXd::LinSpaced(37 * 300, -1, 1).array().sin();
+  std::array<Eigen::VectorXd, 2> s, ds;
+#ifdef EIGEN_USE_BLAS
+  openblas_set_num_threads(1);  // as a run has it (solver/product_threads.hpp)
+#endif
+  for (const int threads : {1, 2}) {
+    Eigen::setNbThreads(threads);
+    Leaky2Span fresh(model, data.y, model.initial_theta());
+    s[threads - 1].resize(fresh.num_switches());
+    ds[threads - 1].resize(fresh.num_switches());
+    fresh.switch_functions(C, s[threads - 1]);
+    fresh.switch_velocity(C.reverse(), ds[threads - 1]);
+  }
+  Eigen::setNbThreads(0);
+  BOOST_TEST((s[0].array() == s[1].array()).all());
+  BOOST_TEST((ds[0].array() == ds[1].array()).all());
 }
