@@ -273,7 +273,10 @@ void MetricsEvaluator::kkt(const Eigen::VectorXd& theta_c, double q_min, Record&
   const double grad_scale = std::pow(q_min, -(L - 1) / L);  // ∇q_i(θ̃) = grad_scale ∇q_i(θ)
   const Eigen::VectorXd b = (L / q_min) * m_q;              // G̃ᵀθ̃
   const Eigen::MatrixXd K_tilde = grad_scale * grad_scale * m_K;
-  m_lambda = nnls_normal(K_tilde, b).lambda;
+  m_lambda = nnls_normal(K_tilde, b, m_support).lambda;
+  m_support.clear();
+  for (Eigen::Index i = 0; i < m_lambda.size(); ++i)
+    if (m_lambda[i] > 0) m_support.push_back(i);
   // r = θ̃ − G̃λ, formed in θ-space (its isometric chart θ_c). ascent() recomputes sliding slopes for weights λ, which
   // picks φ' ∈ [γ, 1] on sliding pairs: an element of the Clarke subdifferential.
   m_margins.ascent(m_lambda, m_dstate);

@@ -65,6 +65,9 @@ class MetricsEvaluator final : public RowMetrics {
   int m_k_top;
   Eigen::VectorXd m_q, m_w, m_w_slow, m_lambda, m_dstate, m_dtheta;
   Eigen::MatrixXd m_K;
+  /// The last record's KKT support, the seed of the next record's multipliers (nnls.hpp): from
+  /// one record to the next it changes by a few samples.
+  std::vector<Eigen::Index> m_support;
 };
 
 }  // namespace kktflow

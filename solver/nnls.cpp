@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <vector>
 
 namespace kktflow {
@@ -100,14 +101,12 @@ namespace {
 // Rounds of the seeded start (ours) before it gives up and starts from the empty set.
 constexpr int kSeedRounds = 8;
 
-/// The seeded start: the unconstrained solution's positive support, shrunk to the positive part
-/// of each restricted solution until that solution is positive. Leaves λ the solution on the
-/// final set, a feasible point from which Lawson–Hanson's outer loop goes on; false (λ = 0, P
-/// empty) when no round ended positive.
-bool seed_passive_set(PassiveSet& P, std::vector<bool>& passive, Eigen::VectorXd& lambda) {
-  const auto n = static_cast<Eigen::Index>(passive.size());
-  std::vector<Eigen::Index> members(static_cast<std::size_t>(n));
-  for (Eigen::Index i = 0; i < n; ++i) members[static_cast<std::size_t>(i)] = i;
+/// The seeded start: from `members` (every index, or a caller's guess at the support), shrunk to
+/// the positive part of each restricted solution until that solution is positive. Leaves λ the
+/// solution on the final set, a feasible point from which Lawson–Hanson's outer loop goes on;
+/// false (λ = 0, P empty) when no round ended positive.
+bool seed_passive_set(std::vector<Eigen::Index> members, PassiveSet& P, std::vector<bool>& passive,
+                      Eigen::VectorXd& lambda) {
   for (int round = 0; round < kSeedRounds && !members.empty(); ++round) {
     P.assign(members);
     const Eigen::VectorXd s = P.solve();
@@ -127,15 +126,32 @@ bool seed_passive_set(PassiveSet& P, std::vector<bool>& passive, Eigen::VectorXd
   return false;
 }
 
+/// λ solved afresh on its support in increasing index order, negative rounding clipped: the
+/// answer then depends on the support found, not on the order members entered it, so a warm
+/// and a cold start that end on one support give the same bits.
+void solve_on_support(PassiveSet& P, Eigen::VectorXd& lambda) {
+  std::vector<Eigen::Index> support;
+  for (Eigen::Index i = 0; i < lambda.size(); ++i)
+    if (lambda[i] > 0) support.push_back(i);
+  P.assign(support);
+  const Eigen::VectorXd s = P.solve();
+  lambda.setZero();
+  for (std::size_t r = 0; r < support.size(); ++r) lambda[support[r]] = std::max(0.0, s[static_cast<Eigen::Index>(r)]);
+}
+
 }  // namespace
 
-NnlsResult nnls_normal(const Eigen::Ref<const Eigen::MatrixXd>& K, const Eigen::Ref<const Eigen::VectorXd>& b) {
+NnlsResult nnls_normal(const Eigen::Ref<const Eigen::MatrixXd>& K, const Eigen::Ref<const Eigen::VectorXd>& b,
+                       const std::vector<Eigen::Index>& guess) {
   const Eigen::Index n = b.size();
   NnlsResult res;
   res.lambda = Eigen::VectorXd::Zero(n);
   std::vector<bool> passive(static_cast<std::size_t>(n), false);
   PassiveSet P(K, b);
-  seed_passive_set(P, passive, res.lambda);
+  std::vector<Eigen::Index> every(static_cast<std::size_t>(n));
+  std::iota(every.begin(), every.end(), Eigen::Index{0});
+  if (guess.empty() || !seed_passive_set(guess, P, passive, res.lambda))
+    seed_passive_set(every, P, passive, res.lambda);
   // Optimality tolerance (ours): gradients below 1e-13 of the problem's scale are rounding.
   const double tol = 1e-13 * std::max(b.cwiseAbs().maxCoeff(), 1e-300);
   const int max_iter = static_cast<int>(3 * n + 10);
@@ -167,6 +183,7 @@ NnlsResult nnls_normal(const Eigen::Ref<const Eigen::MatrixXd>& K, const Eigen::
       P.retain([&](Eigen::Index i) { return passive[static_cast<std::size_t>(i)]; });
     }
   }
+  solve_on_support(P, res.lambda);
   return res;
 }
 

@@ -7,6 +7,7 @@
 #include "solver/nnls.hpp"
 
 #include <cmath>
+#include <vector>
 
 using namespace kktflow;
 namespace tt = boost::test_tools;
@@ -55,6 +56,31 @@ BOOST_AUTO_TEST_CASE(nnls_finds_a_planted_solution_with_half_the_multipliers_at_
   const auto r = nnls_normal(K, K * lambda_star - mu);
   BOOST_TEST(r.converged);
   BOOST_TEST((r.lambda - lambda_star).cwiseAbs().maxCoeff() < 1e-10);
+}
+
+BOOST_AUTO_TEST_CASE(nnls_seeded_with_a_guess_gives_the_cold_start_bits) {
+  // The planted problem above, seeded with its support, with a superset and with a subset: each
+  // ends on the same support, and the multipliers, solved afresh on it, must be the same bits.
+  const Eigen::Index n = 120;
+  const Eigen::MatrixXd G = Eigen::MatrixXd::Random(300, n);
+  const Eigen::MatrixXd K = G.transpose() * G;
+  Eigen::VectorXd lambda_star = Eigen::VectorXd::Random(n).cwiseAbs();
+  Eigen::VectorXd mu = Eigen::VectorXd::Zero(n);
+  for (Eigen::Index i = 0; i < n; i += 2) lambda_star[i] = 0, mu[i] = 1.0 + std::abs(std::sin(double(i))) * 50;
+  const Eigen::VectorXd b = K * lambda_star - mu;
+  const auto cold = nnls_normal(K, b);
+  std::vector<Eigen::Index> support, superset, subset;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (i % 2 == 1) support.push_back(i);
+    if (i % 2 == 1 || i % 6 == 0) superset.push_back(i);
+    if (i % 2 == 1 && i % 10 != 1) subset.push_back(i);
+  }
+  for (const auto& guess : {support, superset, subset}) {
+    const auto warm = nnls_normal(K, b, guess);
+    BOOST_TEST(warm.converged);
+    BOOST_TEST((warm.lambda.array() == cold.lambda.array()).all());
+  }
+  BOOST_TEST(nnls_normal(K, b, support).iterations == 0);  // the support itself: nothing to add
 }
 
 BOOST_AUTO_TEST_CASE(nnls_positive_unconstrained_solution_needs_no_iteration) {
