@@ -38,6 +38,12 @@ class PassiveSet {
     m_L(p, p) = std::sqrt(pivot2);
   }
 
+  /// Drops the member added last; the factor of the others is its leading block.
+  void remove_last() {
+    m_P.pop_back();
+    if (!m_factored) factor();
+  }
+
   /// Keeps the members with keep(i) true, in their order, and factors K_PP afresh.
   template <class Keep>
   void retain(Keep&& keep) {
@@ -155,12 +161,17 @@ NnlsResult nnls_normal(const Eigen::Ref<const Eigen::MatrixXd>& K, const Eigen::
   // Optimality tolerance (ours): gradients below 1e-13 of the problem's scale are rounding.
   const double tol = 1e-13 * std::max(b.cwiseAbs().maxCoeff(), 1e-300);
   const int max_iter = static_cast<int>(3 * n + 10);
+  // Members whose entry came out ≤ 0 on the solve right after they entered, at the present λ:
+  // in exact arithmetic a positive gradient gives a positive entry (Lawson & Hanson, Lemma 23.17),
+  // so their gradient is rounding; taking them again would cycle with λ unchanged.
+  std::vector<bool> blocked(static_cast<std::size_t>(n), false);
   for (res.iterations = 0; res.iterations < max_iter; ++res.iterations) {
     const Eigen::VectorXd g = b - K * res.lambda;
     Eigen::Index j = -1;
     double best = tol;
     for (Eigen::Index i = 0; i < n; ++i)
-      if (!passive[static_cast<std::size_t>(i)] && g[i] > best) best = g[i], j = i;
+      if (!passive[static_cast<std::size_t>(i)] && !blocked[static_cast<std::size_t>(i)] && g[i] > best)
+        best = g[i], j = i;
     if (j < 0) {
       res.converged = true;
       break;
@@ -170,14 +181,27 @@ NnlsResult nnls_normal(const Eigen::Ref<const Eigen::MatrixXd>& K, const Eigen::
     for (int inner = 0; inner < max_iter; ++inner) {
       const auto& members = P.members();
       const Eigen::VectorXd s = P.solve();
+      if (inner == 0 && !(s[s.size() - 1] > 0)) {
+        passive[static_cast<std::size_t>(j)] = false;
+        blocked[static_cast<std::size_t>(j)] = true;
+        P.remove_last();
+        break;
+      }
+      std::fill(blocked.begin(), blocked.end(), false);
       double alpha = 1.0;
+      std::size_t leaving = members.size();
       for (std::size_t r = 0; r < members.size(); ++r) {
         const auto rr = static_cast<Eigen::Index>(r);
-        if (s[rr] <= 0) alpha = std::min(alpha, res.lambda[members[r]] / (res.lambda[members[r]] - s[rr]));
+        if (s[rr] > 0) continue;
+        const double ratio = res.lambda[members[r]] / (res.lambda[members[r]] - s[rr]);
+        if (ratio < alpha) alpha = ratio, leaving = r;
       }
       for (std::size_t r = 0; r < members.size(); ++r)
         res.lambda[members[r]] += alpha * (s[static_cast<Eigen::Index>(r)] - res.lambda[members[r]]);
       if (alpha >= 1.0) break;
+      // The member that set α is at 0 in exact arithmetic; rounding may leave it a hair above,
+      // and then it would set α ≈ 0 again at every pass.
+      if (leaving < members.size()) res.lambda[members[leaving]] = 0;
       for (Eigen::Index i : members)
         if (res.lambda[i] <= 0) res.lambda[i] = 0, passive[static_cast<std::size_t>(i)] = false;
       P.retain([&](Eigen::Index i) { return passive[static_cast<std::size_t>(i)]; });
