@@ -8,6 +8,7 @@ namespace kktflow {
 void ActiveSetNewton::compute(const Eigen::MatrixXd& K, const Eigen::VectorXd& w, const Eigen::VectorXd& v, double h,
                               double mu, std::complex<double> nu) {
   m_n = K.rows();
+  m_identity = false;
   m_h = h;
   m_mu = mu;
   m_nu = nu;
@@ -58,11 +59,13 @@ Eigen::Matrix<Scalar, Eigen::Dynamic, 1> ActiveSetNewton::solve_blocks(
 }
 
 Eigen::VectorXd ActiveSetNewton::solve_real(const Eigen::VectorXd& b, bool transposed) const {
+  if (m_identity) return b;
   if (!m_reduced) return m_real.solve(b, transposed);
   return solve_blocks<double>(m_real, m_h * m_mu, b, transposed);
 }
 
 Eigen::VectorXcd ActiveSetNewton::solve_complex(const Eigen::VectorXcd& b) const {
+  if (m_identity) return b;
   if (!m_reduced) return m_complex.solve(b);
   return solve_blocks<std::complex<double>>(m_complex, m_h * m_nu, b, false);
 }

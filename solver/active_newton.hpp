@@ -29,12 +29,22 @@ class ActiveSetNewton {
   /// reference to K: it must outlive the solves.
   void compute(const Eigen::MatrixXd& K, const Eigen::VectorXd& w, const Eigen::VectorXd& v, double h, double mu,
                std::complex<double> nu);
+  /// M = I for both: where h|α| bounds J's spectral radius far below 1 (switch_radau's early steps),
+  /// simplified Newton on I contracts about as fast as on the factors, which then cost more than
+  /// the iterations they save.
+  void set_identity(Eigen::Index n) {
+    m_n = n;
+    m_identity = true;
+    m_reduced = false;
+  }
   /// (I − h μ J)⁻¹ b, or its transpose's inverse with `transposed`.
   Eigen::VectorXd solve_real(const Eigen::VectorXd& b, bool transposed = false) const;
   /// (I − h ν J)⁻¹ b.
   Eigen::VectorXcd solve_complex(const Eigen::VectorXcd& b) const;
   /// The samples the last compute() factored (all of them when it did not reduce).
-  Eigen::Index active_size() const { return m_reduced ? static_cast<Eigen::Index>(m_split.active.size()) : m_n; }
+  Eigen::Index active_size() const {
+    return m_identity ? 0 : m_reduced ? static_cast<Eigen::Index>(m_split.active.size()) : m_n;
+  }
 
  private:
   template <class Scalar>
@@ -47,6 +57,7 @@ class ActiveSetNewton {
 
   Eigen::Index m_n = 0;
   bool m_reduced = false;
+  bool m_identity = false;
   double m_h = 0, m_mu = 0;
   std::complex<double> m_nu;
   SampleSplit m_split;
