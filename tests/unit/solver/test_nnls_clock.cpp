@@ -42,32 +42,42 @@ BOOST_AUTO_TEST_CASE(nnls_satisfies_kkt_conditions_on_a_random_problem) {
   BOOST_TEST(std::abs(r.lambda.dot(g)) <= 1e-10 * b.squaredNorm());
 }
 
+namespace {
+
+/// Planted KKT point: λ* ≥ 0 with zeros on Z (the even indices) and a slack μ ≥ 0 supported on Z,
+/// b = Kλ* − μ; then g = Kλ* − b = μ ≥ 0 and λ*ᵢ μᵢ = 0, so λ* is the minimizer (K positive
+/// definite: unique). The unconstrained solution K⁻¹b = λ* − K⁻¹μ is negative on part of Z, so
+/// the seeded start has to shrink its set.
+struct Planted {
+  Eigen::Index n = 120;
+  Eigen::MatrixXd K;
+  Eigen::VectorXd lambda_star, b;
+  Planted() {
+    const Eigen::MatrixXd G = Eigen::MatrixXd::Random(300, n);
+    K = G.transpose() * G;
+    lambda_star = Eigen::VectorXd::Random(n).cwiseAbs();
+    Eigen::VectorXd mu = Eigen::VectorXd::Zero(n);
+    for (Eigen::Index i = 0; i < n; i += 2) lambda_star[i] = 0, mu[i] = 1.0 + std::abs(std::sin(double(i))) * 50;
+    b = K * lambda_star - mu;
+  }
+};
+
+}  // namespace
+
 BOOST_AUTO_TEST_CASE(nnls_finds_a_planted_solution_with_half_the_multipliers_at_zero) {
-  // Planted KKT point: λ* ≥ 0 with zeros on Z and a slack μ ≥ 0 supported on Z, b = Kλ* − μ; then
-  // g = Kλ* − b = μ ≥ 0 and λ*ᵢ μᵢ = 0, so λ* is the minimizer (K positive definite: unique). The
-  // unconstrained solution K⁻¹b = λ* − K⁻¹μ is negative on part of Z, so the seeded start has to
-  // shrink its set.
-  const Eigen::Index n = 120;
-  const Eigen::MatrixXd G = Eigen::MatrixXd::Random(300, n);
-  const Eigen::MatrixXd K = G.transpose() * G;
-  Eigen::VectorXd lambda_star = Eigen::VectorXd::Random(n).cwiseAbs();
-  Eigen::VectorXd mu = Eigen::VectorXd::Zero(n);
-  for (Eigen::Index i = 0; i < n; i += 2) lambda_star[i] = 0, mu[i] = 1.0 + std::abs(std::sin(double(i))) * 50;
-  const auto r = nnls_normal(K, K * lambda_star - mu);
+  const Planted p;
+  const auto r = nnls_normal(p.K, p.b);
   BOOST_TEST(r.converged);
-  BOOST_TEST((r.lambda - lambda_star).cwiseAbs().maxCoeff() < 1e-10);
+  BOOST_TEST((r.lambda - p.lambda_star).cwiseAbs().maxCoeff() < 1e-10);
 }
 
 BOOST_AUTO_TEST_CASE(nnls_seeded_with_a_guess_gives_the_cold_start_bits) {
-  // The planted problem above, seeded with its support, with a superset and with a subset: each
-  // ends on the same support, and the multipliers, solved afresh on it, must be the same bits.
-  const Eigen::Index n = 120;
-  const Eigen::MatrixXd G = Eigen::MatrixXd::Random(300, n);
-  const Eigen::MatrixXd K = G.transpose() * G;
-  Eigen::VectorXd lambda_star = Eigen::VectorXd::Random(n).cwiseAbs();
-  Eigen::VectorXd mu = Eigen::VectorXd::Zero(n);
-  for (Eigen::Index i = 0; i < n; i += 2) lambda_star[i] = 0, mu[i] = 1.0 + std::abs(std::sin(double(i))) * 50;
-  const Eigen::VectorXd b = K * lambda_star - mu;
+  // The planted problem, seeded with its support, with a superset and with a subset: each ends
+  // on the same support, and the multipliers, solved afresh on it, must be the same bits.
+  const Planted p;
+  const Eigen::Index n = p.n;
+  const Eigen::MatrixXd& K = p.K;
+  const Eigen::VectorXd& b = p.b;
   const auto cold = nnls_normal(K, b);
   std::vector<Eigen::Index> support, superset, subset;
   for (Eigen::Index i = 0; i < n; ++i) {
