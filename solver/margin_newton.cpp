@@ -6,6 +6,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <type_traits>
+#include <utility>
 
 namespace kktflow {
 
@@ -54,16 +55,25 @@ typename Vector::Scalar bilinear(const Vector& a, const Vector& b) {
 
 }  // namespace
 
+ScaledWeights scale_weights(const Eigen::VectorXd& w, const Eigen::VectorXd& v) {
+  ScaledWeights out;
+  out.d = v.cwiseMax(0.0).cwiseSqrt();
+  out.s = (out.d.array() > 0).select(w.cwiseQuotient(out.d), 0.0);  // D s = w
+  out.projected = out.s.squaredNorm() <= 1 + kUnitSlack;
+  return out;
+}
+
 void MarginJacobian::compute(const Eigen::MatrixXd& K, const Eigen::VectorXd& w, const Eigen::VectorXd& v) {
   if (K.rows() != K.cols() || w.size() != K.rows() || v.size() != K.rows())
     throw std::logic_error("MarginJacobian: K, w and v do not fit");
   m_K = &K;
   m_w = w;
-  m_d = v.cwiseMax(0.0).cwiseSqrt();
-  m_s = (m_d.array() > 0).select(w.cwiseQuotient(m_d), 0.0);  // D s = w
+  ScaledWeights scaled = scale_weights(w, v);
+  m_d = std::move(scaled.d);
+  m_s = std::move(scaled.s);
+  m_projected = scaled.projected;
   const double sigma = m_s.squaredNorm();
   m_reduced = m_d.asDiagonal() * K * m_d.asDiagonal();
-  m_projected = sigma <= 1 + kUnitSlack;
   if (!m_projected) {
     m_u = K * w;
     return;

@@ -31,6 +31,14 @@
 
 namespace kktflow {
 
+/// P = w wᵀ − V written as −D (I − s sᵀ) D: D = V^{1/2}, s = D⁻¹w (0 where v = 0), and whether
+/// σ = ‖s‖² ≤ 1 up to rounding, where P is negative semidefinite and the projected form applies.
+struct ScaledWeights {
+  Eigen::VectorXd d, s;
+  bool projected = false;
+};
+ScaledWeights scale_weights(const Eigen::VectorXd& w, const Eigen::VectorXd& v);
+
 /// J = K P at one point in the form both factorizations take: D, s, R and the real, symmetric
 /// R D K D R (with R = I in the Sherman–Morrison form), formed once for the real and the complex one.
 class MarginJacobian {

@@ -80,13 +80,12 @@ namespace {
 
 /// A bound on the spectral radius of J = K P from K's diagonal alone, K_ii ≤ Γ_ii ‖a‖² (slopes ≤ 1;
 /// the held pairs' projection only lowers it): J is similar to K^{1/2} P K^{1/2}, and
-/// P = w wᵀ − V gives ρ ≤ wᵀKw + tr(V K); with σ = Σ w²/v ≤ 1 (exp) P is negative semidefinite
+/// P = w wᵀ − V gives ρ ≤ wᵀKw + tr(V K); with σ ≤ 1 (scale_weights; exp) P is negative semidefinite
 /// with ‖·‖ ≤ that of V, so the first term drops. O(n).
 double jacobian_radius_bound(const Leaky2Span& span, const Eigen::VectorXd& w, const Eigen::VectorXd& v) {
   const Eigen::ArrayXd kappa = span.gram().diagonal().array() * span.outer_weights().squaredNorm();
   const double trace_vk = (v.array() * kappa).sum();
-  const double sigma = (v.array() > 0).select(w.array().square() / v.array(), 0.0).sum();
-  if (sigma <= 1 + 1e-12) return trace_vk;
+  if (scale_weights(w, v).projected) return trace_vk;
   const double wk = (w.array().abs() * kappa.sqrt()).sum();
   return wk * wk + trace_vk;
 }
