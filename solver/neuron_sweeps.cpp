@@ -138,21 +138,13 @@ void NeuronSweeps::sweep_neuron(const Leaky2Span& span, const Eigen::Ref<const E
     u_from = u;
   };
   // From u on, with the held set just enlarged: the neuron's cubic anew, its held pairs fixed.
+  // Its velocity coefficients are proj_S(Γ T), T the unheld pairs' a y φ' h b_p; holding l
+  // takes l's column out of T, which changes Γ T only along Γ_{:,l}, and proj_S' annihilates the
+  // columns of Γ on S' = S ∪ {l} ⊇ S. So proj_S'(Γ T') = proj_S'(proj_S(Γ T)): the current
+  // coefficients projected once more, O(n |S'|) where Γ T afresh is O(n²).
   auto hold_from = [&](double u) {
-    for (Eigen::Index i = 0; i < n; ++i) {
-      lane.v[i] = cubic(P.col(i).data(), u);
-      const double c = lane.is_held[static_cast<std::size_t>(i)] ? 0.0 : a * y[i] * lane.slopes[i] * h;
-      lane.T(i, 0) = c * b1[i];
-      lane.T(i, 1) = c * b2[i];
-      lane.T(i, 2) = c * b3[i];
-    }
-    // Γ T column by column of Γ, each entry summed in k's order as a coefficient-wise product
-    // would: contiguous, where the coefficient-wise product walks Γ's rows at a stride of n (at
-    // n = 1000 with a thousand held pairs, 85 % of the sweeps' time). No BLAS call from inside
-    // the parallel loop.
-    lane.GT.setZero();
-    for (Eigen::Index k = 0; k < n; ++k)
-      for (Eigen::Index c = 0; c < 3; ++c) lane.GT.col(c) += lane.T(k, c) * G.col(k);
+    for (Eigen::Index i = 0; i < n; ++i) lane.v[i] = cubic(P.col(i).data(), u);
+    lane.GT = P.bottomRows(3).transpose();
     project_off_held(G, lane.held, lane.held_factor, lane.GT);
     P.bottomRows(3) = lane.GT.transpose();
     P.row(0) = lane.v.transpose() - u * P.row(1) - u * u * P.row(2) - u * u * u * P.row(3);
@@ -253,7 +245,6 @@ bool NeuronSweeps::run(const Leaky2Span& span, const Eigen::Ref<const Eigen::Vec
   for (Lane& lane : m_lanes) {
     lane.P.resize(4, n);
     for (Eigen::VectorXd* v : {&lane.slopes, &lane.dz, &lane.v, &lane.dC}) v->resize(n);
-    lane.T.resize(n, 3);
     lane.GT.resize(n, 3);
     lane.q.setZero(n, k);
     lane.positive.resize(static_cast<std::size_t>(n));

@@ -13,7 +13,7 @@
 /// neuron's row by the rank-one term a_j y_l Δφ' dz (W_l(u) − W_l(u_s)), dz = Γ_{l,:} projected
 /// off the neuron's held kinks, O(n |S|) a switch. A switch after which the pair's field points
 /// back at its kink is a sliding onset (Filippov: both sides attract): the neuron goes on with the
-/// pair held, its cubic formed anew with the rank-|S| projection (O(n²) an onset), and the pair is
+/// pair held, its cubic projected anew off the enlarged held set (O(n |S|) an onset), and the pair is
 /// reported (captured()) for the driver's capture test at the step's end. Inside a sweep the held
 /// set only grows, with unclamped equivalent slopes, as region_ros2 holds it.
 ///
@@ -76,7 +76,7 @@ class NeuronSweeps {
   /// One thread's work space for the neurons it sweeps, sized once per run.
   struct Lane {
     Eigen::MatrixXd P;      ///< the neuron's cubic: 4 × n coefficients in u = σ/h
-    Eigen::MatrixXd T, GT;  ///< n × 3: a cubic's coefficient weights and their product with Γ
+    Eigen::MatrixXd GT;     ///< n × 3: a cubic's velocity coefficients, projected
     Eigen::VectorXd slopes, dz, v, dC;
     Eigen::MatrixXd q;  ///< the neurons' shares of the margins at the nodes, n × nodes
     std::vector<char> positive, is_held;
