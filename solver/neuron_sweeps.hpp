@@ -75,8 +75,8 @@ class NeuronSweeps {
  private:
   /// One thread's work space for the neurons it sweeps, sized once per run.
   struct Lane {
-    Eigen::MatrixXd P;      ///< the neuron's cubic: 4 × n coefficients in u = σ/h
-    Eigen::MatrixXd GT;     ///< n × 3: a cubic's velocity coefficients, projected
+    Eigen::MatrixXd P;   ///< the neuron's cubic: 4 × n coefficients in u = σ/h
+    Eigen::MatrixXd GT;  ///< n × 3: a cubic's velocity coefficients, projected
     Eigen::VectorXd slopes, dz, v, dC;
     Eigen::MatrixXd q;  ///< the neurons' shares of the margins at the nodes, n × nodes
     std::vector<char> positive, is_held;
