@@ -1,13 +1,18 @@
 #pragma once
 /// \file run_fixtures.hpp
 /// The run file of the run-store tests: metadata, rows, events and θ whose every value shows
-/// any rounding, so that a round trip through HDF5 can be compared bit for bit.
+/// any rounding, so that a round trip through HDF5 can be compared bit for bit, and the checks
+/// that compare them.
+#include "analysis/io/h5.hpp"
 #include "analysis/io/run_store.hpp"
 
 #include <Eigen/Core>
 
+#include <boost/test/unit_test.hpp>
+
 #include <cmath>
 #include <cstdint>
+#include <string>
 
 namespace kktflow::testing {
 
@@ -66,6 +71,42 @@ inline kktflow::SwitchEvent make_event(std::int64_t i) {
 
 inline Eigen::VectorXd make_theta(double scale) {
   return Eigen::VectorXd::LinSpaced(6, -1.0, 1.0) * scale + Eigen::VectorXd::Constant(6, 1.0 / 7.0);
+}
+
+/// Every field of a row read back against the row written.
+inline void check_same(const kktflow::Record& got, const kktflow::Record& want) {
+  BOOST_TEST(got.step == want.step);
+  BOOST_TEST(got.tau == want.tau);
+  BOOST_TEST(got.log_t == want.log_t);
+  BOOST_TEST(got.log_loss == want.log_loss);
+  BOOST_TEST(got.norm == want.norm);
+  BOOST_TEST(got.normalized_margin == want.normalized_margin);
+  BOOST_TEST(got.smoothed_margin == want.smoothed_margin);
+  BOOST_TEST(got.stable_rank == want.stable_rank);
+  BOOST_TEST(got.sigma.size() == want.sigma.size());
+  BOOST_TEST((got.sigma == want.sigma));
+  BOOST_TEST(got.kkt_eps == want.kkt_eps);
+  BOOST_TEST(got.kkt_delta == want.kkt_delta);
+  BOOST_TEST(got.alignment_beta == want.alignment_beta);
+  BOOST_TEST(got.direction_change == want.direction_change);
+  BOOST_TEST(got.switches == want.switches);
+  BOOST_TEST(got.sliding == want.sliding);
+  BOOST_TEST(got.rhs_evals == want.rhs_evals);
+  BOOST_TEST(got.dt == want.dt);
+  BOOST_TEST(got.err_estimate == want.err_estimate);
+  BOOST_TEST(got.wall_s == want.wall_s);
+}
+
+/// Whether `expr` throws kktflow::h5::Error whose message contains `part`.
+template <class F>
+inline bool throws_error_with(F&& expr, const std::string& part) {
+  try {
+    expr();
+  } catch (const kktflow::h5::Error& error) {
+    BOOST_TEST_MESSAGE("kktflow::h5::Error: " << error.what());
+    return std::string(error.what()).find(part) != std::string::npos;
+  }
+  return false;
 }
 
 }  // namespace kktflow::testing
