@@ -230,8 +230,9 @@ Driver::Attempt Driver::attempt_step(const Eigen::VectorXd& x, Step& step, Statu
   }
   if (!have_f_new) m_sys(m_x_new, m_f_new, m_state.tau + dt);
   // A held pair whose slope left its range inside the step: the step is cut to where it left,
-  // as to a switch (SlidingPolicy::exit_fraction).
-  if (traits.adaptive() && m_event_retries < kMaxEventRetries) {
+  // as to a switch (SlidingPolicy::exit_fraction). A method that resolves switches released it
+  // inside the step already (neuron_sweeps.hpp); the step's end lets it go.
+  if (traits.adaptive() && !resolving && m_event_retries < kMaxEventRetries) {
     const double exit = m_sliding.exit_fraction(x, m_state.tau, m_x_new, dt);
     if (exit < 1.0 - m_events->end_tolerance() && exit * dt > 1e-14 * (1.0 + std::abs(m_state.tau))) {
       if (m_event_retries == 0 && !predicted) m_dt_before_event = dt;

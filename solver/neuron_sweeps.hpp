@@ -14,12 +14,15 @@
 /// off the neuron's held kinks, O(n |S|) a switch. A switch after which the pair's field points
 /// back at its kink is a sliding onset (Filippov: both sides attract): the neuron goes on with the
 /// pair held, its cubic projected anew off the enlarged held set (O(n |S|) an onset), and the pair is
-/// reported (captured()) for the driver's capture test at the step's end. Inside a sweep the held
-/// set only grows, with unclamped equivalent slopes, as region_ros2 holds it.
+/// reported (captured()) for the driver's capture test at the step's end. A held pair's
+/// equivalent slope, rate / (a_j y_l w_l(u)), is a ratio of quadratics in u between events; where
+/// it leaves [γ, 1] (by kReleaseSlack, neuron_sweeps.cpp) the pair is released with its slope
+/// clamped, a rank-one change of the cubic, O(n |S|), and the driver lets it go at the step's end
+/// (its slope is out of range there too), so a release costs no step of its own.
 ///
 /// Outputs: the margins at given nodes u_k (what the stepper's fixed-point or Newton iteration
 /// needs), the state change over the step, the pre-activations at its end (the next step's
-/// switch functions, without a product with Γ), and the onsets met.
+/// switch functions, without a product with Γ), the onsets met and where the first release was.
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
 
@@ -71,12 +74,21 @@ class NeuronSweeps {
   const RowMajorMatrix& end_pre_activations() const { return m_Z_end; }
   /// Switches j·n + l whose sliding onset the last run met, sorted.
   const std::vector<Eigen::Index>& captured() const { return m_captured; }
+  /// u of the first release of a held pair in the last run (its equivalent slope left [γ, 1] by
+  /// kReleaseSlack), 2 if none.
+  double first_release() const { return m_first_release; }
+  /// The step to retry a refused step of length h with, given the controller's `dt_next`: where
+  /// the last run released a held pair, just past the first such release, so the released
+  /// pair's transient starts where a step starts (the driver lets it go at the step's end).
+  double retry_step(double dt_next, double h) const;
 
  private:
   /// One thread's work space for the neurons it sweeps, sized once per run.
   struct Lane {
-    Eigen::MatrixXd P;   ///< the neuron's cubic: 4 × n coefficients in u = σ/h
-    Eigen::MatrixXd GT;  ///< n × 3: a cubic's velocity coefficients, projected
+    Eigen::MatrixXd P;      ///< the neuron's cubic: 4 × n coefficients in u = σ/h
+    Eigen::MatrixXd GT;     ///< n × 3: a cubic's velocity coefficients, projected
+    Eigen::MatrixXd T;      ///< n × 3: the unheld pairs' a y φ' b_p
+    Eigen::MatrixXd kappa;  ///< |S| × 3: the held coefficients' rates (held_rates)
     Eigen::VectorXd slopes, dz, v, dC;
     Eigen::MatrixXd q;  ///< the neurons' shares of the margins at the nodes, n × nodes
     std::vector<char> positive, is_held;
@@ -84,6 +96,7 @@ class NeuronSweeps {
     Eigen::LLT<Eigen::MatrixXd> held_factor;  ///< of Γ_SS, S = held
     std::vector<Eigen::Index> captured;       ///< switches j·n + l whose onset the sweeps met
     bool overflow = false;                    ///< a neuron met kMaxEventsPerNeuron events
+    double first_release = 2;                 ///< u of the lane's first release, 2 if none
   };
 
   void sweep_neuron(const Leaky2Span& span, const Eigen::Ref<const Eigen::VectorXd>& Z, const WeightCubic& path,
@@ -93,6 +106,7 @@ class NeuronSweeps {
   Eigen::MatrixXd m_q;
   RowMajorMatrix m_dC, m_Z_end;
   std::vector<Eigen::Index> m_captured;
+  double m_first_release = 2;
 };
 
 }  // namespace kktflow

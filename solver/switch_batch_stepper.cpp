@@ -89,7 +89,7 @@ StepAttempt SwitchBatch::attempt(FlowSystem& sys, const Eigen::VectorXd& x, cons
   sys.add_rhs_evals(products);  // a span-chart RHS costs one product with Γ
   StepAttempt a;
   if (!converged || !m_sweeps_ok) {
-    a.dt_next = 0.5 * dt;
+    a.dt_next = m_sweeps.retry_step(0.5 * dt, dt);
     return a;
   }
   m_captured = m_sweeps.captured();
@@ -100,6 +100,7 @@ StepAttempt SwitchBatch::attempt(FlowSystem& sys, const Eigen::VectorXd& x, cons
   StepAttempt judged = judge_embedded_step(x, out, m_work, m_opt, m_control, dt);
   judged.log_loss_mid = m_log_loss_mid;
   judged.held = m_captured;
+  if (!judged.accepted) judged.dt_next = m_sweeps.retry_step(judged.dt_next, dt);
   // The sweep carried the pre-activations to `out`: the next step starts without a product.
   if (judged.accepted) span->adopt_pre_activations(out, m_sweeps.end_pre_activations());
   return judged;

@@ -203,7 +203,7 @@ StepAttempt SwitchRadau::attempt(FlowSystem& sys, const Eigen::VectorXd& x, cons
   factor_jacobian(sys.loss(), *span, dt);
   if (!solve_stages(sys, *span, x, dxdt, dt)) {
     StepAttempt refused;
-    refused.dt_next = 0.5 * dt;
+    refused.dt_next = m_sweeps.retry_step(0.5 * dt, dt);
     return refused;
   }
   m_log_loss_mid = sys.loss().log_value(m_sweeps.margins().col(kMidColumn));
@@ -217,6 +217,7 @@ StepAttempt SwitchRadau::attempt(FlowSystem& sys, const Eigen::VectorXd& x, cons
   StepAttempt judged = judge_embedded_step(x, out, error_estimate(*span, dt), m_opt, m_control, dt);
   judged.log_loss_mid = m_log_loss_mid;
   judged.held = m_captured;
+  if (!judged.accepted) judged.dt_next = m_sweeps.retry_step(judged.dt_next, dt);
   if (judged.accepted) {
     m_q_end = m_Q.col(2);
     span->adopt_pre_activations(out, m_sweeps.end_pre_activations());

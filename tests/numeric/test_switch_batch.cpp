@@ -11,7 +11,7 @@
 //  - switch_radau deep into the stiff late phase: it agrees with region_ros2 there and takes
 //    steps that grow with τ;
 //  - the sweeps' pre-activations at a step's end, which the next step starts from, are those a
-//    product with Γ gives at the step's end state.
+//    product with Γ gives at the step's end state, also past a held pair's release.
 #define BOOST_TEST_MODULE switch_batch
 #include <boost/test/unit_test.hpp>
 
@@ -159,6 +159,64 @@ BOOST_AUTO_TEST_CASE(sweeps_end_at_the_pre_activations_of_their_end_state) {
   BOOST_REQUIRE_GE(crossed, 10);
   BOOST_REQUIRE_GE(sweeps.captured().size(), 1u);
   BOOST_TEST_MESSAGE(crossed << " pairs crossed, " << sweeps.captured().size() << " onsets");
+  BOOST_TEST((Z_carried - Z_product).norm() <= 1e-12 * Z_product.norm());
+}
+
+BOOST_AUTO_TEST_CASE(sweeps_release_a_held_pair_where_its_slope_leaves_its_range) {
+  // One pair held on its kink while its sample's weight falls to 0 over the step, w = 1 − 2u, the
+  // others' staying at 1: the slope that holds it, rate / (a y w), leaves [γ, 1], and the sweep
+  // lets it go where it has left by kReleaseSlack (0.1 of 1 − γ; neuron_sweeps.cpp). The slope
+  // there, from the chart's own Filippov solve at the weights of that moment, must be that far
+  // out, and the cubic carried on from there must still end at the pre-activations of the end
+  // state.
+  Net net(0.1, 1e-2);
+  Leaky2Span& span = net.span;
+  const Eigen::Index m = span.outer_weights().size(), n = span.num_samples();
+  const double gamma = span.gamma(), h = 1e-3;
+  Eigen::VectorXd C = Eigen::VectorXd::LinSpaced(span.state_dim(), -0.02, 0.02), Z(span.num_switches()), q(n);
+  span.switch_functions(C, Z);
+  std::vector<std::int64_t> side(static_cast<std::size_t>(Z.size()));
+  for (Eigen::Index k = 0; k < Z.size(); ++k) side[static_cast<std::size_t>(k)] = Z[k] > 0;
+  span.freeze_pattern(side);
+  // A pair whose slope at equal weights lies inside [γ, 1]: it can be held.
+  Eigen::VectorXd dC(span.state_dim());
+  const Eigen::VectorXd ones = Eigen::VectorXd::Ones(n);
+  Eigen::Index held = -1;
+  for (Eigen::Index k = 0; k < Z.size() && held < 0; ++k) {
+    span.set_sliding({k});
+    span.margins(C, q);
+    span.ascent(ones, dC);
+    if (span.sliding_headroom().minCoeff() > 0.05) held = k;
+  }
+  BOOST_REQUIRE(held >= 0);
+  const Eigen::Index l = held % n;
+  span.hold_on_sliding_surfaces(C);
+  span.switch_functions(C, Z);
+  Eigen::VectorXd b1 = ones, b2 = Eigen::VectorXd::Zero(n), b3 = Eigen::VectorXd::Zero(n);
+  b2[l] = -1;  // W_l(u h) = h (u − u²)
+  std::vector<RowMajorMatrix> G(3);
+  for (std::size_t p = 0; p < 3; ++p) {
+    span.region_ascent(p == 0 ? b1 : p == 1 ? b2 : b3, dC);
+    G[p].resize(m, n);
+    span.velocity_product(dC, G[p]);
+  }
+  NeuronSweeps sweeps;
+  BOOST_REQUIRE(sweeps.run(span, Z, {b1, b2, b3, G[0], G[1], G[2]}, h, {0.5, 1.0}));
+  const double u = sweeps.first_release();
+  BOOST_REQUIRE(u < 0.5);
+  BOOST_TEST_MESSAGE("pair " << held << " released at u = " << u);
+  Eigen::VectorXd w = ones;
+  w[l] = 1 - 2 * u;
+  span.margins(C, q);
+  span.ascent(w, dC);
+  BOOST_TEST(span.sliding_headroom().minCoeff() == -0.1 * (1 - gamma), boost::test_tools::tolerance(1e-6));
+  const Eigen::VectorXd C_end =
+      C + Eigen::Map<const Eigen::VectorXd>(sweeps.state_change().data(), sweeps.state_change().size());
+  Net fresh(0.1, 1e-2);
+  Eigen::VectorXd Z_product(span.num_switches());
+  fresh.span.switch_functions(C_end, Z_product);
+  const Eigen::Map<const Eigen::VectorXd> Z_carried(sweeps.end_pre_activations().data(), Z_product.size());
+  BOOST_TEST(std::abs(Z_product[held]) > 0.0);  // off its kink at the end
   BOOST_TEST((Z_carried - Z_product).norm() <= 1e-12 * Z_product.norm());
 }
 
