@@ -71,6 +71,24 @@ double exit_in(const double* p, bool positive, double lo, int g) {
   return b;
 }
 
+/// The earliest exit after lo among the cubics offered: only those whose grid interval is the
+/// first met so far are bisected.
+struct EarliestExit {
+  double lo;
+  int interval = kGrid;
+  double u = 2;
+  /// Whether p's exit from side `positive` comes before every exit offered so far.
+  bool offer(const double* p, bool positive) {
+    const int g = exit_interval(p, positive, lo, interval);
+    if (g == 0) return false;
+    const double at = exit_in(p, positive, lo, g);
+    if (g >= interval && at >= u) return false;
+    interval = g;
+    u = at;
+    return true;
+  }
+};
+
 using HeldFactor = Eigen::LLT<Eigen::MatrixXd>;
 
 /// The Cholesky factor of Γ_SS for the held set S.
@@ -177,31 +195,24 @@ void NeuronSweeps::sweep_neuron(const Leaky2Span& span, const Eigen::Ref<const E
   // [γ, 1], 2 if none; in r its place in the held set, in above whether it left through 1. The
   // headrooms σ(rate − γ a y w) and σ(a y w − rate), σ = sign(a y), are quadratics in u.
   auto next_release = [&](double lo, std::size_t& r_out, bool& above) {
-    int first = kGrid;
-    double best = 2;
+    EarliestExit first{lo};
+    const double lo_slope = gamma - kReleaseSlack * (1 - gamma), hi_slope = 1 + kReleaseSlack * (1 - gamma);
     for (std::size_t r = 0; r < lane.held.size(); ++r) {
       const Eigen::Index l = lane.held[r];
       const auto k = static_cast<Eigen::Index>(r);
       const double A = a * y[l], sigma = A > 0 ? 1.0 : -1.0;
       const double k1 = lane.kappa(k, 0), k2 = lane.kappa(k, 1), k3 = lane.kappa(k, 2);
-      const double lo_slope = gamma - kReleaseSlack * (1 - gamma), hi_slope = 1 + kReleaseSlack * (1 - gamma);
       const double headroom[2][4] = {{-sigma * (k1 + lo_slope * A * b1[l]), -2 * sigma * (k2 + lo_slope * A * b2[l]),
                                       -3 * sigma * (k3 + lo_slope * A * b3[l]), 0},
                                      {sigma * (hi_slope * A * b1[l] + k1), 2 * sigma * (hi_slope * A * b2[l] + k2),
                                       3 * sigma * (hi_slope * A * b3[l] + k3), 0}};
       for (int side = 0; side < 2; ++side) {
-        const int g = exit_interval(headroom[side], true, lo, first);
-        if (g == 0) continue;
-        const double u = exit_in(headroom[side], true, lo, g);
-        if (g < first || u < best) {
-          first = g;
-          best = u;
-          r_out = r;
-          above = side == 1;
-        }
+        if (!first.offer(headroom[side], true)) continue;
+        r_out = r;
+        above = side == 1;
       }
     }
-    return best;
+    return first.u;
   };
   // Held pair r leaves its kink at u, its slope clamped to 1 (above) or γ. With S' = S \ {l},
   // proj_S'(Γ T) = proj_S(Γ T) + κ_l g, g = proj_S'(Γ_{:,l}), and l's own term in T' adds
@@ -226,22 +237,13 @@ void NeuronSweeps::sweep_neuron(const Leaky2Span& span, const Eigen::Ref<const E
   // The first exit after lo of a pair not held, 2 if none, and in l its pair (the lowest index
   // among equal exits): bisected only for the pairs whose grid interval is the first met.
   auto next_exit = [&](double lo, Eigen::Index& l) {
-    int first = kGrid;
-    double best = 2;
+    EarliestExit first{lo};
     l = 0;
     for (Eigen::Index i = 0; i < n; ++i) {
       if (lane.is_held[static_cast<std::size_t>(i)]) continue;
-      const bool positive = lane.positive[static_cast<std::size_t>(i)] != 0;
-      const int g = exit_interval(P.col(i).data(), positive, lo, first);
-      if (g == 0) continue;
-      const double u = exit_in(P.col(i).data(), positive, lo, g);
-      if (g < first || u < best) {
-        first = g;
-        best = u;
-        l = i;
-      }
+      if (first.offer(P.col(i).data(), lane.positive[static_cast<std::size_t>(i)] != 0)) l = i;
     }
-    return best;
+    return first.u;
   };
   double lo = 0;
   held_rates();
