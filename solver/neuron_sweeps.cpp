@@ -192,8 +192,9 @@ void NeuronSweeps::sweep_neuron(const Leaky2Span& span, const Eigen::Ref<const E
     lane.kappa = lane.held_factor.solve(lane.kappa);
   };
   // The first u after lo at which a held pair's equivalent slope φ' = rate / (a y w) leaves
-  // [γ, 1], 2 if none; in r its place in the held set, in above whether it left through 1. The
-  // headrooms σ(rate − γ a y w) and σ(a y w − rate), σ = sign(a y), are quadratics in u.
+  // [γ, 1] by kReleaseSlack, 2 if none; in r its place in the held set, in above whether it left
+  // through 1. The headrooms σ(rate − γ' a y w) and σ(1' a y w − rate), σ = sign(a y), γ' and 1'
+  // the range's ends moved out by the slack, are quadratics in u.
   auto next_release = [&](double lo, std::size_t& r_out, bool& above) {
     EarliestExit first{lo};
     const double lo_slope = gamma - kReleaseSlack * (1 - gamma), hi_slope = 1 + kReleaseSlack * (1 - gamma);
