@@ -42,15 +42,17 @@ LiveLayout create_published_layout(const std::string& path, const RunMetadata& m
   write_root_attrs(root, meta);
   write_data(root.create_group("data"), meta);
   write_model(root.create_group("model"), meta);
-  file.publish(overwrite);
   file.start_swmr_write();
+  file.publish(overwrite);
   return {std::move(file), std::move(trajectory), std::move(events), std::move(snapshots), std::move(checkpoint)};
 }
 
-/// Creates the whole layout and writes the metadata in a file not yet at `path`, publishes it
-/// there, then switches it to SWMR writing: every group, dataset and attribute must exist
-/// before, as none can be created under SWMR. A process killed before the file is published
-/// leaves nothing at `path` (only `path`.tmp, which the next run replaces).
+/// Creates the whole layout and writes the metadata in a file not yet at `path`, switches it to
+/// SWMR writing (every group, dataset and attribute must exist before, as none can be created
+/// under SWMR), then publishes it there. A process killed before the file is published leaves
+/// nothing at `path` (only `path`.tmp, which the next run replaces), and one killed after leaves
+/// a file in SWMR mode, which readers open; published first, a kill before the switch left a
+/// file marked as open for writing outside SWMR, which no reader opens.
 LiveLayout create_layout(const std::string& path, const RunMetadata& meta, bool overwrite, hsize_t dim) {
   try {
     return create_published_layout(path, meta, overwrite, dim);
