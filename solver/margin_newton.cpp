@@ -59,7 +59,8 @@ ScaledWeights scale_weights(const Eigen::VectorXd& w, const Eigen::VectorXd& v) 
   ScaledWeights out;
   out.d = v.cwiseMax(0.0).cwiseSqrt();
   out.s = (out.d.array() > 0).select(w.cwiseQuotient(out.d), 0.0);  // D s = w
-  out.projected = out.s.squaredNorm() <= 1 + kUnitSlack;
+  out.sigma = out.s.squaredNorm();
+  out.projected = out.sigma <= 1 + kUnitSlack;
   return out;
 }
 
@@ -72,7 +73,7 @@ void MarginJacobian::compute(const Eigen::MatrixXd& K, const Eigen::VectorXd& w,
   m_d = std::move(scaled.d);
   m_s = std::move(scaled.s);
   m_projected = scaled.projected;
-  const double sigma = m_s.squaredNorm();
+  const double sigma = scaled.sigma;
   m_reduced = m_d.asDiagonal() * K * m_d.asDiagonal();
   if (!m_projected) {
     m_u = K * w;

@@ -35,6 +35,7 @@ namespace kktflow {
 /// σ = ‖s‖² ≤ 1 up to rounding, where P is negative semidefinite and the projected form applies.
 struct ScaledWeights {
   Eigen::VectorXd d, s;
+  double sigma = 0;  ///< ‖s‖²
   bool projected = false;
 };
 ScaledWeights scale_weights(const Eigen::VectorXd& w, const Eigen::VectorXd& v);

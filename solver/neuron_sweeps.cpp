@@ -164,7 +164,7 @@ void NeuronSweeps::sweep_neuron(const Leaky2Span& span, const Eigen::Ref<const E
     u_from = u;
   };
   // From u on, with the held set just enlarged: the neuron's cubic anew, its held pairs fixed.
-  // Its velocity coefficients are proj_S(Γ T), T the unheld pairs' a y φ' h b_p; holding l
+  // Its velocity coefficients are h proj_S(Γ T), T the unheld pairs' a y φ' b_p; holding l
   // takes l's column out of T, which changes Γ T only along Γ_{:,l}, and proj_S' annihilates the
   // columns of Γ on S' = S ∪ {l} ⊇ S. So proj_S'(Γ T') = proj_S'(proj_S(Γ T)): the current
   // coefficients projected once more, O(n |S'|) where Γ T afresh is O(n²).
