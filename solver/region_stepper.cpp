@@ -1,5 +1,7 @@
 #include "region_stepper.hpp"
 
+#include "slow_manifold.hpp"
+
 #include <stdexcept>
 
 namespace kktflow {
@@ -32,10 +34,24 @@ StepAttempt RegionRosenbrock::attempt(FlowSystem& sys, const Eigen::VectorXd& x,
   StepAttempt a = judge_embedded_step(x, out, m_dx_err, m_opt, m_control, dt);
   if (a.accepted) {
     m_margins->accept();
-    sys(out, dxdt_out, tau + dt);
+    end_velocity(sys, out, tau + dt, dxdt_out);
     a.has_dxdt_out = true;
   }
   return a;
+}
+
+void RegionRosenbrock::end_velocity(FlowSystem& sys, const Eigen::VectorXd& x, double tau, Eigen::VectorXd& f) {
+  sys(x, f, tau);
+  MarginSystem& ms = sys.margins();
+  if (ms.sliding().empty()) return;
+  m_q_end.resize(ms.num_margins());
+  ms.margins(x, m_q_end);
+  m_theta_c.resize(ms.compact_dim());
+  ms.lift_compact(x, m_theta_c);
+  const double resolution = step_resolution(m_theta_c.norm(), m_K, m_opt.rel_tol);
+  if (!follows_slow_manifold(resolution, m_q_end.minCoeff(), m_opt.rel_tol)) return;
+  ms.ascent(slow_weights(m_q_end, m_K, resolution), f);
+  f *= sys.velocity_scale(x);
 }
 
 Eigen::VectorXd RegionRosenbrock::memory() const {

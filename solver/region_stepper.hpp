@@ -66,6 +66,11 @@ class RegionRosenbrock final : public Stepper {
   }
 
  private:
+  /// The velocity at a step's end x, for the driver: the flow's, except where the step follows
+  /// the slow manifold (slow_manifold.hpp) with pairs held, where the loss's weights at x carry
+  /// the step's error and the held slopes, read off them by the driver's release test, would too.
+  void end_velocity(FlowSystem& sys, const Eigen::VectorXd& x, double tau, Eigen::VectorXd& f);
+
   StepperOptions m_opt;
   int m_order;
   StepController m_control;
@@ -73,7 +78,7 @@ class RegionRosenbrock final : public Stepper {
   bool m_carry_margins;
   bool m_have_gram = false;
   Eigen::MatrixXd m_K;
-  Eigen::VectorXd m_q0, m_c, m_c_err, m_dx, m_dx_err;
+  Eigen::VectorXd m_q0, m_c, m_c_err, m_dx, m_dx_err, m_q_end, m_theta_c;
 };
 
 }  // namespace kktflow
