@@ -55,6 +55,12 @@ int gram_product_parts(Eigen::Index rows) {
   return static_cast<int>(std::min<Eigen::Index>(threads, rows));
 }
 
+/// Thread p's share of `size` rows or columns split into `parts`: (first, count).
+std::pair<Eigen::Index, Eigen::Index> thread_part(Eigen::Index size, int p, int parts) {
+  const Eigen::Index first = size * p / parts;
+  return {first, size * (p + 1) / parts - first};
+}
+
 /// out = C Γ, or out += C Γ with `accumulate`, for the m × n coefficients C, one GEMM per thread
 /// on its rows of C. On one OpenBLAS thread a row of the product is summed over Γ's rows the same
 /// way whichever rows go with it, so the entries are the same bits on any number of threads.
@@ -66,7 +72,7 @@ void times_gram(const Eigen::Ref<const Eigen::VectorXd>& coefficients, const Eig
   const int parts = gram_product_parts(m);
 #pragma omp parallel for schedule(static) num_threads(parts) if (parts > 1)
   for (int p = 0; p < parts; ++p) {
-    const Eigen::Index begin = m * p / parts, rows = m * (p + 1) / parts - begin;
+    const auto [begin, rows] = thread_part(m, p, parts);
     auto part = out.middleRows(begin, rows);
     if (accumulate)
       part.noalias() += C.middleRows(begin, rows) * gram;
@@ -272,20 +278,18 @@ void Leaky2Span::projected_gram(const Eigen::MatrixXd& D_any, Eigen::Ref<Eigen::
   // Σ_j a_j² gⱼᵀ Γ_SS⁻¹ gⱼ = HᵀH with H the rows a_j L_j⁻¹ gⱼ (Γ_SS = L_j L_jᵀ) stacked over the
   // sliding neurons, in chunks of kChunkRows rows: one product with a long inner dimension instead
   // of a rank-|S_j| product per neuron (0.02 s against 0.06 s with 788 sliding pairs at n = 1000).
-  // The product's columns are shared by the threads, one GEMM each: on one OpenBLAS thread an
-  // entry is summed over H's rows the same way whichever columns go with it, so K is the same bits
-  // on any number of threads (bench/scale's (1000, 2000, 100) cell: 21 % more steps in its first
-  // minute on two).
+  // The product's columns are shared by the threads as times_gram shares its rows, with the
+  // same bits on any number of threads (bench/scale's (1000, 2000, 100) cell: 21 % more steps in
+  // its first minute on two).
   constexpr Eigen::Index kChunkRows = 512;  // ours: 4 MB of H at n = 1000
   Eigen::MatrixXd H(std::min<Eigen::Index>(kChunkRows, static_cast<Eigen::Index>(m_sliding.size())), m_n);
   Eigen::Index rows = 0;
   const int parts = gram_product_parts(m_n);
-  const Eigen::Index width = (m_n + parts - 1) / parts;
   auto flush = [&] {
     const auto Hr = H.topRows(rows);
 #pragma omp parallel for schedule(static) num_threads(parts) if (parts > 1)
     for (int p = 0; p < parts; ++p) {
-      const Eigen::Index first = p * width, columns = std::min(width, m_n - first);
+      const auto [first, columns] = thread_part(m_n, p, parts);
       K.middleCols(first, columns).noalias() -= Hr.transpose() * Hr.middleCols(first, columns);
     }
     rows = 0;
