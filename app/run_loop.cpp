@@ -28,7 +28,8 @@ void RunLoop::build_margin_flow(const RunConfig& c, Model& model, const Dataset&
   const MarginLoss loss(c.loss);
   m_system = std::make_unique<FlowSystem>(*m_margins, loss, c.time);
   m_stepper = make_stepper(c.stepper);
-  m_metrics = std::make_unique<MetricsEvaluator>(*m_margins, loss, model.layers().front(), c.driver.output.k_top);
+  m_metrics = std::make_unique<MetricsEvaluator>(*m_margins, loss, model.layers().front(), c.driver.output.k_top,
+                                                 c.stepper.rel_tol);
   m_driver = std::make_unique<Driver>(*m_system, *m_stepper, *m_metrics, c.driver);
   if (c.hand_off) {
     StepperOptions late_options = c.stepper;

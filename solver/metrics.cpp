@@ -225,11 +225,13 @@ TopSingularValues top_singular_values(const Eigen::Ref<const Eigen::MatrixXd>& W
   return out;
 }
 
-MetricsEvaluator::MetricsEvaluator(MarginSystem& margins, const MarginLoss& loss, LayerView first_layer, int k_top)
+MetricsEvaluator::MetricsEvaluator(MarginSystem& margins, const MarginLoss& loss, LayerView first_layer, int k_top,
+                                   double rel_tol)
     : m_margins(margins),
       m_loss(loss),
       m_layer(margins.compact_layer(first_layer)),
       m_k_top(k_top),
+      m_rel_tol(rel_tol),
       m_q(margins.num_samples()),
       m_w(margins.num_samples()),
       m_lambda(margins.num_samples()),
@@ -251,11 +253,12 @@ void MetricsEvaluator::evaluate(const Eigen::VectorXd& state, Record& row, Eigen
   const double q_min = m_q.minCoeff();
   row.normalized_margin = q_min / norm_L;
   row.smoothed_margin = m_loss.inverse_of_total(row.log_loss, m_q.size()) / norm_L;
-  // Where the margins' rounding exceeds their O(1) differences the loss's weights at any double θ
-  // are rounding, and so is the direction of −∇L; the flow's velocity is then that of its slow
-  // manifold (slow_manifold.hpp), and β measures the alignment with it.
-  const double resolution = margin_resolution(row.norm, m_K);
-  const Eigen::VectorXd& w = resolution > 1 ? (m_w_slow = slow_weights(m_q, m_K, resolution)) : m_w;
+  // Where the margins' O(1) differences are below what the steps (or rounding) resolve, the loss's
+  // weights at the state carry the steps' error, and so does the direction of −∇L; the flow's
+  // velocity is then that of its slow manifold (slow_manifold.hpp), and β measures the alignment
+  // with it, as the steppers' velocity does.
+  const auto resolution = slow_manifold_resolution(row.norm, m_K, q_min, m_rel_tol);
+  const Eigen::VectorXd& w = resolution ? (m_w_slow = slow_weights(m_q, m_K, *resolution)) : m_w;
   const double ascent_norm = std::sqrt(std::max(0.0, w.dot(m_K * w)));
   row.alignment_beta = L * w.dot(m_q) / (row.norm * ascent_norm);
   kkt(theta_c, q_min, row);

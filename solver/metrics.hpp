@@ -45,7 +45,10 @@ void first_layer_spectrum(const Eigen::VectorXd& theta_c, const LayerView& layer
 /// The rows of a margin loss's flow.
 class MetricsEvaluator final : public RowMetrics {
  public:
-  MetricsEvaluator(MarginSystem& margins, const MarginLoss& loss, LayerView first_layer, int k_top);
+  /// rel_tol: the relative tolerance of the steps that reach the states it is given (0: states
+  /// exact to rounding); from rel_tol q_min ≥ 1 on, β is taken on the slow manifold
+  /// (slow_manifold_resolution).
+  MetricsEvaluator(MarginSystem& margins, const MarginLoss& loss, LayerView first_layer, int k_top, double rel_tol = 0);
 
   /// Fills the metric fields of `row` at `state` and leaves θ's isometric image θ_c
   /// (MarginSystem::lift_compact) in `theta_c`. Calls margins/ascent on the margin system (so
@@ -63,6 +66,7 @@ class MetricsEvaluator final : public RowMetrics {
   MarginLoss m_loss;
   LayerView m_layer;  ///< the first layer inside θ_c
   int m_k_top;
+  double m_rel_tol;
   Eigen::VectorXd m_q, m_w, m_w_slow, m_lambda, m_dstate, m_dtheta;
   Eigen::MatrixXd m_K;
   /// The last record's KKT support, the seed of the next record's multipliers (nnls.hpp): from

@@ -48,9 +48,9 @@ void RegionRosenbrock::end_velocity(FlowSystem& sys, const Eigen::VectorXd& x, d
   ms.margins(x, m_q_end);
   m_theta_c.resize(ms.compact_dim());
   ms.lift_compact(x, m_theta_c);
-  const double resolution = step_resolution(m_theta_c.norm(), m_K, m_opt.rel_tol);
-  if (!follows_slow_manifold(resolution, m_q_end.minCoeff(), m_opt.rel_tol)) return;
-  ms.ascent(slow_weights(m_q_end, m_K, resolution), f);
+  const auto resolution = slow_manifold_resolution(m_theta_c.norm(), m_K, m_q_end.minCoeff(), m_opt.rel_tol);
+  if (!resolution) return;
+  ms.ascent(slow_weights(m_q_end, m_K, *resolution), f);
   f *= sys.velocity_scale(x);
 }
 

@@ -35,6 +35,13 @@ bool follows_slow_manifold(double resolution, double q_min, double rel_tol) {
   return resolution > 1 || q_min * rel_tol >= 1;
 }
 
+std::optional<double> slow_manifold_resolution(double theta_norm, const Eigen::MatrixXd& K, double q_min,
+                                               double rel_tol) {
+  const double resolution = step_resolution(theta_norm, K, rel_tol);
+  if (!follows_slow_manifold(resolution, q_min, rel_tol)) return std::nullopt;
+  return resolution;
+}
+
 Eigen::VectorXd slow_weights(const Eigen::VectorXd& q, const Eigen::MatrixXd& K, double resolution) {
   const double q_min = q.minCoeff();
   std::vector<Eigen::Index> tied;

@@ -18,6 +18,7 @@
 /// far below what double resolves where this applies. The tied set is the samples within
 /// kTiedGap resolutions of the least margin (ours).
 #include <Eigen/Dense>
+#include <optional>
 
 namespace kktflow {
 
@@ -46,6 +47,13 @@ double step_resolution(double theta_norm, const Eigen::MatrixXd& K, double rel_t
 /// e^{−140} at step ends, every held pair's Filippov slope out of its range at once, and the step
 /// collapsing; the slow manifold's weights carried both to ε_KKT ≤ 1e-10.
 bool follows_slow_manifold(double resolution, double q_min, double rel_tol);
+
+/// The one rule for a state reached by steps held to rel_tol (0: a state exact to rounding), used
+/// by the region methods' step ends and the rows' β: the resolution at which to tie its margins
+/// (step_resolution) where follows_slow_manifold holds there, nullopt where the loss's own weights
+/// give the flow's velocity.
+std::optional<double> slow_manifold_resolution(double theta_norm, const Eigen::MatrixXd& K, double q_min,
+                                               double rel_tol);
 
 /// λ on the slow manifold (above), for the margins q and their gradients' Gram K, with the tied set S
 /// taken at `resolution`: min_{x≥0} ‖G_S x‖²/k + (1ᵀx − 1)² by NNLS, normalized to Σ λ = 1 (for
