@@ -18,6 +18,7 @@
 /// far below what double resolves where this applies. The tied set is the samples within
 /// kTiedGap resolutions of the least margin (ours).
 #include <Eigen/Dense>
+
 #include <optional>
 
 namespace kktflow {
