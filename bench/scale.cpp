@@ -20,10 +20,11 @@
 /// that take seconds), "full" (all 12, ~9 minutes on 2 cores), "n,d,m" (one case), or "fashion"
 /// (real data: Fashion-MNIST's sandals (5) against sneakers (7), the first n/2 training images of
 /// each, unit norm, d = 784, m = 100, n ∈ {1000, 5000}; rel_tol 1e-6 and region_ros3 with its
-/// margins in long double, as data/configs/fashion_mnist.toml has them; needs Debian's dataset-fashion-mnist, `make
-/// fashion-mnist`), or "fashion:n" (one such case). KKTFLOW_BENCH_SCALE_BUDGET sets
-/// the wall budget per case in seconds (default 120, our target at the largest size);
-/// a case that runs out prints "—" and the ε it reached.
+/// margins in long double, as data/configs/fashion_mnist.toml has them; needs Debian's
+/// dataset-fashion-mnist, `make fashion-mnist`), or "fashion:n" (one such case).
+/// KKTFLOW_BENCH_SCALE_BUDGET sets the wall budget per case in seconds (default 120, our target
+/// at the largest size); a case that runs out prints "—" and the ε it reached, or "not sep."
+/// where the data were not yet separated.
 #include "problems/dataset.hpp"
 #include "problems/leaky2_span.hpp"
 #include "solver/driver.hpp"
@@ -290,9 +291,8 @@ void print_header(double budget) {
       "  Gaussian data seed 1 (fashion: Fashion-MNIST 5 against 7, the first n/2 of each, unit norm), γ = 0.5,\n"
       "  m balanced ±1/√m, ω = 1e-3, exp loss; budget %.0f s per case (— : not reached, ε shown is the last "
       "record's,\n"
-      "  \"not sep.\" where some margin was ≤ 0 there, so that no KKT residual exists yet); wall = driver time to the "
-      "first record at the target, setup = data, XXᵀ, "
-      "W(0);\n"
+      "  \"not sep.\" where some margin was ≤ 0 there, so that no KKT residual exists yet);\n"
+      "  wall = driver time to the first record at the target, setup = data, XXᵀ, W(0);\n"
       "  switches = activation switches located (switch_radau takes many a step); log t where the row's figures were "
       "taken;\n"
       "  early | late = wall s / steps / RHS evaluations before and after the hand-off to region_ros2;\n"
